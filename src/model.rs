@@ -1,0 +1,105 @@
+//! The values snap stores and prints (serde). Field names are a contract: scripts,
+//! agents and checks rely on them.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Current version of the per-shell `meta` file.
+pub const META_SCHEMA: u32 = 1;
+
+/// Where a shell sits in tmux, as recorded when it started.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TmuxRef {
+    /// The tmux server's socket path.
+    pub socket: String,
+    /// The tmux session's name.
+    pub session: String,
+    /// `$TMUX_PANE`, e.g. `%3`.
+    pub pane_id: String,
+}
+
+/// A shell's identity, written once by `snap shell-start` into `shells/<id>/meta`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ShellMeta {
+    pub schema: u32,
+    pub id: String,
+    /// `bash`, `zsh` or `fish`.
+    pub kind: String,
+    pub pid: u32,
+    /// The shell process's start time (seconds since the epoch), to guard against pid reuse.
+    #[serde(default)]
+    pub pid_started: Option<u64>,
+    pub tty: Option<String>,
+    /// RFC 3339.
+    pub started_at: String,
+    pub session: String,
+    /// Where the shell started.
+    pub start_dir: String,
+    /// The project: git top level of `start_dir`, else `start_dir`.
+    pub project_dir: String,
+    pub host: String,
+    pub tmux: Option<TmuxRef>,
+    /// The shell this one was started from (a nested shell).
+    #[serde(default)]
+    pub parent: Option<String>,
+    /// The shell this one replaced by `exec` (same pid).
+    #[serde(default)]
+    pub exec_from: Option<String>,
+    /// The shell this one replaces in a restore.
+    #[serde(default)]
+    pub replaces: Option<String>,
+    /// Variables loaded by `snap start --env-file`: always count as changed.
+    #[serde(default)]
+    pub keep_env: Vec<String>,
+    #[serde(default)]
+    pub shell_version: String,
+}
+
+/// One recorded command, as `snap history --json` prints it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CommandRecord {
+    pub shell_id: String,
+    pub session: String,
+    /// `shell` (a prompt hook saw it) or `agent` (a coding agent's hook reported it).
+    pub source: String,
+    pub command: String,
+    pub cwd: String,
+    /// RFC 3339.
+    pub started_at: String,
+    /// Null while running.
+    pub exit: Option<i32>,
+    /// Null while running.
+    pub duration_ms: Option<i64>,
+    /// The error text an agent reported for a failed command.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// A shell as `snap sessions --json` prints it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ShellView {
+    pub id: String,
+    pub kind: String,
+    pub pid: u32,
+    pub alive: bool,
+    /// `exit`, `hangup`, `exec`, or null (alive, or vanished without a word).
+    pub ended: Option<String>,
+    pub cwd: String,
+    /// Variables exported or changed since the baseline, without connection-bound ones.
+    pub env: BTreeMap<String, String>,
+    /// The command running in the foreground; null at the prompt.
+    pub running: Option<String>,
+    pub started_at: String,
+    pub last_seen: String,
+    pub tmux: Option<TmuxRef>,
+    /// The shell this one replaces in a restore.
+    pub replaces: Option<String>,
+    pub tty: Option<String>,
+}
+
+/// A session as `snap sessions --json` prints it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SessionView {
+    pub name: String,
+    pub shells: Vec<ShellView>,
+}

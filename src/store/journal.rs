@@ -1,0 +1,394 @@
+//! The journal a shell's hook writes, and its reader.
+//!
+//! Format (version 1). A journal is a byte stream of records. A record starts at the
+//! beginning of a line with the byte 0x1E (RS), a type letter and TAB-separated fields,
+//! ending at LF. Some records have a body: the raw lines up to the next record line.
+//! Fields escape `\` as `\\`, TAB as `\t`, LF as `\n` and CR as `\r`.
+//!
+//! | record | fields | body |
+//! | --- | --- | --- |
+//! | `S` command started | time_us, cwd, form (`h` = bash `history 1` line, `t` = text) | the command line as typed |
+//! | `E` command ended | time_us, exit status, duration_ms (or `-`), cwd after it | none |
+//! | `V` environment | time_us, form (`bash`, `zsh`: `export -p`; `fish`: NAME TAB value lines) | the exported environment |
+//! | `X` shell ended | time_us, how (`exit` or `hangup`) | none |
+//!
+//! The first `V` is the baseline (written at the first prompt). A shell's journal may be
+//! split in segments: `journal`, `journal.1`, `journal.2`, … read in that order.
+//! The reader never fails: it keeps what is valid and counts what is not.
+
+use crate::shellenv;
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+/// How a shell ended, as the hook saw it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndHow {
+    /// A deliberate `exit` or Ctrl-D.
+    Exit,
+    /// The terminal went away (closed, SSH dropped, tmux pane or server killed).
+    Hangup,
+}
+
+/// One record of a journal.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Record {
+    /// A command started.
+    Start {
+        time_us: i64,
+        cwd: String,
+        command: String,
+    },
+    /// The command started last ended.
+    End {
+        time_us: i64,
+        status: i32,
+        duration_ms: Option<i64>,
+        cwd: String,
+    },
+    /// The exported environment at that time.
+    Env {
+        time_us: i64,
+        vars: BTreeMap<String, String>,
+    },
+    /// The shell ended.
+    Exit { time_us: i64, how: EndHow },
+}
+
+impl Record {
+    /// When the record was written, in microseconds since the epoch.
+    pub fn time_us(&self) -> i64 {
+        match self {
+            Record::Start { time_us, .. }
+            | Record::End { time_us, .. }
+            | Record::Env { time_us, .. }
+            | Record::Exit { time_us, .. } => *time_us,
+        }
+    }
+}
+
+/// What reading a journal gave: the valid records and how much was skipped.
+#[derive(Debug, Default)]
+pub struct Parsed {
+    pub records: Vec<Record>,
+    /// Lines or records that could not be read.
+    pub skipped: usize,
+}
+
+const RS: u8 = 0x1e;
+
+/// The segments of a shell's journal in the order they were written.
+pub fn segments(shell_dir: &Path) -> Vec<PathBuf> {
+    let mut found: Vec<(u64, PathBuf)> = Vec::new();
+    let Ok(entries) = fs::read_dir(shell_dir) else {
+        return Vec::new();
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        let index = if name == "journal" {
+            Some(0)
+        } else {
+            name.strip_prefix("journal.")
+                .and_then(|n| n.parse::<u64>().ok())
+        };
+        if let Some(i) = index {
+            found.push((i, entry.path()));
+        }
+    }
+    found.sort();
+    found.into_iter().map(|(_, p)| p).collect()
+}
+
+/// Read every segment of a shell's journal; name a damaged segment once on stderr.
+pub fn read_shell_journal(shell_dir: &Path) -> Parsed {
+    let mut all = Parsed::default();
+    for seg in segments(shell_dir) {
+        let Ok(bytes) = fs::read(&seg) else {
+            eprintln!("snap: cannot read {}: skipped", seg.display());
+            continue;
+        };
+        let parsed = parse(&bytes);
+        if parsed.skipped > 0 {
+            eprintln!(
+                "snap: {}: {} damaged record(s) skipped (the file is left as it is)",
+                seg.display(),
+                parsed.skipped
+            );
+        }
+        all.skipped += parsed.skipped;
+        all.records.extend(parsed.records);
+    }
+    all
+}
+
+/// Parse a journal's bytes. Never panics, whatever the input.
+pub fn parse(bytes: &[u8]) -> Parsed {
+    let mut out = Parsed::default();
+    let mut current: Option<(Vec<&[u8]>, Vec<&[u8]>)> = None; // (fields, body lines)
+    let mut garbage_run = false;
+    for line in split_lines(bytes) {
+        if let Some(fields) = record_fields(line) {
+            if let Some((f, body)) = current.take() {
+                finish(&mut out, f, body);
+            }
+            current = Some((fields, Vec::new()));
+            garbage_run = false;
+        } else if let Some((_, body)) = current.as_mut() {
+            body.push(line);
+        } else if !garbage_run {
+            out.skipped += 1;
+            garbage_run = true;
+        }
+    }
+    if let Some((f, body)) = current.take() {
+        finish(&mut out, f, body);
+    }
+    out
+}
+
+/// Lines including their LF (the last may lack one).
+fn split_lines(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
+    bytes.split_inclusive(|&b| b == b'\n')
+}
+
+/// The TAB-separated fields of a record line (type letter first), or None for a body line.
+fn record_fields(line: &[u8]) -> Option<Vec<&[u8]>> {
+    if line.len() < 2 || line[0] != RS || !b"SEVX".contains(&line[1]) {
+        return None;
+    }
+    if line.len() > 2 && line[2] != b'\t' && line[2] != b'\n' {
+        return None;
+    }
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    Some(line[1..].split(|&b| b == b'\t').collect())
+}
+
+fn finish(out: &mut Parsed, fields: Vec<&[u8]>, body: Vec<&[u8]>) {
+    match to_record(&fields, &body) {
+        Some(r) => out.records.push(r),
+        None => out.skipped += 1,
+    }
+}
+
+fn to_record(fields: &[&[u8]], body: &[&[u8]]) -> Option<Record> {
+    let kind = *fields.first()?.first()?;
+    let time_us = parse_int(fields.get(1)?)?;
+    match kind {
+        b'S' => {
+            let cwd = unescape(fields.get(2)?);
+            let form = fields.get(3).copied().unwrap_or(b"t");
+            let mut text: Vec<u8> = body.concat();
+            if text.last() == Some(&b'\n') {
+                text.pop();
+            }
+            if form == b"h" {
+                text = strip_history_number(&text)?.to_vec();
+            }
+            Some(Record::Start {
+                time_us,
+                cwd,
+                command: String::from_utf8_lossy(&text).into_owned(),
+            })
+        }
+        b'E' => {
+            let status = i32::try_from(parse_int(fields.get(2)?)?).ok()?;
+            let duration_ms = fields.get(3).and_then(|d| parse_int(d));
+            let cwd = fields.get(4).map(|c| unescape(c)).unwrap_or_default();
+            Some(Record::End {
+                time_us,
+                status,
+                duration_ms,
+                cwd,
+            })
+        }
+        b'V' => {
+            let form = fields.get(2)?;
+            let text: Vec<u8> = body.concat();
+            let vars = match *form {
+                b"bash" | b"zsh" => shellenv::parse_export_p(&text),
+                b"fish" => parse_fish_env(&text),
+                _ => return None,
+            };
+            Some(Record::Env { time_us, vars })
+        }
+        b'X' => {
+            let how = match *fields.get(2)? {
+                b"exit" => EndHow::Exit,
+                b"hangup" => EndHow::Hangup,
+                _ => return None,
+            };
+            Some(Record::Exit { time_us, how })
+        }
+        _ => None,
+    }
+}
+
+fn parse_int(field: &[u8]) -> Option<i64> {
+    std::str::from_utf8(field).ok()?.trim().parse().ok()
+}
+
+/// Strip bash's `history 1` prefix: `%5d`, a space or `*`, a space.
+fn strip_history_number(text: &[u8]) -> Option<&[u8]> {
+    let start = text.iter().position(|&b| b != b' ')?;
+    let rest = &text[start..];
+    let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+    if digits == 0 || rest.len() < digits + 2 {
+        return None;
+    }
+    let rest = &rest[digits..];
+    if (rest[0] == b' ' || rest[0] == b'*') && rest[1] == b' ' {
+        Some(&rest[2..])
+    } else {
+        None
+    }
+}
+
+/// Undo the field escaping (`\\`, `\t`, `\n`, `\r`).
+pub fn unescape(field: &[u8]) -> String {
+    String::from_utf8_lossy(&unescape_bytes(field)).into_owned()
+}
+
+fn unescape_bytes(field: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(field.len());
+    let mut it = field.iter().copied();
+    while let Some(b) = it.next() {
+        if b != b'\\' {
+            out.push(b);
+            continue;
+        }
+        match it.next() {
+            Some(b't') => out.push(b'\t'),
+            Some(b'n') => out.push(b'\n'),
+            Some(b'r') => out.push(b'\r'),
+            Some(b'\\') => out.push(b'\\'),
+            Some(other) => out.extend([b'\\', other]),
+            None => out.push(b'\\'),
+        }
+    }
+    out
+}
+
+/// The fish hook's environment form: one `NAME<TAB>escaped value` line per variable.
+fn parse_fish_env(text: &[u8]) -> BTreeMap<String, String> {
+    let mut vars = BTreeMap::new();
+    for line in text.split(|&b| b == b'\n') {
+        let mut parts = line.splitn(2, |&b| b == b'\t');
+        let (Some(name), Some(value)) = (parts.next(), parts.next()) else {
+            continue;
+        };
+        let Ok(name) = std::str::from_utf8(name) else {
+            continue;
+        };
+        if shellenv::is_var_name(name) {
+            vars.insert(name.to_string(), unescape(value));
+        }
+    }
+    vars
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(s: &str) -> Vec<u8> {
+        s.replace('^', "\x1e").into_bytes()
+    }
+
+    #[test]
+    fn reads_start_and_end_with_history_prefix() {
+        let j = rec("^S\t1000\t/tmp/a\\tb\th\n   12  echo \"a b\" | wc -c\n^E\t2000\t0\t1\t/tmp\n");
+        let p = parse(&j);
+        assert_eq!(p.skipped, 0);
+        assert_eq!(
+            p.records[0],
+            Record::Start {
+                time_us: 1000,
+                cwd: "/tmp/a\tb".into(),
+                command: "echo \"a b\" | wc -c".into()
+            }
+        );
+        assert_eq!(
+            p.records[1],
+            Record::End {
+                time_us: 2000,
+                status: 0,
+                duration_ms: Some(1),
+                cwd: "/tmp".into()
+            }
+        );
+    }
+
+    #[test]
+    fn multi_line_commands_keep_their_newlines() {
+        let j = rec("^S\t1\t/\th\n    3* for i in 1 2\ndo echo $i\ndone\n^E\t2\t130\t-\t/\n");
+        let p = parse(&j);
+        match &p.records[0] {
+            Record::Start { command, .. } => assert_eq!(command, "for i in 1 2\ndo echo $i\ndone"),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            p.records[1],
+            Record::End {
+                status: 130,
+                duration_ms: None,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn garbage_and_truncation_are_skipped_not_fatal() {
+        let mut j = b"\x00\x00garbage\xff\xfe\n".to_vec();
+        j.extend(rec(
+            "^S\t5\t/\tt\nls\n^E\tnot-a-number\n^Q\t1\n^X\t9\thangup\n^E\t7",
+        ));
+        let p = parse(&j);
+        assert!(p.skipped >= 2);
+        assert!(matches!(p.records[0], Record::Start { .. }));
+        assert!(p.records.iter().any(|r| matches!(
+            r,
+            Record::Exit {
+                how: EndHow::Hangup,
+                ..
+            }
+        )));
+    }
+
+    #[test]
+    fn non_utf8_bytes_become_replacement_characters() {
+        let mut j = b"\x1eS\t5\t/tmp/\xff\tt\n".to_vec();
+        j.extend(b"echo \xff\xfe\n");
+        let p = parse(&j);
+        match &p.records[0] {
+            Record::Start { command, .. } => assert!(command.starts_with("echo ")),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn fish_env_lines() {
+        let j = rec("^V\t5\tfish\nFOO\tbar\\nbaz\nPATH\t/a:/b\nbad name\tx\n");
+        let p = parse(&j);
+        match &p.records[0] {
+            Record::Env { vars, .. } => {
+                assert_eq!(vars["FOO"], "bar\nbaz");
+                assert_eq!(vars["PATH"], "/a:/b");
+                assert_eq!(vars.len(), 2);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn parse_never_panics(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..2048)) {
+            let _ = parse(&bytes);
+        }
+
+        #[test]
+        fn parse_never_panics_on_record_like_input(s in "[\\x1eSEVX\\t0-9a-z\\n\\\\ *]{0,400}") {
+            let _ = parse(s.as_bytes());
+        }
+    }
+}
