@@ -1,11 +1,17 @@
 //! snap: keep a coding session alive across disconnects.
 
+mod capture;
 mod cli;
 mod cmd;
+mod config;
+mod daemon;
 mod liveness;
 mod model;
+mod policy;
+mod redact;
 mod session;
 mod shellenv;
+mod snapshot_model;
 mod store;
 mod timefmt;
 
