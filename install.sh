@@ -343,40 +343,34 @@ install_rc_lines() {
     done
 }
 
-install_extras() {
-    local out
-    if run_quiet "$target" completions bash --name "$name"; then
-        printf '%s\n' "$out" | write_file "$bash_comp" 644
-        did "installed bash completions: $bash_comp"
-    else
-        warn "no bash completions: $out"
-    fi
-    if command -v zsh >/dev/null; then
-        if run_quiet "$target" completions zsh --name "$name"; then
-            printf '%s\n' "$out" | write_file "$zsh_comp" 644
-            did "installed zsh completions: $zsh_comp (zsh finds them once $zsh_comp_dir is in fpath; see the README)"
-        else
-            warn "no zsh completions: $out"
-        fi
-    fi
-    if command -v fish >/dev/null; then
-        if run_quiet "$target" completions fish --name "$name"; then
-            printf '%s\n' "$out" | write_file "$fish_comp" 644
-            did "installed fish completions: $fish_comp"
-        else
-            warn "no fish completions: $out"
-        fi
-    fi
-    # The man page is generated in full (roff), so no trailing newline is added.
-    local tmp
+# Generate FILE from `NAME ARGS...`; the name is the one installed (never snapd's files).
+generate() {
+    local file=$1 tmp
+    shift
     tmp=$(mktemp)
-    if "$target" man >"$tmp" 2>/dev/null; then
-        write_file "$man_page" 644 <"$tmp"
-        did "installed the man page: $man_page"
-    else
-        warn "no man page: \`$target man\` failed"
+    if "$target" "$@" >"$tmp" 2>/dev/null && [[ -s $tmp ]]; then
+        write_file "$file" 644 <"$tmp"
+        rm -f -- "$tmp"
+        return 0
     fi
     rm -f -- "$tmp"
+    warn "\`$name $*\` failed: no $file"
+    return 1
+}
+
+install_extras() {
+    if generate "$bash_comp" completions bash --name "$name"; then
+        did "installed bash completions: $bash_comp"
+    fi
+    if command -v zsh >/dev/null && generate "$zsh_comp" completions zsh --name "$name"; then
+        did "installed zsh completions: $zsh_comp (zsh loads them once $zsh_comp_dir is in fpath: see the README)"
+    fi
+    if command -v fish >/dev/null && generate "$fish_comp" completions fish --name "$name"; then
+        did "installed fish completions: $fish_comp"
+    fi
+    if generate "$man_page" man; then
+        did "installed the man page: $man_page (man $name)"
+    fi
 }
 
 start_daemon() {
