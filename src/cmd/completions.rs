@@ -3,7 +3,7 @@
 
 use crate::cli::{Cli, CompletionsArgs, ShellKind};
 use anyhow::{bail, Result};
-use clap::CommandFactory;
+use clap::{Command, CommandFactory};
 use clap_complete::Shell;
 
 /// Print the completion script for one shell.
@@ -23,8 +23,25 @@ pub fn write(shell: ShellKind, name: &str, out: &mut dyn std::io::Write) -> Resu
         ShellKind::Zsh => Shell::Zsh,
         ShellKind::Fish => Shell::Fish,
     };
-    clap_complete::generate(shell, &mut Cli::command(), name, out);
+    clap_complete::generate(shell, &mut visible_only(Cli::command()), name, out);
     Ok(())
+}
+
+/// The command without its hidden subcommands (internal ones such as `shell-start`),
+/// which some generators would otherwise offer.
+fn visible_only(cmd: Command) -> Command {
+    let visible: Vec<Command> = cmd
+        .get_subcommands()
+        .filter(|s| !s.is_hide_set())
+        .cloned()
+        .collect();
+    let mut root = Command::new("snap")
+        .version(env!("CARGO_PKG_VERSION"))
+        .subcommands(visible);
+    if let Some(about) = cmd.get_about() {
+        root = root.about(about.clone());
+    }
+    root.subcommand_required(cmd.is_subcommand_required_set())
 }
 
 #[cfg(test)]
@@ -50,6 +67,9 @@ mod tests {
     fn hidden_commands_are_not_offered() {
         let fish = script(ShellKind::Fish, "snap");
         assert!(!fish.contains("shell-start"), "{fish}");
+        assert!(fish.contains("\"restore\""), "{fish}");
+        let bash = script(ShellKind::Bash, "snap");
+        assert!(!bash.contains("shell-start"));
     }
 
     #[test]

@@ -68,7 +68,7 @@ pub fn write(name: &str, out: &mut dyn Write) -> std::io::Result<()> {
         roff.control("TP", []).text([roman(what)]).text([bold(how)]);
     }
     roff.control("SH", ["COMMANDS"]);
-    for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+    for sub in cmd.get_subcommands().filter(|s| shown_command(s)) {
         command_entry(&mut roff, sub);
     }
     roff.control("SH", ["ENVIRONMENT"]);
@@ -98,7 +98,7 @@ pub fn write(name: &str, out: &mut dyn Write) -> std::io::Result<()> {
 
 /// One subcommand: its usage, what it does, its arguments; nested ones in turn.
 fn command_entry(roff: &mut Roff, cmd: &Command) {
-    let nested: Vec<&Command> = cmd.get_subcommands().filter(|s| !s.is_hide_set()).collect();
+    let nested: Vec<&Command> = cmd.get_subcommands().filter(|s| shown_command(s)).collect();
     if !nested.is_empty() {
         for sub in nested {
             command_entry(roff, sub);
@@ -132,6 +132,11 @@ fn command_entry(roff: &mut Roff, cmd: &Command) {
         }
         roff.text([roman(help)]);
     }
+}
+
+/// Commands worth an entry: not hidden, not clap's own `help`.
+fn shown_command(cmd: &Command) -> bool {
+    !cmd.is_hide_set() && cmd.get_name() != "help"
 }
 
 /// Arguments worth a line: not hidden, not the automatic --help/--version.
@@ -178,7 +183,7 @@ mod tests {
     #[test]
     fn the_page_carries_the_installed_name() {
         let p = page("snapsh");
-        assert!(p.starts_with(".TH SNAPSH 1"), "{}", &p[..80]);
+        assert!(p.contains("\n.TH SNAPSH 1"), "{p}");
         assert!(p.contains("snapsh daemon status"), "{p}");
         assert!(!p.contains("snap daemon status"));
     }
@@ -194,5 +199,9 @@ mod tests {
         assert!(p.contains("EXIT STATUS"));
         assert!(p.contains("SNAP_HOME"));
         assert!(!p.contains("shell-start"), "hidden commands stay hidden");
+        assert!(
+            !p.contains("snap daemon help"),
+            "clap's help command is left out"
+        );
     }
 }
