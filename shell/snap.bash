@@ -34,6 +34,7 @@ __snap_setup() {
     __snap_envdirty=1
     __snap_watch=
     export SNAP_SHELL_ID=$id SNAP_SHELL_PID=$$
+    unset SNAP_REPLACES SNAP_KEEP_ENV
     # Write errors (store read-only or full) go here: opened once, so no write opens it.
     exec {__snap_null}>/dev/null
 
@@ -173,10 +174,22 @@ __snap_precmd() {
             ((++__snap_n < 2000)) || __snap_rotate
         fi
     fi
+    [[ -z ${SNAP_RESTORE-} ]] || __snap_restore
     if [[ $__snap_envdirty == 1 || ${PATH-}${VIRTUAL_ENV-}${CONDA_PREFIX-}${DIRENV_DIFF-} != "$__snap_watch" ]]; then
         [[ ${SNAP_DISABLE-} == 1 ]] || __snap_write_env
     fi
     return $s
+}
+
+# A restored or started shell: record the baseline, then apply the saved state
+# (cwd, variables, history, screen) now that the rc files have run.
+__snap_restore() {
+    local f=$SNAP_RESTORE
+    unset SNAP_RESTORE
+    [[ ${SNAP_DISABLE-} == 1 || $__snap_envdirty != 1 ]] || __snap_write_env
+    [[ ! -f $f ]] || builtin source "$f" || :
+    __snap_envdirty=1
+    return 0
 }
 
 __snap_write_env() {

@@ -4,6 +4,7 @@ mod history;
 mod init;
 mod sessions;
 mod shell_start;
+mod start;
 
 use crate::cli::{Cli, Command};
 use anyhow::{bail, Result};
@@ -15,6 +16,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::ShellStart(args) => shell_start::run(&args),
         Command::History(args) => history::run(&args),
         Command::Sessions(args) => sessions::run(args.json),
+        Command::Start(args) => start::run(&args),
         other => bail!("{other:?}: not implemented yet"),
     }
 }
