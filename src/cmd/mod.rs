@@ -7,6 +7,7 @@ mod init;
 mod man;
 mod sessions;
 mod shell_start;
+mod start;
 
 use crate::cli::{Cli, Command};
 use anyhow::{bail, Result};
@@ -21,6 +22,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Doctor(args) => doctor::run(args.json),
         Command::Completions(args) => completions::run(&args),
         Command::Man => man::run(),
+        Command::Start(args) => start::run(&args),
         other => bail!("{other:?}: not implemented yet"),
     }
 }
