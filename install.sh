@@ -4,6 +4,8 @@
 # ./install.sh --help tells everything.
 set -euo pipefail
 
+# Written for bash 3.2 too (macOS): no mapfile, no empty "${a[@]}" under set -u.
+
 # Nothing here reads standard input; give children a harmless one even when it is closed.
 exec </dev/null
 
@@ -271,10 +273,12 @@ check_conflicts() {
 Choose another name or place:  ./install.sh --name snapsh   or   ./install.sh --prefix DIR"
     fi
     local others=() c
-    mapfile -t others < <(type -aP -- "$name" || true)
+    while IFS= read -r c; do
+        others+=("$c")
+    done < <(type -aP -- "$name" || true)
     [[ $name == snap ]] && others+=(/usr/bin/snap)
     local seen=" "
-    for c in "${others[@]}"; do
+    for c in ${others[@]+"${others[@]}"}; do
         [[ -e $c && $seen != *" $c "* ]] || continue
         seen+="$c "
         [[ $c -ef $target ]] && continue
@@ -398,14 +402,14 @@ do_install() {
 if ((uninstall)); then
     do_uninstall
     say "Done."
-    for line in "${done_list[@]}"; do say "  - $line"; done
+    for line in ${done_list[@]+"${done_list[@]}"}; do say "  - $line"; done
     ((purge)) || say "Recorded data is kept; ./install.sh --uninstall --purge removes it too."
     exit 0
 fi
 
 do_install
 say "Done."
-for line in "${done_list[@]}"; do say "  - $line"; done
+for line in ${done_list[@]+"${done_list[@]}"}; do say "  - $line"; done
 
 cmd=$name
 if ! on_path "$bindir"; then

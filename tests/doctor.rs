@@ -332,3 +332,12 @@ fn colour_on_a_terminal_and_never_under_no_color() {
     let piped = w.command(&bin).arg("doctor").output().unwrap();
     assert!(!String::from_utf8_lossy(&piped.stdout).contains('\x1b'));
 }
+
+#[test]
+fn rc_check_reads_the_lines_install_writes_for_an_awkward_path() {
+    let w = World::new();
+    let prefix = w.path(r"a dir/with 'quotes' and \back");
+    install_ok(&w, &["--no-daemon", "--prefix", prefix.to_str().unwrap()]);
+    let (_, checks) = doctor_with(&w, &prefix.join("bin/snap"), &[]);
+    assert_eq!(status(&checks, "rc"), "ok", "{checks:?}");
+}
