@@ -324,8 +324,16 @@ then run ./install.sh again."
     [[ -x $built ]] || die "the build finished but $built is missing"
 }
 
+# Set when an older binary was replaced: its daemon is restarted to run the new one.
+replaced=0
+
 install_binary() {
     mkdir -p -- "$bindir"
+    if [[ -e $target ]] && cmp -s -- "$built" "$target"; then
+        say "$target is already this build."
+        return 0
+    fi
+    [[ -e $target ]] && replaced=1
     write_file "$target" 755 <"$built"
     did "installed $target"
 }
@@ -379,6 +387,9 @@ install_extras() {
 
 start_daemon() {
     local out
+    if ((replaced)) && run_quiet "$target" daemon stop; then
+        did "stopped the daemon of the previous build"
+    fi
     if run_quiet "$target" daemon install; then
         did "installed and started the snapshot daemon ($name daemon install)"
     elif run_quiet "$target" daemon start; then

@@ -241,6 +241,19 @@ esac"##,
         "daemon install\ndaemon start\n"
     );
     std::fs::remove_file(&log).unwrap();
+
+    // A new build replaces the old binary: its daemon is stopped, then started anew.
+    let mut changed = std::fs::read_to_string(stub).unwrap();
+    changed.push_str("# a new build\n");
+    std::fs::write(stub, changed).unwrap();
+    let out = install_with(&w, &["--no-rc"], &[("SNAP_INSTALL_BINARY", stub)]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        std::fs::read_to_string(&log).unwrap(),
+        "daemon stop\ndaemon install\ndaemon start\n"
+    );
+    std::fs::remove_file(&log).unwrap();
+
     let out = install_with(&w, &["--uninstall"], &[]);
     assert!(out.status.success(), "{}", text(&out));
     assert_eq!(
