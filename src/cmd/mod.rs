@@ -1,9 +1,13 @@
 //! One module per subcommand, each thin: parse → call the core → print.
 
+mod brief;
+mod checkpoint;
 mod history;
+mod hook;
 mod init;
 mod sessions;
 mod shell_start;
+mod task;
 
 use crate::cli::{Cli, Command};
 use anyhow::{bail, Result};
@@ -15,6 +19,10 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::ShellStart(args) => shell_start::run(&args),
         Command::History(args) => history::run(&args),
         Command::Sessions(args) => sessions::run(args.json),
+        Command::Task(cmd) => task::run(&cmd),
+        Command::Checkpoint(args) => checkpoint::run(&args),
+        Command::Brief(args) => brief::run(&args),
+        Command::Hook(args) => hook::run(&args),
         other => bail!("{other:?}: not implemented yet"),
     }
 }
