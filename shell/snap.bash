@@ -58,7 +58,7 @@ __snap_setup() {
             trap __snap_debug DEBUG
         fi
         # Run first at the prompt, so $? is the command's; hand $? on unchanged.
-        if [[ ${PROMPT_COMMAND@a} == *a* ]]; then
+        if [[ -v PROMPT_COMMAND && ${PROMPT_COMMAND@a} == *a* ]]; then
             PROMPT_COMMAND=(__snap_precmd "${PROMPT_COMMAND[@]}")
         elif [[ -n ${PROMPT_COMMAND-} ]]; then
             PROMPT_COMMAND=__snap_precmd$'\n'$PROMPT_COMMAND
