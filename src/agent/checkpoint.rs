@@ -68,18 +68,38 @@ pub fn run(
     })
 }
 
+/// At most this many files from git go into `files_in_progress` (pinned ones always do).
+pub const MAX_GIT_FILES: usize = 200;
+
 /// Pinned files first, then git's changed files, without duplicates or the state file.
 fn files_in_progress(st: &AgentState) -> Vec<String> {
     let own = st.own_relative_path();
     let mut files: Vec<String> = Vec::new();
+    for f in st.pinned() {
+        if !files.contains(&f) {
+            files.push(f);
+        }
+    }
     let from_git = git::status(&st.root)
         .map(|s| s.in_progress())
         .unwrap_or_default();
-    for f in st.pinned().into_iter().chain(from_git) {
+    let (mut kept, mut left_out) = (0, 0);
+    for f in from_git {
         if Some(&f) == own.as_ref() || f == state::FILE_NAME || files.contains(&f) {
             continue;
         }
+        if kept >= MAX_GIT_FILES {
+            left_out += 1;
+            continue;
+        }
+        kept += 1;
         files.push(f);
+    }
+    if left_out > 0 {
+        eprintln!(
+            "snap: {left_out} more changed file(s) left out of files_in_progress \
+             (pin the ones that matter with `snap task files add`)"
+        );
     }
     files
 }

@@ -69,7 +69,7 @@ pub fn status(root: &Path) -> Option<Status> {
             "--porcelain=v1",
             "-z",
             "-b",
-            "--untracked-files=normal",
+            "--untracked-files=all",
         ])
         .stdin(Stdio::null())
         .stderr(Stdio::null())
