@@ -659,7 +659,7 @@ fn brief_from_a_real_bash_shell_shows_task_failure_screen_and_what_runs() {
     // What a snapshot saves of the pane: its screen (issue 3's format).
     let snaps = w.snap_home.join("snapshots");
     std::fs::create_dir_all(&snaps).unwrap();
-    std::fs::write(snaps.join("20000101T000000-000-zz.json"), "{broken").unwrap();
+    std::fs::write(snaps.join("29991231T000000-000-zz.json"), "{broken").unwrap();
     let snapshot = serde_json::json!({
         "schema": 1, "id": "29990101T000000-000-aa",
         "taken_at": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
@@ -674,7 +674,18 @@ fn brief_from_a_real_bash_shell_shows_task_failure_screen_and_what_runs() {
     )
     .unwrap();
 
-    let b = w.snap_json(&["brief", "work", "--json"]);
+    // An agent working in the same project (through a symlink) joins the shell's session.
+    let link = w.path("link-to-repo");
+    std::os::unix::fs::symlink(&repo, &link).unwrap();
+    let payload = claude_bash("PostToolUse", "sid-9", &link, "cargo fmt");
+    let out = snap_in(&w, &w.home, &["hook", "claude"], Some(&payload));
+    assert!(out.status.success());
+
+    let out = snap_in(&w, &w.home, &["brief", "work", "--json"], None);
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("29991231T000000-000-zz.json"), "{err}");
+    let b: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(b["session"], "work");
     assert_eq!(b["project"], repo.display().to_string());
     assert_eq!(b["current_task"], "make login work");
@@ -706,6 +717,11 @@ fn brief_from_a_real_bash_shell_shows_task_failure_screen_and_what_runs() {
         .map(|c| c["command"].as_str().unwrap())
         .collect();
     assert!(cmds.contains(&"echo after"), "{cmds:?}");
+    assert_eq!(cmds.last(), Some(&"cargo fmt"), "{cmds:?}");
+    assert_eq!(
+        b["last_commands"].as_array().unwrap().last().unwrap()["source"],
+        "agent"
+    );
 
     // From inside the shell, `snap brief` picks the shell's own session.
     p.run(&format!("'{bin}' brief --markdown > brief.md"));

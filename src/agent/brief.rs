@@ -274,8 +274,9 @@ fn screen_tail(paths: &Paths, shell_id: &str, since_us: i64) -> Option<String> {
             .get("taken_at")
             .and_then(Value::as_str)
             .and_then(timefmt::parse_us);
-        if taken.is_some_and(|t| t < since_us) {
-            break; // older snapshots cannot show this command
+        // Older snapshots cannot show this command (taken_at may be whole seconds).
+        if taken.is_some_and(|t| t + 999_999 < since_us) {
+            break;
         }
         let shells = value
             .get("sessions")

@@ -17,17 +17,20 @@ pub use journal::resume_line;
 
 /// The session that work in `dir` belongs to: the session of the hooked shell this runs
 /// under (`$SNAP_SHELL_ID`, which agents inherit from the shell they were started in);
-/// else the most recently active session whose project is `dir`'s project; else the
+/// else the most recently active session whose project is `dir`'s project (symlinks
+/// resolved, as agents may report a logical path); else the
 /// name a shell starting there would get (`$SNAP_SESSION`, else the project's name).
 pub fn session_for_dir(shells: &[ShellState], dir: &Path) -> String {
     if let Some(s) = current_shell_session(shells) {
         return s;
     }
     let project = crate::session::project_dir(dir);
-    let project_str = project.to_string_lossy();
+    let real = std::fs::canonicalize(&project).unwrap_or_else(|_| project.clone());
+    let same_project =
+        |p: &str| Path::new(p) == project || std::fs::canonicalize(p).is_ok_and(|c| c == real);
     if let Some(s) = shells
         .iter()
-        .filter(|s| s.meta.project_dir == project_str)
+        .filter(|s| same_project(&s.meta.project_dir))
         .max_by_key(|s| s.last_seen_us)
     {
         return s.meta.session.clone();
