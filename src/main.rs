@@ -5,6 +5,7 @@ mod cli;
 mod cmd;
 mod liveness;
 mod model;
+mod restore;
 mod session;
 mod shellenv;
 mod store;

@@ -7,6 +7,7 @@ mod hook;
 mod init;
 mod sessions;
 mod shell_start;
+mod start;
 mod task;
 
 use crate::cli::{Cli, Command};
@@ -19,6 +20,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::ShellStart(args) => shell_start::run(&args),
         Command::History(args) => history::run(&args),
         Command::Sessions(args) => sessions::run(args.json),
+        Command::Start(args) => start::run(&args),
         Command::Task(cmd) => task::run(&cmd),
         Command::Checkpoint(args) => checkpoint::run(&args),
         Command::Brief(args) => brief::run(&args),
