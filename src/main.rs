@@ -1,5 +1,6 @@
 //! snap: keep a coding session alive across disconnects.
 
+mod agent;
 mod cli;
 mod cmd;
 mod liveness;

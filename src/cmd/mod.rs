@@ -1,13 +1,17 @@
 //! One module per subcommand, each thin: parse → call the core → print.
 
+mod brief;
+mod checkpoint;
 mod completions;
 mod doctor;
 mod history;
+mod hook;
 mod init;
 mod man;
 mod sessions;
 mod shell_start;
 mod start;
+mod task;
 
 use crate::cli::{Cli, Command};
 use anyhow::{bail, Result};
@@ -23,6 +27,10 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Completions(args) => completions::run(&args),
         Command::Man => man::run(),
         Command::Start(args) => start::run(&args),
+        Command::Task(cmd) => task::run(&cmd),
+        Command::Checkpoint(args) => checkpoint::run(&args),
+        Command::Brief(args) => brief::run(&args),
+        Command::Hook(args) => hook::run(&args),
         other => bail!("{other:?}: not implemented yet"),
     }
 }

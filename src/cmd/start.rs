@@ -57,7 +57,7 @@ pub fn run(args: &StartArgs) -> Result<()> {
         .collect();
     let vars = launch::prepare(&paths, &setup, &token)?;
     let exe = std::env::current_exe().context("cannot find snap's own path")?;
-    let command = with_env(&vars, &launch::shell_command(&paths, kind, &exe)?);
+    let command = launch::with_env(&vars, &launch::shell_command(&paths, kind, &exe)?);
     let dir_text = dir.to_string_lossy();
     tmux::run(&["new-session", "-d", "-s", &name, "-c", &dir_text, &command])?;
     if let Some(f) = env_file {
@@ -66,18 +66,6 @@ pub fn run(args: &StartArgs) -> Result<()> {
         eprintln!("snap: started {name} in {dir_text}");
     }
     tmux::attach_or_print(&name, args.no_attach)
-}
-
-/// `env K=V … COMMAND`, quoted for `sh -c`.
-pub fn with_env(vars: &[(String, String)], command: &str) -> String {
-    let mut s = String::from("env");
-    for (k, v) in vars {
-        s.push(' ');
-        s.push_str(&launch::posix_quote(&format!("{k}={v}")));
-    }
-    s.push(' ');
-    s.push_str(command);
-    s
 }
 
 /// The variables of a dotenv file (quotes, `export`, comments, `${VAR}`), never executed.

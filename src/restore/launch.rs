@@ -182,6 +182,18 @@ pub fn prepare(paths: &Paths, setup: &ShellSetup, token: &str) -> Result<Vec<(St
     Ok(env)
 }
 
+/// `env K=V … COMMAND`, quoted for `sh -c` (how tmux runs a pane's command).
+pub fn with_env(vars: &[(String, String)], command: &str) -> String {
+    let mut s = String::from("env");
+    for (k, v) in vars {
+        s.push(' ');
+        s.push_str(&posix_quote(&format!("{k}={v}")));
+    }
+    s.push(' ');
+    s.push_str(command);
+    s
+}
+
 /// fish's data directory, where its history files live.
 fn fish_data_dir() -> PathBuf {
     let base = std::env::var_os("XDG_DATA_HOME")

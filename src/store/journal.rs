@@ -126,10 +126,13 @@ pub fn read_shell_journal(shell_dir: &Path) -> Parsed {
     all
 }
 
+/// A record being read: its fields and its body lines.
+type Pending<'a> = (Vec<&'a [u8]>, Vec<&'a [u8]>);
+
 /// Parse a journal's bytes. Never panics, whatever the input.
 pub fn parse(bytes: &[u8]) -> Parsed {
     let mut out = Parsed::default();
-    let mut current: Option<(Vec<&[u8]>, Vec<&[u8]>)> = None; // (fields, body lines)
+    let mut current: Option<Pending> = None;
     let mut garbage_run = false;
     for line in split_lines(bytes) {
         if let Some(fields) = record_fields(line) {

@@ -221,7 +221,7 @@ impl World {
     }
 
     /// Start a tmux session `name` running a hooked shell of `kind`; wait for its prompt.
-    pub fn start_session(&self, name: &str, kind: Kind) -> Pane {
+    pub fn start_session(&self, name: &str, kind: Kind) -> Pane<'_> {
         let out = self.tmux_ok(&[
             "new-session",
             "-d",
@@ -247,7 +247,7 @@ impl World {
     }
 
     /// Split a new pane off `target` running a hooked shell of `kind`; wait for its prompt.
-    pub fn split(&self, target: &str, kind: Kind) -> Pane {
+    pub fn split(&self, target: &str, kind: Kind) -> Pane<'_> {
         let out = self.tmux_ok(&[
             "split-window",
             "-t",
