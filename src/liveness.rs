@@ -57,7 +57,10 @@ pub fn running_argv() -> Vec<(u32, Vec<String>, Option<String>)> {
         .map(|(pid, p)| {
             (
                 pid.as_u32(),
-                p.cmd().iter().map(|a| a.to_string_lossy().into_owned()).collect(),
+                p.cmd()
+                    .iter()
+                    .map(|a| a.to_string_lossy().into_owned())
+                    .collect(),
                 p.cwd().map(|c| c.to_string_lossy().into_owned()),
             )
         })
