@@ -1,5 +1,6 @@
 //! snap: keep a coding session alive across disconnects.
 
+mod agent;
 mod capture;
 mod cli;
 mod cmd;
@@ -9,6 +10,7 @@ mod liveness;
 mod model;
 mod policy;
 mod redact;
+mod restore;
 mod session;
 mod shellenv;
 mod snapshot_model;
