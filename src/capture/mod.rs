@@ -256,7 +256,7 @@ fn process_snaps(
         }
         let typed = p
             .job_leader
-            .then(|| typed_line(s, p))
+            .then(|| typed_line(s, p, procs))
             .flatten()
             .filter(|t| cfg.keeps_command(t, ""));
         let by_argv = rules.judge_argv(&p.cmd);
@@ -291,11 +291,46 @@ fn process_snaps(
 }
 
 /// The command line that started a job: one running when the process started (started
-/// no later, ended no earlier), preferring one that names the program.
-fn typed_line(s: &ShellState, p: &ProcInfo) -> Option<String> {
-    let t = i64::try_from(p.start_time).ok()?;
-    let candidates: Vec<&shells::Command> = s
-        .commands
+/// no later, ended no earlier), preferring one that holds all the job's words, then one
+/// that names its program, then the latest. A job that is a copy of the shell (a
+/// subshell: `a && b &`) is known by its first child's words.
+fn typed_line(s: &ShellState, leader: &ProcInfo, procs: &[ProcInfo]) -> Option<String> {
+    let t = i64::try_from(leader.start_time).ok()?;
+    let mut argv = &leader.cmd;
+    let program = |a: &str| {
+        a.rsplit('/')
+            .next()
+            .unwrap_or(a)
+            .trim_start_matches('-')
+            .to_string()
+    };
+    if argv.first().is_some_and(|a| program(a) == s.meta.kind) {
+        if let Some(child) = procs
+            .iter()
+            .filter(|p| p.ppid == leader.pid)
+            .min_by_key(|p| p.pid)
+        {
+            argv = &child.cmd;
+        }
+    }
+    let words: Vec<String> = argv
+        .iter()
+        .flat_map(|a| a.split_whitespace())
+        .take(8)
+        .enumerate()
+        .map(|(i, w)| if i == 0 { program(w) } else { w.to_string() })
+        .filter(|w| !w.is_empty() && w.len() <= 64)
+        .collect();
+    let score = |text: &str| -> u8 {
+        if !words.is_empty() && words.iter().all(|w| text.contains(w.as_str())) {
+            2
+        } else if words.first().is_some_and(|w| text.contains(w.as_str())) {
+            1
+        } else {
+            0
+        }
+    };
+    s.commands
         .iter()
         .filter(|c| c.started_us / 1_000_000 <= t + 1)
         .filter(|c| {
@@ -303,21 +338,9 @@ fn typed_line(s: &ShellState, p: &ProcInfo) -> Option<String> {
                 .as_ref()
                 .is_none_or(|e| e.time_us / 1_000_000 + 1 >= t)
         })
-        .collect();
-    let names: Vec<&str> = p
-        .cmd
-        .iter()
-        .take(2)
-        .filter_map(|a| a.split_whitespace().next())
-        .map(|a| a.rsplit('/').next().unwrap_or(a))
-        .filter(|a| a.len() >= 2)
-        .collect();
-    candidates
-        .iter()
-        .rev()
-        .find(|c| names.iter().any(|n| c.text.contains(n)))
-        .or(candidates.last())
-        .map(|c| c.text.clone())
+        .enumerate()
+        .max_by_key(|(i, c)| (score(&c.text), *i))
+        .map(|(_, c)| c.text.clone())
 }
 
 /// Redact every text of the snapshot and name what was touched.
@@ -468,6 +491,10 @@ mod tests {
             end(T + 2 * s),
             start(T + 10 * s, "PORT=3001 npm run dev &"),
             end(T + 10 * s + 500),
+            start(T + 10 * s + 600, "sleep 999 && sudo make install &"),
+            end(T + 10 * s + 700),
+            start(T + 10 * s + 800, "echo done"),
+            end(T + 10 * s + 900),
             start(T + 20 * s, &format!("export API_TOKEN={GHP}")),
             end(T + 20 * s + 100),
             Record::Env {
@@ -513,6 +540,15 @@ mod tests {
                     true,
                     &[("HOME", "/root")],
                 ),
+                proc_(
+                    401,
+                    100,
+                    &["bash", "--rcfile", "/rc", "-i"],
+                    t0 + 10,
+                    true,
+                    &[],
+                ),
+                proc_(402, 401, &["sleep", "999"], t0 + 10, false, &[]),
             ],
         };
         Inputs {
@@ -547,7 +583,18 @@ mod tests {
         assert_eq!(snap.sessions[0].agent["current_task"], "t");
         assert_eq!(sh.running.as_deref(), Some("cd web && npm run dev"));
         assert_eq!(sh.running_policy, Some(Policy::Auto));
-        assert_eq!(sh.history.len(), 4);
+        assert_eq!(sh.history.len(), 6);
+        let pids: Vec<u32> = sh.processes.iter().map(|p| p.pid).collect();
+        let sub = sh
+            .processes
+            .iter()
+            .find(|p| p.pid == 401)
+            .unwrap_or_else(|| panic!("{pids:?}"));
+        assert_eq!(
+            sub.typed.as_deref(),
+            Some("sleep 999 && sudo make install &")
+        );
+        assert_eq!(sub.policy, Policy::Never);
         let bg = &sh.processes[0];
         assert_eq!(bg.pid, 201);
         assert_eq!(bg.typed.as_deref(), Some("PORT=3001 npm run dev &"));
@@ -556,7 +603,7 @@ mod tests {
         assert!(!bg.env.contains_key("HOME"));
         let fg = &sh.processes[1];
         assert_eq!(fg.typed.as_deref(), Some("cd web && npm run dev"));
-        let child = &sh.processes[2];
+        let child = sh.processes.iter().find(|p| p.pid == 202).unwrap();
         assert!(!child.job_leader);
         assert!(child.env.is_empty());
     }
@@ -591,7 +638,8 @@ mod tests {
         let sh = &snap.sessions[0].shells[0];
         assert!(sh.history.iter().all(|h| !h.command.starts_with("export")));
         assert_eq!(sh.running, None);
-        assert!(sh.processes.is_empty(), "{:?}", sh.processes);
+        let pids: Vec<u32> = sh.processes.iter().map(|p| p.pid).collect();
+        assert_eq!(pids, [401, 402], "filtered jobs go with their descendants");
     }
 
     #[test]
