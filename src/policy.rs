@@ -314,6 +314,20 @@ impl Rules {
     }
 }
 
+/// The commands a typed line runs, each as its words (quotes removed, leading
+/// assignments and wrappers dropped, the program as its file name).
+pub fn commands_of(typed_line: &str) -> Vec<Vec<String>> {
+    segments(typed_line)
+        .iter()
+        .map(|s| normalize(s))
+        .filter(|w| !w.is_empty())
+        .map(|mut w| {
+            w[0] = basename(&w[0]).to_string();
+            w
+        })
+        .collect()
+}
+
 /// Judge a typed command line with the config's lists (see the module doc).
 #[allow(dead_code)] // API for restore and the brief (issue 4)
 pub fn judge(typed_line: &str, cfg: &Config) -> Policy {

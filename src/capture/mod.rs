@@ -290,20 +290,20 @@ fn process_snaps(
     out
 }
 
-/// The command line that started a job: one running when the process started (started
-/// no later, ended no earlier), preferring one that holds all the job's words, then one
-/// that names its program, then the latest. A job that is a copy of the shell (a
-/// subshell: `a && b &`) is known by its first child's words.
+/// The command line that started a job. The foreground job's is the running command.
+/// Otherwise one running when the process started (started no later, ended no earlier),
+/// preferring one with a command whose words are the job's argv (or, for a script run
+/// by its shebang, the argv after the interpreter), then one holding all its words,
+/// then one naming its program, then the latest. A job that is a copy of the shell (a
+/// subshell: `(a; b) &`) is known by its first child.
 fn typed_line(s: &ShellState, leader: &ProcInfo, procs: &[ProcInfo]) -> Option<String> {
+    if leader.foreground {
+        if let Some(r) = s.running() {
+            return Some(r.text.clone());
+        }
+    }
     let t = i64::try_from(leader.start_time).ok()?;
-    let mut argv = &leader.cmd;
-    let program = |a: &str| {
-        a.rsplit('/')
-            .next()
-            .unwrap_or(a)
-            .trim_start_matches('-')
-            .to_string()
-    };
+    let mut argv: &[String] = &leader.cmd;
     if argv.first().is_some_and(|a| program(a) == s.meta.kind) {
         if let Some(child) = procs
             .iter()
@@ -313,18 +313,34 @@ fn typed_line(s: &ShellState, leader: &ProcInfo, procs: &[ProcInfo]) -> Option<S
             argv = &child.cmd;
         }
     }
-    let words: Vec<String> = argv
-        .iter()
-        .flat_map(|a| a.split_whitespace())
-        .take(8)
-        .enumerate()
-        .map(|(i, w)| if i == 0 { program(w) } else { w.to_string() })
-        .filter(|w| !w.is_empty() && w.len() <= 64)
+    let argv: Vec<String> = match argv {
+        [one] => one.split_whitespace().map(str::to_string).collect(),
+        many => many.to_vec(),
+    };
+    let form = |a: &[String]| -> Vec<String> {
+        a.iter()
+            .take(8)
+            .enumerate()
+            .map(|(i, w)| if i == 0 { program(w) } else { w.clone() })
+            .collect()
+    };
+    let forms: Vec<Vec<String>> = (0..argv.len().min(2))
+        .map(|skip| form(&argv[skip..]))
         .collect();
+    let names: Vec<&String> = forms.iter().filter_map(|f| f.first()).collect();
     let score = |text: &str| -> u8 {
-        if !words.is_empty() && words.iter().all(|w| text.contains(w.as_str())) {
+        let commands = crate::policy::commands_of(text);
+        if forms
+            .iter()
+            .any(|f| commands.iter().any(|c| c.iter().take(8).eq(f.iter())))
+        {
+            3
+        } else if forms
+            .iter()
+            .any(|f| f.iter().all(|w| text.contains(w.as_str())))
+        {
             2
-        } else if words.first().is_some_and(|w| text.contains(w.as_str())) {
+        } else if names.iter().any(|n| text.contains(n.as_str())) {
             1
         } else {
             0
@@ -341,6 +357,15 @@ fn typed_line(s: &ShellState, leader: &ProcInfo, procs: &[ProcInfo]) -> Option<S
         .enumerate()
         .max_by_key(|(i, c)| (score(&c.text), *i))
         .map(|(_, c)| c.text.clone())
+}
+
+/// A program's file name (`-bash` as a login shell is `bash`).
+fn program(arg0: &str) -> String {
+    arg0.rsplit('/')
+        .next()
+        .unwrap_or(arg0)
+        .trim_start_matches('-')
+        .to_string()
 }
 
 /// Redact every text of the snapshot and name what was touched.
