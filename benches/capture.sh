@@ -26,7 +26,7 @@ cleanup() {
 trap cleanup EXIT
 printf 'PS1="READY> "\neval "$(%q init bash)"\n' "$bin" >"$HOME/.bashrc"
 # A file of N jobs (sleep processes) started from the tracked shell.
-for ((i = 0; i < n; i++)); do echo "sleep 600 &"; done >"$work/jobs"
+for ((i = 0; i < n; i++)); do echo "sleep 3600 &"; done >"$work/jobs"
 
 tmux -f /dev/null new-session -d -s bench -x 200 -y 50 "bash --rcfile $HOME/.bashrc -i"
 until tmux capture-pane -p -t bench | grep -q 'READY>'; do sleep 0.1; done

@@ -29,7 +29,7 @@ pub fn run(args: &ForgetArgs) -> Result<()> {
     }
     retention::forget(&paths, name, timefmt::now_us())?;
     let cfg = Config::load(&paths)?;
-    let plan = retention::run(&paths, Rules::from_config(&cfg), false)?;
+    let plan = retention::run(&paths, Rules::from_config(&cfg), false);
     println!(
         "forgot session {name}: {in_snapshots} snapshot(s) no longer show it; removed {} snapshot(s) and {} shell(s) only it kept",
         plan.snapshots.len(),

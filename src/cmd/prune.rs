@@ -20,7 +20,7 @@ pub fn run(args: &PruneArgs) -> Result<()> {
     if let Some(d) = &args.older_than {
         rules.max_age = Some(parse_duration(d).context("--older-than")?);
     }
-    let plan = retention::run(&paths, rules, args.dry_run)?;
+    let plan = retention::run(&paths, rules, args.dry_run);
     let verb = if args.dry_run {
         "would remove"
     } else {
