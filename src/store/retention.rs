@@ -207,8 +207,16 @@ pub fn summaries(paths: &Paths, forgotten: &Forgotten) -> Vec<(PathBuf, Summary)
         out.push((path, summary));
     }
     if cache.files != old.files {
-        let saved = ensure_private_dir(&paths.state)
-            .and_then(|()| write_atomic(&cache_path, &serde_json::to_vec(&cache)?));
+        // A cache: renamed into place whole, but not worth an fsync (a lost or damaged
+        // cache is rebuilt from the files).
+        let saved = ensure_private_dir(&paths.state).and_then(|()| {
+            let mut tmp = tempfile::Builder::new()
+                .prefix(".tmp-")
+                .tempfile_in(&paths.state)?;
+            std::io::Write::write_all(&mut tmp, &serde_json::to_vec(&cache)?)?;
+            tmp.persist(&cache_path)?;
+            Ok(())
+        });
         if let Err(e) = saved {
             eprintln!("snap: cannot cache snapshot summaries: {e:#}");
         }
