@@ -5,7 +5,7 @@
 # (exit status, duration, cwd after it), the exported environment when it may have
 # changed, and how the shell ended. The prompt path runs builtins only: no $(...), no
 # pipe, no external command. $? is left as it was; nothing is printed.
-# shellcheck shell=bash disable=SC2034
+# shellcheck shell=bash disable=SC2034,SC2016,SC2064,SC1007
 
 __snap_bin=@SNAP_BIN@
 
@@ -16,10 +16,9 @@ __snap_setup() {
         printf 'snap: bash %s is not supported: snap needs bash 4.4 or later\n' "${BASH_VERSION-}" >&2
         return 0
     fi
-    local now id dir
+    local id dir
     __snap_now
-    now=$__snap_t
-    printf -v id '%s-%s-%04x' "$now" "$$" "$RANDOM"
+    printf -v id '%s-%s-%04x' "${__snap_t/[.,]/}" "$$" "$RANDOM"
     dir=$("$__snap_bin" shell-start bash "$id" "$$" --version "${BASH_VERSION-}" 2>/dev/null) || dir=
     [[ -n $dir && -d $dir ]] || return 0
     __snap_dir=$dir
@@ -28,12 +27,16 @@ __snap_setup() {
     __snap_n=0
     __snap_go=0
     __snap_running=0
-    __snap_t0=0
+    __snap_pwd=
+    __snap_e=
     __snap_hc=
     __snap_bc=
     __snap_envdirty=1
     __snap_watch=
     export SNAP_SHELL_ID=$id SNAP_SHELL_PID=$$
+    unset SNAP_REPLACES SNAP_KEEP_ENV
+    # Write errors (store read-only or full) go here: opened once, so no write opens it.
+    exec {__snap_null}>/dev/null
 
     # A line was read: PS0 is expanded for every command line (never for an empty one).
     # The arithmetic subscript assigns and expands to nothing, without a fork.
@@ -80,18 +83,16 @@ __snap_setup() {
     return 0
 }
 
-# Now, in microseconds since the epoch, into __snap_t.
+# Now, as seconds since the epoch with microseconds (bash 5) or without (4.4), into __snap_t.
 __snap_now() {
-    if [[ -n ${EPOCHREALTIME-} ]]; then
-        __snap_t=${EPOCHREALTIME/[.,]/}
-    else
-        printf -v __snap_t '%(%s)T000000' -1
-    fi
+    __snap_t=${EPOCHREALTIME-}
+    [[ -n $__snap_t ]] || printf -v __snap_t '%(%s)T' -1
 }
 
-# Escape a journal field (\ TAB LF CR) into __snap_e.
-__snap_esc() {
-    __snap_e=$1
+# The current directory, escaped for a journal field (\ TAB LF CR), into __snap_e.
+__snap_cwd() {
+    __snap_pwd=$PWD
+    __snap_e=$PWD
     if [[ $__snap_e == *[$'\\\t\n\r']* ]]; then
         __snap_e=${__snap_e//\\/\\\\}
         __snap_e=${__snap_e//$'\t'/\\t}
@@ -101,8 +102,7 @@ __snap_esc() {
 }
 
 # Start a new journal segment every so many records (0600 whatever the umask).
-__snap_count() {
-    ((++__snap_n < 2000)) && return 0
+__snap_rotate() {
     __snap_n=0
     local u
     { builtin umask -p >|"$__snap_dir/.umask" && read -r u <"$__snap_dir/.umask"; } 2>/dev/null || return 0
@@ -115,108 +115,103 @@ __snap_count() {
     return 0
 }
 
-# Might this simple command change the exported environment?
-__snap_envcheck() {
-    case $1 in
-    export* | unset* | declare* | typeset* | source* | .\ * | eval* | readonly* | local* | [A-Za-z_]*=* | cd* | pushd* | popd* | set\ *)
+# The DEBUG trap: fires before each simple command. The first one of a line (PS0 set
+# __snap_go) starts it, unless history kept the line private: when HISTCMD did not
+# move, a repeat (ignoredups) runs the same first command, and anything else was kept
+# out of history (leading space, HISTIGNORE, set +o history). Any simple command may
+# change the environment. (Inlined: a function call costs as much as a write.)
+__snap_debug() {
+    if [[ $__snap_go == 1 && $BASH_COMMAND != __snap_precmd* ]]; then
+        __snap_go=0
+        if [[ $HISTCMD != "$__snap_hc" || $BASH_COMMAND == "$__snap_bc" ]]; then
+            __snap_hc=$HISTCMD
+            __snap_bc=$BASH_COMMAND
+            [[ ${SNAP_DISABLE-} == 1 ]] || __snap_write_start
+        fi
+    fi
+    case $BASH_COMMAND in
+    export* | unset* | declare* | typeset* | source* | .\ * | eval* | readonly* | [A-Za-z_]*=*)
         __snap_envdirty=1
         ;;
     esac
-}
-
-# The DEBUG trap: fires before each simple command; the first one of a line starts it.
-__snap_debug() {
-    if [[ $__snap_go == 1 ]]; then
-        __snap_go=0
-        [[ $BASH_COMMAND == __snap_precmd* ]] || __snap_begin
-    fi
-    [[ $__snap_envdirty == 1 ]] || __snap_envcheck "$BASH_COMMAND"
     return 0
 }
 
 # bash-preexec and ble.sh call this with the line as typed.
 __snap_preexec_bp() {
-    [[ ${1-} == ' '* ]] && return 0
-    __snap_write_start
+    [[ ${1-} == ' '* || ${SNAP_DISABLE-} == 1 ]] && return 0
     __snap_envdirty=1
-    return 0
-}
-
-# Record the start of the line that is about to run, unless history kept it private.
-__snap_begin() {
-    local hc=${HISTCMD-}
-    # HISTCMD did not move: a repeat (ignoredups) runs the same first command;
-    # anything else was kept out of history (leading space, HISTIGNORE, set +o history).
-    if [[ $hc == "$__snap_hc" && $BASH_COMMAND != "$__snap_bc" ]]; then
-        return 0
-    fi
-    __snap_hc=$hc
-    __snap_bc=$BASH_COMMAND
-    declare -F -- "${BASH_COMMAND%%[[:space:]]*}" >/dev/null && __snap_envdirty=1
     __snap_write_start
     return 0
 }
 
 __snap_write_start() {
-    [[ ${SNAP_DISABLE-} == 1 ]] && return 0
-    __snap_now
-    __snap_t0=$__snap_t
+    __snap_t=${EPOCHREALTIME-}
+    [[ -n $__snap_t ]] || printf -v __snap_t '%(%s)T' -1
     __snap_running=1
-    __snap_esc "$PWD"
+    [[ $PWD == "$__snap_pwd" ]] || __snap_cwd
     {
-        printf '\036S\t%s\t%s\th\n' "$__snap_t" "$__snap_e" >>"$__snap_j" &&
-            HISTTIMEFORMAT= builtin history 1 >>"$__snap_j"
-    } 2>/dev/null
-    __snap_count
+        printf '\036S\t%s\t%s\th\n' "$__snap_t" "$__snap_e"
+        HISTTIMEFORMAT= builtin history 1
+    } 2>&"$__snap_null" >>"$__snap_j" || :
+    ((++__snap_n < 2000)) || __snap_rotate
     return 0
 }
 
-# Runs first at every prompt: end record, environment when it may have changed.
+# Runs first at every prompt: the end record (the duration is end minus start), and the
+# environment when it may have changed.
 __snap_precmd() {
-    local s=$? d
+    local s=$?
     __snap_go=0
-    if [[ -z $__snap_hc ]]; then
-        __snap_hc=$((HISTCMD - 1))
-    fi
+    [[ -n $__snap_hc ]] || __snap_hc=$((HISTCMD - 1))
     if [[ $__snap_running == 1 ]]; then
         __snap_running=0
         if [[ ${SNAP_DISABLE-} != 1 ]]; then
-            __snap_now
-            d=-
-            [[ -n ${EPOCHREALTIME-} ]] && d=$(((__snap_t - __snap_t0) / 1000))
-            __snap_esc "$PWD"
-            { printf '\036E\t%s\t%s\t%s\t%s\n' "$__snap_t" "$s" "$d" "$__snap_e" >>"$__snap_j"; } 2>/dev/null
-            __snap_count
+            __snap_t=${EPOCHREALTIME-}
+            [[ -n $__snap_t ]] || printf -v __snap_t '%(%s)T' -1
+            [[ $PWD == "$__snap_pwd" ]] || __snap_cwd
+            printf '\036E\t%s\t%s\t-\t%s\n' "$__snap_t" "$s" "$__snap_e" 2>&"$__snap_null" >>"$__snap_j" || :
+            ((++__snap_n < 2000)) || __snap_rotate
         fi
     fi
-    d=${PATH-}:${VIRTUAL_ENV-}:${CONDA_PREFIX-}:${DIRENV_DIFF-}:${NODE_ENV-}
-    [[ $d == "$__snap_watch" ]] || __snap_envdirty=1
-    if [[ $__snap_envdirty == 1 && ${SNAP_DISABLE-} != 1 ]]; then
-        __snap_watch=$d
-        __snap_write_env
+    [[ -z ${SNAP_RESTORE-} ]] || __snap_restore
+    if [[ $__snap_envdirty == 1 || ${PATH-}${VIRTUAL_ENV-}${CONDA_PREFIX-}${DIRENV_DIFF-} != "$__snap_watch" ]]; then
+        [[ ${SNAP_DISABLE-} == 1 ]] || __snap_write_env
     fi
     return $s
 }
 
+# A restored or started shell: record the baseline, then apply the saved state
+# (cwd, variables, history, screen) now that the rc files have run.
+__snap_restore() {
+    local f=$SNAP_RESTORE
+    unset SNAP_RESTORE
+    [[ ${SNAP_DISABLE-} == 1 || $__snap_envdirty != 1 ]] || __snap_write_env
+    [[ ! -f $f ]] || builtin source "$f" || :
+    __snap_envdirty=1
+    return 0
+}
+
 __snap_write_env() {
     __snap_envdirty=0
+    __snap_watch=${PATH-}${VIRTUAL_ENV-}${CONDA_PREFIX-}${DIRENV_DIFF-}
     __snap_now
     {
-        printf '\036V\t%s\tbash\n' "$__snap_t" >>"$__snap_j" &&
-            builtin export -p >>"$__snap_j"
-    } 2>/dev/null
-    __snap_count
+        printf '\036V\t%s\tbash\n' "$__snap_t"
+        builtin export -p
+    } 2>&"$__snap_null" >>"$__snap_j" || :
+    ((++__snap_n < 2000)) || __snap_rotate
     return 0
 }
 
 # The shell is ending: a deliberate exit keeps its terminal, a hangup has lost it.
 __snap_exit() {
-    local s=$? how=hangup
-    [[ -t 0 ]] && how=exit
+    local s=$? how='hangup'
+    [[ -t 0 ]] && how='exit'
     if [[ ${SNAP_DISABLE-} != 1 && -n ${__snap_j-} ]]; then
         [[ $__snap_envdirty == 1 ]] && __snap_write_env
         __snap_now
-        { printf '\036X\t%s\t%s\n' "$__snap_t" "$how" >>"$__snap_j"; } 2>/dev/null
+        printf '\036X\t%s\t%s\n' "$__snap_t" "$how" 2>&"$__snap_null" >>"$__snap_j" || :
     fi
     return $s
 }

@@ -38,3 +38,31 @@ pub fn alive_now(pairs: &[(u32, Option<u64>)]) -> HashSet<(u32, Option<u64>)> {
     }
     alive
 }
+
+/// Every process running now, as (pid, argv, cwd), to tell what need not start twice.
+pub fn running_argv() -> Vec<(u32, Vec<String>, Option<String>)> {
+    let Ok(mut sys) = System::new() else {
+        return Vec::new();
+    };
+    sys.refresh_processes_specifics(
+        ProcessesToUpdate::All,
+        true,
+        ProcessRefreshKind::nothing()
+            .without_tasks()
+            .with_cmd(sysinfo::UpdateKind::Always)
+            .with_cwd(sysinfo::UpdateKind::Always),
+    );
+    sys.processes()
+        .iter()
+        .map(|(pid, p)| {
+            (
+                pid.as_u32(),
+                p.cmd()
+                    .iter()
+                    .map(|a| a.to_string_lossy().into_owned())
+                    .collect(),
+                p.cwd().map(|c| c.to_string_lossy().into_owned()),
+            )
+        })
+        .collect()
+}

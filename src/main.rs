@@ -1,9 +1,11 @@
 //! snap: keep a coding session alive across disconnects.
 
+mod agent;
 mod cli;
 mod cmd;
 mod liveness;
 mod model;
+mod restore;
 mod session;
 mod shellenv;
 mod store;

@@ -26,6 +26,7 @@ pub fn run(args: &HistoryArgs) -> Result<()> {
             records.push((c.started_us, r));
         }
     }
+    records.extend(crate::agent::journal::records(&paths, session.as_deref()));
     records.sort_by_key(|(t, _)| *t);
     let mut records: Vec<CommandRecord> = records.into_iter().map(|(_, r)| r).collect();
     if let Some(n) = args.limit {

@@ -1,7 +1,7 @@
 //! `snap init SHELL`: print the hook with this binary's absolute path filled in.
 
 use crate::cli::{InitArgs, InitTarget};
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 
 const BASH: &str = include_str!("../../shell/snap.bash");
 const ZSH: &str = include_str!("../../shell/snap.zsh");
@@ -15,10 +15,39 @@ pub fn run(args: &InitArgs) -> Result<()> {
         InitTarget::Bash => BASH.replace("@SNAP_BIN@", &posix_quote(&exe)),
         InitTarget::Zsh => ZSH.replace("@SNAP_BIN@", &posix_quote(&exe)),
         InitTarget::Fish => FISH.replace("@SNAP_BIN@", &fish_quote(&exe)),
-        InitTarget::Claude | InitTarget::Codex => bail!("not implemented yet"),
+        InitTarget::Claude => claude_settings(&exe)?,
+        InitTarget::Codex => codex_notify(&exe),
     };
     print!("{script}");
     Ok(())
+}
+
+/// The `.claude/settings.json` hooks wiring PostToolUse, PostToolUseFailure, Stop and
+/// SessionStart to `snap hook claude`, ready to paste (or merge into existing hooks).
+fn claude_settings(exe: &str) -> Result<String> {
+    let hook = serde_json::json!([{
+        "type": "command",
+        "command": format!("{} hook claude", posix_quote(exe)),
+    }]);
+    let snippet = serde_json::json!({
+        "hooks": {
+            "SessionStart": [{ "hooks": hook }],
+            "PostToolUse": [{ "matcher": "Bash", "hooks": hook }],
+            "PostToolUseFailure": [{ "matcher": "Bash", "hooks": hook }],
+            "Stop": [{ "hooks": hook }],
+        }
+    });
+    Ok(format!("{}\n", serde_json::to_string_pretty(&snippet)?))
+}
+
+/// The `notify` line for Codex's `~/.codex/config.toml` (top level, before any table).
+fn codex_notify(exe: &str) -> String {
+    let argv = toml::Value::Array(vec![
+        toml::Value::String(exe.to_string()),
+        "hook".into(),
+        "codex".into(),
+    ]);
+    format!("# ~/.codex/config.toml (top level, before any [table])\nnotify = {argv}\n")
 }
 
 /// Single-quote for bash and zsh.
@@ -39,5 +68,22 @@ mod tests {
     fn quoting() {
         assert_eq!(posix_quote("/a b/it's"), r"'/a b/it'\''s'");
         assert_eq!(fish_quote(r"/a\b/it's"), r"'/a\\b/it\'s'");
+    }
+
+    #[test]
+    fn agent_snippets_parse_and_call_the_hook() {
+        let s: serde_json::Value =
+            serde_json::from_str(&claude_settings("/x y/snap").unwrap()).unwrap();
+        for event in ["SessionStart", "PostToolUse", "PostToolUseFailure", "Stop"] {
+            assert_eq!(
+                s["hooks"][event][0]["hooks"][0]["command"],
+                "'/x y/snap' hook claude"
+            );
+        }
+        let t: toml::Table = codex_notify("/x \"y\"/snap").parse().unwrap();
+        assert_eq!(
+            t["notify"],
+            toml::Value::Array(vec!["/x \"y\"/snap".into(), "hook".into(), "codex".into()])
+        );
     }
 }

@@ -1,9 +1,17 @@
 //! One module per subcommand, each thin: parse → call the core → print.
 
+mod brief;
+mod checkpoint;
+mod completions;
+mod doctor;
 mod history;
+mod hook;
 mod init;
+mod man;
 mod sessions;
 mod shell_start;
+mod start;
+mod task;
 
 use crate::cli::{Cli, Command};
 use anyhow::{bail, Result};
@@ -15,6 +23,24 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::ShellStart(args) => shell_start::run(&args),
         Command::History(args) => history::run(&args),
         Command::Sessions(args) => sessions::run(args.json),
+        Command::Doctor(args) => doctor::run(args.json),
+        Command::Completions(args) => completions::run(&args),
+        Command::Man => man::run(),
+        Command::Start(args) => start::run(&args),
+        Command::Task(cmd) => task::run(&cmd),
+        Command::Checkpoint(args) => checkpoint::run(&args),
+        Command::Brief(args) => brief::run(&args),
+        Command::Hook(args) => hook::run(&args),
         other => bail!("{other:?}: not implemented yet"),
+    }
+}
+
+/// Write to stdout; a reader that stopped early (`| head`) is not an error.
+fn print_bytes(bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
     }
 }

@@ -7,10 +7,13 @@
 //!
 //! | record | fields | body |
 //! | --- | --- | --- |
-//! | `S` command started | time_us, cwd, form (`h` = bash `history 1` line, `t` = text) | the command line as typed |
-//! | `E` command ended | time_us, exit status, duration_ms (or `-`), cwd after it | none |
-//! | `V` environment | time_us, form (`bash`, `zsh`: `export -p`; `fish`: NAME TAB value lines) | the exported environment |
-//! | `X` shell ended | time_us, how (`exit` or `hangup`) | none |
+//! | `S` command started | time, cwd, form (`h` = bash `history 1` line, `t` = text) | the command line as typed |
+//! | `E` command ended | time, exit status, duration_ms (or `-`: end minus start), cwd after it | none |
+//! | `V` environment | time, form (`bash`, `zsh`: `export -p`; `fish`: NAME TAB value lines) | the exported environment |
+//! | `X` shell ended | time, how (`exit` or `hangup`) | none |
+//!
+//! A time is seconds since the epoch with an optional fraction after `.` or `,` (as
+//! bash's and zsh's `$EPOCHREALTIME` print it), or whole microseconds (13+ digits).
 //!
 //! The first `V` is the baseline (written at the first prompt). A shell's journal may be
 //! split in segments: `journal`, `journal.1`, `journal.2`, … read in that order.
@@ -73,6 +76,7 @@ pub struct Parsed {
     pub records: Vec<Record>,
     /// Lines or records that could not be read.
     pub skipped: usize,
+    last_start_precise: bool,
 }
 
 const RS: u8 = 0x1e;
@@ -122,10 +126,13 @@ pub fn read_shell_journal(shell_dir: &Path) -> Parsed {
     all
 }
 
+/// A record being read: its fields and its body lines.
+type Pending<'a> = (Vec<&'a [u8]>, Vec<&'a [u8]>);
+
 /// Parse a journal's bytes. Never panics, whatever the input.
 pub fn parse(bytes: &[u8]) -> Parsed {
     let mut out = Parsed::default();
-    let mut current: Option<(Vec<&[u8]>, Vec<&[u8]>)> = None; // (fields, body lines)
+    let mut current: Option<Pending> = None;
     let mut garbage_run = false;
     for line in split_lines(bytes) {
         if let Some(fields) = record_fields(line) {
@@ -166,14 +173,42 @@ fn record_fields(line: &[u8]) -> Option<Vec<&[u8]>> {
 
 fn finish(out: &mut Parsed, fields: Vec<&[u8]>, body: Vec<&[u8]>) {
     match to_record(&fields, &body) {
-        Some(r) => out.records.push(r),
+        Some(mut r) => {
+            if let Record::End {
+                time_us,
+                duration_ms: duration_ms @ None,
+                ..
+            } = &mut r
+            {
+                *duration_ms = derived_duration(out, *time_us);
+            }
+            if let (Record::Start { .. }, Some(t)) = (&r, fields.get(1)) {
+                out.last_start_precise = is_precise(t);
+            }
+            out.records.push(r)
+        }
         None => out.skipped += 1,
     }
 }
 
+/// A duration the hook left to the reader: end minus the open start before it, when
+/// both times have sub-second precision.
+fn derived_duration(out: &Parsed, end_us: i64) -> Option<i64> {
+    match out.records.last() {
+        Some(Record::Start { time_us, .. }) if out.last_start_precise => {
+            Some((end_us - time_us).max(0) / 1000)
+        }
+        _ => None,
+    }
+}
+
+fn is_precise(field: &[u8]) -> bool {
+    field.iter().any(|&b| b == b'.' || b == b',') || field.len() >= 13
+}
+
 fn to_record(fields: &[&[u8]], body: &[&[u8]]) -> Option<Record> {
     let kind = *fields.first()?.first()?;
-    let time_us = parse_int(fields.get(1)?)?;
+    let time_us = parse_time(fields.get(1)?)?;
     match kind {
         b'S' => {
             let cwd = unescape(fields.get(2)?);
@@ -222,6 +257,23 @@ fn to_record(fields: &[&[u8]], body: &[&[u8]]) -> Option<Record> {
         }
         _ => None,
     }
+}
+
+/// A record's time in microseconds: `1764000000.123456`, `1764000000,5`, `1764000000`
+/// (seconds) or `1764000000123456` (microseconds).
+fn parse_time(field: &[u8]) -> Option<i64> {
+    let text = std::str::from_utf8(field).ok()?.trim();
+    let (secs, frac) = match text.find(['.', ',']) {
+        Some(i) => (&text[..i], &text[i + 1..]),
+        None if text.len() >= 13 => return text.parse().ok(),
+        None => (text, ""),
+    };
+    if !frac.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let secs: i64 = secs.parse().ok()?;
+    let micros: i64 = format!("{:0<6}", &frac[..frac.len().min(6)]).parse().ok()?;
+    secs.checked_mul(1_000_000)?.checked_add(micros)
 }
 
 fn parse_int(field: &[u8]) -> Option<i64> {
@@ -303,7 +355,7 @@ mod tests {
         assert_eq!(
             p.records[0],
             Record::Start {
-                time_us: 1000,
+                time_us: 1_000_000_000,
                 cwd: "/tmp/a\tb".into(),
                 command: "echo \"a b\" | wc -c".into()
             }
@@ -311,7 +363,7 @@ mod tests {
         assert_eq!(
             p.records[1],
             Record::End {
-                time_us: 2000,
+                time_us: 2_000_000_000,
                 status: 0,
                 duration_ms: Some(1),
                 cwd: "/tmp".into()
@@ -364,6 +416,30 @@ mod tests {
             Record::Start { command, .. } => assert!(command.starts_with("echo ")),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn times_in_seconds_with_fractions_and_derived_durations() {
+        let j = rec("^S\t1764000000.250000\t/\th\n    1  sleep 1\n^E\t1764000001,75\t0\t-\t/\n");
+        let p = parse(&j);
+        assert_eq!(p.records[0].time_us(), 1_764_000_000_250_000);
+        assert_eq!(p.records[1].time_us(), 1_764_000_001_750_000);
+        assert!(matches!(
+            p.records[1],
+            Record::End {
+                duration_ms: Some(1500),
+                ..
+            }
+        ));
+        let coarse = parse(&rec("^S\t1764000000\t/\tt\nx\n^E\t1764000002\t0\t-\t/\n"));
+        assert!(matches!(
+            coarse.records[1],
+            Record::End {
+                duration_ms: None,
+                ..
+            }
+        ));
+        assert_eq!(coarse.records[0].time_us(), 1_764_000_000_000_000);
     }
 
     #[test]

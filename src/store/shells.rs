@@ -139,6 +139,11 @@ pub fn read_meta(dir: &std::path::Path) -> Option<ShellMeta> {
     }
 }
 
+/// Read a shell's meta without a word on stderr (for polling).
+pub fn read_meta_quiet(dir: &std::path::Path) -> Option<ShellMeta> {
+    serde_json::from_slice(&fs::read(dir.join("meta")).ok()?).ok()
+}
+
 /// Load every shell under the store, oldest first, with liveness checked now.
 pub fn load_all(paths: &Paths) -> Vec<ShellState> {
     let Ok(entries) = fs::read_dir(paths.shells()) else {

@@ -1,0 +1,308 @@
+//! What coding agents' hooks reported, per session, under `$SNAP_HOME/agents/<session>/`:
+//! `journal.jsonl` (append-only, one JSON object per line, one write per record: the
+//! commands the agent ran) and `ids.json` (the agent's conversation id per agent CLI,
+//! for `claude --resume <id>` / `codex resume <id>`). Directories 0700, files 0600.
+
+use crate::model::CommandRecord;
+use crate::store::atomic::write_atomic;
+use crate::store::paths::{ensure_private_dir, is_safe_component, Paths};
+use crate::timefmt;
+use anyhow::{bail, Context, Result};
+use serde::{Deserialize, Serialize};
+use std::fs;
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+
+/// Version of the journal's records.
+pub const SCHEMA: u32 = 1;
+
+/// One command a coding agent ran, as stored in `journal.jsonl`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AgentCommand {
+    pub schema: u32,
+    /// `claude` or `codex`.
+    pub agent: String,
+    /// The agent's own session (conversation) id.
+    pub agent_session: String,
+    pub command: String,
+    pub cwd: String,
+    /// When the hook heard of it (µs since the epoch).
+    pub time_us: i64,
+    /// 0 for a success; the reported status (else 1) for a failure.
+    pub exit: Option<i32>,
+    #[serde(default)]
+    pub duration_ms: Option<i64>,
+    /// The error text the agent reported for a failure.
+    #[serde(default)]
+    pub error: Option<String>,
+}
+
+impl AgentCommand {
+    /// As `snap history --json` prints it.
+    pub fn to_record(&self, session: &str) -> CommandRecord {
+        CommandRecord {
+            shell_id: format!("agent:{}", self.agent_session),
+            session: session.to_string(),
+            source: "agent".into(),
+            command: self.command.clone(),
+            cwd: self.cwd.clone(),
+            started_at: timefmt::rfc3339_us(self.time_us),
+            exit: self.exit,
+            duration_ms: self.duration_ms,
+            error: self.error.clone(),
+        }
+    }
+}
+
+/// The agents' conversation ids for one session, and the project they worked in.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AgentIds {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claude: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub codex: Option<String>,
+    /// The project root the agent last reported from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project: Option<String>,
+}
+
+/// `agents/`.
+pub fn agents_dir(paths: &Paths) -> PathBuf {
+    paths.data.join("agents")
+}
+
+/// `agents/<session>/`.
+pub fn session_dir(paths: &Paths, session: &str) -> Result<PathBuf> {
+    if !is_safe_component(session) {
+        bail!("session name {session:?} is not a plain file name");
+    }
+    Ok(agents_dir(paths).join(session))
+}
+
+fn ensure_session_dir(paths: &Paths, session: &str) -> Result<PathBuf> {
+    let dir = session_dir(paths, session)?;
+    ensure_private_dir(&paths.data)?;
+    ensure_private_dir(&agents_dir(paths))?;
+    ensure_private_dir(&dir)?;
+    Ok(dir)
+}
+
+/// Append one command to the session's agent journal (one `write` of one line).
+pub fn append(paths: &Paths, session: &str, cmd: &AgentCommand) -> Result<()> {
+    let dir = ensure_session_dir(paths, session)?;
+    let path = dir.join("journal.jsonl");
+    let mut line = serde_json::to_vec(cmd)?;
+    line.push(b'\n');
+    let mut f = fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .open(&path)
+        .with_context(|| format!("cannot open {}", path.display()))?;
+    f.write_all(&line)
+        .with_context(|| format!("cannot append to {}", path.display()))
+}
+
+/// Read a session's agent journal; bad lines are skipped and the file named once on stderr.
+pub fn read(paths: &Paths, session: &str) -> Vec<AgentCommand> {
+    let Ok(dir) = session_dir(paths, session) else {
+        return Vec::new();
+    };
+    read_file(&dir.join("journal.jsonl"))
+}
+
+fn read_file(path: &Path) -> Vec<AgentCommand> {
+    let Ok(bytes) = fs::read(path) else {
+        return Vec::new();
+    };
+    let mut bad = 0;
+    let mut out = Vec::new();
+    for line in bytes.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+        match serde_json::from_slice::<AgentCommand>(line) {
+            Ok(c) => out.push(c),
+            Err(_) => bad += 1,
+        }
+    }
+    if bad > 0 {
+        eprintln!("snap: {}: {bad} unreadable line(s) skipped", path.display());
+    }
+    out
+}
+
+/// The sessions that have agent records, by name.
+pub fn sessions(paths: &Paths) -> Vec<String> {
+    let Ok(entries) = fs::read_dir(agents_dir(paths)) else {
+        return Vec::new();
+    };
+    let mut names: Vec<String> = entries
+        .flatten()
+        .filter(|e| e.path().is_dir())
+        .filter_map(|e| e.file_name().to_str().map(String::from))
+        .collect();
+    names.sort();
+    names
+}
+
+/// Every agent command of one session (or of all), as history records with their time.
+pub fn records(paths: &Paths, session: Option<&str>) -> Vec<(i64, CommandRecord)> {
+    let names = match session {
+        Some(s) => vec![s.to_string()],
+        None => sessions(paths),
+    };
+    names
+        .iter()
+        .flat_map(|name| {
+            read(paths, name)
+                .into_iter()
+                .map(move |c| (c.time_us, c.to_record(name)))
+        })
+        .collect()
+}
+
+/// A session's recorded agent ids (empty when none; a damaged file is named on stderr).
+pub fn read_ids(paths: &Paths, session: &str) -> AgentIds {
+    let Ok(dir) = session_dir(paths, session) else {
+        return AgentIds::default();
+    };
+    let path = dir.join("ids.json");
+    match fs::read(&path) {
+        Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or_else(|e| {
+            eprintln!("snap: {}: not an ids file ({e}): ignored", path.display());
+            AgentIds::default()
+        }),
+        Err(_) => AgentIds::default(),
+    }
+}
+
+/// Is this a plausible agent session id (safe to put on a command line)?
+pub fn is_valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 128
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+/// Record an agent's session id (and project) for a session; rewrites `ids.json` only
+/// when something changed, and never a file it cannot parse.
+pub fn record_id(
+    paths: &Paths,
+    session: &str,
+    agent: &str,
+    id: &str,
+    project: &Path,
+) -> Result<()> {
+    if !is_valid_id(id) {
+        bail!("agent session id {id:?} has unexpected characters: not recorded");
+    }
+    let dir = ensure_session_dir(paths, session)?;
+    let path = dir.join("ids.json");
+    let mut ids = match fs::read(&path) {
+        Ok(bytes) => serde_json::from_slice::<AgentIds>(&bytes).with_context(|| {
+            format!(
+                "{} does not parse: not rewritten; move it away to record ids again",
+                path.display()
+            )
+        })?,
+        Err(_) => AgentIds::default(),
+    };
+    let before = ids.clone();
+    let slot = match agent {
+        "claude" => &mut ids.claude,
+        "codex" => &mut ids.codex,
+        other => bail!("unknown agent {other:?}"),
+    };
+    *slot = Some(id.to_string());
+    ids.project = Some(project.to_string_lossy().into_owned());
+    if ids != before {
+        write_atomic(&path, &serde_json::to_vec_pretty(&ids)?)?;
+    }
+    Ok(())
+}
+
+/// The command that resumes a session's agent conversation, when its id is known:
+/// `claude --resume <id>` or `codex resume <id>`. `agent_cli` is the agent's program
+/// (a name or path, e.g. `claude` or `/usr/bin/codex`).
+pub fn resume_line(paths: &Paths, session: &str, agent_cli: &str) -> Option<String> {
+    let name = Path::new(agent_cli).file_name()?.to_str()?;
+    let ids = read_ids(paths, session);
+    let line = match name {
+        "claude" => format!("claude --resume {}", ids.claude?),
+        "codex" => format!("codex resume {}", ids.codex?),
+        _ => return None,
+    };
+    Some(line)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn paths(dir: &Path) -> Paths {
+        Paths {
+            data: dir.to_path_buf(),
+            state: dir.join("state"),
+            config_file: dir.join("config.toml"),
+        }
+    }
+
+    #[test]
+    fn journal_appends_and_skips_bad_lines() {
+        let tmp = tempfile::tempdir().unwrap();
+        let p = paths(tmp.path());
+        let c = AgentCommand {
+            schema: SCHEMA,
+            agent: "claude".into(),
+            agent_session: "abc".into(),
+            command: "cargo test".into(),
+            cwd: "/p".into(),
+            time_us: 5,
+            exit: Some(101),
+            duration_ms: None,
+            error: Some("Exit code 101".into()),
+        };
+        append(&p, "proj", &c).unwrap();
+        let path = tmp.path().join("agents/proj/journal.jsonl");
+        let mut f = fs::OpenOptions::new().append(true).open(&path).unwrap();
+        f.write_all(b"{broken\n").unwrap();
+        append(&p, "proj", &c).unwrap();
+        assert_eq!(read(&p, "proj"), vec![c.clone(), c]);
+        let r = &records(&p, None)[0].1;
+        assert_eq!(r.shell_id, "agent:abc");
+        assert_eq!(r.source, "agent");
+        use std::os::unix::fs::PermissionsExt;
+        let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+
+    #[test]
+    fn ids_give_resume_lines() {
+        let tmp = tempfile::tempdir().unwrap();
+        let p = paths(tmp.path());
+        assert_eq!(resume_line(&p, "s", "claude"), None);
+        record_id(&p, "s", "claude", "0b1-uuid", Path::new("/p")).unwrap();
+        record_id(&p, "s", "codex", "thread-9", Path::new("/p")).unwrap();
+        assert_eq!(
+            resume_line(&p, "s", "/usr/local/bin/claude").as_deref(),
+            Some("claude --resume 0b1-uuid")
+        );
+        assert_eq!(
+            resume_line(&p, "s", "codex").as_deref(),
+            Some("codex resume thread-9")
+        );
+        assert_eq!(resume_line(&p, "s", "aider"), None);
+        assert!(record_id(&p, "s", "claude", "x; rm -rf /", Path::new("/p")).is_err());
+    }
+
+    #[test]
+    fn a_damaged_ids_file_is_never_rewritten() {
+        let tmp = tempfile::tempdir().unwrap();
+        let p = paths(tmp.path());
+        let dir = tmp.path().join("agents/s");
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(dir.join("ids.json"), b"{oops").unwrap();
+        assert!(record_id(&p, "s", "claude", "a", Path::new("/p")).is_err());
+        assert_eq!(fs::read(dir.join("ids.json")).unwrap(), b"{oops");
+    }
+}

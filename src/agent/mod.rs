@@ -1,0 +1,84 @@
+//! Coding-agent state: `.agent-session.json` (task, next steps, files in progress,
+//! checkpoints), what agents' hooks report (their commands, their conversation ids),
+//! and the resume brief built from all of it.
+
+pub mod brief;
+pub mod checkpoint;
+pub mod git;
+pub mod hooks;
+pub mod journal;
+pub mod state;
+
+use crate::store::paths::Paths;
+use crate::store::shells::ShellState;
+use std::path::{Path, PathBuf};
+
+pub use journal::resume_line;
+
+/// The session that work in `dir` belongs to: the session of the hooked shell this runs
+/// under (`$SNAP_SHELL_ID`, which agents inherit from the shell they were started in);
+/// else the most recently active session whose project is `dir`'s project (symlinks
+/// resolved, as agents may report a logical path); else the
+/// name a shell starting there would get (`$SNAP_SESSION`, else the project's name).
+pub fn session_for_dir(shells: &[ShellState], dir: &Path) -> String {
+    if let Some(s) = current_shell_session(shells) {
+        return s;
+    }
+    let project = crate::session::project_dir(dir);
+    let real = std::fs::canonicalize(&project).unwrap_or_else(|_| project.clone());
+    let same_project =
+        |p: &str| Path::new(p) == project || std::fs::canonicalize(p).is_ok_and(|c| c == real);
+    if let Some(s) = shells
+        .iter()
+        .filter(|s| same_project(&s.meta.project_dir))
+        .max_by_key(|s| s.last_seen_us)
+    {
+        return s.meta.session.clone();
+    }
+    crate::session::session_name(
+        None,
+        std::env::var("SNAP_SESSION").ok().as_deref(),
+        &project,
+    )
+}
+
+/// The session of the hooked shell this process runs under, if any.
+pub fn current_shell_session(shells: &[ShellState]) -> Option<String> {
+    let id = std::env::var("SNAP_SHELL_ID")
+        .ok()
+        .filter(|i| !i.is_empty())?;
+    shells
+        .iter()
+        .find(|s| s.meta.id == id)
+        .map(|s| s.meta.session.clone())
+}
+
+/// A session's project: where its first shell started, else where its agent reported from.
+pub fn session_project(paths: &Paths, shells: &[ShellState], session: &str) -> Option<PathBuf> {
+    shells
+        .iter()
+        .filter(|s| s.meta.session == session)
+        .min_by(|a, b| a.meta.started_at.cmp(&b.meta.started_at))
+        .map(|s| PathBuf::from(&s.meta.project_dir))
+        .or_else(|| journal::read_ids(paths, session).project.map(PathBuf::from))
+}
+
+/// A session's agent state (its project's `.agent-session.json`) as JSON, for snapshots
+/// and restore; None when there is none. A damaged file is named on stderr.
+#[allow(dead_code)] // for capture (snapshots' `agent`) and restore, being written alongside
+pub fn session_state(
+    paths: &Paths,
+    shells: &[ShellState],
+    session: &str,
+) -> Option<serde_json::Value> {
+    let project = session_project(paths, shells, session)?;
+    let (path, root) = state::locate(&project, None);
+    match state::AgentState::load(&path, &root) {
+        Ok(s) if s.existed => Some(serde_json::Value::Object(s.doc)),
+        Ok(_) => None,
+        Err(e) => {
+            eprintln!("snap: {e:#}");
+            None
+        }
+    }
+}

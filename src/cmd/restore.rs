@@ -1,0 +1,250 @@
+//! `snap restore [NAME] [--from ID] [--dry-run] [--yes] [--no-attach] [--no-tmux]
+//! [--missing] [--json]`: plan, print the brief, act.
+
+use crate::cli::RestoreArgs;
+use crate::config::Config;
+use crate::policy::Rules;
+use crate::restore::execute::{self, Outcome};
+use crate::restore::plan::{self, Action, Mode, Options, Plan, World};
+use crate::restore::tmux;
+use crate::snapshot_model::{Snapshot, SNAPSHOT_SCHEMA};
+use crate::store::paths::Paths;
+use crate::store::shells::{self, ShellState};
+use crate::store::snapshots;
+use crate::{agent, session, timefmt};
+use anyhow::{bail, Context, Result};
+use std::collections::HashSet;
+use std::io::{BufRead, IsTerminal, Write};
+
+/// Journal-only restores bring back shells active within this long of the session's last.
+const JOURNAL_ONLY_WINDOW_US: i64 = 12 * 3600 * 1_000_000;
+
+/// Restore a session.
+pub fn run(args: &RestoreArgs) -> Result<()> {
+    let paths = Paths::from_env()?;
+    let cfg = Config::load(&paths)?;
+    let rules = Rules::new(&cfg);
+    let journals = shells::load_all(&paths);
+    let snaps: Vec<Snapshot> = match &args.from {
+        Some(id) => vec![snapshots::find(&paths, id)?.1],
+        None => snapshots::list_good(&paths).into_iter().map(|(_, s)| s).collect(),
+    };
+    let name = match &args.name {
+        Some(n) => session::normalize(n),
+        None => pick_session(&snaps, &journals)?,
+    };
+    let source = match (&args.from, plan::choose_source(&snaps, &name)) {
+        (_, Some(s)) => s.clone(),
+        (Some(id), None) => bail!("snapshot {id} has no live shell of session {name}: see `snap show {id}`"),
+        (None, None) => journal_only_source(&journals, &name)
+            .with_context(|| format!("nothing to restore for session {name}: see `snap sessions` and `snap list`"))?,
+    };
+    let world = world_now(&paths, &source, &journals, &name);
+    let opts = Options {
+        yes: args.yes,
+        missing: args.missing,
+        no_tmux: args.no_tmux,
+    };
+    let plan = plan::plan(&source, &name, &journals, &world, &rules, opts);
+    let brief = agent::brief::for_session(&paths, &name);
+    if args.dry_run {
+        return print_plan(&plan, &brief, None, args.json);
+    }
+    let now = timefmt::now_us();
+    let header = header(&plan, now);
+    let outcome = match plan.mode {
+        Mode::Attach => {
+            let outcome = if args.missing && !plan.windows.is_empty() {
+                execute::tmux_rebuild(&paths, &plan, "", true)?
+            } else {
+                Outcome::default()
+            };
+            print_plan(&plan, &brief, Some(&outcome), args.json)?;
+            return tmux::attach_or_print(&name, args.no_attach || args.json);
+        }
+        Mode::Rebuild => {
+            let banner = format!("{header}\n{}", agent::brief::render_text(&brief));
+            execute::tmux_rebuild(&paths, &plan, &banner, false)?
+        }
+        Mode::Plain => execute::plain_background(&paths, &plan)?,
+    };
+    print_plan(&plan, &brief, Some(&outcome), args.json)?;
+    match plan.mode {
+        Mode::Plain if !args.no_attach && std::io::stdin().is_terminal() && !plan.windows.is_empty() => {
+            let banner = format!("{header}\n{}", agent::brief::render_text(&brief));
+            execute::plain_shell(&paths, &plan, &banner)
+        }
+        Mode::Plain => Ok(()),
+        _ => tmux::attach_or_print(&name, args.no_attach || args.json),
+    }
+}
+
+/// Without NAME: the only session, a picker on a terminal, else an error listing them.
+fn pick_session(snaps: &[Snapshot], journals: &[ShellState]) -> Result<String> {
+    let mut sessions = plan::restorable(snaps, journals);
+    if sessions.is_empty() {
+        let mut seen = HashSet::new();
+        for j in journals.iter().rev() {
+            if seen.insert(j.meta.session.clone()) {
+                sessions.push((j.meta.session.clone(), j.last_seen_us));
+            }
+        }
+    }
+    match sessions.len() {
+        0 => bail!("nothing recorded yet: load the hook in your shell (see `snap init --help`)"),
+        1 => return Ok(sessions.remove(0).0),
+        _ => {}
+    }
+    let now = timefmt::now_us();
+    let list: Vec<String> = sessions
+        .iter()
+        .map(|(n, t)| format!("{n} (active {})", timefmt::age(*t, now)))
+        .collect();
+    if !std::io::stdin().is_terminal() || !std::io::stderr().is_terminal() {
+        bail!(
+            "several sessions can be restored; name one: snap restore NAME\n  {}",
+            list.join("\n  ")
+        );
+    }
+    let mut err = std::io::stderr();
+    for (i, l) in list.iter().enumerate() {
+        writeln!(err, "{:>3}  {l}", i + 1)?;
+    }
+    write!(err, "restore which? [1] ")?;
+    err.flush()?;
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    let choice = line.trim();
+    let index = if choice.is_empty() { 1 } else { choice.parse::<usize>().unwrap_or(0) };
+    sessions
+        .get(index.wrapping_sub(1))
+        .map(|(n, _)| n.clone())
+        .with_context(|| format!("{choice:?} is not one of 1 to {}", sessions.len()))
+}
+
+/// No snapshot of the session: restore from its journals alone (no layout, no screens).
+fn journal_only_source(journals: &[ShellState], name: &str) -> Option<Snapshot> {
+    let last = journals
+        .iter()
+        .filter(|j| j.meta.session == name)
+        .map(|j| j.last_seen_us)
+        .max()?;
+    let since = last - JOURNAL_ONLY_WINDOW_US;
+    Some(Snapshot {
+        schema: SNAPSHOT_SCHEMA,
+        id: "journals".into(),
+        taken_at: timefmt::rfc3339_us(since),
+        host: String::new(),
+        label: Some("no snapshot: journals only".into()),
+        redacted: Vec::new(),
+        sessions: Vec::new(),
+    })
+}
+
+/// What is alive now: tmux, processes, directories, agents' resume lines.
+fn world_now(paths: &Paths, source: &Snapshot, journals: &[ShellState], name: &str) -> World {
+    let tmux_available = tmux::available();
+    let existing_dirs = plan::dirs_to_check(source, journals)
+        .into_iter()
+        .filter(|d| std::path::Path::new(d).is_dir())
+        .collect();
+    let mut agent_resume = std::collections::HashMap::new();
+    for cli in ["claude", "codex"] {
+        if let Some(line) = agent::resume_line(paths, name, cli) {
+            agent_resume.insert(cli.to_string(), line);
+        }
+    }
+    World {
+        tmux_session_alive: tmux_available && tmux::has_session(name),
+        tmux_available,
+        processes: crate::liveness::running_argv(),
+        existing_dirs,
+        agent_resume,
+    }
+}
+
+/// The first lines of the brief: what was restored, from when.
+fn header(plan: &Plan, now: i64) -> String {
+    let taken = timefmt::parse_us(&plan.taken_at).unwrap_or(now);
+    let source = if plan.snapshot == "journals" {
+        "its shells' journals (no snapshot)".to_string()
+    } else {
+        format!(
+            "snapshot {} taken {} ({})",
+            plan.snapshot,
+            plan.taken_at,
+            timefmt::age(taken, now)
+        )
+    };
+    format!("snap: session {} from {source}", plan.session)
+}
+
+/// Print the plan (and what happened) as text or JSON.
+fn print_plan(plan: &Plan, brief: &agent::brief::Brief, outcome: Option<&Outcome>, json: bool) -> Result<()> {
+    if json {
+        let v = serde_json::json!({ "plan": plan, "outcome": outcome, "brief": brief });
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(());
+    }
+    let now = timefmt::now_us();
+    let mut out = String::new();
+    out.push_str(&header(plan, now));
+    out.push('\n');
+    let verb = if outcome.is_some() { "" } else { " (dry run: nothing changed)" };
+    match plan.mode {
+        Mode::Attach => out.push_str(&format!("  tmux session {} is alive: attaching{verb}\n", plan.session)),
+        Mode::Rebuild => out.push_str(&format!("  rebuilding tmux session {}{verb}\n", plan.session)),
+        Mode::Plain => out.push_str(&format!("  without tmux{verb}\n")),
+    }
+    for id in &plan.missing {
+        out.push_str(&format!("  missing (died while the session lived; --missing brings it back): {id}\n"));
+    }
+    for (i, w) in plan.windows.iter().enumerate() {
+        out.push_str(&format!("  window {i} {:?}\n", w.name));
+        for p in &w.panes {
+            out.push_str(&format!(
+                "    {} in {} ({} variables, {} commands of history)\n",
+                p.kind,
+                p.cwd,
+                p.env.len(),
+                p.history_len
+            ));
+            if let Some(note) = &p.cwd_note {
+                out.push_str(&format!("      {note}\n"));
+            }
+            if let Some(r) = &p.relaunch {
+                let what = match r.action {
+                    Action::Run => "run",
+                    Action::Type => "typed, press Enter to run",
+                    Action::Skip => "left out",
+                };
+                let why = r.reason.as_deref().map(|x| format!(": {x}")).unwrap_or_default();
+                out.push_str(&format!("      {what}: {}{why}\n", r.line));
+            }
+        }
+    }
+    for l in &plan.left {
+        out.push_str(&format!("  not restored: {} ({})\n", l.shell, l.reason));
+    }
+    if !plan.reexport.is_empty() {
+        out.push_str(&format!(
+            "  re-export by hand (only known redacted): {}\n",
+            plan.reexport.join(" ")
+        ));
+    }
+    for n in &plan.notes {
+        out.push_str(&format!("  note: {n}\n"));
+    }
+    if let Some(o) = outcome {
+        for b in &o.background {
+            out.push_str(&format!("  started in the background: {b}\n"));
+        }
+        for f in &o.failed {
+            out.push_str(&format!("  FAILED: {f}\n"));
+        }
+    }
+    out.push('\n');
+    out.push_str(&agent::brief::render_text(brief));
+    print!("{out}");
+    Ok(())
+}

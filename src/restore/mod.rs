@@ -1,0 +1,4 @@
+//! Bring a session back: plan (pure), then execute with tmux or a plain shell.
+
+pub mod launch;
+pub mod tmux;

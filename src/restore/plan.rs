@@ -1,0 +1,652 @@
+//! The restore plan: a pure function from (snapshot, journals, what is alive now,
+//! policy, options) to what restore will do. `--dry-run` prints it; only `execute`
+//! touches tmux or starts processes.
+
+use crate::policy::{Policy, Rules};
+use crate::redact::PLACEHOLDER;
+use crate::snapshot_model::{ProcessSnap, ShellSnap, Snapshot};
+use crate::store::shells::{Ended, ShellState};
+use crate::timefmt;
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// A pane that hung up counts as closed on purpose when other panes of its tmux session
+/// went on recording for longer than this after it (the pane was closed, not the server).
+pub const PANE_CLOSED_AFTER_US: i64 = 5_000_000;
+
+/// How restore will proceed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// The tmux session is alive: attach to it.
+    Attach,
+    /// Rebuild the tmux session.
+    Rebuild,
+    /// No tmux: background processes and one interactive shell.
+    Plain,
+}
+
+/// What happens to a command that was running.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    /// Typed and run.
+    Run,
+    /// Typed at the prompt, waiting for Enter.
+    Type,
+    /// Left out (policy `never`, redacted, or still running).
+    Skip,
+}
+
+/// A command to bring back in a pane.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Relaunch {
+    /// The line typed at the new prompt.
+    pub line: String,
+    /// The line as it was running (differs for agent CLIs, resumed instead).
+    pub original: String,
+    pub policy: Policy,
+    pub action: Action,
+    /// Why it is left out, when it is.
+    pub reason: Option<String>,
+}
+
+/// One pane of the rebuilt session.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PanePlan {
+    /// The shell this pane replaces.
+    pub replaces: String,
+    pub kind: String,
+    pub cwd: String,
+    /// Set when the recorded cwd is gone and a parent is used.
+    pub cwd_note: Option<String>,
+    pub env: BTreeMap<String, String>,
+    /// Commands for the shell's native history, oldest first: (start µs, text).
+    #[serde(skip)]
+    pub history: Vec<(i64, String)>,
+    pub history_len: usize,
+    pub screen: Option<String>,
+    pub active: bool,
+    pub relaunch: Option<Relaunch>,
+}
+
+/// One window of the rebuilt session.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WindowPlan {
+    pub name: String,
+    /// tmux's layout string, applied when the window has all its panes back.
+    pub layout: Option<String>,
+    pub active: bool,
+    pub panes: Vec<PanePlan>,
+}
+
+/// A shell that does not come back, and why.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Left {
+    pub shell: String,
+    pub reason: String,
+}
+
+/// The whole plan.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Plan {
+    pub session: String,
+    pub snapshot: String,
+    pub taken_at: String,
+    pub mode: Mode,
+    pub windows: Vec<WindowPlan>,
+    /// Shells not coming back.
+    pub left: Vec<Left>,
+    /// Attach mode: shells of the live session that died while it lived.
+    pub missing: Vec<String>,
+    /// Variables known only redacted: to re-export by hand.
+    pub reexport: Vec<String>,
+    pub notes: Vec<String>,
+}
+
+/// What is alive now, and what exists on disk (gathered by the caller).
+#[derive(Debug, Default)]
+pub struct World {
+    /// The tmux session of this name is running.
+    pub tmux_session_alive: bool,
+    /// tmux can be used.
+    pub tmux_available: bool,
+    /// Processes running now: (pid, argv, cwd).
+    pub processes: Vec<(u32, Vec<String>, Option<String>)>,
+    /// Existing directories among the ones asked about.
+    pub existing_dirs: HashSet<String>,
+    /// Coding agents' resume lines known for this session (`claude` → `claude --resume ID`).
+    pub agent_resume: HashMap<String, String>,
+}
+
+/// Options from the command line.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    pub yes: bool,
+    pub missing: bool,
+    pub no_tmux: bool,
+}
+
+/// The snapshot to restore `session` from: the newest in which it still had live shells.
+/// Snapshots are oldest first.
+pub fn choose_source<'a>(snapshots: &'a [Snapshot], session: &str) -> Option<&'a Snapshot> {
+    snapshots.iter().rev().find(|s| {
+        s.sessions
+            .iter()
+            .any(|x| x.name == session && x.shells.iter().any(|sh| sh.alive))
+    })
+}
+
+/// Every session that can be restored, with its latest activity (µs), most recent first.
+pub fn restorable(snapshots: &[Snapshot], journals: &[ShellState]) -> Vec<(String, i64)> {
+    let mut seen: HashMap<String, i64> = HashMap::new();
+    for snap in snapshots {
+        for s in &snap.sessions {
+            if s.shells.iter().any(|sh| sh.alive) {
+                let t = timefmt::parse_us(&snap.taken_at).unwrap_or(0);
+                let e = seen.entry(s.name.clone()).or_default();
+                *e = (*e).max(t);
+            }
+        }
+    }
+    for j in journals {
+        if let Some(e) = seen.get_mut(&j.meta.session) {
+            *e = (*e).max(j.last_seen_us);
+        }
+    }
+    let mut out: Vec<(String, i64)> = seen.into_iter().collect();
+    out.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    out
+}
+
+/// A shell as restore sees it: the snapshot's view brought up to date from its journal.
+struct Candidate<'a> {
+    snap: Option<&'a ShellSnap>,
+    journal: Option<&'a ShellState>,
+    id: String,
+    kind: String,
+    started_us: i64,
+}
+
+impl Candidate<'_> {
+    fn ended(&self) -> Option<Ended> {
+        if let Some(j) = self.journal {
+            return j.ended;
+        }
+        match self.snap.and_then(|s| s.ended.as_deref()) {
+            Some("exit") => Some(Ended::Exit),
+            Some("exec") => Some(Ended::Exec),
+            Some("hangup") => Some(Ended::Hangup),
+            _ => None,
+        }
+    }
+
+    fn ended_us(&self) -> Option<i64> {
+        self.journal.and_then(|j| j.ended_us).or_else(|| {
+            self.snap
+                .and_then(|s| s.ended_at.as_deref())
+                .and_then(timefmt::parse_us)
+        })
+    }
+
+    fn cwd(&self) -> String {
+        match (self.journal, self.snap) {
+            (Some(j), _) => j.cwd.clone(),
+            (None, Some(s)) => s.cwd.clone(),
+            _ => "/".into(),
+        }
+    }
+
+    /// Values from the journal where it has them (real, local), else the snapshot's.
+    fn env(&self) -> BTreeMap<String, String> {
+        match (self.journal, self.snap) {
+            (Some(j), _) => j.env_changed(),
+            (None, Some(s)) => s.env.clone(),
+            _ => BTreeMap::new(),
+        }
+    }
+
+    fn running(&self) -> Option<String> {
+        match (self.journal, self.snap) {
+            (Some(j), _) => j.running().map(|c| c.text.clone()),
+            (None, Some(s)) => s.running.clone(),
+            _ => None,
+        }
+    }
+
+    fn history(&self) -> Vec<(i64, String)> {
+        match (self.journal, self.snap) {
+            (Some(j), _) => j
+                .commands
+                .iter()
+                .map(|c| (c.started_us, c.text.clone()))
+                .collect(),
+            (None, Some(s)) => s
+                .history
+                .iter()
+                .map(|r| (timefmt::parse_us(&r.started_at).unwrap_or(0), r.command.clone()))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    fn tmux_session(&self) -> Option<(String, String)> {
+        if let Some(t) = self.snap.and_then(|s| s.tmux.as_ref()) {
+            return Some((t.socket.clone(), t.session.clone()));
+        }
+        self.journal
+            .and_then(|j| j.meta.tmux.as_ref())
+            .map(|t| (t.socket.clone(), t.session.clone()))
+    }
+
+    fn last_seen_us(&self) -> i64 {
+        self.journal.map(|j| j.last_seen_us).unwrap_or_else(|| {
+            self.snap
+                .and_then(|s| timefmt::parse_us(&s.last_seen))
+                .unwrap_or(self.started_us)
+        })
+    }
+}
+
+/// Build the plan (pure).
+pub fn plan(
+    snapshot: &Snapshot,
+    session: &str,
+    journals: &[ShellState],
+    world: &World,
+    rules: &Rules,
+    opts: Options,
+) -> Plan {
+    let taken_us = timefmt::parse_us(&snapshot.taken_at).unwrap_or(0);
+    let by_id: HashMap<&str, &ShellState> =
+        journals.iter().map(|j| (j.meta.id.as_str(), j)).collect();
+    let replaced: HashSet<&str> = journals
+        .iter()
+        .filter_map(|j| j.meta.replaces.as_deref())
+        .chain(
+            snapshot
+                .sessions
+                .iter()
+                .flat_map(|s| &s.shells)
+                .filter_map(|s| s.replaces.as_deref()),
+        )
+        .collect();
+
+    let snap_session = snapshot.sessions.iter().find(|s| s.name == session);
+    let mut candidates: Vec<Candidate> = Vec::new();
+    for sh in snap_session.into_iter().flat_map(|s| &s.shells) {
+        if !sh.alive {
+            continue;
+        }
+        candidates.push(Candidate {
+            snap: Some(sh),
+            journal: by_id.get(sh.id.as_str()).copied(),
+            id: sh.id.clone(),
+            kind: sh.kind.clone(),
+            started_us: timefmt::parse_us(&sh.started_at).unwrap_or(0),
+        });
+    }
+    let in_snap: HashSet<String> = candidates.iter().map(|c| c.id.clone()).collect();
+    for j in journals {
+        let started = timefmt::parse_us(&j.meta.started_at).unwrap_or(0);
+        if j.meta.session == session && started > taken_us && !in_snap.contains(&j.meta.id) {
+            candidates.push(Candidate {
+                snap: None,
+                journal: Some(j),
+                id: j.meta.id.clone(),
+                kind: j.meta.kind.clone(),
+                started_us: started,
+            });
+        }
+    }
+
+    let mut left = Vec::new();
+    let mut back: Vec<&Candidate> = Vec::new();
+    for c in &candidates {
+        let reason = if replaced.contains(c.id.as_str()) {
+            Some("replaced by a restored shell".to_string())
+        } else if let Some(e @ (Ended::Exit | Ended::Exec)) = c.ended() {
+            Some(format!("ended with {}", e.as_str()))
+        } else if pane_closed_while_session_lived(c, &candidates) {
+            Some("its tmux pane was closed while the session went on".to_string())
+        } else if c.journal.is_some_and(|j| j.alive) {
+            Some("still running".to_string())
+        } else {
+            None
+        };
+        match reason {
+            Some(reason) => left.push(Left {
+                shell: c.id.clone(),
+                reason,
+            }),
+            None => back.push(c),
+        }
+    }
+
+    let mode = if opts.no_tmux || !world.tmux_available {
+        Mode::Plain
+    } else if world.tmux_session_alive {
+        Mode::Attach
+    } else {
+        Mode::Rebuild
+    };
+    let mut plan = Plan {
+        session: session.to_string(),
+        snapshot: snapshot.id.clone(),
+        taken_at: snapshot.taken_at.clone(),
+        mode,
+        windows: Vec::new(),
+        left,
+        missing: Vec::new(),
+        reexport: Vec::new(),
+        notes: Vec::new(),
+    };
+    if mode == Mode::Attach {
+        plan.missing = back.iter().map(|c| c.id.clone()).collect();
+        if !opts.missing {
+            return plan;
+        }
+    }
+    plan.windows = windows(&back, world, rules, opts, &mut plan);
+    plan.reexport.sort();
+    plan.reexport.dedup();
+    plan
+}
+
+/// Did this shell's pane hang up while other panes of its tmux session kept working?
+fn pane_closed_while_session_lived(c: &Candidate, all: &[Candidate]) -> bool {
+    if c.ended() != Some(Ended::Hangup) {
+        return false;
+    }
+    let (Some(place), Some(ended)) = (c.tmux_session(), c.ended_us()) else {
+        return false;
+    };
+    all.iter().any(|o| {
+        o.id != c.id
+            && o.tmux_session().as_ref() == Some(&place)
+            && o.last_seen_us() > ended + PANE_CLOSED_AFTER_US
+    })
+}
+
+/// Group the shells into windows, in their tmux order; shells outside tmux (or started
+/// after the snapshot) get a window each; background jobs get a window each.
+fn windows(
+    back: &[&Candidate],
+    world: &World,
+    rules: &Rules,
+    opts: Options,
+    plan: &mut Plan,
+) -> Vec<WindowPlan> {
+    let mut ordered: Vec<&&Candidate> = back.iter().collect();
+    ordered.sort_by_key(|c| {
+        let t = c.snap.and_then(|s| s.tmux.as_ref());
+        (
+            t.map_or(u32::MAX, |t| t.window_index),
+            t.map_or(u32::MAX, |t| t.pane_index),
+            c.started_us,
+        )
+    });
+    let mut out: Vec<WindowPlan> = Vec::new();
+    let mut window_of: HashMap<u32, usize> = HashMap::new();
+    let mut jobs: Vec<WindowPlan> = Vec::new();
+    for c in ordered {
+        let place = c.snap.and_then(|s| s.tmux.as_ref());
+        let pane = pane_plan(c, world, rules, opts, plan);
+        for p in c.snap.map(|s| s.processes.as_slice()).unwrap_or_default() {
+            if let Some(w) = job_window(p, c, &pane, world, rules, opts, plan) {
+                jobs.push(w);
+            }
+        }
+        match place {
+            Some(t) => {
+                let idx = *window_of.entry(t.window_index).or_insert_with(|| {
+                    out.push(WindowPlan {
+                        name: t.window_name.clone(),
+                        layout: Some(t.window_layout.clone()),
+                        active: t.window_active,
+                        panes: Vec::new(),
+                    });
+                    out.len() - 1
+                });
+                let mut pane = pane;
+                pane.active = t.pane_active;
+                out[idx].panes.push(pane);
+            }
+            None => out.push(WindowPlan {
+                name: window_name(&pane),
+                layout: None,
+                active: false,
+                panes: vec![pane],
+            }),
+        }
+    }
+    // A layout only fits the window it came from with all its panes.
+    for (w, c) in out.iter_mut().zip(count_panes(back)) {
+        if w.layout.is_some() && w.panes.len() != c {
+            w.layout = None;
+        }
+    }
+    out.extend(jobs);
+    if !out.is_empty() && !out.iter().any(|w| w.active) {
+        out[0].active = true;
+    }
+    out
+}
+
+fn count_panes(back: &[&Candidate]) -> Vec<usize> {
+    let mut counts: Vec<(u32, usize)> = Vec::new();
+    let mut sorted: Vec<u32> = back
+        .iter()
+        .filter_map(|c| c.snap.and_then(|s| s.tmux.as_ref()).map(|t| t.window_index))
+        .collect();
+    sorted.sort();
+    for w in sorted {
+        match counts.last_mut() {
+            Some((last, n)) if *last == w => *n += 1,
+            _ => counts.push((w, 1)),
+        }
+    }
+    counts.into_iter().map(|(_, n)| n).collect()
+}
+
+fn window_name(pane: &PanePlan) -> String {
+    std::path::Path::new(&pane.cwd)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| pane.kind.clone())
+}
+
+/// The pane for one shell.
+fn pane_plan(c: &Candidate, world: &World, rules: &Rules, opts: Options, plan: &mut Plan) -> PanePlan {
+    let (cwd, cwd_note) = existing_dir(&c.cwd(), world);
+    if let Some(n) = &cwd_note {
+        plan.notes.push(format!("{}: {n}", c.id));
+    }
+    let env = clean_env(c.env(), plan);
+    let relaunch = c.running().map(|line| {
+        let foreground = c
+            .snap
+            .and_then(|s| s.processes.iter().find(|p| p.job_leader && p.foreground));
+        relaunch(&line, foreground, &cwd, world, rules, opts)
+    });
+    let history = c.history();
+    PanePlan {
+        replaces: c.id.clone(),
+        kind: c.kind.clone(),
+        cwd,
+        cwd_note,
+        env,
+        history_len: history.len(),
+        history,
+        screen: c.snap.and_then(|s| s.screen.clone()),
+        active: false,
+        relaunch,
+    }
+}
+
+/// A window of its own for a background job (a job leader not in the foreground).
+fn job_window(
+    p: &ProcessSnap,
+    c: &Candidate,
+    shell_pane: &PanePlan,
+    world: &World,
+    rules: &Rules,
+    opts: Options,
+    plan: &mut Plan,
+) -> Option<WindowPlan> {
+    if !p.job_leader || p.foreground {
+        return None;
+    }
+    let line = match &p.typed {
+        Some(t) => t.trim_end().trim_end_matches('&').trim_end().to_string(),
+        None => p
+            .cmd
+            .iter()
+            .map(|a| crate::restore::launch::posix_word(a))
+            .collect::<Vec<_>>()
+            .join(" "),
+    };
+    if line.is_empty() {
+        return None;
+    }
+    let (cwd, _) = existing_dir(p.cwd.as_deref().unwrap_or(&shell_pane.cwd), world);
+    let mut env = shell_pane.env.clone();
+    env.extend(clean_env(p.env.clone(), plan));
+    let mut r = relaunch(&line, Some(p), &cwd, world, rules, opts);
+    if p.cmd.iter().any(|a| a.contains(PLACEHOLDER)) && p.typed.is_none() {
+        r.action = Action::Skip;
+        r.reason = Some("its command line was redacted".into());
+    }
+    Some(WindowPlan {
+        name: p
+            .cmd
+            .iter()
+            .take(3)
+            .map(|a| a.rsplit('/').next().unwrap_or(a).to_string())
+            .collect::<Vec<_>>()
+            .join(" "),
+        layout: None,
+        active: false,
+        panes: vec![PanePlan {
+            replaces: c.id.clone(),
+            kind: c.kind.clone(),
+            cwd,
+            cwd_note: None,
+            env,
+            history: Vec::new(),
+            history_len: 0,
+            screen: None,
+            active: true,
+            relaunch: Some(r),
+        }],
+    })
+}
+
+/// Decide what to do with a command that was running.
+fn relaunch(
+    line: &str,
+    process: Option<&ProcessSnap>,
+    cwd: &str,
+    world: &World,
+    rules: &Rules,
+    opts: Options,
+) -> Relaunch {
+    let policy = rules.judge(line);
+    let resume = rules.resume_line(line).map(|r| {
+        let cli = r.split_whitespace().next().unwrap_or_default().to_string();
+        world.agent_resume.get(&cli).cloned().unwrap_or(r)
+    });
+    let mut r = Relaunch {
+        line: resume.clone().unwrap_or_else(|| line.to_string()),
+        original: line.to_string(),
+        policy,
+        action: match policy {
+            Policy::Never => Action::Skip,
+            Policy::Auto => Action::Run,
+            Policy::Hold if opts.yes => Action::Run,
+            Policy::Hold => Action::Type,
+        },
+        reason: (policy == Policy::Never).then(|| "policy never: it must not run twice".into()),
+    };
+    if line.contains(PLACEHOLDER) {
+        r.action = Action::Skip;
+        r.reason = Some("its text was redacted: type it again yourself".into());
+    } else if let Some(pid) = still_running(process, cwd, world) {
+        r.action = Action::Skip;
+        r.reason = Some(format!("still running (pid {pid})"));
+    }
+    r
+}
+
+/// A live process with the same argv and cwd as the one recorded.
+fn still_running(process: Option<&ProcessSnap>, cwd: &str, world: &World) -> Option<u32> {
+    let p = process?;
+    world
+        .processes
+        .iter()
+        .find(|(_, argv, pcwd)| {
+            argv == &p.cmd && pcwd.as_deref().unwrap_or(cwd) == p.cwd.as_deref().unwrap_or(cwd)
+        })
+        .map(|(pid, _, _)| *pid)
+}
+
+/// Drop variables known only redacted (listed to re-export).
+fn clean_env(env: BTreeMap<String, String>, plan: &mut Plan) -> BTreeMap<String, String> {
+    env.into_iter()
+        .filter(|(k, v)| {
+            if v.contains(PLACEHOLDER) {
+                plan.reexport.push(k.clone());
+                false
+            } else {
+                true
+            }
+        })
+        .collect()
+}
+
+/// The directory, or its nearest existing parent (with a note).
+fn existing_dir(dir: &str, world: &World) -> (String, Option<String>) {
+    let mut d = std::path::Path::new(dir);
+    loop {
+        let text = d.to_string_lossy();
+        if world.existing_dirs.contains(text.as_ref()) {
+            if text == dir {
+                return (dir.to_string(), None);
+            }
+            return (
+                text.into_owned(),
+                Some(format!("{dir} is gone: starting in {}", d.display())),
+            );
+        }
+        match d.parent() {
+            Some(p) => d = p,
+            None => return ("/".into(), Some(format!("{dir} is gone: starting in /"))),
+        }
+    }
+}
+
+/// Every directory the plan may ask about (for the caller to check on disk).
+pub fn dirs_to_check(snapshot: &Snapshot, journals: &[ShellState]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut push = |d: &str| {
+        let mut p = Some(std::path::Path::new(d));
+        while let Some(x) = p {
+            out.push(x.to_string_lossy().into_owned());
+            p = x.parent();
+        }
+    };
+    for s in snapshot.sessions.iter().flat_map(|s| &s.shells) {
+        push(&s.cwd);
+        for p in &s.processes {
+            if let Some(c) = &p.cwd {
+                push(c);
+            }
+        }
+    }
+    for j in journals {
+        push(&j.cwd);
+    }
+    out.sort();
+    out.dedup();
+    out
+}

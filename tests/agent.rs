@@ -1,0 +1,772 @@
+//! Coding-agent state in a temporary git repo: `.agent-session.json` through `snap task`
+//! and `snap checkpoint`, agent hooks (Claude Code, Codex), and the resume brief from a
+//! real shell's history and from an agent's hooks alike.
+
+mod common;
+
+use common::{require, wait_for, Kind, Pane, World, SOON};
+use serde_json::Value;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Output, Stdio};
+
+/// The seed's example state file, with fields snap does not know around it.
+const SEED: &str = r#"{
+  "current_task": "refactor user authentication",
+  "owner": {"name": "agent-7", "tags": ["a", "b"]},
+  "files_in_progress": ["auth.js", "user.model.js"],
+  "next_steps": ["update tests", "check error handling"],
+  "environment": "development",
+  "last_checkpoint": "2024-01-15T14:30:00Z",
+  "zz_notes": "kept"
+}
+"#;
+
+/// A world with a git repository `repo` holding one committed file.
+fn repo_world() -> (World, PathBuf) {
+    let w = World::new();
+    let repo = w.path("repo");
+    std::fs::create_dir_all(repo.join("src")).unwrap();
+    git(&w, &repo, &["init", "-q", "-b", "main"]);
+    std::fs::write(repo.join("auth.js"), "// auth\n").unwrap();
+    std::fs::write(repo.join("user.model.js"), "// user\n").unwrap();
+    git(&w, &repo, &["add", "."]);
+    git(&w, &repo, &["commit", "-q", "-m", "init"]);
+    (w, repo)
+}
+
+fn git(w: &World, dir: &Path, args: &[&str]) {
+    let out = w
+        .command("git")
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Run snap in `dir`, with `input` on stdin when given.
+fn snap_in(w: &World, dir: &Path, args: &[&str], input: Option<&str>) -> Output {
+    let mut c = w.command(&w.bin);
+    c.args(args).current_dir(dir);
+    if input.is_some() {
+        c.stdin(Stdio::piped());
+    }
+    c.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    if let Some(text) = input {
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// Run snap in `dir` and insist it succeeds; returns stdout.
+fn ok(w: &World, dir: &Path, args: &[&str]) -> String {
+    let out = snap_in(w, dir, args, None);
+    assert!(
+        out.status.success(),
+        "snap {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn state(repo: &Path) -> Value {
+    let bytes = std::fs::read(repo.join(".agent-session.json")).unwrap();
+    serde_json::from_slice(&bytes).unwrap()
+}
+
+fn keys(v: &Value) -> Vec<String> {
+    v.as_object().unwrap().keys().cloned().collect()
+}
+
+fn strings(v: &Value) -> Vec<String> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap().to_string())
+        .collect()
+}
+
+/// A Claude Code hook payload for a Bash call, in its documented shape.
+fn claude_bash(event: &str, sid: &str, cwd: &Path, command: &str) -> String {
+    let mut v = serde_json::json!({
+        "session_id": sid,
+        "transcript_path": "/home/u/.claude/projects/x/t.jsonl",
+        "cwd": cwd,
+        "permission_mode": "default",
+        "hook_event_name": event,
+        "tool_name": "Bash",
+        "tool_input": {"command": command, "description": "run it"},
+        "tool_use_id": "toolu_01",
+    });
+    if event == "PostToolUse" {
+        v["tool_response"] = serde_json::json!({"stdout": "ok\n", "stderr": "", "interrupted": false, "isImage": false});
+    } else {
+        v["error"] = Value::String(
+            "Exit code 2\nls: cannot access 'nope': No such file or directory".into(),
+        );
+        v["is_interrupt"] = Value::Bool(false);
+    }
+    v.to_string()
+}
+
+fn claude_event(event: &str, sid: &str, cwd: &Path, extra: Value) -> String {
+    let mut v = serde_json::json!({
+        "session_id": sid,
+        "transcript_path": "/home/u/.claude/projects/x/t.jsonl",
+        "cwd": cwd,
+        "hook_event_name": event,
+    });
+    for (k, x) in extra.as_object().unwrap() {
+        v[k] = x.clone();
+    }
+    v.to_string()
+}
+
+#[test]
+fn seed_file_is_read_and_unknown_fields_survive_every_command() {
+    let (w, repo) = repo_world();
+    std::fs::write(repo.join(".agent-session.json"), SEED).unwrap();
+    let order = keys(&state(&repo));
+    let check = |what: &str| {
+        let s = state(&repo);
+        assert_eq!(keys(&s)[..order.len()], order[..], "order after {what}");
+        assert_eq!(s["owner"]["name"], "agent-7", "after {what}");
+        assert_eq!(s["owner"]["tags"][1], "b", "after {what}");
+        assert_eq!(s["zz_notes"], "kept", "after {what}");
+        assert!(s["current_task"].is_string(), "after {what}");
+        assert!(s["files_in_progress"].is_array(), "after {what}");
+        assert!(s["next_steps"].is_array(), "after {what}");
+        assert!(s["environment"].is_string(), "after {what}");
+        s
+    };
+
+    let shown = serde_json::from_str::<Value>(&ok(&w, &repo, &["task", "show", "--json"])).unwrap();
+    assert_eq!(shown["current_task"], "refactor user authentication");
+    assert_eq!(keys(&shown), order);
+    let text = ok(&w, &repo, &["task", "show"]);
+    assert!(
+        text.contains("  1. update tests\n  2. check error handling"),
+        "{text}"
+    );
+
+    ok(&w, &repo, &["task", "set", "split the auth module"]);
+    assert_eq!(check("set")["current_task"], "split the auth module");
+
+    ok(&w, &repo, &["task", "next", "write docs", "ship it"]);
+    assert_eq!(
+        strings(&check("next")["next_steps"]),
+        [
+            "update tests",
+            "check error handling",
+            "write docs",
+            "ship it"
+        ]
+    );
+    ok(&w, &repo, &["task", "done", "2"]);
+    ok(&w, &repo, &["task", "done", "write docs"]);
+    assert_eq!(
+        strings(&check("done")["next_steps"]),
+        ["update tests", "ship it"]
+    );
+    let bad = snap_in(&w, &repo, &["task", "done", "9"], None);
+    assert!(!bad.status.success());
+
+    // Paths are stored relative to the project root, wherever the command runs.
+    ok(
+        &w,
+        &repo.join("src"),
+        &["task", "files", "add", "session.rs", "../auth.js"],
+    );
+    let s = check("files add");
+    assert_eq!(
+        strings(&s["files_in_progress"]),
+        ["auth.js", "user.model.js", "src/session.rs"]
+    );
+    ok(&w, &repo, &["task", "files", "rm", "user.model.js"]);
+    assert_eq!(
+        strings(&check("files rm")["files_in_progress"]),
+        ["auth.js", "src/session.rs"]
+    );
+
+    ok(&w, &repo, &["checkpoint", "-m", "step done"]);
+    let s = check("checkpoint");
+    assert_eq!(s["environment"], "development");
+    let at = s["last_checkpoint"].as_str().unwrap();
+    assert_ne!(at, "2024-01-15T14:30:00Z");
+    assert!(chrono::DateTime::parse_from_rfc3339(at).is_ok(), "{at}");
+    assert!(at.ends_with('Z'));
+
+    ok(&w, &repo, &["task", "clear"]);
+    let s = check("clear");
+    assert_eq!(s["current_task"], "");
+    assert_eq!(s["next_steps"], serde_json::json!([]));
+    assert_eq!(s["files_in_progress"], serde_json::json!([]));
+    assert_eq!(s["last_checkpoint"], at);
+}
+
+#[test]
+fn a_new_state_file_has_the_seed_format_and_file_override_works() {
+    let (w, repo) = repo_world();
+    ok(&w, &repo.join("src"), &["task", "set", "first task"]);
+    let s = state(&repo);
+    assert_eq!(
+        keys(&s),
+        [
+            "current_task",
+            "files_in_progress",
+            "next_steps",
+            "environment"
+        ]
+    );
+    assert_eq!(s["environment"], "development");
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(repo.join(".agent-session.json"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+
+    let other = w.path("elsewhere.json");
+    ok(
+        &w,
+        &repo,
+        &["task", "set", "other", "--file", other.to_str().unwrap()],
+    );
+    ok(
+        &w,
+        &repo,
+        &["checkpoint", "--file", other.to_str().unwrap()],
+    );
+    let o: Value = serde_json::from_slice(&std::fs::read(&other).unwrap()).unwrap();
+    assert_eq!(o["current_task"], "other");
+    assert!(o["last_checkpoint"].is_string());
+    assert_eq!(state(&repo)["current_task"], "first task");
+}
+
+#[test]
+fn checkpoint_lists_git_changes_and_drops_them_once_committed() {
+    let (w, repo) = repo_world();
+    ok(&w, &repo, &["task", "set", "t"]);
+    std::fs::create_dir_all(repo.join("notes")).unwrap();
+    std::fs::write(repo.join("notes/plan.md"), "plan").unwrap();
+    ok(&w, &repo, &["task", "files", "add", "notes/plan.md"]);
+    std::fs::write(repo.join("auth.js"), "// changed\n").unwrap();
+    std::fs::write(repo.join("src/new.rs"), "fn main() {}\n").unwrap();
+    std::fs::write(repo.join("staged.txt"), "x").unwrap();
+    git(&w, &repo, &["add", "staged.txt"]);
+
+    let mut cmd = w.command(&w.bin);
+    let out = cmd
+        .args(["checkpoint", "-m", "edit auth"])
+        .env("SNAP_ENVIRONMENT", "staging")
+        .current_dir(&repo)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let s = state(&repo);
+    let files = strings(&s["files_in_progress"]);
+    assert_eq!(files[0], "notes/plan.md", "pinned first: {files:?}");
+    for f in ["auth.js", "src/new.rs", "staged.txt"] {
+        assert!(files.contains(&f.to_string()), "{f} in {files:?}");
+    }
+    assert!(
+        !files.iter().any(|f| f.contains("agent-session")),
+        "{files:?}"
+    );
+    // The environment stays as it was: set when the file was created.
+    assert_eq!(s["environment"], "development");
+
+    git(&w, &repo, &["add", "auth.js", "src/new.rs", "notes"]);
+    git(&w, &repo, &["commit", "-q", "-m", "work"]);
+    ok(&w, &repo, &["checkpoint"]);
+    assert_eq!(
+        strings(&state(&repo)["files_in_progress"]),
+        ["notes/plan.md"]
+    );
+
+    // environment is filled in only when missing, from SNAP_ENVIRONMENT.
+    std::fs::write(repo.join(".agent-session.json"), r#"{"current_task": "x"}"#).unwrap();
+    let out = w
+        .command(&w.bin)
+        .arg("checkpoint")
+        .env("SNAP_ENVIRONMENT", "staging")
+        .current_dir(&repo)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(state(&repo)["environment"], "staging");
+    assert_eq!(keys(&state(&repo))[0], "current_task");
+}
+
+#[test]
+fn a_corrupt_state_file_is_a_clear_error_and_stays_untouched() {
+    let (w, repo) = repo_world();
+    let file = repo.join(".agent-session.json");
+    for bad in [
+        &b"{\"current_task\": \"half writ"[..],
+        &br#"{"current_task": "x", "next_steps": "not a list"}"#[..],
+        &b"[1, 2]"[..],
+    ] {
+        std::fs::write(&file, bad).unwrap();
+        for args in [
+            &["task", "set", "x"][..],
+            &["task", "next", "y"],
+            &["task", "done", "1"],
+            &["task", "files", "add", "auth.js"],
+            &["task", "files", "rm", "auth.js"],
+            &["task", "show"],
+            &["task", "clear"],
+            &["checkpoint", "-m", "m"],
+        ] {
+            let out = snap_in(&w, &repo, args, None);
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(
+                !out.status.success(),
+                "{args:?} succeeded on a corrupt file"
+            );
+            assert!(err.contains(&file.display().to_string()), "{args:?}: {err}");
+            assert_eq!(std::fs::read(&file).unwrap(), bad, "{args:?} touched it");
+        }
+        // A hook says so on stderr but never breaks the agent.
+        let out = snap_in(
+            &w,
+            &w.home,
+            &["hook", "claude"],
+            Some(&claude_event("Stop", "s1", &repo, serde_json::json!({}))),
+        );
+        assert!(out.status.success());
+        assert!(String::from_utf8_lossy(&out.stderr).contains(".agent-session.json"));
+        assert_eq!(std::fs::read(&file).unwrap(), bad);
+        // The brief still comes, with a warning.
+        let b: Value = serde_json::from_str(&ok(&w, &repo, &["brief", "--json"])).unwrap();
+        assert!(b["warnings"][0]
+            .as_str()
+            .unwrap()
+            .contains(".agent-session.json"));
+    }
+}
+
+#[test]
+fn claude_hook_records_agent_commands_checkpoints_and_session_id() {
+    let (w, repo) = repo_world();
+    ok(&w, &repo, &["task", "set", "fix the login bug"]);
+    ok(&w, &repo, &["task", "next", "add a regression test"]);
+    let sid = "0f6e2d1c-5b4a-4c3d-9e8f-7a6b5c4d3e2f";
+
+    let hook = |payload: &str| {
+        let out = snap_in(&w, &w.home, &["hook", "claude"], Some(payload));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    };
+    let out = hook(&claude_bash(
+        "PostToolUse",
+        sid,
+        &repo,
+        "npm test -- --grep 'login'",
+    ));
+    assert!(out.stdout.is_empty());
+    hook(&claude_bash(
+        "PostToolUseFailure",
+        sid,
+        &repo.join("src"),
+        "ls nope",
+    ));
+    // Other tools and unknown events: silently nothing.
+    let edit = serde_json::json!({"session_id": sid, "cwd": repo, "hook_event_name": "PostToolUse",
+        "tool_name": "Edit", "tool_input": {"file_path": "a"}, "tool_response": {}});
+    let out = hook(&edit.to_string());
+    assert!(out.stdout.is_empty() && out.stderr.is_empty());
+    let out = hook(&claude_event(
+        "Notification",
+        sid,
+        &repo,
+        serde_json::json!({"message": "hi"}),
+    ));
+    assert!(out.stdout.is_empty() && out.stderr.is_empty());
+
+    let h: Value = serde_json::from_str(&ok(&w, &repo, &["history", "--all", "--json"])).unwrap();
+    let h = h.as_array().unwrap();
+    assert_eq!(h.len(), 2, "{h:?}");
+    assert_eq!(h[0]["command"], "npm test -- --grep 'login'");
+    assert_eq!(h[0]["source"], "agent");
+    assert_eq!(h[0]["shell_id"], format!("agent:{sid}"));
+    assert_eq!(h[0]["session"], "repo");
+    assert_eq!(h[0]["exit"], 0);
+    assert_eq!(h[0]["cwd"], repo.display().to_string());
+    assert_eq!(h[1]["command"], "ls nope");
+    assert_eq!(h[1]["exit"], 2);
+    assert!(h[1]["error"].as_str().unwrap().contains("No such file"));
+    assert_eq!(h[1]["cwd"], repo.join("src").display().to_string());
+    let journal = w.snap_home.join("agents/repo/journal.jsonl");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&journal).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    let dir_mode = std::fs::metadata(journal.parent().unwrap())
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(dir_mode & 0o777, 0o700);
+
+    // Stop: a checkpoint.
+    std::fs::write(repo.join("auth.js"), "// fixed\n").unwrap();
+    hook(&claude_event(
+        "Stop",
+        sid,
+        &repo,
+        serde_json::json!({"stop_hook_active": false}),
+    ));
+    let s = state(&repo);
+    assert!(s["last_checkpoint"].is_string());
+    assert_eq!(strings(&s["files_in_progress"]), ["auth.js"]);
+
+    // SessionStart: the brief in markdown on stdout, the id recorded for resume.
+    let out = hook(&claude_event(
+        "SessionStart",
+        sid,
+        &repo,
+        serde_json::json!({"source": "resume"}),
+    ));
+    let md = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        md.contains("You were working on: **fix the login bug**"),
+        "{md}"
+    );
+    assert!(md.contains("next: add a regression test"), "{md}");
+    assert!(
+        md.contains("the last failing command was `ls nope` (exit 2)"),
+        "{md}"
+    );
+    assert!(md.contains("- `auth.js` (modified)"), "{md}");
+    let ids: Value =
+        serde_json::from_slice(&std::fs::read(w.snap_home.join("agents/repo/ids.json")).unwrap())
+            .unwrap();
+    assert_eq!(ids["claude"], sid);
+    let b: Value = serde_json::from_str(&ok(&w, &repo, &["brief", "--json"])).unwrap();
+    assert_eq!(b["resume"][0], format!("claude --resume {sid}"));
+
+    // A payload snap cannot use: said on stderr, exit 0, nothing recorded.
+    let out = hook("this is not json");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not JSON"));
+    let h: Value = serde_json::from_str(&ok(&w, &repo, &["history", "--all", "--json"])).unwrap();
+    assert_eq!(h.as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn codex_notify_checkpoints_and_remembers_the_thread() {
+    let (w, repo) = repo_world();
+    ok(&w, &repo, &["task", "set", "port the parser"]);
+    let payload = serde_json::json!({
+        "type": "agent-turn-complete",
+        "thread-id": "b5f6c1c2-1111-2222-3333-444455556666",
+        "turn-id": "12345",
+        "cwd": repo,
+        "input-messages": ["port the parser"],
+        "last-assistant-message": "Done."
+    })
+    .to_string();
+    let out = snap_in(&w, &w.home, &["hook", "codex", &payload], None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.stdout.is_empty());
+    assert!(state(&repo)["last_checkpoint"].is_string());
+    let b: Value = serde_json::from_str(&ok(&w, &repo, &["brief", "--json"])).unwrap();
+    assert_eq!(
+        b["resume"][0],
+        "codex resume b5f6c1c2-1111-2222-3333-444455556666"
+    );
+    assert_eq!(b["current_task"], "port the parser");
+    // Without its payload argument: a usage error.
+    let out = snap_in(&w, &w.home, &["hook", "codex"], None);
+    assert!(!out.status.success());
+}
+
+#[test]
+fn brief_from_agent_hooks_carries_task_next_steps_files_and_last_failure() {
+    let (w, repo) = repo_world();
+    ok(&w, &repo, &["task", "set", "refactor user authentication"]);
+    ok(
+        &w,
+        &repo,
+        &["task", "next", "update tests", "check error handling"],
+    );
+    std::fs::write(repo.join("user.model.js"), "// edited\n").unwrap();
+    ok(&w, &repo, &["checkpoint", "-m", "models"]);
+    let sid = "abc-123";
+    for (event, cmd) in [
+        ("PostToolUse", "npm run build"),
+        ("PostToolUseFailure", "npm test"),
+        ("PostToolUse", "git status"),
+    ] {
+        let out = snap_in(
+            &w,
+            &w.home,
+            &["hook", "claude"],
+            Some(&claude_bash(event, sid, &repo, cmd)),
+        );
+        assert!(out.status.success());
+    }
+    let b: Value = serde_json::from_str(&ok(&w, &repo, &["brief", "--json"])).unwrap();
+    assert_eq!(b["session"], "repo");
+    assert_eq!(b["current_task"], "refactor user authentication");
+    assert_eq!(b["agent"]["current_task"], "refactor user authentication");
+    assert_eq!(
+        strings(&b["next_steps"]),
+        ["update tests", "check error handling"]
+    );
+    assert_eq!(b["files_in_progress"][0]["path"], "user.model.js");
+    assert_eq!(b["files_in_progress"][0]["git"], "modified");
+    assert_eq!(b["git_branch"], "main");
+    assert!(b["since_checkpoint_seconds"].as_i64().unwrap() >= 0);
+    assert_eq!(b["last_failure"]["command"], "npm test");
+    assert_eq!(b["last_failure"]["exit"], 2);
+    assert_eq!(b["last_failure"]["source"], "agent");
+    assert_eq!(b["last_failure"]["output_from"], "error");
+    assert!(b["last_failure"]["output_tail"]
+        .as_str()
+        .unwrap()
+        .contains("No such file"));
+    let cmds: Vec<&str> = b["last_commands"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["command"].as_str().unwrap())
+        .collect();
+    assert_eq!(cmds, ["npm run build", "npm test", "git status"]);
+
+    let md = ok(&w, &repo, &["brief", "repo", "--markdown"]);
+    assert!(md.starts_with("# Resume brief: session `repo`"), "{md}");
+    assert!(
+        md.contains(
+            "You were working on: **refactor user authentication**; next: update tests; \
+             check error handling; the last failing command was `npm test` (exit 2)."
+        ),
+        "{md}"
+    );
+    assert!(md.contains("- `user.model.js` (modified)"), "{md}");
+    assert!(md.contains("No such file or directory"), "{md}");
+    let text = ok(&w, &repo, &["brief"]);
+    assert!(
+        text.contains("Task: refactor user authentication"),
+        "{text}"
+    );
+
+    let out = snap_in(&w, &repo, &["brief", "nosuch"], None);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("repo"));
+}
+
+/// Start tmux session `name` running the hooked bash in `dir`; wait for its prompt.
+fn bash_in<'w>(w: &'w World, name: &str, dir: &Path) -> Pane<'w> {
+    let out = w.tmux_ok(&[
+        "new-session",
+        "-d",
+        "-s",
+        name,
+        "-x",
+        "160",
+        "-y",
+        "40",
+        "-c",
+        dir.to_str().unwrap(),
+        "-P",
+        "-F",
+        "#{pane_id}",
+        &w.shell_command(Kind::Bash),
+    ]);
+    let pane = Pane {
+        id: out.trim().to_string(),
+        world: w,
+    };
+    pane.wait_prompt();
+    pane
+}
+
+#[test]
+fn brief_from_a_real_bash_shell_shows_task_failure_screen_and_what_runs() {
+    if !require(
+        "brief_from_a_real_bash_shell_shows_task_failure_screen_and_what_runs",
+        &["bash", "tmux"],
+    ) {
+        return;
+    }
+    let (w, repo) = repo_world();
+    w.write_rc(Kind::Bash, "", "");
+    let bin = w.bin.display().to_string();
+    let p = bash_in(&w, "work", &repo);
+    p.run(&format!("'{bin}' task set 'make login work'"));
+    p.wait_prompt();
+    p.run(&format!("'{bin}' task next 'fix the failing listing'"));
+    p.run("echo edited >> auth.js");
+    p.run(&format!("'{bin}' checkpoint -m 'edited auth'"));
+    p.run("ls /nonexistent-snap-dir");
+    p.wait_text("No such file or directory");
+    p.run("echo after");
+    let history = w.wait_finished(6);
+    let failed = history
+        .iter()
+        .find(|r| r["command"] == "ls /nonexistent-snap-dir")
+        .expect("the failing command in history");
+    let shell_id = failed["shell_id"].as_str().unwrap().to_string();
+    let p2_out = w.tmux_ok(&[
+        "split-window",
+        "-t",
+        "work",
+        "-c",
+        repo.to_str().unwrap(),
+        "-P",
+        "-F",
+        "#{pane_id}",
+        &w.shell_command(Kind::Bash),
+    ]);
+    let p2 = Pane {
+        id: p2_out.trim().to_string(),
+        world: &w,
+    };
+    p2.wait_prompt();
+    p2.run("sleep 600");
+    wait_for("sleep running", SOON, || {
+        w.shells()
+            .iter()
+            .any(|s| s["running"] == "sleep 600")
+            .then_some(())
+    });
+
+    // What a snapshot saves of the pane: its screen (issue 3's format).
+    let snaps = w.snap_home.join("snapshots");
+    std::fs::create_dir_all(&snaps).unwrap();
+    std::fs::write(snaps.join("29991231T000000-000-zz.json"), "{broken").unwrap();
+    let snapshot = serde_json::json!({
+        "schema": 1, "id": "29990101T000000-000-aa",
+        "taken_at": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "host": "h", "label": null, "redacted": [],
+        "sessions": [{"name": "work", "agent": null, "shells": [
+            {"id": shell_id, "screen": p.screen()}
+        ]}]
+    });
+    std::fs::write(
+        snaps.join("29990101T000000-000-aa.json"),
+        snapshot.to_string(),
+    )
+    .unwrap();
+
+    // An agent working in the same project (through a symlink) joins the shell's session.
+    let link = w.path("link-to-repo");
+    std::os::unix::fs::symlink(&repo, &link).unwrap();
+    let payload = claude_bash("PostToolUse", "sid-9", &link, "cargo fmt");
+    let out = snap_in(&w, &w.home, &["hook", "claude"], Some(&payload));
+    assert!(out.status.success());
+
+    let out = snap_in(&w, &w.home, &["brief", "work", "--json"], None);
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("29991231T000000-000-zz.json"), "{err}");
+    let b: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(b["session"], "work");
+    assert_eq!(b["project"], repo.display().to_string());
+    assert_eq!(b["current_task"], "make login work");
+    assert_eq!(strings(&b["next_steps"]), ["fix the failing listing"]);
+    let f = &b["last_failure"];
+    assert_eq!(f["command"], "ls /nonexistent-snap-dir");
+    assert_eq!(f["exit"], 2);
+    assert_eq!(f["source"], "shell");
+    assert_eq!(f["shell_id"], shell_id);
+    assert_eq!(f["output_from"], "screen");
+    assert!(
+        f["output_tail"]
+            .as_str()
+            .unwrap()
+            .contains("No such file or directory"),
+        "{f}"
+    );
+    let running = b["running"].as_array().unwrap();
+    assert!(
+        running
+            .iter()
+            .any(|r| r["command"] == "sleep 600" && r["alive"] == true),
+        "{running:?}"
+    );
+    let cmds: Vec<&str> = b["last_commands"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["command"].as_str().unwrap())
+        .collect();
+    assert!(cmds.contains(&"echo after"), "{cmds:?}");
+    assert_eq!(cmds.last(), Some(&"cargo fmt"), "{cmds:?}");
+    assert_eq!(
+        b["last_commands"].as_array().unwrap().last().unwrap()["source"],
+        "agent"
+    );
+
+    // From inside the shell, `snap brief` picks the shell's own session.
+    p.run(&format!("'{bin}' brief --markdown > brief.md"));
+    let md = wait_for("brief.md", SOON, || {
+        std::fs::read_to_string(repo.join("brief.md"))
+            .ok()
+            .filter(|s| s.contains("## State"))
+    });
+    assert!(md.starts_with("# Resume brief: session `work`"), "{md}");
+    assert!(
+        md.contains(
+            "You were working on: **make login work**; next: fix the failing listing; \
+        the last failing command was `ls /nonexistent-snap-dir` (exit 2)."
+        ),
+        "{md}"
+    );
+    assert!(
+        md.contains("- `auth.js` (modified)") || md.contains("auth.js"),
+        "{md}"
+    );
+    assert!(md.contains("No such file or directory"), "{md}");
+    assert!(md.contains("`sleep 600`"), "{md}");
+    p2.keys(&["C-c"]);
+}
+
+#[test]
+fn init_prints_ready_to_paste_agent_snippets() {
+    let w = World::new();
+    let out = w.snap(&["init", "claude"]);
+    assert!(out.status.success());
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let want = format!("'{}' hook claude", w.bin.display());
+    for event in ["PostToolUse", "PostToolUseFailure", "Stop", "SessionStart"] {
+        assert_eq!(v["hooks"][event][0]["hooks"][0]["type"], "command");
+        assert_eq!(v["hooks"][event][0]["hooks"][0]["command"], want.as_str());
+    }
+    assert_eq!(v["hooks"]["PostToolUse"][0]["matcher"], "Bash");
+    let out = w.snap(&["init", "codex"]);
+    assert!(out.status.success());
+    let t: toml::Table = String::from_utf8_lossy(&out.stdout).parse().unwrap();
+    let notify: Vec<&str> = t["notify"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(notify, [w.bin.to_str().unwrap(), "hook", "codex"]);
+}
