@@ -47,6 +47,8 @@ function __snap_setup
     set -g __snap_e
     set -gx SNAP_SHELL_ID $id
     set -gx SNAP_SHELL_PID $fish_pid
+    set -e SNAP_REPLACES
+    set -e SNAP_KEEP_ENV
 
     # Before each command: the line as typed.
     function __snap_preexec --on-event fish_preexec
@@ -85,7 +87,11 @@ function __snap_setup
     function __snap_prompt --on-event fish_prompt
         test "$SNAP_DISABLE" = 1; and return 0
         test -n "$fish_private_mode"; and return 0
-        __snap_envwatch
+        if set -q SNAP_RESTORE
+            __snap_restore
+        else
+            __snap_envwatch
+        end
     end
 
     # The shell is ending: a deliberate exit keeps its terminal, a hangup has lost it.
@@ -151,6 +157,17 @@ function __snap_envcheck
     if functions -q -- $w; and not string match -q -- "$__fish_data_dir/*" (functions --details -- $w)
         set -g __snap_envdirty 1
     end
+end
+
+# A restored or started shell: record the baseline, then apply the saved state
+# (cwd, variables, history, screen) now that the config files have run.
+function __snap_restore
+    set -l f $SNAP_RESTORE
+    set -e SNAP_RESTORE
+    __snap_envwatch
+    test -f "$f"; and source $f
+    set -g __snap_envdirty 1
+    __snap_envwatch
 end
 
 # Write the environment when it may have changed, or a watched variable changed.
