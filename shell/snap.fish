@@ -45,30 +45,46 @@ function __snap_setup
     set -g __snap_envdirty 1
     set -g __snap_watch
     set -g __snap_e
+    set -g __snap_pwd
+    set -g __snap_ecwd
+    set -g __snap_pat '(^|[;&|(]|\b(and|or|not|begin|if|while|command|builtin)\s)\s*(set|source|\.|eval|export|cd|pushd|popd|prevd|nextd|umask)(\s|;|$)'
     set -gx SNAP_SHELL_ID $id
     set -gx SNAP_SHELL_PID $fish_pid
     set -e SNAP_REPLACES
     set -e SNAP_KEEP_ENV
 
-    # Before each command: the line as typed.
+    # Before each command: the line as typed. (The hot paths are inlined: in fish a
+    # function call or a command substitution costs as much as a write.)
     function __snap_preexec --on-event fish_preexec
         test "$SNAP_DISABLE" = 1; and return 0
         test -n "$fish_private_mode"; and return 0
         # fish never keeps a line starting with a space in its history: neither does snap.
         string match -q -- ' *' $argv[1]; and return 0
-        # Another hook may have changed the environment since the prompt: note it first.
-        __snap_envwatch
-        __snap_envcheck $argv[1]
-        __snap_now
-        set -g __snap_t0 $__snap_t
+        # Another hook changed a watched variable since the prompt: record that first.
+        test "$PATH:$VIRTUAL_ENV:$CONDA_PREFIX:$DIRENV_DIFF:$NODE_ENV" = "$__snap_watch"
+        or __snap_write_env
+        # Might the line change the environment? A word that can, or a user's function.
+        if string match -qr -- $__snap_pat $argv[1]
+            set -g __snap_envdirty 1
+        else
+            __snap_userfn $argv[1]; and set -g __snap_envdirty 1
+        end
+        if set -q __snap_off
+            read -l up _ </proc/uptime
+            and set -g __snap_t0 (math -s0 "round($up * 100) * 10000 + $__snap_off")
+        else
+            __snap_now
+            set -g __snap_t0 $__snap_t
+        end
         set -g __snap_running 1
-        __snap_esc $PWD
+        test "$PWD" = "$__snap_pwd"; or __snap_cwd
+        set -a __snap_cnt 1
+        set -q __snap_cnt[2000]; and __snap_rotate
         # The write comes last: a Ctrl-C typed while a handler runs cancels the handler.
-        __snap_count
-        printf '\x1eS\t%s\t%s\tt\n%s\n' $__snap_t $__snap_e $argv[1] >>$__snap_j 2>/dev/null
+        printf '\x1eS\t%s\t%s\tt\n%s\n' $__snap_t0 $__snap_ecwd $argv[1] >>$__snap_j 2>/dev/null
     end
 
-    # After each command: the end record; $status is saved first.
+    # After each command: the end record (start plus $CMD_DURATION); $status first.
     function __snap_postexec --on-event fish_postexec
         set -l s $status
         test "$__snap_running" = 1; or return 0
@@ -77,9 +93,10 @@ function __snap_setup
         set -l d $CMD_DURATION
         test -n "$d"; or set d 0
         set -g __snap_t (math -s0 "$__snap_t0 + $d * 1000")
-        __snap_esc $PWD
-        printf '\x1eE\t%s\t%s\t%s\t%s\n' $__snap_t $s $d $__snap_e >>$__snap_j 2>/dev/null
-        __snap_count
+        test "$PWD" = "$__snap_pwd"; or __snap_cwd
+        printf '\x1eE\t%s\t%s\t%s\t%s\n' $__snap_t $s $d $__snap_ecwd >>$__snap_j 2>/dev/null
+        set -a __snap_cnt 1
+        set -q __snap_cnt[2000]; and __snap_rotate
     end
 
     # Before each prompt (the first one included: the baseline): the environment, when
@@ -89,8 +106,10 @@ function __snap_setup
         test -n "$fish_private_mode"; and return 0
         if set -q SNAP_RESTORE
             __snap_restore
-        else
-            __snap_envwatch
+        else if test "$__snap_envdirty" = 1
+            __snap_write_env
+        else if test "$PATH:$VIRTUAL_ENV:$CONDA_PREFIX:$DIRENV_DIFF:$NODE_ENV" != "$__snap_watch"
+            __snap_write_env
         end
     end
 
@@ -132,10 +151,15 @@ function __snap_esc
     end
 end
 
+# The current directory, escaped, into __snap_ecwd (kept until the directory changes).
+function __snap_cwd
+    set -g __snap_pwd $PWD
+    __snap_esc $PWD
+    set -g __snap_ecwd $__snap_e
+end
+
 # Start a new journal segment every so many records (0600 whatever the umask).
-function __snap_count
-    set -a __snap_cnt 1
-    set -q __snap_cnt[2000]; or return 0
+function __snap_rotate
     set -g __snap_cnt
     set -l u $umask
     umask 077
@@ -145,18 +169,14 @@ function __snap_count
     umask $u
 end
 
-# Might this line change the exported environment? A word that can (set, source, cd…)
-# at the start of a command, or a function of the user's.
-function __snap_envcheck
-    if string match -qr -- '(^|[;&|(]|\b(and|or|not|begin|if|while|command|builtin)\s)\s*(set|source|\.|eval|export|cd|pushd|popd|prevd|nextd|umask)(\s|;|$)' $argv[1]
-        set -g __snap_envdirty 1
-        return 0
-    end
-    set -l w (string split -n -m1 ' ' -- (string trim -- $argv[1]))[1]
-    # The functions fish ships cannot export anything the watched variables miss.
-    if functions -q -- $w; and not string match -q -- "$__fish_data_dir/*" (functions --details -- $w)
-        set -g __snap_envdirty 1
-    end
+# Is the line's first word a function of the user's? (The functions fish ships cannot
+# export anything that the watched variables miss.)
+function __snap_userfn
+    # fish 3.4+ sets named captures as variables (no command substitution).
+    string match -qr -- '^\s*(?<w>[^\s;&|]+)' $argv[1] 2>/dev/null
+    set -q w[1]; or set -l w (string split -n -m1 ' ' -- (string trim -l -- $argv[1]))[1]
+    functions -q -- $w; or return 1
+    not string match -q -- "$__fish_data_dir/*" (functions --details -- $w)
 end
 
 # A restored or started shell: record the baseline, then apply the saved state
@@ -164,37 +184,34 @@ end
 function __snap_restore
     set -l f $SNAP_RESTORE
     set -e SNAP_RESTORE
-    __snap_envwatch
+    test "$__snap_envdirty" = 1; and __snap_write_env
     test -f "$f"; and source $f
-    set -g __snap_envdirty 1
-    __snap_envwatch
-end
-
-# Write the environment when it may have changed, or a watched variable changed.
-function __snap_envwatch
-    set -l w "$PATH:$VIRTUAL_ENV:$CONDA_PREFIX:$DIRENV_DIFF:$NODE_ENV"
-    test "$w" = "$__snap_watch"; or set -g __snap_envdirty 1
-    if test "$__snap_envdirty" = 1
-        set -g __snap_watch $w
-        __snap_write_env
-    end
+    __snap_write_env
 end
 
 # The exported environment: NAME TAB escaped value, lists joined as fish joins them
 # in quotes (':' for *PATH variables, ' ' otherwise).
 function __snap_write_env
     set -g __snap_envdirty 0
+    set -g __snap_watch "$PATH:$VIRTUAL_ENV:$CONDA_PREFIX:$DIRENV_DIFF:$NODE_ENV"
     set -q __snap_off; and __snap_now
     set -l out
     for n in (set -nx)
-        __snap_esc "$$n"
-        set -a out $n $__snap_e
+        set -a out $n "$$n"
+    end
+    # Escape only when some value needs it (rare): one test for the whole list.
+    if string match -qr '[\\\\\t\n\r]' -- $out
+        for i in (seq 2 2 (count $out))
+            __snap_esc $out[$i]
+            set out[$i] $__snap_e
+        end
     end
     begin
         printf '\x1eV\t%s\tfish\n' $__snap_t
         printf '%s\t%s\n' $out
     end >>$__snap_j 2>/dev/null
-    __snap_count
+    set -a __snap_cnt 1
+    set -q __snap_cnt[2000]; and __snap_rotate
 end
 
 __snap_setup
