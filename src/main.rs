@@ -1,13 +1,19 @@
 //! snap: keep a coding session alive across disconnects.
 
 mod agent;
+mod capture;
 mod cli;
 mod cmd;
+mod config;
+mod daemon;
 mod liveness;
 mod model;
+mod policy;
+mod redact;
 mod restore;
 mod session;
 mod shellenv;
+mod snapshot_model;
 mod store;
 mod timefmt;
 

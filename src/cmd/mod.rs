@@ -3,13 +3,20 @@
 mod brief;
 mod checkpoint;
 mod completions;
+mod config;
+mod daemon;
 mod doctor;
+mod forget;
 mod history;
 mod hook;
 mod init;
+mod list;
 mod man;
+mod prune;
+mod save;
 mod sessions;
 mod shell_start;
+mod show;
 mod start;
 mod task;
 
@@ -23,6 +30,13 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::ShellStart(args) => shell_start::run(&args),
         Command::History(args) => history::run(&args),
         Command::Sessions(args) => sessions::run(args.json),
+        Command::Save(args) => save::run(&args),
+        Command::List(args) => list::run(args.json),
+        Command::Show(args) => show::run(&args),
+        Command::Prune(args) => prune::run(&args),
+        Command::Forget(args) => forget::run(&args),
+        Command::Daemon(cmd) => daemon::run(&cmd),
+        Command::Config(args) => config::run(&args),
         Command::Doctor(args) => doctor::run(args.json),
         Command::Completions(args) => completions::run(&args),
         Command::Man => man::run(),

@@ -2,5 +2,8 @@
 
 pub mod atomic;
 pub mod journal;
+pub mod lock;
 pub mod paths;
+pub mod retention;
 pub mod shells;
+pub mod snapshots;

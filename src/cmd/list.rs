@@ -1,0 +1,64 @@
+//! `snap list [--json]`: the snapshots, newest last.
+
+use crate::snapshot_model::Snapshot;
+use crate::store::paths::Paths;
+use crate::store::snapshots;
+use anyhow::Result;
+use serde::Serialize;
+
+/// One line of `snap list --json`.
+#[derive(Debug, Serialize)]
+struct Entry<'a> {
+    id: &'a str,
+    taken_at: &'a str,
+    label: Option<&'a str>,
+    sessions: Vec<&'a str>,
+    processes: usize,
+}
+
+fn entry(s: &Snapshot) -> Entry<'_> {
+    Entry {
+        id: &s.id,
+        taken_at: &s.taken_at,
+        label: s.label.as_deref(),
+        sessions: s.sessions.iter().map(|x| x.name.as_str()).collect(),
+        processes: s
+            .sessions
+            .iter()
+            .flat_map(|x| &x.shells)
+            .map(|sh| sh.processes.len())
+            .sum(),
+    }
+}
+
+/// Print the snapshots (unreadable files are named on stderr).
+pub fn run(json: bool) -> Result<()> {
+    let paths = Paths::from_env()?;
+    let good = snapshots::list_good(&paths);
+    let entries: Vec<Entry> = good.iter().map(|(_, s)| entry(s)).collect();
+    if json {
+        println!("{}", serde_json::to_string_pretty(&entries)?);
+        return Ok(());
+    }
+    if entries.is_empty() {
+        println!(
+            "no snapshots yet: `snap save` takes one, `snap daemon start` takes them on a schedule"
+        );
+        return Ok(());
+    }
+    println!(
+        "{:<30} {:<20} {:>5}  {:<24} label",
+        "id", "taken_at", "procs", "sessions"
+    );
+    for e in &entries {
+        println!(
+            "{:<30} {:<20} {:>5}  {:<24} {}",
+            e.id,
+            e.taken_at.replace('T', " ").trim_end_matches('Z'),
+            e.processes,
+            e.sessions.join(","),
+            e.label.unwrap_or("")
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,18 @@
+//! `snap save [--session NAME] [--label TEXT] [--json]`: take a snapshot now.
+
+use crate::capture;
+use crate::cli::SaveArgs;
+use crate::store::paths::Paths;
+use anyhow::Result;
+
+/// Take a snapshot; print its id, or the snapshot as JSON.
+pub fn run(args: &SaveArgs) -> Result<()> {
+    let paths = Paths::from_env()?;
+    let snap = capture::snapshot_now(&paths, args.session.as_deref(), args.label.as_deref())?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&snap)?);
+    } else {
+        println!("{}", snap.id);
+    }
+    Ok(())
+}
