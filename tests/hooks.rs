@@ -763,10 +763,8 @@ per_shell!(
         prints_nothing_at_start_or_at_the_prompt,
         records_nothing_while_snap_disable_is_set,
         keeps_non_utf8_bytes_and_newlines_in_a_directory_name,
-        // Not yet for bash: the DEBUG trap does not fire inside functions, so an export
-        // there is seen only when a watched variable moves.
-        // Not yet for bash: a line that is only a subshell, `(exit 3)`, fires no DEBUG
-        // trap in the shell itself, so the bash hook records no start for it.
+        records_a_variable_exported_by_a_function,
+        a_subshell_exit_does_not_end_the_shell,
         starts_a_new_private_segment_every_2000_records,
     ]
 );
