@@ -1,0 +1,218 @@
+# snap: shell integration for fish 3.2+. Load it with:  snap init fish | source
+#
+# At each command it appends to $SNAP_HOME/shells/<id>/journal (see src/store/journal.rs):
+# a start record (the line as typed, time, cwd), an end record (exit status, duration,
+# cwd after it), the exported environment when it may have changed, and how the shell
+# ended. Nothing is printed and $status is left alone. fish 3.6 has no builtin clock:
+# on Linux the hook reads /proc/uptime (a builtin `read`, no process) against an offset
+# measured once at start-up; elsewhere it runs `date` once per command. The end time is
+# the start plus $CMD_DURATION. No HUP handler: a hangup ends jobs as before.
+
+set -g __snap_bin @SNAP_BIN@
+
+function __snap_setup
+    status is-interactive; or return 0
+    set -q __snap_dir; and return 0
+    # Private mode keeps nothing: no history, no journal, no trace of the shell.
+    test -n "$fish_private_mode"; and return 0
+    set -l v (string split . -- $version)
+    if test "$v[1]" -lt 3 2>/dev/null; or begin
+            test "$v[1]" -eq 3; and test "$v[2]" -lt 2 2>/dev/null
+        end
+        printf 'snap: fish %s is not supported: snap needs fish 3.2 or later\n' $version >&2
+        return 0
+    end
+
+    # The clock, once (start-up may spawn): microseconds since the epoch.
+    set -l now (date +%s%6N 2>/dev/null)
+    string match -qr '^[0-9]{16,}$' -- "$now"; or set now (date +%s 2>/dev/null)000000
+    set -g __snap_t $now
+    if test -r /proc/uptime; and read -l up _ </proc/uptime; and string match -qr '^[0-9]+\.[0-9]+$' -- $up
+        set -g __snap_off (math -s0 "$now - round($up * 100) * 10000")
+    else
+        set -g __snap_date (string match -qr '^[0-9]{16,}$' -- (date +%s%6N 2>/dev/null); and echo 6; or echo 0)
+    end
+
+    set -l id $now-$fish_pid-(printf '%04x' (random 0 65535))
+    set -l dir ($__snap_bin shell-start fish $id $fish_pid --version $version 2>/dev/null)
+    test -n "$dir" -a -d "$dir"; or return 0
+    set -g __snap_dir $dir
+    set -g __snap_j $dir/journal
+    set -g __snap_seg 0
+    set -g __snap_cnt
+    set -g __snap_running 0
+    set -g __snap_t0 0
+    set -g __snap_envdirty 1
+    set -g __snap_watch
+    set -g __snap_e
+    set -g __snap_pwd
+    set -g __snap_ecwd
+    set -g __snap_pat '(^|[;&|(]|\b(and|or|not|begin|if|while|command|builtin)\s)\s*(set|source|\.|eval|export|cd|pushd|popd|prevd|nextd|umask)(\s|;|$)'
+    set -gx SNAP_SHELL_ID $id
+    set -gx SNAP_SHELL_PID $fish_pid
+    set -e SNAP_REPLACES
+    set -e SNAP_KEEP_ENV
+
+    # Before each command: the line as typed. (The hot paths are inlined: in fish a
+    # function call or a command substitution costs as much as a write.)
+    function __snap_preexec --on-event fish_preexec
+        test "$SNAP_DISABLE" = 1; and return 0
+        test -n "$fish_private_mode"; and return 0
+        # fish never keeps a line starting with a space in its history: neither does snap.
+        string match -q -- ' *' $argv[1]; and return 0
+        # Another hook changed a watched variable since the prompt: record that first.
+        test "$PATH:$VIRTUAL_ENV:$CONDA_PREFIX:$DIRENV_DIFF:$NODE_ENV" = "$__snap_watch"
+        or __snap_write_env
+        # Might the line change the environment? A word that can, or a user's function.
+        if string match -qr -- $__snap_pat $argv[1]
+            set -g __snap_envdirty 1
+        else
+            __snap_userfn $argv[1]; and set -g __snap_envdirty 1
+        end
+        if set -q __snap_off
+            read -l up _ </proc/uptime
+            and set -g __snap_t0 (math -s0 "round($up * 100) * 10000 + $__snap_off")
+        else
+            __snap_now
+            set -g __snap_t0 $__snap_t
+        end
+        set -g __snap_running 1
+        test "$PWD" = "$__snap_pwd"; or __snap_cwd
+        set -a __snap_cnt 1
+        set -q __snap_cnt[2000]; and __snap_rotate
+        # The write comes last: a Ctrl-C typed while a handler runs cancels the handler.
+        printf '\x1eS\t%s\t%s\tt\n%s\n' $__snap_t0 $__snap_ecwd $argv[1] >>$__snap_j 2>/dev/null
+    end
+
+    # After each command: the end record (start plus $CMD_DURATION); $status first.
+    function __snap_postexec --on-event fish_postexec
+        set -l s $status
+        test "$__snap_running" = 1; or return 0
+        set -g __snap_running 0
+        test "$SNAP_DISABLE" = 1; and return 0
+        set -l d $CMD_DURATION
+        test -n "$d"; or set d 0
+        set -g __snap_t (math -s0 "$__snap_t0 + $d * 1000")
+        test "$PWD" = "$__snap_pwd"; or __snap_cwd
+        printf '\x1eE\t%s\t%s\t%s\t%s\n' $__snap_t $s $d $__snap_ecwd >>$__snap_j 2>/dev/null
+        set -a __snap_cnt 1
+        set -q __snap_cnt[2000]; and __snap_rotate
+    end
+
+    # Before each prompt (the first one included: the baseline): the environment, when
+    # it may have changed.
+    function __snap_prompt --on-event fish_prompt
+        test "$SNAP_DISABLE" = 1; and return 0
+        test -n "$fish_private_mode"; and return 0
+        if set -q SNAP_RESTORE
+            __snap_restore
+        else if test "$__snap_envdirty" = 1
+            __snap_write_env
+        else if test "$PATH:$VIRTUAL_ENV:$CONDA_PREFIX:$DIRENV_DIFF:$NODE_ENV" != "$__snap_watch"
+            __snap_write_env
+        end
+    end
+
+    # The shell is ending: a deliberate exit keeps its terminal, a hangup has lost it.
+    # fish runs fish_exit on exit, Ctrl-D and hangup, never on exec.
+    function __snap_exit --on-event fish_exit
+        test "$SNAP_DISABLE" = 1; and return 0
+        test -n "$fish_private_mode"; and return 0
+        set -l how hangup
+        test -t 0; and set how exit
+        test "$__snap_envdirty" = 1; and __snap_write_env
+        __snap_now
+        printf '\x1eX\t%s\t%s\n' $__snap_t $how >>$__snap_j 2>/dev/null
+    end
+    return 0
+end
+
+# Now, in microseconds since the epoch, into __snap_t.
+function __snap_now
+    if set -q __snap_off
+        read -l up _ </proc/uptime
+        and set -g __snap_t (math -s0 "round($up * 100) * 10000 + $__snap_off")
+    else if test "$__snap_date" = 6
+        set -g __snap_t (date +%s%6N)
+    else
+        set -g __snap_t (date +%s)000000
+    end
+end
+
+# Escape a journal field (\ TAB LF CR) into __snap_e.
+function __snap_esc
+    set -g __snap_e $argv[1]
+    if string match -qr '[\\\\\t\n\r]' -- $argv[1]
+        set -l parts (string split \n -- $argv[1])
+        set parts (string replace -a -- \\ \\\\ $parts)
+        set parts (string replace -a -- \t \\t $parts)
+        set parts (string replace -a -- \r \\r $parts)
+        set -g __snap_e (string join -- \\n $parts)
+    end
+end
+
+# The current directory, escaped, into __snap_ecwd (kept until the directory changes).
+function __snap_cwd
+    set -g __snap_pwd $PWD
+    __snap_esc $PWD
+    set -g __snap_ecwd $__snap_e
+end
+
+# Start a new journal segment every so many records (0600 whatever the umask).
+function __snap_rotate
+    set -g __snap_cnt
+    set -l u $umask
+    umask 077
+    set -g __snap_seg (math $__snap_seg + 1)
+    set -g __snap_j $__snap_dir/journal.$__snap_seg
+    true >>$__snap_j 2>/dev/null
+    umask $u
+end
+
+# Is the line's first word a function of the user's? (The functions fish ships cannot
+# export anything that the watched variables miss.)
+function __snap_userfn
+    # fish 3.4+ sets named captures as variables (no command substitution).
+    string match -qr -- '^\s*(?<w>[^\s;&|]+)' $argv[1] 2>/dev/null
+    set -q w[1]; or set -l w (string split -n -m1 ' ' -- (string trim -l -- $argv[1]))[1]
+    functions -q -- $w; or return 1
+    not string match -q -- "$__fish_data_dir/*" (functions --details -- $w)
+end
+
+# A restored or started shell: record the baseline, then apply the saved state
+# (cwd, variables, history, screen) now that the config files have run.
+function __snap_restore
+    set -l f $SNAP_RESTORE
+    set -e SNAP_RESTORE
+    test "$__snap_envdirty" = 1; and __snap_write_env
+    test -f "$f"; and source $f
+    __snap_write_env
+end
+
+# The exported environment: NAME TAB escaped value, lists joined as fish joins them
+# in quotes (':' for *PATH variables, ' ' otherwise).
+function __snap_write_env
+    set -g __snap_envdirty 0
+    set -g __snap_watch "$PATH:$VIRTUAL_ENV:$CONDA_PREFIX:$DIRENV_DIFF:$NODE_ENV"
+    set -q __snap_off; and __snap_now
+    set -l out
+    for n in (set -nx)
+        set -a out $n "$$n"
+    end
+    # Escape only when some value needs it (rare): one test for the whole list.
+    if string match -qr '[\\\\\t\n\r]' -- $out
+        for i in (seq 2 2 (count $out))
+            __snap_esc $out[$i]
+            set out[$i] $__snap_e
+        end
+    end
+    begin
+        printf '\x1eV\t%s\tfish\n' $__snap_t
+        printf '%s\t%s\n' $out
+    end >>$__snap_j 2>/dev/null
+    set -a __snap_cnt 1
+    set -q __snap_cnt[2000]; and __snap_rotate
+end
+
+__snap_setup
+functions -e __snap_setup

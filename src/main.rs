@@ -8,6 +8,7 @@ mod config;
 mod daemon;
 mod liveness;
 mod model;
+mod notice;
 mod policy;
 mod redact;
 mod restore;

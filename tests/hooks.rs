@@ -166,7 +166,9 @@ fn records_a_100_kb_command(kind: Kind) {
     let file = w.path("long.txt");
     std::fs::write(&file, &long).unwrap();
     w.tmux_ok(&["load-buffer", &file.display().to_string()]);
-    w.tmux_ok(&["paste-buffer", "-t", &p.id]);
+    // A bracketed paste, as a terminal sends it: zsh inserts an unbracketed 100 KB
+    // paste a key at a time (minutes), with or without the hook.
+    w.tmux_ok(&["paste-buffer", "-p", "-t", &p.id]);
     p.keys(&["Enter"]);
     let h = wait_for("the long command", Duration::from_secs(60), || {
         let h = w.history();
@@ -187,6 +189,19 @@ fn records_a_ctrl_c_as_interrupted(kind: Kind) {
     wait_for("sleep to be running", SOON, || {
         let s = w.shells().into_iter().next()?;
         (s["running"] == "sleep 30").then_some(())
+    });
+    // Like a person, press Ctrl-C once the sleep is really running (not while the shell
+    // is still starting it).
+    let shell_pid = p.pid();
+    wait_for("the sleep process", SOON, || {
+        children_of(shell_pid)
+            .into_iter()
+            .any(|pid| {
+                std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                    .map(|c| c.trim() == "sleep")
+                    .unwrap_or(false)
+            })
+            .then_some(())
     });
     p.keys(&["C-c"]);
     w.wait_finished(1);
@@ -276,7 +291,15 @@ fn a_foreground_dev_server_dies_with_its_shell_when_tmux_is_killed(kind: Kind) {
     wait_for("the server to listen", SOON, || {
         std::net::TcpStream::connect(("127.0.0.1", port)).ok()
     });
-    let server = children_of(p.pid());
+    // Only the server: a fresh fish also starts its own background completion generator.
+    let server: Vec<u32> = children_of(p.pid())
+        .into_iter()
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .map(|c| String::from_utf8_lossy(&c).contains("http.server"))
+                .unwrap_or(false)
+        })
+        .collect();
     assert!(!server.is_empty());
     w.tmux_ok(&["kill-server"]);
     wait_for("the server to die", SOON, || {
@@ -437,6 +460,232 @@ fn bash_keeps_a_users_debug_trap() {
     assert!(std::fs::read_to_string(&f).unwrap().contains("hit"));
 }
 
+fn records_nothing_while_snap_disable_is_set(kind: Kind) {
+    let test = "records_nothing_while_snap_disable_is_set";
+    if !require(test, &[kind.name(), "tmux"]) {
+        return;
+    }
+    let w = World::new();
+    w.write_rc(kind, &export_line(kind, "SNAP_DISABLE", "1"), "");
+    let p = w.start_session("t", kind);
+    p.run("echo quiet-secret-42");
+    p.wait_text("quiet-secret-42\n");
+    p.run(match kind {
+        Kind::Fish => "set -e SNAP_DISABLE",
+        _ => "unset SNAP_DISABLE",
+    });
+    p.run("echo loud");
+    w.wait_finished(1);
+    p.wait_prompt();
+    assert_eq!(commands(&w), vec!["echo loud"]);
+    for entry in walk(&w.snap_home) {
+        let bytes = std::fs::read(&entry).unwrap_or_default();
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains("quiet-secret-42"),
+            "{} holds a command run under SNAP_DISABLE=1",
+            entry.display()
+        );
+    }
+}
+
+fn keeps_non_utf8_bytes_and_newlines_in_a_directory_name(kind: Kind) {
+    use std::os::unix::ffi::OsStrExt;
+    let Some(w) = world(
+        "keeps_non_utf8_bytes_and_newlines_in_a_directory_name",
+        kind,
+    ) else {
+        return;
+    };
+    let name = std::ffi::OsStr::from_bytes(b"odd\xff\xfename\nline\\x");
+    std::fs::create_dir_all(w.home.join(name)).unwrap();
+    let p = w.start_session("t", kind);
+    p.run("cd odd*x");
+    p.run("echo in-odd");
+    w.wait_finished(2);
+    let shell = &w.shells()[0];
+    assert_eq!(
+        shell["cwd"],
+        format!("{}/odd\u{fffd}\u{fffd}name\nline\\x", w.home.display())
+    );
+    // The journal keeps the bytes themselves, escaped only where the format says.
+    let journal = std::fs::read(
+        w.snap_home
+            .join("shells")
+            .join(shell["id"].as_str().unwrap())
+            .join("journal"),
+    )
+    .unwrap();
+    let needle = b"odd\xff\xfename\\nline\\\\x";
+    assert!(
+        journal.windows(needle.len()).any(|win| win == needle),
+        "the raw directory name is not in the journal"
+    );
+}
+
+fn records_a_variable_exported_by_a_function(kind: Kind) {
+    let test = "records_a_variable_exported_by_a_function";
+    if !require(test, &[kind.name(), "tmux"]) {
+        return;
+    }
+    let w = World::new();
+    let def = match kind {
+        Kind::Fish => "function setvar; set -gx FROM_FN yes; end",
+        _ => "setvar() { export FROM_FN=yes; }",
+    };
+    w.write_rc(kind, def, "");
+    let p = w.start_session("t", kind);
+    p.run("setvar");
+    w.wait_finished(1);
+    wait_for("FROM_FN in env", SOON, || {
+        let s = w.shells().into_iter().next()?;
+        (s["env"]["FROM_FN"] == "yes").then_some(())
+    });
+}
+
+fn a_subshell_exit_does_not_end_the_shell(kind: Kind) {
+    let Some(w) = world("a_subshell_exit_does_not_end_the_shell", kind) else {
+        return;
+    };
+    let p = w.start_session("t", kind);
+    p.run(match kind {
+        Kind::Fish => "fish -c 'exit 3'",
+        _ => "(exit 3)",
+    });
+    w.wait_finished(1);
+    assert_eq!(last_command(&w)["exit"], 3);
+    p.run("echo still-here");
+    w.wait_finished(2);
+    let s = &w.shells()[0];
+    assert!(s["ended"].is_null(), "{s}");
+    assert_eq!(s["alive"], true);
+}
+
+fn starts_a_new_private_segment_every_2000_records(kind: Kind) {
+    let Some(w) = world("starts_a_new_private_segment_every_2000_records", kind) else {
+        return;
+    };
+    let p = w.start_session("t", kind);
+    // Skip ahead to the end of the first segment rather than type 1000 commands, and
+    // make a careless umask: the new segment must still be private.
+    p.run(match kind {
+        Kind::Fish => "umask 000; set -g __snap_cnt (seq 1996)",
+        _ => "umask 000; __snap_n=1996",
+    });
+    for i in 0..4 {
+        p.run(&format!("echo seg-{i}"));
+    }
+    w.wait_finished(5);
+    let id = shell_id(&w);
+    let seg = w.snap_home.join("shells").join(&id).join("journal.1");
+    let meta = std::fs::metadata(&seg).expect("a second segment");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+    let cmds = commands(&w);
+    assert_eq!(
+        &cmds[1..],
+        &["echo seg-0", "echo seg-1", "echo seg-2", "echo seg-3"]
+    );
+}
+
+fn zsh_records_a_leading_space_command_when_hist_ignore_space_is_off() {
+    let test = "zsh_records_a_leading_space_command_when_hist_ignore_space_is_off";
+    if !require(test, &["zsh", "tmux"]) {
+        return;
+    }
+    let w = World::new();
+    w.write_rc(Kind::Zsh, "", "unsetopt HIST_IGNORE_SPACE");
+    let p = w.start_session("t", Kind::Zsh);
+    p.run(" echo kept");
+    w.wait_finished(1);
+    assert_eq!(commands(&w)[0].trim_start(), "echo kept");
+}
+
+fn zsh_keeps_existing_precmd_and_preexec_functions() {
+    let test = "zsh_keeps_existing_precmd_and_preexec_functions";
+    if !require(test, &["zsh", "tmux"]) {
+        return;
+    }
+    let w = World::new();
+    let f = w.home.join("hooks");
+    let f = f.display();
+    w.write_rc(
+        Kind::Zsh,
+        &format!(
+            "u_pre() {{ echo \"pre $1\" >> {f}; }}; u_cmd() {{ echo \"cmd $?\" >> {f}; }}\n\
+             preexec_functions=(u_pre); precmd_functions=(u_cmd)"
+        ),
+        &format!(
+            "autoload -Uz add-zsh-hook; u_late() {{ echo \"late $?\" >> {f}; }}; add-zsh-hook precmd u_late"
+        ),
+    );
+    let p = w.start_session("t", Kind::Zsh);
+    p.run("false");
+    w.wait_finished(1);
+    p.wait_prompt();
+    let seen = wait_for("the user's hooks", SOON, || {
+        let s = std::fs::read_to_string(format!("{f}")).ok()?;
+        s.contains("late 1").then_some(s)
+    });
+    assert!(seen.contains("pre false\n"), "{seen:?}");
+    assert!(seen.contains("cmd 1\n"), "{seen:?}");
+    assert_eq!(last_command(&w)["exit"], 1);
+}
+
+fn fish_private_mode_records_nothing() {
+    let test = "fish_private_mode_records_nothing";
+    if !require(test, &["fish", "tmux"]) {
+        return;
+    }
+    let w = World::new();
+    w.write_rc(Kind::Fish, "", "");
+    let p = w.start_session_with("t", "fish --private -i");
+    p.run("echo private-secret-42");
+    p.wait_text("private-secret-42\n");
+    p.wait_prompt();
+    // A normal shell beside it is recorded, so the store is read and working.
+    let q = w.split(&p.id, Kind::Fish);
+    q.run("echo public");
+    w.wait_finished(1);
+    assert_eq!(commands(&w), vec!["echo public"]);
+    assert_eq!(w.shells().len(), 1);
+    for entry in walk(&w.snap_home) {
+        let bytes = std::fs::read(&entry).unwrap_or_default();
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains("private-secret-42"),
+            "{} holds a private command",
+            entry.display()
+        );
+    }
+}
+
+fn fish_keeps_a_users_postexec_and_prompt_handlers() {
+    let test = "fish_keeps_a_users_postexec_and_prompt_handlers";
+    if !require(test, &["fish", "tmux"]) {
+        return;
+    }
+    let w = World::new();
+    let f = w.home.join("handlers");
+    let f = f.display();
+    w.write_rc(
+        Kind::Fish,
+        &format!(
+            "function u_post --on-event fish_postexec; echo \"post $status\" >> {f}; end\n\
+             function u_prompt --on-event fish_prompt; echo \"prompt $status\" >> {f}; end"
+        ),
+        &format!("function u_late --on-event fish_postexec; echo \"late $status\" >> {f}; end"),
+    );
+    let p = w.start_session("t", Kind::Fish);
+    p.run("false");
+    w.wait_finished(1);
+    p.wait_prompt();
+    let seen = wait_for("the user's handlers", SOON, || {
+        let s = std::fs::read_to_string(format!("{f}")).ok()?;
+        (s.contains("post 1") && s.contains("late 1") && s.contains("prompt 1")).then_some(s)
+    });
+    assert!(!seen.contains("post 0"), "{seen:?}");
+    assert_eq!(last_command(&w)["exit"], 1);
+}
+
 /// Direct children of a process (from /proc).
 fn children_of(pid: u32) -> Vec<u32> {
     let mut out = Vec::new();
@@ -512,6 +761,11 @@ per_shell!(
         works_when_the_rc_sets_nounset,
         loads_once_when_sourced_twice,
         prints_nothing_at_start_or_at_the_prompt,
+        records_nothing_while_snap_disable_is_set,
+        keeps_non_utf8_bytes_and_newlines_in_a_directory_name,
+        records_a_variable_exported_by_a_function,
+        a_subshell_exit_does_not_end_the_shell,
+        starts_a_new_private_segment_every_2000_records,
     ]
 );
 
@@ -528,4 +782,83 @@ fn bash_prompt_command_array_form() {
 #[test]
 fn bash_debug_trap_of_the_user() {
     bash_keeps_a_users_debug_trap();
+}
+
+per_shell!(
+    Kind::Zsh,
+    zsh,
+    [
+        records_command_with_quotes_and_pipe_as_typed,
+        records_false_with_exit_status_1,
+        records_the_duration_of_a_sleep,
+        records_cd_into_a_directory_with_spaces_and_unicode,
+        records_an_exported_variable_in_env,
+        leaves_out_a_leading_space_command,
+        records_a_repeated_command_each_time,
+        records_a_multi_line_command,
+        records_a_100_kb_command,
+        records_a_ctrl_c_as_interrupted,
+        exit_is_recorded_as_exit,
+        a_killed_pane_is_recorded_as_hangup,
+        exec_is_recorded_as_exec_with_a_new_shell_id,
+        a_foreground_dev_server_dies_with_its_shell_when_tmux_is_killed,
+        the_users_prompt_still_sees_the_exit_status,
+        works_when_the_rc_sets_nounset,
+        loads_once_when_sourced_twice,
+        prints_nothing_at_start_or_at_the_prompt,
+        records_nothing_while_snap_disable_is_set,
+        keeps_non_utf8_bytes_and_newlines_in_a_directory_name,
+        records_a_variable_exported_by_a_function,
+        a_subshell_exit_does_not_end_the_shell,
+        starts_a_new_private_segment_every_2000_records,
+    ]
+);
+
+per_shell!(
+    Kind::Fish,
+    fish,
+    [
+        records_command_with_quotes_and_pipe_as_typed,
+        records_false_with_exit_status_1,
+        records_the_duration_of_a_sleep,
+        records_cd_into_a_directory_with_spaces_and_unicode,
+        records_an_exported_variable_in_env,
+        leaves_out_a_leading_space_command,
+        records_a_repeated_command_each_time,
+        records_a_multi_line_command,
+        records_a_100_kb_command,
+        records_a_ctrl_c_as_interrupted,
+        exit_is_recorded_as_exit,
+        a_killed_pane_is_recorded_as_hangup,
+        exec_is_recorded_as_exec_with_a_new_shell_id,
+        a_foreground_dev_server_dies_with_its_shell_when_tmux_is_killed,
+        the_users_prompt_still_sees_the_exit_status,
+        loads_once_when_sourced_twice,
+        prints_nothing_at_start_or_at_the_prompt,
+        records_nothing_while_snap_disable_is_set,
+        keeps_non_utf8_bytes_and_newlines_in_a_directory_name,
+        records_a_variable_exported_by_a_function,
+        a_subshell_exit_does_not_end_the_shell,
+        starts_a_new_private_segment_every_2000_records,
+    ]
+);
+
+#[test]
+fn zsh_hist_ignore_space_off_records_a_leading_space_command() {
+    zsh_records_a_leading_space_command_when_hist_ignore_space_is_off();
+}
+
+#[test]
+fn zsh_existing_precmd_and_preexec_functions() {
+    zsh_keeps_existing_precmd_and_preexec_functions();
+}
+
+#[test]
+fn fish_private_mode() {
+    fish_private_mode_records_nothing();
+}
+
+#[test]
+fn fish_users_postexec_and_prompt_handlers() {
+    fish_keeps_a_users_postexec_and_prompt_handlers();
 }

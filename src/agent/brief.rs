@@ -82,7 +82,6 @@ pub struct Running {
 }
 
 /// The brief of `session`, loading the shells itself (for restore).
-#[allow(dead_code)] // for restore, being written alongside
 pub fn for_session(paths: &Paths, session: &str) -> Brief {
     build(paths, &shells::load_all(paths), session, None)
 }

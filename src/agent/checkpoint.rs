@@ -6,9 +6,8 @@ use super::{git, state};
 use crate::store::paths::Paths;
 use crate::store::shells;
 use crate::timefmt;
-use anyhow::{Context, Result};
+use anyhow::Result;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 /// What a checkpoint did.
 #[derive(Debug)]
@@ -30,8 +29,8 @@ pub struct Outcome {
 pub enum Snapshot {
     /// Taken, with this id.
     Taken(String),
-    /// `snap save` is not available in this build.
-    Unavailable,
+    /// Not taken, and why (nothing to snapshot).
+    Skipped(String),
     /// It failed, with this message.
     Failed(String),
 }
@@ -58,7 +57,7 @@ pub fn run(
 
     let all = shells::load_all(paths);
     let session = super::session_for_dir(&all, cwd);
-    let snapshot = snapshot(&session, message.unwrap_or("checkpoint"));
+    let snapshot = snapshot(paths, &all, &session, message.unwrap_or("checkpoint"));
     Ok(Outcome {
         state_file: path,
         at,
@@ -104,28 +103,16 @@ fn files_in_progress(st: &AgentState) -> Vec<String> {
     files
 }
 
-/// Take a snapshot of `session` with this same binary (`snap save`).
-fn snapshot(session: &str, label: &str) -> Snapshot {
-    let exe = match std::env::current_exe().context("cannot find snap's own path") {
-        Ok(e) => e,
-        Err(e) => return Snapshot::Failed(format!("{e:#}")),
-    };
-    let out = Command::new(exe)
-        .args(["save", "--session", session, "--label", label])
-        .stdin(Stdio::null())
-        .output();
-    match out {
-        Ok(o) if o.status.success() => {
-            Snapshot::Taken(String::from_utf8_lossy(&o.stdout).trim().to_string())
-        }
-        Ok(o) => {
-            let err = String::from_utf8_lossy(&o.stderr).trim().to_string();
-            if err.contains("not implemented yet") {
-                Snapshot::Unavailable
-            } else {
-                Snapshot::Failed(err)
-            }
-        }
-        Err(e) => Snapshot::Failed(format!("cannot run snap save: {e}")),
+/// Take a snapshot of `session`: skipped (with why) when no shell of it is recorded,
+/// since there is nothing but the state file to keep.
+fn snapshot(paths: &Paths, all: &[shells::ShellState], session: &str, label: &str) -> Snapshot {
+    if !all.iter().any(|s| s.meta.session == session) {
+        return Snapshot::Skipped(format!(
+            "no shell of session {session} is recorded yet (load the hook: snap init --help)"
+        ));
+    }
+    match crate::capture::snapshot_now(paths, Some(session), Some(label)) {
+        Ok(snap) => Snapshot::Taken(snap.id),
+        Err(e) => Snapshot::Failed(format!("{e:#}")),
     }
 }

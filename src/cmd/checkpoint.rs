@@ -24,9 +24,7 @@ pub fn run(args: &CheckpointArgs) -> Result<()> {
     );
     match out.snapshot {
         Snapshot::Taken(id) => println!("snapshot {id} of session {}", out.session),
-        Snapshot::Unavailable => eprintln!(
-            "snap: note: snapshots are not available in this build: only the state file was updated"
-        ),
+        Snapshot::Skipped(why) => eprintln!("snap: note: no snapshot taken: {why}"),
         Snapshot::Failed(e) => bail!(
             "the state file was updated, but the snapshot of session {} failed: {e}",
             out.session

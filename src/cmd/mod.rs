@@ -13,6 +13,7 @@ mod init;
 mod list;
 mod man;
 mod prune;
+mod restore;
 mod save;
 mod sessions;
 mod shell_start;
@@ -21,7 +22,7 @@ mod start;
 mod task;
 
 use crate::cli::{Cli, Command};
-use anyhow::{bail, Result};
+use anyhow::Result;
 
 /// Run the parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
@@ -45,7 +46,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Checkpoint(args) => checkpoint::run(&args),
         Command::Brief(args) => brief::run(&args),
         Command::Hook(args) => hook::run(&args),
-        other => bail!("{other:?}: not implemented yet"),
+        Command::Restore(args) => restore::run(&args),
     }
 }
 

@@ -27,7 +27,10 @@ pub fn run(args: &RestoreArgs) -> Result<()> {
     let journals = shells::load_all(&paths);
     let snaps: Vec<Snapshot> = match &args.from {
         Some(id) => vec![snapshots::find(&paths, id)?.1],
-        None => snapshots::list_good(&paths).into_iter().map(|(_, s)| s).collect(),
+        None => snapshots::list_good(&paths)
+            .into_iter()
+            .map(|(_, s)| s)
+            .collect(),
     };
     let name = match &args.name {
         Some(n) => session::normalize(n),
@@ -35,9 +38,12 @@ pub fn run(args: &RestoreArgs) -> Result<()> {
     };
     let source = match (&args.from, plan::choose_source(&snaps, &name)) {
         (_, Some(s)) => s.clone(),
-        (Some(id), None) => bail!("snapshot {id} has no live shell of session {name}: see `snap show {id}`"),
-        (None, None) => journal_only_source(&journals, &name)
-            .with_context(|| format!("nothing to restore for session {name}: see `snap sessions` and `snap list`"))?,
+        (Some(id), None) => {
+            bail!("snapshot {id} has no live shell of session {name}: see `snap show {id}`")
+        }
+        (None, None) => journal_only_source(&journals, &name).with_context(|| {
+            format!("nothing to restore for session {name}: see `snap sessions` and `snap list`")
+        })?,
     };
     let world = world_now(&paths, &source, &journals, &name);
     let opts = Options {
@@ -70,7 +76,9 @@ pub fn run(args: &RestoreArgs) -> Result<()> {
     };
     print_plan(&plan, &brief, Some(&outcome), args.json)?;
     match plan.mode {
-        Mode::Plain if !args.no_attach && std::io::stdin().is_terminal() && !plan.windows.is_empty() => {
+        Mode::Plain
+            if !args.no_attach && std::io::stdin().is_terminal() && !plan.windows.is_empty() =>
+        {
             let banner = format!("{header}\n{}", agent::brief::render_text(&brief));
             execute::plain_shell(&paths, &plan, &banner)
         }
@@ -115,7 +123,11 @@ fn pick_session(snaps: &[Snapshot], journals: &[ShellState]) -> Result<String> {
     let mut line = String::new();
     std::io::stdin().lock().read_line(&mut line)?;
     let choice = line.trim();
-    let index = if choice.is_empty() { 1 } else { choice.parse::<usize>().unwrap_or(0) };
+    let index = if choice.is_empty() {
+        1
+    } else {
+        choice.parse::<usize>().unwrap_or(0)
+    };
     sessions
         .get(index.wrapping_sub(1))
         .map(|(n, _)| n.clone())
@@ -180,7 +192,12 @@ fn header(plan: &Plan, now: i64) -> String {
 }
 
 /// Print the plan (and what happened) as text or JSON.
-fn print_plan(plan: &Plan, brief: &agent::brief::Brief, outcome: Option<&Outcome>, json: bool) -> Result<()> {
+fn print_plan(
+    plan: &Plan,
+    brief: &agent::brief::Brief,
+    outcome: Option<&Outcome>,
+    json: bool,
+) -> Result<()> {
     if json {
         let v = serde_json::json!({ "plan": plan, "outcome": outcome, "brief": brief });
         println!("{}", serde_json::to_string_pretty(&v)?);
@@ -190,14 +207,26 @@ fn print_plan(plan: &Plan, brief: &agent::brief::Brief, outcome: Option<&Outcome
     let mut out = String::new();
     out.push_str(&header(plan, now));
     out.push('\n');
-    let verb = if outcome.is_some() { "" } else { " (dry run: nothing changed)" };
+    let verb = if outcome.is_some() {
+        ""
+    } else {
+        " (dry run: nothing changed)"
+    };
     match plan.mode {
-        Mode::Attach => out.push_str(&format!("  tmux session {} is alive: attaching{verb}\n", plan.session)),
-        Mode::Rebuild => out.push_str(&format!("  rebuilding tmux session {}{verb}\n", plan.session)),
+        Mode::Attach => out.push_str(&format!(
+            "  tmux session {} is alive: attaching{verb}\n",
+            plan.session
+        )),
+        Mode::Rebuild => out.push_str(&format!(
+            "  rebuilding tmux session {}{verb}\n",
+            plan.session
+        )),
         Mode::Plain => out.push_str(&format!("  without tmux{verb}\n")),
     }
     for id in &plan.missing {
-        out.push_str(&format!("  missing (died while the session lived; --missing brings it back): {id}\n"));
+        out.push_str(&format!(
+            "  missing (died while the session lived; --missing brings it back): {id}\n"
+        ));
     }
     for (i, w) in plan.windows.iter().enumerate() {
         out.push_str(&format!("  window {i} {:?}\n", w.name));
@@ -218,7 +247,11 @@ fn print_plan(plan: &Plan, brief: &agent::brief::Brief, outcome: Option<&Outcome
                     Action::Type => "typed, press Enter to run",
                     Action::Skip => "left out",
                 };
-                let why = r.reason.as_deref().map(|x| format!(": {x}")).unwrap_or_default();
+                let why = r
+                    .reason
+                    .as_deref()
+                    .map(|x| format!(": {x}"))
+                    .unwrap_or_default();
                 out.push_str(&format!("      {what}: {}{why}\n", r.line));
             }
         }

@@ -41,24 +41,61 @@ pub fn tmux_rebuild(paths: &Paths, plan: &Plan, banner: &str, into_live: bool) -
         let mut window_id = String::new();
         let mut active_pane = None;
         for (pi, pane) in window.panes.iter().enumerate() {
-            let first_banner = if wi == 0 && pi == 0 && !into_live { banner } else { "" };
-            let command = pane_command(paths, plan, pane, &format!("{wi}-{pi}"), first_banner, &exe)?;
+            let first_banner = if wi == 0 && pi == 0 && !into_live {
+                banner
+            } else {
+                ""
+            };
+            let command =
+                pane_command(paths, plan, pane, &format!("{wi}-{pi}"), first_banner, &exe)?;
             let ids = if !session_exists {
                 session_exists = true;
                 let (w, h) = layout_size(window);
                 tmux::run(&[
-                    "new-session", "-d", "-s", &plan.session, "-n", &window.name, "-c", &pane.cwd,
-                    "-x", &w, "-y", &h, "-P", "-F", "#{window_id} #{pane_id}", &command,
+                    "new-session",
+                    "-d",
+                    "-s",
+                    &plan.session,
+                    "-n",
+                    &window.name,
+                    "-c",
+                    &pane.cwd,
+                    "-x",
+                    &w,
+                    "-y",
+                    &h,
+                    "-P",
+                    "-F",
+                    "#{window_id} #{pane_id}",
+                    &command,
                 ])?
             } else if pi == 0 {
                 tmux::run(&[
-                    "new-window", "-d", "-t", &format!("={}:", plan.session), "-n", &window.name, "-c",
-                    &pane.cwd, "-P", "-F", "#{window_id} #{pane_id}", &command,
+                    "new-window",
+                    "-d",
+                    "-t",
+                    &format!("={}:", plan.session),
+                    "-n",
+                    &window.name,
+                    "-c",
+                    &pane.cwd,
+                    "-P",
+                    "-F",
+                    "#{window_id} #{pane_id}",
+                    &command,
                 ])?
             } else {
                 tmux::run(&[
-                    "split-window", "-d", "-t", &window_id, "-c", &pane.cwd, "-P", "-F",
-                    "#{window_id} #{pane_id}", &command,
+                    "split-window",
+                    "-d",
+                    "-t",
+                    &window_id,
+                    "-c",
+                    &pane.cwd,
+                    "-P",
+                    "-F",
+                    "#{window_id} #{pane_id}",
+                    &command,
                 ])?
             };
             let mut it = ids.split_whitespace();
@@ -123,15 +160,28 @@ fn pane_command(
     };
     let token = token(&plan.session, slot);
     let vars = launch::prepare(paths, &setup, &token)?;
-    Ok(launch::with_env(&vars, &launch::shell_command(paths, &pane.kind, exe)?))
+    Ok(launch::with_env(
+        &vars,
+        &launch::shell_command(paths, &pane.kind, exe)?,
+    ))
 }
 
 /// A unique, file-name-safe token for one new shell.
 fn token(session: &str, slot: &str) -> String {
-    format!("{session}-{slot}-{}-{}", std::process::id(), crate::timefmt::now_us())
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' })
-        .collect()
+    format!(
+        "{session}-{slot}-{}-{}",
+        std::process::id(),
+        crate::timefmt::now_us()
+    )
+    .chars()
+    .map(|c| {
+        if c.is_ascii_alphanumeric() || c == '-' {
+            c
+        } else {
+            '_'
+        }
+    })
+    .collect()
 }
 
 /// The window size a layout string was made for (`csum,WxH,…`), else 200x50.
@@ -219,7 +269,11 @@ pub fn plain_background(paths: &Paths, plan: &Plan) -> Result<Outcome> {
     for (i, pane) in panes {
         let Some(r) = &pane.relaunch else { continue };
         if r.action != Action::Run {
-            let what = if r.action == Action::Type { "held" } else { "left out" };
+            let what = if r.action == Action::Type {
+                "held"
+            } else {
+                "left out"
+            };
             outcome.left_out.push(format!(
                 "{} ({what}: {})",
                 r.original,
@@ -232,9 +286,11 @@ pub fn plain_background(paths: &Paths, plan: &Plan) -> Result<Outcome> {
         }
         let log = logs.join(format!("{}.log", token(&plan.session, &i.to_string())));
         match spawn_logged(&pane.kind, &r.line, &pane.cwd, pane, &log) {
-            Ok(pid) => outcome
-                .background
-                .push(format!("{} (pid {pid}, log {})", r.line, log.display())),
+            Ok(pid) => {
+                outcome
+                    .background
+                    .push(format!("{} (pid {pid}, log {})", r.line, log.display()))
+            }
             Err(e) => outcome.failed.push(format!("{}: {e:#}", r.line)),
         }
     }

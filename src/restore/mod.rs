@@ -1,4 +1,6 @@
 //! Bring a session back: plan (pure), then execute with tmux or a plain shell.
 
+pub mod execute;
 pub mod launch;
+pub mod plan;
 pub mod tmux;

@@ -224,7 +224,12 @@ impl Candidate<'_> {
             (None, Some(s)) => s
                 .history
                 .iter()
-                .map(|r| (timefmt::parse_us(&r.started_at).unwrap_or(0), r.command.clone()))
+                .map(|r| {
+                    (
+                        timefmt::parse_us(&r.started_at).unwrap_or(0),
+                        r.command.clone(),
+                    )
+                })
                 .collect(),
             _ => Vec::new(),
         }
@@ -274,8 +279,14 @@ pub fn plan(
 
     let snap_session = snapshot.sessions.iter().find(|s| s.name == session);
     let mut candidates: Vec<Candidate> = Vec::new();
+    let mut left = Vec::new();
     for sh in snap_session.into_iter().flat_map(|s| &s.shells) {
         if !sh.alive {
+            let how = sh.ended.as_deref().unwrap_or("vanished");
+            left.push(Left {
+                shell: sh.id.clone(),
+                reason: format!("ended ({how}) before this snapshot"),
+            });
             continue;
         }
         candidates.push(Candidate {
@@ -300,7 +311,6 @@ pub fn plan(
         }
     }
 
-    let mut left = Vec::new();
     let mut back: Vec<&Candidate> = Vec::new();
     for c in &candidates {
         let reason = if replaced.contains(c.id.as_str()) {
@@ -309,7 +319,7 @@ pub fn plan(
             Some(format!("ended with {}", e.as_str()))
         } else if pane_closed_while_session_lived(c, &candidates) {
             Some("its tmux pane was closed while the session went on".to_string())
-        } else if c.journal.is_some_and(|j| j.alive) {
+        } else if c.journal.is_some_and(|j| j.alive) && !dying_with_its_tmux(c, session, world) {
             Some("still running".to_string())
         } else {
             None
@@ -351,6 +361,14 @@ pub fn plan(
     plan.reexport.sort();
     plan.reexport.dedup();
     plan
+}
+
+/// A shell of tmux session `session`, which is gone: it is on its way out (its hangup
+/// may not be recorded yet), not a shell to leave alone.
+fn dying_with_its_tmux(c: &Candidate, session: &str, world: &World) -> bool {
+    world.tmux_available
+        && !world.tmux_session_alive
+        && c.tmux_session().is_some_and(|(_, s)| s == session)
 }
 
 /// Did this shell's pane hang up while other panes of its tmux session kept working?
@@ -457,7 +475,13 @@ fn window_name(pane: &PanePlan) -> String {
 }
 
 /// The pane for one shell.
-fn pane_plan(c: &Candidate, world: &World, rules: &Rules, opts: Options, plan: &mut Plan) -> PanePlan {
+fn pane_plan(
+    c: &Candidate,
+    world: &World,
+    rules: &Rules,
+    opts: Options,
+    plan: &mut Plan,
+) -> PanePlan {
     let (cwd, cwd_note) = existing_dir(&c.cwd(), world);
     if let Some(n) = &cwd_note {
         plan.notes.push(format!("{}: {n}", c.id));

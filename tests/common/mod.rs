@@ -198,6 +198,10 @@ impl World {
             Kind::Fish => {
                 let dir = self.home.join(".config/fish");
                 std::fs::create_dir_all(&dir).unwrap();
+                // A fresh fish starts a background man-page scan unless this exists: it
+                // would outlive the test and load the machine.
+                std::fs::create_dir_all(self.home.join(".local/share/fish/generated_completions"))
+                    .unwrap();
                 let rc = dir.join("config.fish");
                 std::fs::write(
                     &rc,
@@ -222,6 +226,12 @@ impl World {
 
     /// Start a tmux session `name` running a hooked shell of `kind`; wait for its prompt.
     pub fn start_session(&self, name: &str, kind: Kind) -> Pane<'_> {
+        self.start_session_with(name, &self.shell_command(kind))
+    }
+
+    /// Start a tmux session `name` running `command` (a shell showing the test prompt);
+    /// wait for its prompt.
+    pub fn start_session_with(&self, name: &str, command: &str) -> Pane<'_> {
         let out = self.tmux_ok(&[
             "new-session",
             "-d",
@@ -236,7 +246,7 @@ impl World {
             "-P",
             "-F",
             "#{pane_id}",
-            &self.shell_command(kind),
+            command,
         ]);
         let pane = Pane {
             id: out.trim().to_string(),
