@@ -19,6 +19,8 @@ work=$(mktemp -d)
 export HOME=$work/home SNAP_HOME=$work/snap TMUX_TMPDIR=$work/tmux
 mkdir -p "$HOME" "$TMUX_TMPDIR"
 cleanup() {
+    # The jobs first: they can outlive their shell when the tmux server goes.
+    [[ -n ${shell_pid-} ]] && pkill -P "$shell_pid" 2>/dev/null || true
     tmux kill-server 2>/dev/null || true
     [[ -n ${daemon_pid-} ]] && kill "$daemon_pid" 2>/dev/null || true
     rm -rf "$work"
@@ -26,7 +28,7 @@ cleanup() {
 trap cleanup EXIT
 printf 'PS1="READY> "\neval "$(%q init bash)"\n' "$bin" >"$HOME/.bashrc"
 # A file of N jobs (sleep processes) started from the tracked shell.
-for ((i = 0; i < n; i++)); do echo "sleep 3600 &"; done >"$work/jobs"
+for ((i = 0; i < n; i++)); do echo "sleep 900 &"; done >"$work/jobs"
 
 tmux -f /dev/null new-session -d -s bench -x 200 -y 50 "bash --rcfile $HOME/.bashrc -i"
 until tmux capture-pane -p -t bench | grep -q 'READY>'; do sleep 0.1; done
@@ -60,6 +62,7 @@ snapshot=$(ls -t "$SNAP_HOME"/snapshots/*.json | head -1)
 echo "snapshot size: $(wc -c <"$snapshot") bytes, processes in it: $(python3 -c "
 import json,sys; s=json.load(open('$snapshot')); print(sum(len(sh['processes']) for se in s['sessions'] for sh in se['shells']))")"
 
+pkill -P "$shell_pid" 2>/dev/null || true
 tmux kill-server
 "$bin" daemon run --schedule "0 0 0 1 1 *" 2>/dev/null &
 daemon_pid=$!
