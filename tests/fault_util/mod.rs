@@ -107,10 +107,13 @@ pub fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
-/// Start `bash -i` with the world's rc, its standard input read from `script`.
+/// Start `bash -i` with the world's rc, its standard input read from `script`, in a
+/// process group of its own (kill it and its children with `kill(-pid, …)`).
 pub fn bash_from_file(w: &World, script: &Path, extra_env: &[(&str, &str)]) -> Child {
     let rc = w.home.join(".bashrc");
+    use std::os::unix::process::CommandExt;
     let mut c = w.command("bash");
+    c.process_group(0);
     c.args(["--rcfile", &rc.display().to_string(), "-i"])
         .stdin(std::fs::File::open(script).unwrap())
         .stdout(Stdio::null())
