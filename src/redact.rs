@@ -36,9 +36,10 @@ pub const DEFAULT_VALUES: &[&str] = &[
     r"\bgithub_pat_[A-Za-z0-9_]{20,}",
     r"\bglpat-[A-Za-z0-9_\-]{16,}",
     r"\bxox[bpoasr]-[A-Za-z0-9\-]{10,}",
-    r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b",
+    // No `\b` after fixed-length tokens: on a screen the next text may touch them.
+    r"\b(?:AKIA|ASIA)[0-9A-Z]{16,}",
     r"\b(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{10,}",
-    r"\bnpm_[A-Za-z0-9]{36}\b",
+    r"\bnpm_[A-Za-z0-9]{36,}",
     r"\bsk-(?:proj-|ant-)?[A-Za-z0-9_\-]{20,}",
     r"(?s)-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----.*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|\z)",
     r"(?i)\b[a-z][a-z0-9+.\-]*://[^/\s:@]+:(?P<secret>[^/\s@]+)@",
@@ -285,6 +286,17 @@ mod tests {
             let out = r.text(&text).unwrap_or_else(|| panic!("{secret}"));
             assert!(!out.contains(secret), "{out}");
             assert!(out.contains(PLACEHOLDER) && out.ends_with(" done"), "{out}");
+        }
+        // Glued to the text after it (a prompt on a joined screen line): still hidden.
+        for glued in [
+            "npm_abcdefghijklmnopqrstuvwxyz0123456789READY> ls",
+            "AKIAIOSFODNN7EXAMPLEREADY> ls",
+        ] {
+            let out = r.text(glued).unwrap_or_else(|| panic!("{glued}"));
+            assert!(
+                !out.contains("0123456789") && !out.contains("NN7EX"),
+                "{out}"
+            );
         }
         assert_eq!(r.text("cargo test --release"), None);
         assert_eq!(r.text("echo $npm_lifecycle_event"), None);

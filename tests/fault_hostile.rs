@@ -480,3 +480,163 @@ fn find_all<'a>(v: &'a Value, key: &str) -> Vec<&'a Value> {
     }
     out
 }
+
+// ---- Secrets ----------------------------------------------------------------------------
+
+/// `len` letters and digits, different for each `seed`.
+fn alnum(seed: u64, len: usize) -> String {
+    const A: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            A[(x % A.len() as u64) as usize] as char
+        })
+        .collect()
+}
+
+#[test]
+fn no_token_byte_of_any_secret_pattern_reaches_snapshots_from_env_argv_or_command_text() {
+    if !require("secrets", &["tmux", "bash"]) {
+        return;
+    }
+    let upper = |s: u64, n: usize| alnum(s, n).to_uppercase().replace(['I', 'O'], "7");
+    // Values that look like tokens, whatever variable or argument holds them.
+    let tokens: Vec<(&str, String)> = vec![
+        ("ghp", format!("ghp_{}", alnum(1, 36))),
+        ("gho", format!("gho_{}", alnum(2, 36))),
+        ("ghs", format!("ghs_{}", alnum(3, 36))),
+        (
+            "github_pat",
+            format!("github_pat_{}_{}", alnum(4, 22), alnum(5, 59)),
+        ),
+        ("glpat", format!("glpat-{}", alnum(6, 20))),
+        ("xoxb", format!("xoxb-{}-{}", alnum(7, 12), alnum(8, 24))),
+        ("xoxp", format!("xoxp-{}-{}", alnum(9, 12), alnum(10, 24))),
+        ("akia", format!("AKIA{}", upper(11, 16))),
+        ("sk_live", format!("sk_live_{}", alnum(12, 24))),
+        ("sk_test", format!("sk_test_{}", alnum(13, 24))),
+        ("npm", format!("npm_{}", alnum(14, 36))),
+    ];
+    let pem_body = alnum(15, 64);
+    let pem = format!(
+        "-----BEGIN RSA PRIVATE KEY-----\n{pem_body}\n{}\n-----END RSA PRIVATE KEY-----",
+        alnum(16, 64)
+    );
+    // Plain values, secret only by the name of the variable holding them.
+    let named: Vec<(&str, String)> = [
+        "MY_API_TOKEN",
+        "APP_SECRET",
+        "DB_PASSWORD",
+        "MYSQL_PASSWD",
+        "STRIPE_KEY",
+        "GPG_PRIVATE_KEY_DATA",
+        "GCP_CREDENTIALS",
+        "PG_CONNECTION_STRING",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, n)| (*n, format!("val{}", alnum(100 + i as u64, 20))))
+    .collect();
+    let password_arg = format!("pw{}", alnum(200, 18));
+
+    let w = World::new();
+    w.write_rc(Kind::Bash, "", "");
+    let pane = w.start_session("sec", Kind::Bash);
+    pane.run("clear");
+    // env: each token in an innocent name, each named secret, the PEM block.
+    for (i, (_, t)) in tokens.iter().enumerate() {
+        pane.run(&format!("export PLAIN_{i}='{t}'"));
+    }
+    for (n, v) in &named {
+        pane.run(&format!("export {n}='{v}'"));
+    }
+    std::fs::write(w.home.join("key.pem"), &pem).unwrap();
+    pane.run("export CERT_PEM=\"$(cat key.pem)\"");
+    // command text (and the screen): tokens typed and printed.
+    let all_tokens: Vec<&str> = tokens.iter().map(|(_, t)| t.as_str()).collect();
+    pane.run(&format!("echo {}", all_tokens.join(" ")));
+    pane.run("cat key.pem");
+    pane.run("echo $DB_PASSWORD $AWS_SESSION_TOKEN");
+    pane.run(&format!(
+        "DB_PASSWORD='{}' true --password={password_arg}",
+        named[2].1
+    ));
+    // argv and a job's own environment: a background job holding them.
+    pane.run(&format!(
+        "MY_API_TOKEN='{}' sh -c 'sleep 1000; :' job {} --password={password_arg} --token {} &",
+        named[0].1,
+        all_tokens[..6].join(" "),
+        all_tokens[6]
+    ));
+    pane.wait_prompt();
+    // the foreground command, as typed.
+    pane.run(&format!(
+        "sh -c 'sleep 1000; :' fg {} --password {password_arg}",
+        all_tokens[6..].join(" ")
+    ));
+    wait_for("the foreground job", SOON, || {
+        w.shells()
+            .iter()
+            .any(|s| s["running"].as_str().is_some_and(|r| r.contains(" fg ")))
+            .then_some(())
+    });
+    let saved = w.snap_json(&["save", "--json"]);
+    let label = w.snap(&["save", "--label", &format!("deploy with {}", all_tokens[0])]);
+    assert!(label.status.success(), "{}", stderr(&label));
+    assert!(
+        saved["redacted"].as_array().is_some_and(|r| !r.is_empty()),
+        "nothing named as redacted"
+    );
+    // Sanity: the capture did see them (the journal keeps real values).
+    let shell = &saved["sessions"][0]["shells"][0];
+    assert!(shell["screen"].as_str().unwrap().contains("[redacted]"));
+    assert!(
+        shell["processes"].as_array().unwrap().len() >= 2,
+        "{shell:#}"
+    );
+
+    let mut secrets: Vec<(String, String)> = tokens
+        .iter()
+        .map(|(n, t)| (n.to_string(), t.clone()))
+        .chain(named.iter().map(|(n, v)| (n.to_string(), v.clone())))
+        .collect();
+    secrets.push(("pem".into(), pem_body.clone()));
+    secrets.push(("--password".into(), password_arg.clone()));
+    let files = files_under(&w.snap_home.join("snapshots"));
+    assert!(files.len() >= 2);
+    let mut checked = 0;
+    for f in &files {
+        let bytes = std::fs::read(f).unwrap();
+        let text = String::from_utf8_lossy(&bytes);
+        for (what, value) in &secrets {
+            // The whole value, and any 12 bytes of its random part.
+            let body = &value[value.len().saturating_sub(value.len().min(20))..];
+            for start in 0..=body.len().saturating_sub(12) {
+                let piece = &body[start..start + 12.min(body.len())];
+                if let Some(at) = text.find(piece) {
+                    let around = &text[at.saturating_sub(80)..(at + 40).min(text.len())];
+                    panic!(
+                        "{what}: token bytes {piece:?} in {}: …{around}…",
+                        f.display()
+                    );
+                }
+                checked += 1;
+            }
+        }
+    }
+    pane.keys(&["C-c"]);
+    figure(
+        "secrets",
+        format!(
+            "{} token patterns, {} secret names, a PEM block and --password/--token arguments, in env, argv, job env, typed commands, history, screen and label: {checked} probes over {} snapshot files, no token bytes",
+            tokens.len(),
+            named.len(),
+            files.len()
+        ),
+    );
+}
