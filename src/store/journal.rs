@@ -15,7 +15,7 @@
 //! A time is seconds since the epoch with an optional fraction after `.` or `,` (as
 //! bash's and zsh's `$EPOCHREALTIME` print it), or whole microseconds (13+ digits).
 //!
-//! Every record ends with LF. A record cut short (its writer's disk filled up, or it died
+//! Every record ends with LF, and `S` and `V` have at least one body line. A record cut short (its writer's disk filled up, or it died
 //! mid-write) is skipped: when the writer carries on later, its next record begins right
 //! after the cut bytes, in the middle of a line; the reader starts a record there too, so
 //! one damaged record never swallows the ones after it.
@@ -202,7 +202,10 @@ fn record_fields(line: &[u8]) -> Option<Vec<&[u8]>> {
 }
 
 fn finish(out: &mut Parsed, (fields, body, cut): Pending) {
-    if cut {
+    // A start or an environment always has a body line: without one it was cut short
+    // (or is being written right now).
+    let bodiless = body.is_empty() && matches!(fields[0].first(), Some(b'S' | b'V'));
+    if cut || bodiless {
         out.skipped += 1;
         return;
     }
