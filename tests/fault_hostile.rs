@@ -438,11 +438,10 @@ fn a_snapshot_edited_to_hold_never_commands_runs_none_of_them() {
         });
         // Everything is relaunched at once: give stragglers a moment anyway.
         std::thread::sleep(Duration::from_secs(1));
-        for i in 0..NEVER.len() {
+        for (i, line) in NEVER.iter().enumerate() {
             assert!(
                 w.home.join(format!("victim{i}")).is_dir(),
-                "victim{i} removed ({}): a never command ran",
-                NEVER[i]
+                "victim{i} removed ({line}): a never command ran"
             );
         }
         assert!(!w.home.join("pwned-agent").exists());
