@@ -15,10 +15,12 @@
 //! A time is seconds since the epoch with an optional fraction after `.` or `,` (as
 //! bash's and zsh's `$EPOCHREALTIME` print it), or whole microseconds (13+ digits).
 //!
-//! Every record ends with LF, and `S` and `V` have at least one body line. A record cut short (its writer's disk filled up, or it died
-//! mid-write) is skipped: when the writer carries on later, its next record begins right
-//! after the cut bytes, in the middle of a line; the reader starts a record there too, so
-//! one damaged record never swallows the ones after it.
+//! Every record ends with LF, and `S` and `V` have at least one body line. A record cut
+//! short (its writer's disk filled up, or it died mid-write) is skipped, except a
+//! command's text cut at the very end of the file, kept as far as it goes. When the
+//! writer carries on after a cut, its next record begins right after the cut bytes, in
+//! the middle of a line: the reader starts a record there too, so one damaged record
+//! never swallows the ones after it.
 //!
 //! The first `V` is the baseline (written at the first prompt). A shell's journal may be
 //! split in segments: `journal`, `journal.1`, `journal.2`, … read in that order.
@@ -140,7 +142,9 @@ pub fn parse(bytes: &[u8]) -> Parsed {
     let mut out = Parsed::default();
     let mut current: Option<Pending> = None;
     let mut garbage_run = false;
+    let mut read = 0;
     for line in split_lines(bytes) {
+        read += line.len();
         let cut = line.last() != Some(&b'\n');
         if let Some(fields) = record_fields(line) {
             if let Some(pending) = current.take() {
@@ -148,9 +152,18 @@ pub fn parse(bytes: &[u8]) -> Parsed {
             }
             current = Some((fields, Vec::new(), cut));
             garbage_run = false;
-        } else if let Some((_, body, damaged)) = current.as_mut() {
+        } else if cut && line.first() == Some(&RS) {
+            // The first bytes of a record, cut before its fields: not a body line.
+            if let Some(pending) = current.take() {
+                finish(&mut out, pending);
+            }
+            out.skipped += 1;
+        } else if let Some((fields, body, damaged)) = current.as_mut() {
             body.push(line);
-            *damaged |= cut;
+            // A command's text cut at the end of the file is kept as far as it goes
+            // (its shell died writing it); an environment cut anywhere is not whole.
+            let at_end = read == bytes.len();
+            *damaged |= cut && !(at_end && fields[0].first() == Some(&b'S'));
         } else if !garbage_run {
             out.skipped += 1;
             garbage_run = true;
