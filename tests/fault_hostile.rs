@@ -342,7 +342,11 @@ fn a_snapshot_edited_to_hold_never_commands_runs_none_of_them() {
             .then_some(())
     });
     let saved = w.snap_json(&["save", "--json"]);
+    let shell_pid = pane.pid();
     w.tmux_ok(&["kill-server"]);
+    wait_for("the shell to end", SOON, || {
+        (!common::pid_alive(shell_pid)).then_some(())
+    });
     // Only the snapshot speaks now (retention removes journals the same way).
     std::fs::remove_dir_all(w.snap_home.join("shells")).unwrap();
     for i in 0..NEVER.len() {
@@ -433,9 +437,13 @@ fn a_snapshot_edited_to_hold_never_commands_runs_none_of_them() {
         }
         let out = w.snap(&args);
         assert!(out.status.success(), "{args:?}: {}", stderr(&out));
-        wait_for("the held control command to run", SOON, || {
-            w.home.join("control-ran").exists().then_some(())
-        });
+        let said = String::from_utf8_lossy(&out.stdout).into_owned();
+        let ran = w.home.join("control-ran");
+        wait_for(
+            &format!("the control command to run ({said})"),
+            SOON,
+            || ran.exists().then_some(()),
+        );
         // Everything is relaunched at once: give stragglers a moment anyway.
         std::thread::sleep(Duration::from_secs(1));
         for (i, line) in NEVER.iter().enumerate() {
@@ -445,13 +453,21 @@ fn a_snapshot_edited_to_hold_never_commands_runs_none_of_them() {
             );
         }
         assert!(!w.home.join("pwned-agent").exists());
+        // End the restored shells before the next round forgets them.
+        let pids = w.tmux(&["list-panes", "-a", "-F", "#{pane_pid}"]).stdout;
+        let _ = w.tmux(&["kill-server"]);
+        for pid in String::from_utf8_lossy(&pids).split_whitespace() {
+            let pid: u32 = pid.parse().unwrap();
+            wait_for("a restored shell to end", SOON, || {
+                (!common::pid_alive(pid)).then_some(())
+            });
+        }
         for i in 0..3 {
             assert!(
                 w.home.join(format!("victimenv{i}")).is_dir(),
                 "victimenv{i} removed: a variable from the snapshot ran as code"
             );
         }
-        let _ = w.tmux(&["kill-server"]);
     }
     figure(
         "edited_snapshot",
