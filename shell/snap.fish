@@ -81,7 +81,8 @@ function __snap_setup
         set -a __snap_cnt 1
         set -q __snap_cnt[2000]; and __snap_rotate
         # The write comes last: a Ctrl-C typed while a handler runs cancels the handler.
-        printf '\x1eS\t%s\t%s\tt\n%s\n' $__snap_t0 $__snap_ecwd $argv[1] >>$__snap_j 2>/dev/null
+        # (The test is __snap_writable, inlined.)
+        test -w $__snap_j; or test -w $__snap_dir -a ! -e $__snap_j; and printf '\x1eS\t%s\t%s\tt\n%s\n' $__snap_t0 $__snap_ecwd $argv[1] >>$__snap_j 2>/dev/null
     end
 
     # After each command: the end record (start plus $CMD_DURATION); $status first.
@@ -94,7 +95,7 @@ function __snap_setup
         test -n "$d"; or set d 0
         set -g __snap_t (math -s0 "$__snap_t0 + $d * 1000")
         test "$PWD" = "$__snap_pwd"; or __snap_cwd
-        printf '\x1eE\t%s\t%s\t%s\t%s\n' $__snap_t $s $d $__snap_ecwd >>$__snap_j 2>/dev/null
+        test -w $__snap_j; or test -w $__snap_dir -a ! -e $__snap_j; and printf '\x1eE\t%s\t%s\t%s\t%s\n' $__snap_t $s $d $__snap_ecwd >>$__snap_j 2>/dev/null
         set -a __snap_cnt 1
         set -q __snap_cnt[2000]; and __snap_rotate
     end
@@ -122,7 +123,7 @@ function __snap_setup
         test -t 0; and set how exit
         test "$__snap_envdirty" = 1; and __snap_write_env
         __snap_now
-        printf '\x1eX\t%s\t%s\n' $__snap_t $how >>$__snap_j 2>/dev/null
+        __snap_writable; and printf '\x1eX\t%s\t%s\n' $__snap_t $how >>$__snap_j 2>/dev/null
     end
     return 0
 end
@@ -165,8 +166,14 @@ function __snap_rotate
     umask 077
     set -g __snap_seg (math $__snap_seg + 1)
     set -g __snap_j $__snap_dir/journal.$__snap_seg
-    true >>$__snap_j 2>/dev/null
+    __snap_writable; and true >>$__snap_j 2>/dev/null
     umask $u
+end
+
+# May the journal be appended to? fish prints a warning of its own when a redirection
+# fails (a read-only store, a removed directory), whatever 2> says: look first.
+function __snap_writable
+    test -w $__snap_j; or test -w $__snap_dir -a ! -e $__snap_j
 end
 
 # Is the line's first word a function of the user's? (The functions fish ships cannot
@@ -206,7 +213,7 @@ function __snap_write_env
             set out[$i] $__snap_e
         end
     end
-    begin
+    __snap_writable; and begin
         printf '\x1eV\t%s\tfish\n' $__snap_t
         printf '%s\t%s\n' $out
     end >>$__snap_j 2>/dev/null

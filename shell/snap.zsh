@@ -97,8 +97,9 @@ __snap_preexec() {
     __snap_running=1
     [[ $PWD == "$__snap_pwd" ]] || __snap_cwd
     (( ++__snap_n < 2000 )) || __snap_rotate
-    # The write comes last, once all else is done.
-    print -rn -- $'\036S\t'"$EPOCHREALTIME"$'\t'"$__snap_e"$'\tt\n'"$1"$'\n' 2>&$__snap_null >>"$__snap_j"
+    # The write comes last, once all else is done. (zsh reports a failed redirection
+    # itself, on the shell's stderr: only the group's redirection silences it.)
+    { print -rn -- $'\036S\t'"$EPOCHREALTIME"$'\t'"$__snap_e"$'\tt\n'"$1"$'\n' >>"$__snap_j"; } 2>&$__snap_null
     return 0
 }
 
@@ -111,7 +112,7 @@ __snap_precmd() {
         __snap_running=0
         if [[ ${SNAP_DISABLE-} != 1 ]]; then
             [[ $PWD == "$__snap_pwd" ]] || __snap_cwd
-            print -rn -- $'\036E\t'"$EPOCHREALTIME"$'\t'"$s"$'\t-\t'"$__snap_e"$'\n' 2>&$__snap_null >>"$__snap_j"
+            { print -rn -- $'\036E\t'"$EPOCHREALTIME"$'\t'"$s"$'\t-\t'"$__snap_e"$'\n' >>"$__snap_j"; } 2>&$__snap_null
             (( ++__snap_n < 2000 )) || __snap_rotate
         fi
     fi
@@ -143,7 +144,7 @@ __snap_write_env() {
         out+="export $n=${(qq)${(P)n}}"$'\n'
     done
     (( ++__snap_n < 2000 )) || __snap_rotate
-    print -rn -- "$out" 2>&$__snap_null >>"$__snap_j"
+    { print -rn -- "$out" >>"$__snap_j"; } 2>&$__snap_null
     return 0
 }
 
@@ -156,7 +157,7 @@ __snap_exit() {
     [[ -t 0 ]] && how=exit
     if [[ ${SNAP_DISABLE-} != 1 && -n ${__snap_j-} ]]; then
         (( __snap_envdirty )) && __snap_write_env
-        print -rn -- $'\036X\t'"$EPOCHREALTIME"$'\t'"$how"$'\n' 2>&$__snap_null >>"$__snap_j"
+        { print -rn -- $'\036X\t'"$EPOCHREALTIME"$'\t'"$how"$'\n' >>"$__snap_j"; } 2>&$__snap_null
     fi
     return $s
 }

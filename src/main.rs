@@ -6,6 +6,8 @@ mod cli;
 mod cmd;
 mod config;
 mod daemon;
+#[cfg(test)]
+mod fuzz_tests;
 mod liveness;
 mod model;
 mod notice;

@@ -1,8 +1,8 @@
 //! Relaunch policy: may a command that was running be started again by restore?
 //!
 //! A typed line is split into its segments (`a && b`, `a || b`, `a | b`, `a; b`, `a &`,
-//! `(a)`, `$(a)`, `sh -c 'a'`). `never` if any segment runs something that must not run
-//! twice; else `auto` if a segment is a dev server, watcher, test watcher or coding-agent
+//! `(a)`, `$(a)`, `sh -c 'a'`, `eval 'a'`). `never` if any segment runs something that
+//! must not run twice; else `auto` if a segment is a dev server, watcher, test watcher or coding-agent
 //! CLI; else `hold` (typed at the prompt, waiting for Enter).
 //!
 //! A pattern is words separated by spaces. The first matches the command's file name
@@ -272,7 +272,9 @@ impl Rules {
             return Verdict::Other;
         }
         if depth < 4 {
-            if let Some(inner) = shell_dash_c(&words) {
+            // `sh -c 'a; b'` and `eval 'a; b'` run a line of their own: judge it too.
+            let eval = (basename(&words[0]) == "eval").then(|| words[1..].join(" "));
+            if let Some(inner) = eval.as_deref().or_else(|| shell_dash_c(&words)) {
                 let inner: Vec<Verdict> = segments(inner)
                     .iter()
                     .map(|s| self.segment(s, depth + 1))
@@ -656,6 +658,8 @@ mod tests {
             "echo $(rm -f x)",
             "time dd if=/dev/zero of=x",
             "cat list | xargs rm",
+            "eval 'rm -rf x'",
+            "eval git push",
         ] {
             assert_eq!(j(line), Policy::Never, "{line}");
         }

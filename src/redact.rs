@@ -32,14 +32,16 @@ pub const DEFAULT_NAMES: &[&str] = &[
 ];
 
 /// Built-in token patterns; a group named `secret` limits what is replaced.
+/// Tokens with a distinctive prefix need no word boundary around them: on a screen (or
+/// in a typed-ahead line) other text may touch them on either side.
 pub const DEFAULT_VALUES: &[&str] = &[
-    r"\b(?:ghp|gho|ghs|ghu|ghr)_[A-Za-z0-9]{16,}",
-    r"\bgithub_pat_[A-Za-z0-9_]{20,}",
-    r"\bglpat-[A-Za-z0-9_\-]{16,}",
-    r"\bxox[bpoasr]-[A-Za-z0-9\-]{10,}",
-    r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b",
-    r"\b(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{10,}",
-    r"\bnpm_[A-Za-z0-9]{36}\b",
+    r"(?:ghp|gho|ghs|ghu|ghr)_[A-Za-z0-9]{16,}",
+    r"github_pat_[A-Za-z0-9_]{20,}",
+    r"glpat-[A-Za-z0-9_\-]{16,}",
+    r"xox[bpoasr]-[A-Za-z0-9\-]{10,}",
+    r"(?:AKIA|ASIA)[0-9A-Z]{16,}",
+    r"(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{10,}",
+    r"npm_[A-Za-z0-9]{36,}",
     r"\bsk-(?:proj-|ant-)?[A-Za-z0-9_\-]{20,}",
     r"(?s)-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----.*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|\z)",
     r"(?i)\b[a-z][a-z0-9+.\-]*://[^/\s:@]+:(?P<secret>[^/\s@]+)@",
@@ -296,6 +298,19 @@ mod tests {
             let out = r.text(&text).unwrap_or_else(|| panic!("{secret}"));
             assert!(!out.contains(secret), "{out}");
             assert!(out.contains(PLACEHOLDER) && out.ends_with(" done"), "{out}");
+        }
+        // Glued to the text after it (a prompt on a joined screen line): still hidden.
+        for glued in [
+            "npm_abcdefghijklmnopqrstuvwxyz0123456789READY> ls",
+            "AKIAIOSFODNN7EXAMPLEREADY> ls",
+            "cat key.pemghp_a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8",
+            "xAKIAIOSFODNN7EXAMPLE",
+        ] {
+            let out = r.text(glued).unwrap_or_else(|| panic!("{glued}"));
+            assert!(
+                !out.contains("0123456789") && !out.contains("NN7EX"),
+                "{out}"
+            );
         }
         assert_eq!(r.text("cargo test --release"), None);
         assert_eq!(r.text("echo $npm_lifecycle_event"), None);

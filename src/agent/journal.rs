@@ -227,9 +227,12 @@ pub fn record_id(
 pub fn resume_line(paths: &Paths, session: &str, agent_cli: &str) -> Option<String> {
     let name = Path::new(agent_cli).file_name()?.to_str()?;
     let ids = read_ids(paths, session);
+    // The file may have been edited since: an id goes on a command line only when it
+    // is a plain id (`x; rm -rf ~` is not).
+    let valid = |id: Option<String>| id.filter(|i| is_valid_id(i));
     let line = match name {
-        "claude" => format!("claude --resume {}", ids.claude?),
-        "codex" => format!("codex resume {}", ids.codex?),
+        "claude" => format!("claude --resume {}", valid(ids.claude)?),
+        "codex" => format!("codex resume {}", valid(ids.codex)?),
         _ => return None,
     };
     Some(line)
@@ -293,6 +296,14 @@ mod tests {
         );
         assert_eq!(resume_line(&p, "s", "aider"), None);
         assert!(record_id(&p, "s", "claude", "x; rm -rf /", Path::new("/p")).is_err());
+        // An ids file edited by hand never puts a command on the resume line.
+        fs::write(
+            tmp.path().join("agents/s/ids.json"),
+            br#"{"claude":"x; rm -rf ~","codex":"$(touch pwned)"}"#,
+        )
+        .unwrap();
+        assert_eq!(resume_line(&p, "s", "claude"), None);
+        assert_eq!(resume_line(&p, "s", "codex"), None);
     }
 
     #[test]

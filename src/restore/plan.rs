@@ -618,7 +618,13 @@ fn still_running(process: Option<&ProcessSnap>, cwd: &str, world: &World) -> Opt
 fn clean_env(env: BTreeMap<String, String>, plan: &mut Plan) -> BTreeMap<String, String> {
     env.into_iter()
         .filter(|(k, v)| {
-            if v.contains(PLACEHOLDER) {
+            if crate::shellenv::runs_as_code(k) {
+                let note = format!("{k} not restored: the shell runs it as code (your rc sets it)");
+                if !plan.notes.contains(&note) {
+                    plan.notes.push(note);
+                }
+                false
+            } else if v.contains(PLACEHOLDER) {
                 plan.reexport.push(k.clone());
                 false
             } else {

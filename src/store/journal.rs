@@ -15,6 +15,13 @@
 //! A time is seconds since the epoch with an optional fraction after `.` or `,` (as
 //! bash's and zsh's `$EPOCHREALTIME` print it), or whole microseconds (13+ digits).
 //!
+//! Every record ends with LF, and `S` and `V` have at least one body line. A record cut
+//! short (its writer's disk filled up, or it died mid-write) is skipped, except a
+//! command's text cut at the very end of the file, kept as far as it goes. When the
+//! writer carries on after a cut, its next record begins right after the cut bytes, in
+//! the middle of a line: the reader starts a record there too, so one damaged record
+//! never swallows the ones after it.
+//!
 //! The first `V` is the baseline (written at the first prompt). A shell's journal may be
 //! split in segments: `journal`, `journal.1`, `journal.2`, … read in that order.
 //! The reader never fails: it keeps what is valid and counts what is not.
@@ -127,36 +134,72 @@ pub fn read_shell_journal(shell_dir: &Path) -> Parsed {
 }
 
 /// A record being read: its fields and its body lines.
-type Pending<'a> = (Vec<&'a [u8]>, Vec<&'a [u8]>);
+/// A record being read: its fields, its body lines, and whether it was cut short.
+type Pending<'a> = (Vec<&'a [u8]>, Vec<&'a [u8]>, bool);
 
 /// Parse a journal's bytes. Never panics, whatever the input.
 pub fn parse(bytes: &[u8]) -> Parsed {
     let mut out = Parsed::default();
     let mut current: Option<Pending> = None;
     let mut garbage_run = false;
+    let mut read = 0;
     for line in split_lines(bytes) {
+        read += line.len();
+        let cut = line.last() != Some(&b'\n');
         if let Some(fields) = record_fields(line) {
-            if let Some((f, body)) = current.take() {
-                finish(&mut out, f, body);
+            if let Some(pending) = current.take() {
+                finish(&mut out, pending);
             }
-            current = Some((fields, Vec::new()));
+            current = Some((fields, Vec::new(), cut));
             garbage_run = false;
-        } else if let Some((_, body)) = current.as_mut() {
+        } else if cut && line.first() == Some(&RS) {
+            // The first bytes of a record, cut before its fields: not a body line.
+            if let Some(pending) = current.take() {
+                finish(&mut out, pending);
+            }
+            out.skipped += 1;
+        } else if let Some((fields, body, damaged)) = current.as_mut() {
             body.push(line);
+            // A command's text cut at the end of the file is kept as far as it goes
+            // (its shell died writing it); an environment cut anywhere is not whole.
+            let at_end = read == bytes.len();
+            *damaged |= cut && !(at_end && fields[0].first() == Some(&b'S'));
         } else if !garbage_run {
             out.skipped += 1;
             garbage_run = true;
         }
     }
-    if let Some((f, body)) = current.take() {
-        finish(&mut out, f, body);
+    if let Some(pending) = current.take() {
+        finish(&mut out, pending);
     }
     out
 }
 
-/// Lines including their LF (the last may lack one).
+/// Lines including their LF; a line is also ended before a record that starts in its
+/// middle (after a cut-short write), and such a piece has no LF (nor has a last line
+/// cut short).
 fn split_lines(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
-    bytes.split_inclusive(|&b| b == b'\n')
+    let mut rest = bytes;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let lf = rest
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(rest.len(), |i| i + 1);
+        let end = (1..lf)
+            .find(|&i| rest[i] == RS && starts_record(&rest[i..]))
+            .unwrap_or(lf);
+        let (line, tail) = rest.split_at(end);
+        rest = tail;
+        Some(line)
+    })
+}
+
+/// Do these bytes start with a record's type letter and its first separator?
+fn starts_record(bytes: &[u8]) -> bool {
+    bytes.len() >= 3 && bytes[0] == RS && b"SEVX".contains(&bytes[1]) && bytes[2] == b'\t'
 }
 
 /// The TAB-separated fields of a record line (type letter first), or None for a body line.
@@ -171,7 +214,14 @@ fn record_fields(line: &[u8]) -> Option<Vec<&[u8]>> {
     Some(line[1..].split(|&b| b == b'\t').collect())
 }
 
-fn finish(out: &mut Parsed, fields: Vec<&[u8]>, body: Vec<&[u8]>) {
+fn finish(out: &mut Parsed, (fields, body, cut): Pending) {
+    // A start or an environment always has a body line: without one it was cut short
+    // (or is being written right now).
+    let bodiless = body.is_empty() && matches!(fields[0].first(), Some(b'S' | b'V'));
+    if cut || bodiless {
+        out.skipped += 1;
+        return;
+    }
     match to_record(&fields, &body) {
         Some(mut r) => {
             if let Record::End {
@@ -440,6 +490,24 @@ mod tests {
             }
         ));
         assert_eq!(coarse.records[0].time_us(), 1_764_000_000_000_000);
+    }
+
+    #[test]
+    fn a_record_cut_short_by_a_full_disk_does_not_swallow_the_next_ones() {
+        // The disk filled up in the middle of an environment's body; once space was
+        // back, the next start record was appended right after the cut bytes.
+        let j = rec(concat!(
+            "^V\t1\tbash\ndeclare -x A=\"1\"\ndeclare -x PA",
+            "^S\t2\t/\th\n    4  echo four\n^E\t3\t0\t-\t/\n",
+            "^S\t4\t/\tt\necho fi",
+            "^E\t5\t1\t-\t/\n^X\t6\texit",
+        ));
+        let p = parse(&j);
+        assert_eq!(p.skipped, 3, "{:?}", p.records);
+        assert!(matches!(&p.records[0], Record::Start { command, .. } if command == "echo four"));
+        assert!(matches!(p.records[1], Record::End { status: 0, .. }));
+        assert!(matches!(p.records[2], Record::End { status: 1, .. }));
+        assert_eq!(p.records.len(), 3);
     }
 
     #[test]

@@ -42,10 +42,20 @@ pub fn try_daemon(paths: &Paths) -> Result<Option<Lock>> {
             return Err(e).with_context(|| format!("cannot lock {}", path.display()))
         }
     }
-    file.set_len(0)?;
-    file.rewind()?;
-    writeln!(file, "{}", std::process::id())?;
-    file.sync_all()?;
+    // The pid is for `status` and `stop`; on a full disk it may not fit, and the lock
+    // is held all the same (see `holder_from_proc_locks`).
+    let pid = (|| {
+        file.set_len(0)?;
+        file.rewind()?;
+        writeln!(file, "{}", std::process::id())?;
+        file.sync_all()
+    })();
+    if let Err(e) = pid {
+        eprintln!(
+            "snap: cannot write the daemon's pid into {}: {e}",
+            path.display()
+        );
+    }
     Ok(Some(Lock { file }))
 }
 
@@ -62,10 +72,36 @@ pub fn daemon_pid(paths: &Paths) -> Option<u32> {
         Err(TryLockError::WouldBlock) => {
             let mut text = String::new();
             file.read_to_string(&mut text).ok()?;
-            text.trim().parse().ok().or(Some(0))
+            text.trim()
+                .parse()
+                .ok()
+                .or_else(|| holder_from_proc_locks(&file))
+                .or(Some(0))
         }
         Err(TryLockError::Error(_)) => None,
     }
+}
+
+/// The pid holding a `flock` on this file, from `/proc/locks` (Linux), for a lock file
+/// its holder could not write its pid into.
+fn holder_from_proc_locks(file: &File) -> Option<u32> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = file.metadata().ok()?;
+    let dev = meta.dev() as libc::dev_t;
+    let id = format!(
+        "{:02x}:{:02x}:{}",
+        libc::major(dev),
+        libc::minor(dev),
+        meta.ino()
+    );
+    let locks = std::fs::read_to_string("/proc/locks").ok()?;
+    locks.lines().find_map(|line| {
+        // `1: FLOCK  ADVISORY  WRITE 1234 00:2a:5678 0 EOF`
+        let f: Vec<&str> = line.split_whitespace().collect();
+        (f.get(1) == Some(&"FLOCK") && f.get(5) == Some(&id.as_str()))
+            .then(|| f.get(4)?.parse().ok())
+            .flatten()
+    })
 }
 
 /// Wait for the capture lock (captures are short).
@@ -96,5 +132,18 @@ mod tests {
         drop(first);
         assert_eq!(daemon_pid(&p), None);
         assert!(try_daemon(&p).unwrap().is_some());
+    }
+
+    #[test]
+    fn the_holder_is_found_when_its_pid_could_not_be_written() {
+        let tmp = tempfile::tempdir().unwrap();
+        let p = crate::store::snapshots::tests::paths(tmp.path());
+        let held = try_daemon(&p).unwrap().expect("free");
+        held.file.set_len(0).unwrap();
+        if std::path::Path::new("/proc/locks").exists() {
+            assert_eq!(daemon_pid(&p), Some(std::process::id()));
+        } else {
+            assert_eq!(daemon_pid(&p), Some(0));
+        }
     }
 }

@@ -26,6 +26,7 @@ impl Paths {
             } else {
                 std::env::current_dir()?.join(home)
             };
+            check_owned(&home)?;
             return Ok(Paths {
                 data: home.clone(),
                 state: home.join("state"),
@@ -40,6 +41,8 @@ impl Paths {
             .state_dir()
             .map(Path::to_path_buf)
             .unwrap_or_else(|| data.join("state"));
+        check_owned(&data)?;
+        check_owned(&state)?;
         Ok(Paths {
             data,
             state,
@@ -95,6 +98,46 @@ pub fn ensure_private_dir(dir: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Refuse a store someone else could read or change: a component of `dir` that is a
+/// symlink to a directory owned by another user (root excepted: `/var` → `/private/var`
+/// on macOS), or `dir` itself, when it exists, owned by another user.
+pub fn check_owned(dir: &Path) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let me = unsafe { libc::geteuid() };
+    let mut prefix = PathBuf::new();
+    for part in dir.components() {
+        prefix.push(part);
+        let Ok(meta) = fs::symlink_metadata(&prefix) else {
+            break; // not there yet: snap creates the rest, as 0700
+        };
+        if !meta.file_type().is_symlink() {
+            continue;
+        }
+        let Ok(target) = fs::metadata(&prefix) else {
+            continue; // dangling: creating under it fails with its own error
+        };
+        if target.is_dir() && target.uid() != me && target.uid() != 0 {
+            bail!(
+                "{} is a symlink to {}, a directory owned by uid {}, not by you (uid {me}): refused; set SNAP_HOME to a directory of your own",
+                prefix.display(),
+                fs::canonicalize(&prefix).unwrap_or_default().display(),
+                target.uid()
+            );
+        }
+    }
+    if let Ok(meta) = fs::metadata(dir) {
+        if meta.uid() != me {
+            bail!(
+                "{} is owned by uid {}, not by you (uid {me}): refused; set SNAP_HOME to a directory of your own",
+                dir.display(),
+                meta.uid()
+            );
+        }
+    }
+    Ok(())
+}
+
 /// Is `name` safe as one path component under the store (no `/`, no `..`, no NUL)?
 pub fn is_safe_component(name: &str) -> bool {
     !name.is_empty()
@@ -116,6 +159,16 @@ mod tests {
         assert!(!is_safe_component("a/b"));
         assert!(!is_safe_component(""));
         assert!(!is_safe_component("a\nb"));
+    }
+
+    #[test]
+    fn own_directories_and_symlinks_to_them_are_accepted() {
+        let tmp = tempfile::tempdir().unwrap();
+        let real = tmp.path().join("real");
+        fs::create_dir(&real).unwrap();
+        std::os::unix::fs::symlink(&real, tmp.path().join("link")).unwrap();
+        check_owned(&tmp.path().join("link/snap/deeper")).unwrap();
+        check_owned(&tmp.path().join("link")).unwrap();
     }
 
     #[test]
