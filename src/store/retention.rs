@@ -147,25 +147,6 @@ impl Summary {
     }
 }
 
-#[derive(Deserialize)]
-struct RawSummary {
-    schema: u32,
-    id: String,
-    taken_at: String,
-    sessions: Vec<RawSession>,
-}
-
-#[derive(Deserialize)]
-struct RawSession {
-    name: String,
-    shells: Vec<RawShell>,
-}
-
-#[derive(Deserialize)]
-struct RawShell {
-    alive: bool,
-}
-
 /// A cache of summaries (`state/summaries.json`), by file name, length and mtime: a
 /// snapshot file never changes once written, so most saves parse only the new one.
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -229,20 +210,20 @@ pub fn summaries(paths: &Paths, forgotten: &Forgotten) -> Vec<(PathBuf, Summary)
     out
 }
 
-/// Read a snapshot file's summary; None when it is not one of this schema.
+/// Read a snapshot file's summary; None when it is not a valid snapshot of this schema
+/// (fully validated, as every reader does: retention never removes what it cannot read).
 fn read_summary(path: &std::path::Path) -> Option<Summary> {
-    let bytes = fs::read(path).ok()?;
-    let raw = serde_json::from_slice::<RawSummary>(&bytes).ok()?;
-    if raw.schema != crate::snapshot_model::SNAPSHOT_SCHEMA {
-        return None;
-    }
+    let snap = crate::store::snapshots::load(path).ok()?;
     Some(Summary {
-        id: raw.id,
-        taken_us: timefmt::parse_us(&raw.taken_at)?,
-        sessions: raw
+        taken_us: timefmt::parse_us(&snap.taken_at)?,
+        id: snap.id,
+        sessions: snap
             .sessions
             .into_iter()
-            .map(|s| (s.name, s.shells.iter().any(|sh| sh.alive)))
+            .map(|s| {
+                let alive = s.shells.iter().any(|sh| sh.alive);
+                (s.name, alive)
+            })
             .collect(),
     })
 }
