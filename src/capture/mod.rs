@@ -442,25 +442,7 @@ mod tests {
     const GHP: &str = "ghp_a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8";
 
     fn meta(id: &str, pid: u32) -> ShellMeta {
-        ShellMeta {
-            schema: 1,
-            id: id.into(),
-            kind: "bash".into(),
-            pid,
-            pid_started: Some(1),
-            tty: None,
-            started_at: timefmt::rfc3339_us(T),
-            session: "work".into(),
-            start_dir: "/p".into(),
-            project_dir: "/p".into(),
-            host: "h".into(),
-            tmux: None,
-            parent: None,
-            exec_from: None,
-            replaces: None,
-            keep_env: vec![],
-            shell_version: String::new(),
-        }
+        shells::test_meta(id, pid, &timefmt::rfc3339_us(T), "work")
     }
 
     fn env(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
