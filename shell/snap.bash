@@ -161,7 +161,13 @@ __snap_write_start() {
     [[ $PWD == "$__snap_pwd" ]] || __snap_cwd
     {
         printf '\036S\t%s\t%s\th\n' "$__snap_t" "$__snap_e"
-        HISTTIMEFORMAT= builtin history 1
+        # A user's HISTTIMEFORMAT would prefix a date: keep it out (only when set,
+        # since the temporary assignment has a cost).
+        if [[ -n ${HISTTIMEFORMAT-} ]]; then
+            HISTTIMEFORMAT= builtin history 1
+        else
+            builtin history 1
+        fi
     } 2>&"$__snap_null" >>"$__snap_j" || :
     ((++__snap_n < 2000)) || __snap_rotate
     return 0

@@ -774,6 +774,20 @@ every_shell!([
 ]);
 
 #[test]
+fn bash_records_the_command_alone_when_the_user_set_histtimeformat() {
+    let test = "bash_records_the_command_alone_when_the_user_set_histtimeformat";
+    if !require(test, &["bash", "tmux"]) {
+        return;
+    }
+    let w = World::new();
+    w.write_rc(Kind::Bash, "HISTTIMEFORMAT='%F %T '", "");
+    let p = w.start_session("t", Kind::Bash);
+    p.run("echo dated");
+    w.wait_finished(1);
+    assert_eq!(last_command(&w)["command"], "echo dated");
+}
+
+#[test]
 fn bash_prompt_command_string_form() {
     bash_keeps_a_string_prompt_command_running();
 }
