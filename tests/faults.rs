@@ -19,11 +19,17 @@ use std::time::{Duration, Instant};
 
 const EVERY_SECOND: &str = "* * * * * *";
 
+/// `snap daemon run` on a one-second schedule; its stderr appended to `daemon.err`.
 fn spawn_daemon(w: &World) -> Child {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(w.path("daemon.err"))
+        .unwrap();
     w.command(&w.bin)
         .args(["daemon", "run", "--schedule", EVERY_SECOND])
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(log)
         .spawn()
         .unwrap()
 }
@@ -39,10 +45,22 @@ fn daemon_pid(w: &World) -> Option<u64> {
     (st["running"] == true).then(|| st["pid"].as_u64().unwrap_or(0))
 }
 
-fn wait_daemon(w: &World, child: &Child) {
-    wait_for("the daemon's lock", SOON, || {
-        (daemon_pid(w) == Some(u64::from(child.id()))).then_some(())
-    });
+fn wait_daemon(w: &World, child: &mut Child) {
+    let deadline = Instant::now() + SOON;
+    while daemon_pid(w) != Some(u64::from(child.id())) {
+        let exited = child.try_wait().unwrap();
+        if exited.is_some() || Instant::now() > deadline {
+            let log = std::fs::read_to_string(w.path("daemon.err")).unwrap_or_default();
+            let status = w.snap(&["daemon", "status", "--json"]);
+            let wchan = std::fs::read_to_string(format!("/proc/{}/wchan", child.id()));
+            panic!(
+                "daemon {} did not take its lock within {SOON:?} (exit {exited:?}, wchan {wchan:?}); status {}; its log:\n{log}",
+                child.id(),
+                String::from_utf8_lossy(&status.stdout)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
 
 /// The newest snapshot file's id, if any.
@@ -76,7 +94,7 @@ fn fifty_shells_of_a_hundred_commands_lose_no_record_while_the_daemon_captures()
     let w = World::new();
     w.write_rc(Kind::Bash, "", "");
     let mut daemon = spawn_daemon(&w);
-    wait_daemon(&w, &daemon);
+    wait_daemon(&w, &mut daemon);
 
     let started = Instant::now();
     let mut children: Vec<Child> = (0..shells)
@@ -252,7 +270,7 @@ fn the_daemon_killed_9_mid_capture_is_restarted_and_its_lock_recovered_every_tim
     pane.wait_prompt();
     for _ in 0..runs {
         let mut d = spawn_daemon(&w);
-        wait_daemon(&w, &d);
+        wait_daemon(&w, &mut d);
         std::thread::sleep(Duration::from_millis(rng.below(2000)));
         d.kill().unwrap();
         d.wait().unwrap();
@@ -260,7 +278,7 @@ fn the_daemon_killed_9_mid_capture_is_restarted_and_its_lock_recovered_every_tim
     }
     let before = newest_id(&w);
     let mut d = spawn_daemon(&w);
-    wait_daemon(&w, &d);
+    wait_daemon(&w, &mut d);
     wait_for("a snapshot from the restarted daemon", SOON, || {
         (newest_id(&w) != before).then_some(())
     });
@@ -281,7 +299,7 @@ fn a_daemon_stopped_longer_than_its_interval_keeps_its_schedule_once_continued()
     let pause = Duration::from_secs(count("SUSPEND_SECS", 3, 30) as u64);
     let w = World::new();
     let mut d = spawn_daemon(&w);
-    wait_daemon(&w, &d);
+    wait_daemon(&w, &mut d);
     let mut ids: BTreeSet<String> = BTreeSet::new();
     wait_for("two snapshots", SOON, || {
         ids.extend(newest_id(&w));
