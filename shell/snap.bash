@@ -26,6 +26,7 @@ __snap_setup() {
     __snap_seg=0
     __snap_n=0
     __snap_go=0
+    __snap_t0=
     __snap_running=0
     __snap_pwd=
     __snap_e=
@@ -40,7 +41,13 @@ __snap_setup() {
 
     # A line was read: PS0 is expanded for every command line (never for an empty one).
     # The arithmetic subscript assigns and expands to nothing, without a fork.
-    PS0=${PS0-}'${__snap_x[__snap_go=1]-}'
+    # bash 5 also notes the start time there, for a line that fires no DEBUG trap in
+    # the shell itself (a subshell, `(exit 3)`).
+    if [[ -n ${EPOCHREALTIME-} ]]; then
+        PS0=${PS0-}'${__snap_x[__snap_go=1,__snap_t0=${EPOCHREALTIME/[.,]/}]-}'
+    else
+        PS0=${PS0-}'${__snap_x[__snap_go=1]-}'
+    fi
 
     # Start records come from the DEBUG trap; keep a trap the user already set.
     local prev
@@ -127,6 +134,8 @@ __snap_debug() {
             __snap_hc=$HISTCMD
             __snap_bc=$BASH_COMMAND
             [[ ${SNAP_DISABLE-} == 1 ]] || __snap_write_start
+            # A function may export anything.
+            declare -F -- "${BASH_COMMAND%%[[:space:]]*}" >&"$__snap_null" && __snap_envdirty=1
         fi
     fi
     case $BASH_COMMAND in
@@ -146,13 +155,19 @@ __snap_preexec_bp() {
 }
 
 __snap_write_start() {
-    __snap_t=${EPOCHREALTIME-}
+    __snap_t=${1:-${EPOCHREALTIME-}}
     [[ -n $__snap_t ]] || printf -v __snap_t '%(%s)T' -1
     __snap_running=1
     [[ $PWD == "$__snap_pwd" ]] || __snap_cwd
     {
         printf '\036S\t%s\t%s\th\n' "$__snap_t" "$__snap_e"
-        HISTTIMEFORMAT= builtin history 1
+        # A user's HISTTIMEFORMAT would prefix a date: keep it out (only when set,
+        # since the temporary assignment has a cost).
+        if [[ -n ${HISTTIMEFORMAT-} ]]; then
+            HISTTIMEFORMAT= builtin history 1
+        else
+            builtin history 1
+        fi
     } 2>&"$__snap_null" >>"$__snap_j" || :
     ((++__snap_n < 2000)) || __snap_rotate
     return 0
@@ -162,8 +177,14 @@ __snap_write_start() {
 # environment when it may have changed.
 __snap_precmd() {
     local s=$?
-    __snap_go=0
     [[ -n $__snap_hc ]] || __snap_hc=$((HISTCMD - 1))
+    # A line ran without firing the DEBUG trap here (a subshell): start it now, from
+    # the time PS0 noted, when history kept it.
+    if [[ $__snap_go == 1 && $__snap_running != 1 && $((HISTCMD - 1)) != "$__snap_hc" ]]; then
+        __snap_hc=$((HISTCMD - 1))
+        [[ ${SNAP_DISABLE-} == 1 ]] || __snap_write_start "${__snap_t0-}"
+    fi
+    __snap_go=0
     if [[ $__snap_running == 1 ]]; then
         __snap_running=0
         if [[ ${SNAP_DISABLE-} != 1 ]]; then

@@ -179,10 +179,12 @@ impl Config {
             Ok(text) => Config::parse(&text, &path),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && !named => Ok(Config::default()),
             Err(e) => Err(anyhow!(e)).with_context(|| {
-                format!(
-                    "cannot read the config file {} (named by SNAP_CONFIG: fix or unset it)",
-                    path.display()
-                )
+                let why = if named {
+                    "named by SNAP_CONFIG: fix or unset it"
+                } else {
+                    "fix it, or point SNAP_CONFIG at another file"
+                };
+                format!("cannot read the config file {} ({why})", path.display())
             }),
         }
     }

@@ -98,42 +98,60 @@ struct Shared {
 pub fn run(paths: &Paths, schedule: Option<&str>) -> Result<()> {
     let cfg = Config::load(paths)?;
     let schedule = schedule_of(&cfg, schedule)?;
-    let Some(held) = lock::try_daemon(paths)? else {
-        let pid = lock::daemon_pid(paths).unwrap_or(0);
-        bail!(
-            "a snapshot daemon already runs for {} (pid {pid}): `snap daemon stop` stops it",
-            paths.data.display()
-        );
-    };
-    let state = DaemonState {
-        pid: std::process::id(),
-        schedule: schedule.clone(),
-        started_at: timefmt::now_rfc3339(),
-        last_snapshot: None,
-        last_error: None,
-    };
-    let shared = Arc::new(Shared {
-        paths: paths.clone(),
-        cfg,
-        state: std::sync::Mutex::new(state),
-        busy: tokio::sync::Mutex::new(()),
-    });
-    write_state(&shared);
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("cannot start the scheduler")?;
-    let result = rt.block_on(serve(shared.clone(), schedule));
+    let result = rt.block_on(async {
+        // Signals first: whoever sees the lock taken may send SIGTERM at once.
+        let signals = Signals::new()?;
+        let Some(held) = lock::try_daemon(paths)? else {
+            let pid = lock::daemon_pid(paths).unwrap_or(0);
+            bail!(
+                "a snapshot daemon already runs for {} (pid {pid}): `snap daemon stop` stops it",
+                paths.data.display()
+            );
+        };
+        let state = DaemonState {
+            pid: std::process::id(),
+            schedule: schedule.clone(),
+            started_at: timefmt::now_rfc3339(),
+            last_snapshot: None,
+            last_error: None,
+        };
+        let shared = Arc::new(Shared {
+            paths: paths.clone(),
+            cfg,
+            state: std::sync::Mutex::new(state),
+            busy: tokio::sync::Mutex::new(()),
+        });
+        write_state(&shared);
+        let result = serve(shared, schedule, signals).await;
+        let _ = std::fs::remove_file(state_file(paths));
+        drop(held);
+        result
+    });
     rt.shutdown_timeout(Duration::from_secs(5));
-    let _ = std::fs::remove_file(state_file(paths));
-    drop(held);
     result
 }
 
-async fn serve(shared: Arc<Shared>, schedule: String) -> Result<()> {
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut term = signal(SignalKind::terminate())?;
-    let mut int = signal(SignalKind::interrupt())?;
+/// SIGTERM and SIGINT, listened to from the start.
+struct Signals {
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn new() -> Result<Signals> {
+        use tokio::signal::unix::{signal, SignalKind};
+        Ok(Signals {
+            term: signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?,
+            int: signal(SignalKind::interrupt()).context("cannot listen for SIGINT")?,
+        })
+    }
+}
+
+async fn serve(shared: Arc<Shared>, schedule: String, mut signals: Signals) -> Result<()> {
     let mut sched = JobScheduler::new()
         .await
         .map_err(|e| anyhow!("cannot start the scheduler: {e}"))?;
@@ -156,8 +174,8 @@ async fn serve(shared: Arc<Shared>, schedule: String) -> Result<()> {
         shared.paths.data.display()
     ));
     let why = tokio::select! {
-        _ = term.recv() => "SIGTERM",
-        _ = int.recv() => "SIGINT",
+        _ = signals.term.recv() => "SIGTERM",
+        _ = signals.int.recv() => "SIGINT",
     };
     log(&format!("{why}: taking a last snapshot"));
     let _ = sched.shutdown().await;

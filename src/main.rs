@@ -10,6 +10,7 @@ mod daemon;
 mod fuzz_tests;
 mod liveness;
 mod model;
+mod notice;
 mod policy;
 mod redact;
 mod restore;

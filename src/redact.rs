@@ -9,8 +9,9 @@
 
 use crate::config::Config;
 use anyhow::{Context, Result};
-use regex::{Captures, Regex};
+use regex::{Captures, Regex, RegexSet};
 use std::collections::BTreeMap;
+use std::collections::HashMap;
 
 /// What a secret is replaced with.
 pub const PLACEHOLDER: &str = "[redacted]";
@@ -57,7 +58,7 @@ const MIN_KNOWN: usize = 5;
 /// The compiled patterns, and the secret values learned from environments.
 #[derive(Debug, Clone)]
 pub struct Redactor {
-    names: Vec<Regex>,
+    names: RegexSet,
     values: Vec<Regex>,
     option: Regex,
     option_in_text: Regex,
@@ -75,7 +76,8 @@ impl Redactor {
             .map(|g| g.to_string())
             .chain(s.names.iter().cloned())
             .map(|g| glob_regex(&g))
-            .collect::<Result<Vec<_>>>()?;
+            .collect::<Vec<_>>();
+        let names = RegexSet::new(names).context("secret name patterns")?;
         let values = DEFAULT_VALUES
             .iter()
             .filter(|_| s.defaults)
@@ -99,14 +101,24 @@ impl Redactor {
 
     /// Does this variable name look like it holds a secret?
     pub fn is_secret_name(&self, name: &str) -> bool {
-        self.names.iter().any(|r| r.is_match(name))
+        self.names.is_match(name)
     }
 
-    /// Remember the values of secret-named variables, to hide them wherever they appear.
-    pub fn learn(&mut self, env: &BTreeMap<String, String>) {
-        for (k, v) in env {
-            if v.len() >= MIN_KNOWN && self.is_secret_name(k) && !self.known.contains(v) {
-                self.known.push(v.clone());
+    /// Remember the values of secret-named variables in these environments, to hide them
+    /// wherever they appear.
+    pub fn learn<'a>(&mut self, envs: impl IntoIterator<Item = &'a BTreeMap<String, String>>) {
+        let mut secret: HashMap<&str, bool> = HashMap::new();
+        for env in envs {
+            for (k, v) in env {
+                if v.len() < MIN_KNOWN {
+                    continue;
+                }
+                let is = *secret
+                    .entry(k.as_str())
+                    .or_insert_with(|| self.names.is_match(k));
+                if is && !self.known.contains(v) {
+                    self.known.push(v.clone());
+                }
             }
         }
         self.known.sort_by_key(|v| std::cmp::Reverse(v.len()));
@@ -255,10 +267,9 @@ fn secret_only(c: &Captures) -> Option<String> {
 }
 
 /// A name glob (`*` wildcard) as a case-insensitive, anchored regex.
-fn glob_regex(glob: &str) -> Result<Regex> {
+fn glob_regex(glob: &str) -> String {
     let body: Vec<String> = glob.split('*').map(regex::escape).collect();
-    Regex::new(&format!("(?i)^{}$", body.join(".*")))
-        .with_context(|| format!("secret name pattern {glob:?}"))
+    format!("(?i)^{}$", body.join(".*"))
 }
 
 #[cfg(test)]
@@ -367,7 +378,7 @@ mod tests {
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
-        r.learn(&env);
+        r.learn([&env]);
         let touched = r.env(&mut env);
         assert_eq!(env["GITHUB_TOKEN"], PLACEHOLDER);
         assert_eq!(env["PORT"], "3001");

@@ -317,16 +317,20 @@ fn colour_on_a_terminal_and_never_under_no_color() {
     let w = World::new();
     let pane = installed_bash(&w);
     let bin = installed_bin(&w);
-    let coloured = |cmd: &str| -> String {
-        pane.run(&format!("clear; {cmd}; echo the''-end"));
+    // Each run ends with its own marker, so a screen not yet cleared is never taken
+    // for the next run's output.
+    let coloured = |cmd: &str, marker: &str| -> String {
+        pane.run(&format!("clear; {cmd}; echo {marker}''-end"));
+        let end = format!("{marker}-end");
         wait_for("doctor's output", SOON, || {
             let s = w.tmux_ok(&["capture-pane", "-e", "-p", "-t", &pane.id]);
-            s.contains("the-end").then_some(s)
+            let out = s.split(&format!("echo {marker}''-end")).last()?.to_string();
+            out.contains(&end).then_some(out)
         })
     };
-    let on_tty = coloured(&format!("'{}' doctor", bin.display()));
+    let on_tty = coloured(&format!("'{}' doctor", bin.display()), "first");
     assert!(on_tty.contains("\x1b["), "{on_tty:?}");
-    let plain = coloured(&format!("NO_COLOR=1 '{}' doctor", bin.display()));
+    let plain = coloured(&format!("NO_COLOR=1 '{}' doctor", bin.display()), "second");
     assert!(plain.contains("tmux"), "{plain}");
     assert!(!plain.contains("\x1b["), "{plain:?}");
     let piped = w.command(&bin).arg("doctor").output().unwrap();

@@ -739,37 +739,53 @@ macro_rules! per_shell {
     };
 }
 
-per_shell!(
-    Kind::Bash,
-    bash,
-    [
-        records_command_with_quotes_and_pipe_as_typed,
-        records_false_with_exit_status_1,
-        records_the_duration_of_a_sleep,
-        records_cd_into_a_directory_with_spaces_and_unicode,
-        records_an_exported_variable_in_env,
-        leaves_out_a_leading_space_command,
-        records_a_repeated_command_each_time,
-        records_a_multi_line_command,
-        records_a_100_kb_command,
-        records_a_ctrl_c_as_interrupted,
-        exit_is_recorded_as_exit,
-        a_killed_pane_is_recorded_as_hangup,
-        exec_is_recorded_as_exec_with_a_new_shell_id,
-        a_foreground_dev_server_dies_with_its_shell_when_tmux_is_killed,
-        the_users_prompt_still_sees_the_exit_status,
-        works_when_the_rc_sets_nounset,
-        loads_once_when_sourced_twice,
-        prints_nothing_at_start_or_at_the_prompt,
-        records_nothing_while_snap_disable_is_set,
-        keeps_non_utf8_bytes_and_newlines_in_a_directory_name,
-        // Not yet for bash: the DEBUG trap does not fire inside functions, so an export
-        // there is seen only when a watched variable moves.
-        // Not yet for bash: a line that is only a subshell, `(exit 3)`, fires no DEBUG
-        // trap in the shell itself, so the bash hook records no start for it.
-        starts_a_new_private_segment_every_2000_records,
-    ]
-);
+/// Every behaviour in every shell (`set -u` has no fish counterpart).
+macro_rules! every_shell {
+    ([$($behaviour:ident),* $(,)?]) => {
+        per_shell!(Kind::Bash, bash, [$($behaviour,)* works_when_the_rc_sets_nounset]);
+        per_shell!(Kind::Zsh, zsh, [$($behaviour,)* works_when_the_rc_sets_nounset]);
+        per_shell!(Kind::Fish, fish, [$($behaviour),*]);
+    };
+}
+
+every_shell!([
+    records_command_with_quotes_and_pipe_as_typed,
+    records_false_with_exit_status_1,
+    records_the_duration_of_a_sleep,
+    records_cd_into_a_directory_with_spaces_and_unicode,
+    records_an_exported_variable_in_env,
+    leaves_out_a_leading_space_command,
+    records_a_repeated_command_each_time,
+    records_a_multi_line_command,
+    records_a_100_kb_command,
+    records_a_ctrl_c_as_interrupted,
+    exit_is_recorded_as_exit,
+    a_killed_pane_is_recorded_as_hangup,
+    exec_is_recorded_as_exec_with_a_new_shell_id,
+    a_foreground_dev_server_dies_with_its_shell_when_tmux_is_killed,
+    the_users_prompt_still_sees_the_exit_status,
+    loads_once_when_sourced_twice,
+    prints_nothing_at_start_or_at_the_prompt,
+    records_nothing_while_snap_disable_is_set,
+    keeps_non_utf8_bytes_and_newlines_in_a_directory_name,
+    records_a_variable_exported_by_a_function,
+    a_subshell_exit_does_not_end_the_shell,
+    starts_a_new_private_segment_every_2000_records,
+]);
+
+#[test]
+fn bash_records_the_command_alone_when_the_user_set_histtimeformat() {
+    let test = "bash_records_the_command_alone_when_the_user_set_histtimeformat";
+    if !require(test, &["bash", "tmux"]) {
+        return;
+    }
+    let w = World::new();
+    w.write_rc(Kind::Bash, "HISTTIMEFORMAT='%F %T '", "");
+    let p = w.start_session("t", Kind::Bash);
+    p.run("echo dated");
+    w.wait_finished(1);
+    assert_eq!(last_command(&w)["command"], "echo dated");
+}
 
 #[test]
 fn bash_prompt_command_string_form() {
@@ -785,65 +801,6 @@ fn bash_prompt_command_array_form() {
 fn bash_debug_trap_of_the_user() {
     bash_keeps_a_users_debug_trap();
 }
-
-per_shell!(
-    Kind::Zsh,
-    zsh,
-    [
-        records_command_with_quotes_and_pipe_as_typed,
-        records_false_with_exit_status_1,
-        records_the_duration_of_a_sleep,
-        records_cd_into_a_directory_with_spaces_and_unicode,
-        records_an_exported_variable_in_env,
-        leaves_out_a_leading_space_command,
-        records_a_repeated_command_each_time,
-        records_a_multi_line_command,
-        records_a_100_kb_command,
-        records_a_ctrl_c_as_interrupted,
-        exit_is_recorded_as_exit,
-        a_killed_pane_is_recorded_as_hangup,
-        exec_is_recorded_as_exec_with_a_new_shell_id,
-        a_foreground_dev_server_dies_with_its_shell_when_tmux_is_killed,
-        the_users_prompt_still_sees_the_exit_status,
-        works_when_the_rc_sets_nounset,
-        loads_once_when_sourced_twice,
-        prints_nothing_at_start_or_at_the_prompt,
-        records_nothing_while_snap_disable_is_set,
-        keeps_non_utf8_bytes_and_newlines_in_a_directory_name,
-        records_a_variable_exported_by_a_function,
-        a_subshell_exit_does_not_end_the_shell,
-        starts_a_new_private_segment_every_2000_records,
-    ]
-);
-
-per_shell!(
-    Kind::Fish,
-    fish,
-    [
-        records_command_with_quotes_and_pipe_as_typed,
-        records_false_with_exit_status_1,
-        records_the_duration_of_a_sleep,
-        records_cd_into_a_directory_with_spaces_and_unicode,
-        records_an_exported_variable_in_env,
-        leaves_out_a_leading_space_command,
-        records_a_repeated_command_each_time,
-        records_a_multi_line_command,
-        records_a_100_kb_command,
-        records_a_ctrl_c_as_interrupted,
-        exit_is_recorded_as_exit,
-        a_killed_pane_is_recorded_as_hangup,
-        exec_is_recorded_as_exec_with_a_new_shell_id,
-        a_foreground_dev_server_dies_with_its_shell_when_tmux_is_killed,
-        the_users_prompt_still_sees_the_exit_status,
-        loads_once_when_sourced_twice,
-        prints_nothing_at_start_or_at_the_prompt,
-        records_nothing_while_snap_disable_is_set,
-        keeps_non_utf8_bytes_and_newlines_in_a_directory_name,
-        records_a_variable_exported_by_a_function,
-        a_subshell_exit_does_not_end_the_shell,
-        starts_a_new_private_segment_every_2000_records,
-    ]
-);
 
 #[test]
 fn zsh_hist_ignore_space_off_records_a_leading_space_command() {

@@ -41,9 +41,10 @@ pub fn snapshot_with(
     label: Option<&str>,
 ) -> Result<Snapshot> {
     let _one_at_a_time = lock::capture(paths)?;
-    let snap = capture(paths, cfg, session, label)?;
+    let all = shells::load_all(paths);
+    let snap = capture_from(paths, cfg, &all, session, label)?;
     snapshots::save(paths, &snap)?;
-    retention::run(paths, retention::Rules::from_config(cfg), false)?;
+    retention::run_with(paths, retention::Rules::from_config(cfg), &all, false);
     Ok(snap)
 }
 
@@ -61,15 +62,16 @@ pub struct Inputs {
     pub label: Option<String>,
 }
 
-/// Capture (no save): read the store, processes and tmux, assemble, redact.
-pub fn capture(
+/// Capture (no save) from these shells: processes and tmux read, assembled, redacted.
+fn capture_from(
     paths: &Paths,
     cfg: &Config,
+    all: &[ShellState],
     session: Option<&str>,
     label: Option<&str>,
 ) -> Result<Snapshot> {
     let forgotten = retention::forgotten(paths);
-    let mut shells = shells::load_all(paths);
+    let mut shells = all.to_vec();
     shells.retain(|s| !retention::is_forgotten(&forgotten, &s.meta.session, &s.meta.started_at));
     if let Some(name) = session {
         shells.retain(|s| s.meta.session == name);
@@ -77,10 +79,14 @@ pub fn capture(
             bail!("no shells recorded for session {name:?}: see `snap sessions`");
         }
     }
-    let alive: Vec<(u32, Option<u64>)> = shells
+    let alive: Vec<processes::ShellQuery> = shells
         .iter()
         .filter(|s| s.alive)
-        .map(|s| (s.meta.pid, s.meta.pid_started))
+        .map(|s| processes::ShellQuery {
+            pid: s.meta.pid,
+            started: s.meta.pid_started,
+            env: &s.env_now,
+        })
         .collect();
     let procs = processes::capture(&alive);
     let (places, screens) = tmux_state(&shells);
@@ -94,15 +100,18 @@ pub fn capture(
         label: label.map(str::to_string),
     };
     let mut redactor = Redactor::new(cfg)?;
-    for s in &inputs.shells {
-        redactor.learn(&s.env_now);
-    }
-    for p in inputs.procs.values() {
-        redactor.learn(&p.environ);
-        for leader in p.procs.iter().filter(|p| p.job_leader) {
-            redactor.learn(&leader.environ);
-        }
-    }
+    let leaders = inputs
+        .procs
+        .values()
+        .flat_map(|p| p.procs.iter().filter(|p| p.job_leader).map(|p| &p.env));
+    redactor.learn(
+        inputs
+            .shells
+            .iter()
+            .map(|s| &s.env_now)
+            .chain(inputs.procs.values().map(|p| &p.environ))
+            .chain(leaders),
+    );
     let mut snap = build(&inputs, cfg, read_agent);
     redact(&mut snap, &redactor);
     Ok(snap)
@@ -207,11 +216,6 @@ fn shell_snap(s: &ShellState, inputs: &Inputs, cfg: &Config, rules: &Rules) -> S
         .filter(|c| cfg.keeps_command(&c.text, &c.cwd))
         .filter(|_| !procs.runs_snap)
         .map(|c| c.text.clone());
-    let shell_env = if s.env_now.is_empty() {
-        &procs.environ
-    } else {
-        &s.env_now
-    };
     ShellSnap {
         id: s.meta.id.clone(),
         kind: s.meta.kind.clone(),
@@ -232,20 +236,21 @@ fn shell_snap(s: &ShellState, inputs: &Inputs, cfg: &Config, rules: &Rules) -> S
         history,
         tmux: inputs.places.get(&s.meta.id).cloned(),
         screen: inputs.screens.get(&s.meta.id).cloned(),
-        processes: process_snaps(s, &procs.procs, shell_env, cfg, rules),
+        processes: process_snaps(s, &procs.procs, cfg, rules),
     }
 }
 
 fn process_snaps(
     s: &ShellState,
     procs: &[ProcInfo],
-    shell_env: &BTreeMap<String, String>,
     cfg: &Config,
     rules: &Rules,
 ) -> Vec<ProcessSnap> {
     // History filters apply to processes too: a filtered one goes with its descendants.
     let mut dropped: HashSet<u32> = HashSet::new();
     let mut out = Vec::new();
+    // Many processes share an argv (workers of one server): judge each argv once.
+    let mut by_argv: HashMap<&[String], (Policy, Option<String>)> = HashMap::new();
     let mut ordered: Vec<&ProcInfo> = procs.iter().collect();
     ordered.sort_by_key(|p| (p.start_time, p.pid));
     for p in ordered {
@@ -259,25 +264,22 @@ fn process_snaps(
             .then(|| typed_line(s, p, procs))
             .flatten()
             .filter(|t| cfg.keeps_command(t, ""));
-        let by_argv = rules.judge_argv(&p.cmd);
-        let policy = match (&typed, by_argv) {
+        let (argv_policy, argv_resume) = by_argv
+            .entry(p.cmd.as_slice())
+            .or_insert_with(|| (rules.judge_argv(&p.cmd), rules.resume_argv(&p.cmd)))
+            .clone();
+        let policy = match (&typed, argv_policy) {
             (_, Policy::Never) => Policy::Never,
             (Some(t), _) => rules.judge(t),
             (None, p) => p,
         };
-        let resume = rules
-            .resume_argv(&p.cmd)
-            .or_else(|| typed.as_deref().and_then(|t| rules.resume_line(t)));
+        let resume = argv_resume.or_else(|| typed.as_deref().and_then(|t| rules.resume_line(t)));
         out.push(ProcessSnap {
             pid: p.pid,
             ppid: p.ppid,
             cmd: p.cmd.clone(),
             cwd: p.cwd.clone(),
-            env: if p.job_leader {
-                processes::env_diff(&p.environ, shell_env)
-            } else {
-                BTreeMap::new()
-            },
+            env: p.env.clone(),
             started_at: timefmt::rfc3339_us(i64::try_from(p.start_time).unwrap_or(0) * 1_000_000),
             job_leader: p.job_leader,
             foreground: p.foreground,
@@ -440,25 +442,7 @@ mod tests {
     const GHP: &str = "ghp_a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8";
 
     fn meta(id: &str, pid: u32) -> ShellMeta {
-        ShellMeta {
-            schema: 1,
-            id: id.into(),
-            kind: "bash".into(),
-            pid,
-            pid_started: Some(1),
-            tty: None,
-            started_at: timefmt::rfc3339_us(T),
-            session: "work".into(),
-            start_dir: "/p".into(),
-            project_dir: "/p".into(),
-            host: "h".into(),
-            tmux: None,
-            parent: None,
-            exec_from: None,
-            replaces: None,
-            keep_env: vec![],
-            shell_version: String::new(),
-        }
+        shells::test_meta(id, pid, &timefmt::rfc3339_us(T), "work")
     }
 
     fn env(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
@@ -498,7 +482,7 @@ mod tests {
             ppid,
             cmd: cmd.iter().map(|s| s.to_string()).collect(),
             cwd: Some("/p/web".into()),
-            environ: env(environ),
+            env: env(environ),
             start_time: u64::try_from(secs).unwrap(),
             job_leader: leader,
             foreground: false,
@@ -547,7 +531,7 @@ mod tests {
                     &["npm run dev"],
                     t0 + 10,
                     true,
-                    &[("HOME", "/root"), ("PORT", "3001"), ("GITHUB_TOKEN", GHP)],
+                    &[("PORT", "3001"), ("GITHUB_TOKEN", GHP)],
                 ),
                 proc_(
                     202,
@@ -592,9 +576,7 @@ mod tests {
     fn built(cfg: &Config) -> Snapshot {
         let i = inputs();
         let mut r = Redactor::new(cfg).unwrap();
-        for s in &i.shells {
-            r.learn(&s.env_now);
-        }
+        r.learn(i.shells.iter().map(|s| &s.env_now));
         let mut snap = build(&i, cfg, |_| serde_json::json!({"current_task": "t"}));
         redact(&mut snap, &r);
         snap

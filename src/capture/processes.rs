@@ -1,6 +1,7 @@
 //! The process trees under the tracked shells, through sysinfo, reading only what a
 //! snapshot keeps: parents and start times for every process, then argv and cwd for the
-//! shells' subtrees, then the environment for the shells and their job leaders.
+//! shells' subtrees with the environment (kept for job leaders only, as the variables
+//! where they differ from their shell).
 //!
 //! Processes are told apart by (pid, start time), so a reused pid never passes for the
 //! shell or child it replaced. snap's own process, its descendants, and its ancestors
@@ -18,8 +19,9 @@ pub struct ProcInfo {
     /// The exact argv.
     pub cmd: Vec<String>,
     pub cwd: Option<String>,
-    /// The environment at exec time (job leaders only; empty otherwise).
-    pub environ: BTreeMap<String, String>,
+    /// Job leaders: the variables of their environment (at exec time) that differ from
+    /// their shell's, without connection-bound ones; empty otherwise.
+    pub env: BTreeMap<String, String>,
     /// Seconds since the epoch.
     pub start_time: u64,
     /// A direct child of the shell.
@@ -41,9 +43,21 @@ pub struct ShellProcs {
     pub procs: Vec<ProcInfo>,
 }
 
-/// Capture the trees under these shells, keyed by shell pid. `shells` are (pid, start
-/// time when known).
-pub fn capture(shells: &[(u32, Option<u64>)]) -> HashMap<u32, ShellProcs> {
+/// A shell to capture under.
+pub struct ShellQuery<'a> {
+    pub pid: u32,
+    /// Its start time, when known (guards against a reused pid).
+    pub started: Option<u64>,
+    /// Its exported environment as its journal last recorded it; when empty, the shell
+    /// process's own environment is used.
+    pub env: &'a BTreeMap<String, String>,
+}
+
+/// Capture the trees under these shells, keyed by shell pid.
+pub fn capture(queries: &[ShellQuery]) -> HashMap<u32, ShellProcs> {
+    let shells: Vec<(u32, Option<u64>)> = queries.iter().map(|q| (q.pid, q.started)).collect();
+    let journal_env: HashMap<u32, &BTreeMap<String, String>> =
+        queries.iter().map(|q| (q.pid, q.env)).collect();
     let mut out: HashMap<u32, ShellProcs> = HashMap::new();
     let Ok(mut sys) = System::new() else {
         return out;
@@ -75,9 +89,9 @@ pub fn capture(shells: &[(u32, Option<u64>)]) -> HashMap<u32, ShellProcs> {
     let mine = own_chain(me, &parent_of, &shell_pids);
 
     let mut subtree: Vec<Pid> = Vec::new();
-    let mut environ_wanted: Vec<Pid> = Vec::new();
+    let mut environ_wanted: Vec<Pid> = Vec::new(); // the shells
     let mut layout: Vec<(u32, Vec<(u32, bool)>)> = Vec::new();
-    for &(shell, started) in shells {
+    for &(shell, started) in &shells {
         let entry = out.entry(shell).or_default();
         let Some(&(_, shell_start)) = parent_of.get(&shell) else {
             continue;
@@ -102,9 +116,6 @@ pub fn capture(shells: &[(u32, Option<u64>)]) -> HashMap<u32, ShellProcs> {
                 continue; // older than its shell: a reused pid
             }
             found.push((pid, leader));
-            if leader {
-                environ_wanted.push(Pid::from_u32(pid));
-            }
             if let Some(c) = children.get(&pid) {
                 stack.extend(c.iter().rev().map(|&p| (p, false)));
             }
@@ -112,6 +123,8 @@ pub fn capture(shells: &[(u32, Option<u64>)]) -> HashMap<u32, ShellProcs> {
         subtree.extend(found.iter().map(|&(p, _)| Pid::from_u32(p)));
         layout.push((shell, found));
     }
+    // One pass for the details, over the subtrees and the shells (their environment).
+    subtree.extend(environ_wanted.iter().copied());
     if !subtree.is_empty() {
         sys.refresh_processes_specifics(
             ProcessesToUpdate::Some(&subtree),
@@ -119,15 +132,7 @@ pub fn capture(shells: &[(u32, Option<u64>)]) -> HashMap<u32, ShellProcs> {
             ProcessRefreshKind::nothing()
                 .without_tasks()
                 .with_cmd(UpdateKind::Always)
-                .with_cwd(UpdateKind::Always),
-        );
-    }
-    if !environ_wanted.is_empty() {
-        sys.refresh_processes_specifics(
-            ProcessesToUpdate::Some(&environ_wanted),
-            false,
-            ProcessRefreshKind::nothing()
-                .without_tasks()
+                .with_cwd(UpdateKind::Always)
                 .with_environ(UpdateKind::Always),
         );
     }
@@ -136,6 +141,11 @@ pub fn capture(shells: &[(u32, Option<u64>)]) -> HashMap<u32, ShellProcs> {
         if let Some(p) = sys.process(Pid::from_u32(shell)) {
             entry.environ = env_map(p.environ());
         }
+        let base: &BTreeMap<String, String> = match journal_env.get(&shell) {
+            Some(e) if !e.is_empty() => e,
+            _ => &entry.environ,
+        };
+        let foreground = Foreground::of(shell, &parent_of);
         let mut procs: Vec<ProcInfo> = found
             .into_iter()
             .filter_map(|(pid, leader)| {
@@ -152,14 +162,14 @@ pub fn capture(shells: &[(u32, Option<u64>)]) -> HashMap<u32, ShellProcs> {
                         .map(|a| a.to_string_lossy().into_owned())
                         .collect(),
                     cwd: p.cwd().map(|c| c.to_string_lossy().into_owned()),
-                    environ: if leader {
-                        env_map(p.environ())
+                    env: if leader {
+                        env_diff(p.environ(), base)
                     } else {
                         BTreeMap::new()
                     },
                     start_time: p.start_time(),
                     job_leader: leader,
-                    foreground: in_foreground(pid),
+                    foreground: leader && foreground.holds(pid, p.start_time()),
                 })
             })
             .collect();
@@ -198,30 +208,65 @@ fn env_map(environ: &[OsString]) -> BTreeMap<String, String> {
         .collect()
 }
 
-/// Is the process in its terminal's foreground process group? (Linux: /proc stat.)
-fn in_foreground(pid: u32) -> bool {
-    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-        return false;
-    };
+/// The foreground process group of a shell's terminal, when a job holds it.
+struct Foreground {
+    /// The group's id (its leader's pid) and its leader's start time.
+    group: Option<(u32, u64)>,
+}
+
+impl Foreground {
+    /// Read the shell's terminal's foreground group (Linux: /proc stat).
+    fn of(shell: u32, parent_of: &HashMap<u32, (u32, u64)>) -> Foreground {
+        let group = stat_groups(shell)
+            .map(|(_, tpgid)| tpgid)
+            .filter(|&t| t > 0 && t != shell)
+            .and_then(|t| parent_of.get(&t).map(|&(_, start)| (t, start)));
+        Foreground { group }
+    }
+
+    /// Is this job leader in the foreground group? Only the group's leader, and jobs
+    /// started with it (the rest of a pipeline), need their own stat read.
+    fn holds(&self, pid: u32, start: u64) -> bool {
+        match self.group {
+            None => false,
+            Some((g, _)) if g == pid => true,
+            Some((g, g_start)) if start + 1 >= g_start => {
+                stat_groups(pid).is_some_and(|(pgrp, _)| pgrp == g)
+            }
+            Some(_) => false,
+        }
+    }
+}
+
+/// A process's (process group, terminal's foreground group), from /proc stat.
+fn stat_groups(pid: u32) -> Option<(u32, u32)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // Fields after the command name (which may hold spaces and parentheses).
-    let Some(rest) = stat.rfind(')').map(|i| &stat[i + 1..]) else {
-        return false;
-    };
+    let rest = &stat[stat.rfind(')')? + 1..];
     let f: Vec<&str> = rest.split_whitespace().collect();
     // state ppid pgrp session tty_nr tpgid
-    match (f.get(2), f.get(5)) {
-        (Some(pgrp), Some(tpgid)) => pgrp == tpgid && *tpgid != "-1",
-        _ => false,
-    }
+    Some((
+        f.get(2)?.parse().ok()?,
+        f.get(5)?.parse::<i64>().ok()?.try_into().ok()?,
+    ))
 }
 
 /// The variables where a job leader's environment differs from its shell's, without
 /// connection-bound ones.
 pub fn env_diff(
-    leader: &BTreeMap<String, String>,
+    environ: &[OsString],
     shell: &BTreeMap<String, String>,
 ) -> BTreeMap<String, String> {
-    crate::shellenv::changed_since(shell, leader)
+    environ
+        .iter()
+        .filter_map(|e| {
+            let e = e.to_string_lossy();
+            let (k, v) = e.split_once('=')?;
+            let differs = shell.get(k).is_none_or(|s| s != v);
+            (differs && !crate::shellenv::is_connection_bound(k))
+                .then(|| (k.to_string(), v.to_string()))
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -262,7 +307,19 @@ mod tests {
         {
             std::thread::sleep(std::time::Duration::from_millis(10));
         }
-        let got = capture(&[(me, None), (u32::MAX - 1, None)]);
+        let none = BTreeMap::new();
+        let got = capture(&[
+            ShellQuery {
+                pid: me,
+                started: None,
+                env: &none,
+            },
+            ShellQuery {
+                pid: u32::MAX - 1,
+                started: None,
+                env: &none,
+            },
+        ]);
         let _ = child.kill();
         let _ = child.wait();
         let mine = &got[&me];
@@ -272,7 +329,10 @@ mod tests {
         assert_eq!(p.cmd, ["sh", "-c", "sleep 30; :", "a b"]);
         assert!(p.job_leader);
         assert_eq!(p.ppid, me);
-        let diff = env_diff(&p.environ, &mine.environ);
-        assert_eq!(diff.get("SNAP_TEST_PORT").map(String::as_str), Some("3001"));
+        assert_eq!(
+            p.env.get("SNAP_TEST_PORT").map(String::as_str),
+            Some("3001")
+        );
+        assert!(!p.env.contains_key("PATH"), "{:?}", p.env);
     }
 }

@@ -13,23 +13,33 @@ pub fn run(args: &ConfigArgs) -> Result<()> {
         ConfigAction::Path => {
             if args.json {
                 let exists = path.exists();
-                println!("{}", serde_json::json!({ "path": path, "exists": exists }));
+                super::print_bytes(
+                    format!(
+                        "{}\n",
+                        serde_json::json!({ "path": path, "exists": exists })
+                    )
+                    .as_bytes(),
+                )?;
             } else {
-                println!("{}", path.display());
+                super::print_bytes(format!("{}\n", path.display()).as_bytes())?;
             }
         }
         ConfigAction::Show => {
             let cfg = Config::load(&paths)?;
             if args.json {
-                println!("{}", serde_json::to_string_pretty(&cfg)?);
+                super::print_bytes(
+                    format!("{}\n", serde_json::to_string_pretty(&cfg)?).as_bytes(),
+                )?;
             } else {
                 let source = if path.exists() {
                     "from"
                 } else {
                     "defaults; no file at"
                 };
-                println!("# snap config ({source} {})", path.display());
-                print!("{}", toml::to_string_pretty(&cfg)?);
+                super::print_bytes(
+                    format!("# snap config ({source} {})\n", path.display()).as_bytes(),
+                )?;
+                super::print_bytes(toml::to_string_pretty(&cfg)?.as_bytes())?;
             }
         }
     }

@@ -15,19 +15,26 @@ pub fn run(cmd: &DaemonCommand) -> Result<()> {
         DaemonCommand::Start(a) => {
             let (pid, started) = daemon::start(&paths, a.schedule.as_deref())?;
             if started {
-                println!(
-                    "snap daemon started (pid {pid}); log: {}",
-                    daemon::log_file(&paths).display()
-                );
+                super::print_bytes(
+                    format!(
+                        "snap daemon started (pid {pid}); log: {}\n",
+                        daemon::log_file(&paths).display()
+                    )
+                    .as_bytes(),
+                )?;
             } else {
-                println!("snap daemon already running (pid {pid})");
+                super::print_bytes(
+                    format!("snap daemon already running (pid {pid})\n").as_bytes(),
+                )?;
             }
             Ok(())
         }
         DaemonCommand::Stop => {
             match daemon::stop(&paths, Duration::from_secs(60))? {
-                Some(pid) => println!("snap daemon stopped (pid {pid})"),
-                None => println!("no snap daemon is running"),
+                Some(pid) => {
+                    super::print_bytes(format!("snap daemon stopped (pid {pid})\n").as_bytes())?
+                }
+                None => super::print_bytes(b"no snap daemon is running\n")?,
             }
             Ok(())
         }
@@ -39,15 +46,20 @@ pub fn run(cmd: &DaemonCommand) -> Result<()> {
 fn status(paths: &Paths, json: bool) -> Result<()> {
     let st = daemon::status(paths)?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&st)?);
+        super::print_bytes(format!("{}\n", serde_json::to_string_pretty(&st)?).as_bytes())?;
         return Ok(());
     }
     match st.pid {
-        Some(pid) => println!("running (pid {pid}), schedule {:?} (UTC)", st.schedule),
-        None => println!(
-            "not running (schedule would be {:?}); `snap daemon start` starts it",
-            st.schedule
-        ),
+        Some(pid) => super::print_bytes(
+            format!("running (pid {pid}), schedule {:?} (UTC)\n", st.schedule).as_bytes(),
+        )?,
+        None => super::print_bytes(
+            format!(
+                "not running (schedule would be {:?}); `snap daemon start` starts it\n",
+                st.schedule
+            )
+            .as_bytes(),
+        )?,
     }
     match &st.last_snapshot {
         Some(l) => {
@@ -55,16 +67,16 @@ fn status(paths: &Paths, json: bool) -> Result<()> {
                 timefmt::now_us() - l.age_seconds * 1_000_000,
                 timefmt::now_us(),
             );
-            println!("last snapshot: {} ({age})", l.id);
+            super::print_bytes(format!("last snapshot: {} ({age})\n", l.id).as_bytes())?;
         }
-        None => println!("last snapshot: none yet"),
+        None => super::print_bytes(b"last snapshot: none yet\n")?,
     }
     if let Some(n) = &st.next_run {
-        println!("next run: {n}");
+        super::print_bytes(format!("next run: {n}\n").as_bytes())?;
     }
     if let Some(e) = &st.last_error {
-        println!("last error: {e}");
+        super::print_bytes(format!("last error: {e}\n").as_bytes())?;
     }
-    println!("log: {}", st.log.display());
+    super::print_bytes(format!("log: {}\n", st.log.display()).as_bytes())?;
     Ok(())
 }

@@ -29,16 +29,16 @@ pub fn run(args: &ForgetArgs) -> Result<()> {
     }
     retention::forget(&paths, name, timefmt::now_us())?;
     let cfg = Config::load(&paths)?;
-    let plan = retention::run(&paths, Rules::from_config(&cfg), false)?;
-    println!(
-        "forgot session {name}: {in_snapshots} snapshot(s) no longer show it; removed {} snapshot(s) and {} shell(s) only it kept",
+    let plan = retention::run(&paths, Rules::from_config(&cfg), false);
+    super::print_bytes(format!(
+        "forgot session {name}: {in_snapshots} snapshot(s) no longer show it; removed {} snapshot(s) and {} shell(s) only it kept\n",
         plan.snapshots.len(),
         plan.shells.len()
-    );
+    ).as_bytes())?;
     if live > 0 {
-        println!(
-            "its {live} live shell(s) will not be snapshotted again; new shells of a session named {name} will be"
-        );
+        super::print_bytes(format!(
+            "its {live} live shell(s) will not be snapshotted again; new shells of a session named {name} will be\n"
+        ).as_bytes())?;
     }
     Ok(())
 }

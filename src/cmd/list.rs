@@ -37,28 +37,32 @@ pub fn run(json: bool) -> Result<()> {
     let good = snapshots::list_good(&paths);
     let entries: Vec<Entry> = good.iter().map(|(_, s)| entry(s)).collect();
     if json {
-        println!("{}", serde_json::to_string_pretty(&entries)?);
+        super::print_bytes(format!("{}\n", serde_json::to_string_pretty(&entries)?).as_bytes())?;
         return Ok(());
     }
     if entries.is_empty() {
-        println!(
-            "no snapshots yet: `snap save` takes one, `snap daemon start` takes them on a schedule"
-        );
+        super::print_bytes("no snapshots yet: `snap save` takes one, `snap daemon start` takes them on a schedule\n".as_bytes())?;
         return Ok(());
     }
-    println!(
-        "{:<30} {:<20} {:>5}  {:<24} label",
-        "id", "taken_at", "procs", "sessions"
-    );
+    super::print_bytes(
+        format!(
+            "{:<30} {:<20} {:>5}  {:<24} label\n",
+            "id", "taken_at", "procs", "sessions"
+        )
+        .as_bytes(),
+    )?;
     for e in &entries {
-        println!(
-            "{:<30} {:<20} {:>5}  {:<24} {}",
-            e.id,
-            e.taken_at.replace('T', " ").trim_end_matches('Z'),
-            e.processes,
-            e.sessions.join(","),
-            e.label.unwrap_or("")
-        );
+        super::print_bytes(
+            format!(
+                "{:<30} {:<20} {:>5}  {:<24} {}\n",
+                e.id,
+                e.taken_at.replace('T', " ").trim_end_matches('Z'),
+                e.processes,
+                e.sessions.join(","),
+                e.label.unwrap_or("")
+            )
+            .as_bytes(),
+        )?;
     }
     Ok(())
 }

@@ -20,23 +20,23 @@ pub fn run(args: &PruneArgs) -> Result<()> {
     if let Some(d) = &args.older_than {
         rules.max_age = Some(parse_duration(d).context("--older-than")?);
     }
-    let plan = retention::run(&paths, rules, args.dry_run)?;
+    let plan = retention::run(&paths, rules, args.dry_run);
     let verb = if args.dry_run {
         "would remove"
     } else {
         "removed"
     };
     for p in &plan.snapshots {
-        println!("{verb} snapshot {}", p.display());
+        super::print_bytes(format!("{verb} snapshot {}\n", p.display()).as_bytes())?;
     }
     for p in &plan.shells {
-        println!("{verb} shell {}", p.display());
+        super::print_bytes(format!("{verb} shell {}\n", p.display()).as_bytes())?;
     }
     for p in &plan.segments {
-        println!("{verb} journal segment {}", p.display());
+        super::print_bytes(format!("{verb} journal segment {}\n", p.display()).as_bytes())?;
     }
-    println!(
-        "{verb} {} snapshot(s), {} shell(s), {} journal segment(s); each session keeps its last {}{}",
+    super::print_bytes(format!(
+        "{verb} {} snapshot(s), {} shell(s), {} journal segment(s); each session keeps its last {}{}\n",
         plan.snapshots.len(),
         plan.shells.len(),
         plan.segments.len(),
@@ -45,6 +45,6 @@ pub fn run(args: &PruneArgs) -> Result<()> {
             .max_age
             .map(|d| format!(" within {} s (and always its newest)", d.as_secs()))
             .unwrap_or_default()
-    );
+    ).as_bytes())?;
     Ok(())
 }

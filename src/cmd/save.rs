@@ -10,9 +10,9 @@ pub fn run(args: &SaveArgs) -> Result<()> {
     let paths = Paths::from_env()?;
     let snap = capture::snapshot_now(&paths, args.session.as_deref(), args.label.as_deref())?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&snap)?);
+        super::print_bytes(format!("{}\n", serde_json::to_string_pretty(&snap)?).as_bytes())?;
     } else {
-        println!("{}", snap.id);
+        super::print_bytes(format!("{}\n", snap.id).as_bytes())?;
     }
     Ok(())
 }

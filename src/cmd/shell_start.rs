@@ -72,6 +72,10 @@ pub fn run(args: &ShellStartArgs) -> Result<()> {
         write_atomic(&path, &serde_json::to_vec_pretty(&meta)?)?;
     }
     println!("{}", dir.display());
+    // A shell started by restore or start is the answer, not the question.
+    if std::env::var_os("SNAP_RESTORE").is_none() {
+        crate::notice::maybe_show(&paths, &args.id);
+    }
     Ok(())
 }
 

@@ -12,11 +12,11 @@ pub fn run(args: &ShowArgs) -> Result<()> {
     let paths = Paths::from_env()?;
     let (path, snap) = snapshots::find(&paths, &args.id)?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&snap)?);
+        super::print_bytes(format!("{}\n", serde_json::to_string_pretty(&snap)?).as_bytes())?;
         return Ok(());
     }
-    print!("{}", summary(&snap));
-    println!("file: {}", path.display());
+    super::print_bytes(summary(&snap).as_bytes())?;
+    super::print_bytes(format!("file: {}\n", path.display()).as_bytes())?;
     Ok(())
 }
 

@@ -319,7 +319,7 @@ pub fn plan(
             Some(format!("ended with {}", e.as_str()))
         } else if pane_closed_while_session_lived(c, &candidates) {
             Some("its tmux pane was closed while the session went on".to_string())
-        } else if c.journal.is_some_and(|j| j.alive) {
+        } else if c.journal.is_some_and(|j| j.alive) && !dying_with_its_tmux(c, session, world) {
             Some("still running".to_string())
         } else {
             None
@@ -361,6 +361,14 @@ pub fn plan(
     plan.reexport.sort();
     plan.reexport.dedup();
     plan
+}
+
+/// A shell of tmux session `session`, which is gone: it is on its way out (its hangup
+/// may not be recorded yet), not a shell to leave alone.
+fn dying_with_its_tmux(c: &Candidate, session: &str, world: &World) -> bool {
+    world.tmux_available
+        && !world.tmux_session_alive
+        && c.tmux_session().is_some_and(|(_, s)| s == session)
 }
 
 /// Did this shell's pane hang up while other panes of its tmux session kept working?

@@ -22,6 +22,7 @@ use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
+use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -121,10 +122,116 @@ pub fn is_forgotten(forgotten: &Forgotten, session: &str, started_at: &str) -> b
     forgotten.get(session).is_some_and(|&at| started <= at)
 }
 
+/// What retention needs of a snapshot: read without the rest of the file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    pub id: String,
+    pub taken_us: i64,
+    /// Each session, and whether it had a live shell.
+    pub sessions: Vec<(String, bool)>,
+}
+
+#[cfg(test)]
+impl Summary {
+    /// The summary of a snapshot.
+    pub fn of(s: &Snapshot) -> Summary {
+        Summary {
+            id: s.id.clone(),
+            taken_us: timefmt::parse_us(&s.taken_at).unwrap_or(0),
+            sessions: s
+                .sessions
+                .iter()
+                .map(|x| (x.name.clone(), x.shells.iter().any(|sh| sh.alive)))
+                .collect(),
+        }
+    }
+}
+
+/// A cache of summaries (`state/summaries.json`), by file name, length and mtime: a
+/// snapshot file never changes once written, so most saves parse only the new one.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct SummaryCache {
+    schema: u32,
+    files: BTreeMap<String, (u64, i64, Summary)>,
+}
+
+/// The summaries of the snapshot files that are safe to read and of this schema, with
+/// forgotten sessions dropped (the rest is left to the readers, which name bad files).
+pub fn summaries(paths: &Paths, forgotten: &Forgotten) -> Vec<(PathBuf, Summary)> {
+    let cache_path = paths.state.join("summaries.json");
+    let old: SummaryCache = fs::read(&cache_path)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .filter(|c: &SummaryCache| c.schema == 1)
+        .unwrap_or_default();
+    let mut cache = SummaryCache {
+        schema: 1,
+        files: BTreeMap::new(),
+    };
+    let mut out = Vec::new();
+    for path in snapshots::files(paths) {
+        let Ok(meta) = snapshots::check_private(&path) else {
+            continue;
+        };
+        let name = path
+            .file_name()
+            .map_or(String::new(), |n| n.to_string_lossy().into_owned());
+        let stamp = (meta.len(), meta.mtime() * 1_000_000_000 + meta.mtime_nsec());
+        let summary = match old.files.get(&name) {
+            Some((len, mtime, s)) if (*len, *mtime) == stamp => Some(s.clone()),
+            _ => read_summary(&path),
+        };
+        let Some(summary) = summary else { continue };
+        cache
+            .files
+            .insert(name, (stamp.0, stamp.1, summary.clone()));
+        out.push((path, summary));
+    }
+    if cache.files != old.files {
+        // A cache: renamed into place whole, but not worth an fsync (a lost or damaged
+        // cache is rebuilt from the files).
+        let saved = ensure_private_dir(&paths.state).and_then(|()| {
+            let mut tmp = tempfile::Builder::new()
+                .prefix(".tmp-")
+                .tempfile_in(&paths.state)?;
+            std::io::Write::write_all(&mut tmp, &serde_json::to_vec(&cache)?)?;
+            tmp.persist(&cache_path)?;
+            Ok(())
+        });
+        if let Err(e) = saved {
+            eprintln!("snap: cannot cache snapshot summaries: {e:#}");
+        }
+    }
+    for (_, s) in &mut out {
+        let taken = s.taken_us;
+        s.sessions
+            .retain(|(n, _)| forgotten.get(n).is_none_or(|&at| taken > at));
+    }
+    out
+}
+
+/// Read a snapshot file's summary; None when it is not a valid snapshot of this schema
+/// (fully validated, as every reader does: retention never removes what it cannot read).
+fn read_summary(path: &std::path::Path) -> Option<Summary> {
+    let snap = crate::store::snapshots::load(path).ok()?;
+    Some(Summary {
+        taken_us: timefmt::parse_us(&snap.taken_at)?,
+        id: snap.id,
+        sessions: snap
+            .sessions
+            .into_iter()
+            .map(|s| {
+                let alive = s.shells.iter().any(|sh| sh.alive);
+                (s.name, alive)
+            })
+            .collect(),
+    })
+}
+
 /// Plan what to remove (pure). `snaps` are the good snapshots, forgotten sessions
 /// already dropped; `shells` every recorded shell.
 pub fn plan(
-    snaps: &[(PathBuf, Snapshot)],
+    snaps: &[(PathBuf, Summary)],
     shells: &[ShellState],
     forgotten: &Forgotten,
     rules: Rules,
@@ -132,17 +239,14 @@ pub fn plan(
 ) -> Plan {
     let mut order: Vec<usize> = (0..snaps.len()).collect();
     order.sort_by(|&a, &b| snaps[a].1.id.cmp(&snaps[b].1.id));
-    let taken: Vec<i64> = snaps
-        .iter()
-        .map(|(_, s)| timefmt::parse_us(&s.taken_at).unwrap_or(0))
-        .collect();
+    let taken: Vec<i64> = snaps.iter().map(|(_, s)| s.taken_us).collect();
     let min_time = rules
         .max_age
         .map(|d| now_us - i64::try_from(d.as_micros()).unwrap_or(i64::MAX));
 
     let mut names: BTreeSet<&str> = BTreeSet::new();
     for (_, s) in snaps {
-        names.extend(s.sessions.iter().map(|x| x.name.as_str()));
+        names.extend(s.sessions.iter().map(|x| x.0.as_str()));
     }
     let mut kept: BTreeSet<usize> = order.last().copied().into_iter().collect();
     // Per session: the oldest kept snapshot in which it had live shells.
@@ -153,7 +257,7 @@ pub fn plan(
                 .1
                 .sessions
                 .iter()
-                .any(|s| s.name == name && (!live || s.shells.iter().any(|sh| sh.alive)))
+                .any(|(n, alive)| n == name && (!live || *alive))
         };
         let live: Vec<usize> = order.iter().copied().filter(|&i| has(i, true)).collect();
         if live.is_empty() {
@@ -235,13 +339,17 @@ pub fn apply(plan: &Plan) -> Vec<String> {
 }
 
 /// Plan (and unless `dry_run`, apply) retention over the whole store.
-pub fn run(paths: &Paths, rules: Rules, dry_run: bool) -> Result<Plan> {
-    let listing = snapshots::list(paths);
-    let all_shells = shells::load_all(paths);
+pub fn run(paths: &Paths, rules: Rules, dry_run: bool) -> Plan {
+    run_with(paths, rules, &shells::load_all(paths), dry_run)
+}
+
+/// [`run`] with the shells already loaded.
+pub fn run_with(paths: &Paths, rules: Rules, all_shells: &[ShellState], dry_run: bool) -> Plan {
+    let forgotten = forgotten(paths);
     let plan = plan(
-        &listing.good,
-        &all_shells,
-        &forgotten(paths),
+        &summaries(paths, &forgotten),
+        all_shells,
+        &forgotten,
         rules,
         timefmt::now_us(),
     );
@@ -250,7 +358,7 @@ pub fn run(paths: &Paths, rules: Rules, dry_run: bool) -> Result<Plan> {
             eprintln!("snap: {e}");
         }
     }
-    Ok(plan)
+    plan
 }
 
 #[cfg(test)]
@@ -287,7 +395,12 @@ mod tests {
         }
     }
 
-    fn at(min: i64, sessions: &[(&str, bool)]) -> (PathBuf, Snapshot) {
+    fn at(min: i64, sessions: &[(&str, bool)]) -> (PathBuf, Summary) {
+        let (p, s) = snap_at(min, sessions);
+        (p, Summary::of(&s))
+    }
+
+    fn snap_at(min: i64, sessions: &[(&str, bool)]) -> (PathBuf, Snapshot) {
         let mut s = snap(T + min * MIN, &[]);
         s.sessions = sessions
             .iter()
@@ -352,13 +465,37 @@ mod tests {
     }
 
     #[test]
+    fn summaries_come_from_the_cache_and_follow_the_files() {
+        let tmp = tempfile::tempdir().unwrap();
+        let p = crate::store::snapshots::tests::paths(tmp.path());
+        let (_, a) = snap_at(1, &[("a", true)]);
+        let (_, b) = snap_at(2, &[("b", false)]);
+        crate::store::snapshots::save(&p, &a).unwrap();
+        let first = summaries(&p, &Forgotten::new());
+        assert_eq!(first.len(), 1);
+        assert!(p.state.join("summaries.json").exists());
+        let path_b = crate::store::snapshots::save(&p, &b).unwrap();
+        let second = summaries(&p, &Forgotten::new());
+        assert_eq!(
+            second.iter().map(|x| x.1.clone()).collect::<Vec<_>>(),
+            [Summary::of(&a), Summary::of(&b)]
+        );
+        // Cached or not, the same answer; a file that turns bad drops out.
+        assert_eq!(summaries(&p, &Forgotten::new()), second);
+        fs::write(&path_b, b"{").unwrap();
+        assert_eq!(summaries(&p, &Forgotten::new()).len(), 1);
+        let f: Forgotten = [("a".to_string(), T + 5 * MIN)].into_iter().collect();
+        assert!(summaries(&p, &f)[0].1.sessions.is_empty());
+    }
+
+    #[test]
     fn forgotten_sessions_drop_out_of_snapshots() {
-        let (_, mut s) = at(5, &[("a", true), ("b", true)]);
+        let (_, mut s) = snap_at(5, &[("a", true), ("b", true)]);
         let f: Forgotten = [("a".to_string(), T + 6 * MIN)].into_iter().collect();
         drop_forgotten(&mut s, &f);
         assert_eq!(s.sessions.len(), 1);
         assert_eq!(s.sessions[0].name, "b");
-        let (_, mut later) = at(7, &[("a", true)]);
+        let (_, mut later) = snap_at(7, &[("a", true)]);
         drop_forgotten(&mut later, &f);
         assert_eq!(later.sessions.len(), 1);
         assert!(is_forgotten(&f, "a", &timefmt::rfc3339_us(T)));

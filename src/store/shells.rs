@@ -300,30 +300,36 @@ fn inherited_base(
     found
 }
 
+/// A shell meta for tests elsewhere in the crate.
+#[cfg(test)]
+pub fn test_meta(id: &str, pid: u32, started_at: &str, session: &str) -> ShellMeta {
+    ShellMeta {
+        schema: 1,
+        id: id.into(),
+        kind: "bash".into(),
+        pid,
+        pid_started: Some(1),
+        tty: None,
+        started_at: started_at.into(),
+        session: session.into(),
+        start_dir: "/p".into(),
+        project_dir: "/p".into(),
+        host: "h".into(),
+        tmux: None,
+        parent: None,
+        exec_from: None,
+        replaces: None,
+        keep_env: vec![],
+        shell_version: String::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    pub(crate) fn meta(id: &str) -> ShellMeta {
-        ShellMeta {
-            schema: 1,
-            id: id.into(),
-            kind: "bash".into(),
-            pid: 42,
-            pid_started: Some(1),
-            tty: None,
-            started_at: "2026-11-25T00:00:00Z".into(),
-            session: "proj".into(),
-            start_dir: "/p".into(),
-            project_dir: "/p".into(),
-            host: "h".into(),
-            tmux: None,
-            parent: None,
-            exec_from: None,
-            replaces: None,
-            keep_env: vec![],
-            shell_version: String::new(),
-        }
+    fn meta(id: &str) -> ShellMeta {
+        test_meta(id, 42, "2026-11-25T00:00:00Z", "proj")
     }
 
     fn env(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {

@@ -47,7 +47,7 @@ pub fn save(paths: &Paths, snap: &Snapshot) -> Result<PathBuf> {
     ensure_private_dir(&paths.data)?;
     ensure_private_dir(&dir)?;
     let path = dir.join(format!("{}.json", snap.id));
-    let bytes = serde_json::to_vec_pretty(snap)?;
+    let bytes = serde_json::to_vec(snap)?;
     let mut tmp = tempfile::Builder::new()
         .prefix(".tmp-")
         .suffix(".partial")
@@ -64,11 +64,11 @@ pub fn save(paths: &Paths, snap: &Snapshot) -> Result<PathBuf> {
                 path.display()
             )
         })?;
+    // What is on disk must be exactly what was serialized from the checked value.
     let back = fs::read(tmp.path())
         .with_context(|| format!("cannot read back {}", tmp.path().display()))?;
-    let parsed = parse(&back).context("the snapshot did not read back whole")?;
-    if parsed != *snap {
-        bail!("the snapshot did not read back as written: not saved");
+    if back != bytes {
+        bail!("the snapshot did not read back as written (disk trouble?): not saved");
     }
     tmp.persist_noclobber(&path)
         .map_err(|e| e.error)
@@ -117,8 +117,8 @@ fn validate(snap: &Snapshot) -> Result<()> {
 }
 
 /// Is this file safe to read: a regular file owned by this user, not writable by group
-/// or others?
-pub fn check_private(path: &Path) -> Result<()> {
+/// or others? Returns its metadata.
+pub fn check_private(path: &Path) -> Result<fs::Metadata> {
     let meta =
         fs::symlink_metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
     if !meta.is_file() {
@@ -140,7 +140,7 @@ pub fn check_private(path: &Path) -> Result<()> {
             meta.mode() & 0o777
         );
     }
-    Ok(())
+    Ok(meta)
 }
 
 /// Load one snapshot file; refused when it is not private or not a valid snapshot.
@@ -151,12 +151,10 @@ pub fn load(path: &Path) -> Result<Snapshot> {
     parse(&bytes).with_context(|| format!("{}: cannot use this snapshot", path.display()))
 }
 
-/// Every snapshot file, good ones parsed (oldest first), bad ones with their reason.
-/// Forgotten sessions are removed from the good snapshots.
-pub fn list(paths: &Paths) -> Listing {
-    let mut listing = Listing::default();
+/// The snapshot files (`*.json`, temp files left out), by name (so by time).
+pub fn files(paths: &Paths) -> Vec<PathBuf> {
     let Ok(entries) = fs::read_dir(paths.snapshots()) else {
-        return listing;
+        return Vec::new();
     };
     let mut files: Vec<PathBuf> = entries
         .flatten()
@@ -169,6 +167,14 @@ pub fn list(paths: &Paths) -> Listing {
         })
         .collect();
     files.sort();
+    files
+}
+
+/// Every snapshot file, good ones parsed (oldest first), bad ones with their reason.
+/// Forgotten sessions are removed from the good snapshots.
+pub fn list(paths: &Paths) -> Listing {
+    let mut listing = Listing::default();
+    let files = files(paths);
     let forgotten = retention::forgotten(paths);
     for path in files {
         match load(&path) {

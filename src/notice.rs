@@ -1,0 +1,199 @@
+//! The one-line notice a new interactive shell shows when a session is waiting to be
+//! restored (shells that did not end on purpose, none alive): at most once per session
+//! and boot, before the first prompt, never at a prompt; `notice = false` silences it.
+//! Cheap on purpose: metas, the tail of each last journal segment, one liveness check.
+
+use crate::config::Config;
+use crate::model::ShellMeta;
+use crate::store::paths::{ensure_private_dir, Paths};
+use crate::store::{journal, retention, shells};
+use crate::timefmt;
+use std::collections::{BTreeMap, HashSet};
+use std::fs;
+use std::io::{Read, Seek, SeekFrom, Write};
+
+/// Shells quiet for longer than this are not worth a notice.
+const MAX_AGE_US: i64 = 7 * 24 * 3600 * 1_000_000;
+
+/// One shell, as far as the notice needs to know it.
+#[derive(Debug, Clone)]
+pub struct Brief {
+    pub meta: ShellMeta,
+    /// Its journal's last record says `exit`.
+    pub exited: bool,
+    /// Its journal says it ended (`exit` or `hangup`), whatever its pid says.
+    pub ended: bool,
+}
+
+/// Sessions waiting to be restored (pure): a shell that did not end on purpose (no
+/// `exit`, not replaced by `exec` or a restore), none alive. `me` is the new shell.
+pub fn waiting(all: &[Brief], alive: &HashSet<String>, me: &str, now_us: i64) -> Vec<String> {
+    let replaced: HashSet<&str> = all
+        .iter()
+        .flat_map(|b| [b.meta.exec_from.as_deref(), b.meta.replaces.as_deref()])
+        .flatten()
+        .collect();
+    let mut sessions: BTreeMap<&str, (bool, bool)> = BTreeMap::new(); // (any lost, any alive)
+    for b in all.iter().filter(|b| b.meta.id != me) {
+        let entry = sessions.entry(b.meta.session.as_str()).or_default();
+        if alive.contains(&b.meta.id) {
+            entry.1 = true;
+            continue;
+        }
+        let recent = timefmt::parse_us(&b.meta.started_at).is_some_and(|t| now_us - t < MAX_AGE_US);
+        if recent && !b.exited && !replaced.contains(b.meta.id.as_str()) {
+            entry.0 = true;
+        }
+    }
+    sessions
+        .into_iter()
+        .filter(|(_, (lost, alive))| *lost && !alive)
+        .map(|(n, _)| n.to_string())
+        .collect()
+}
+
+/// Say so on the terminal, once per session and boot. Never fails loudly.
+pub fn maybe_show(paths: &Paths, me: &str) {
+    let Ok(cfg) = Config::load(paths) else { return };
+    if !cfg.notice {
+        return;
+    }
+    let Ok(mut tty) = fs::OpenOptions::new().write(true).open("/dev/tty") else {
+        return;
+    };
+    let all = briefs(paths);
+    let forgotten = retention::forgotten(paths);
+    let pairs: Vec<(u32, Option<u64>)> = all
+        .iter()
+        .map(|b| (b.meta.pid, b.meta.pid_started))
+        .collect();
+    let live = crate::liveness::alive_now(&pairs);
+    let alive: HashSet<String> = all
+        .iter()
+        .filter(|b| !b.ended && live.contains(&(b.meta.pid, b.meta.pid_started)))
+        .map(|b| b.meta.id.clone())
+        .collect();
+    let now = timefmt::now_us();
+    let mut names = waiting(&all, &alive, me, now);
+    names.retain(|n| {
+        !all.iter()
+            .filter(|b| &b.meta.session == n)
+            .all(|b| retention::is_forgotten(&forgotten, n, &b.meta.started_at))
+    });
+    if names.is_empty() {
+        return;
+    }
+    let seen_file = paths.state.join("notices").join(boot_id());
+    let seen: HashSet<String> = fs::read_to_string(&seen_file)
+        .unwrap_or_default()
+        .lines()
+        .map(String::from)
+        .collect();
+    names.retain(|n| !seen.contains(n));
+    if names.is_empty() {
+        return;
+    }
+    for n in &names {
+        let _ = writeln!(
+            tty,
+            "snap: session {n} is waiting to be restored: snap restore {}",
+            crate::restore::launch::posix_word(n)
+        );
+    }
+    if let Some(dir) = seen_file.parent() {
+        if ensure_private_dir(&paths.state).is_ok() && ensure_private_dir(dir).is_ok() {
+            let mut text: Vec<String> = seen.into_iter().collect();
+            text.extend(names);
+            let _ =
+                crate::store::atomic::write_atomic(&seen_file, (text.join("\n") + "\n").as_bytes());
+        }
+    }
+}
+
+/// This boot's id (Linux), so the notice comes again after a reboot.
+fn boot_id() -> String {
+    fs::read_to_string("/proc/sys/kernel/random/boot_id")
+        .map(|s| {
+            s.trim()
+                .replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "")
+        })
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "boot".into())
+}
+
+/// Every shell's meta and whether its journal ends with an `exit`.
+fn briefs(paths: &Paths) -> Vec<Brief> {
+    let Ok(entries) = fs::read_dir(paths.shells()) else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|e| {
+            let dir = e.path();
+            let meta = shells::read_meta_quiet(&dir)?;
+            let how = journal::segments(&dir).last().and_then(|seg| last_end(seg));
+            Some(Brief {
+                meta,
+                exited: how.as_deref() == Some("exit"),
+                ended: how.is_some(),
+            })
+        })
+        .collect()
+}
+
+/// How the journal segment's last `X` record says the shell ended, if it has one.
+fn last_end(path: &std::path::Path) -> Option<String> {
+    let mut buf = Vec::new();
+    if let Ok(mut f) = fs::File::open(path) {
+        let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+        let _ = f.seek(SeekFrom::Start(len.saturating_sub(256)));
+        let _ = f.read_to_end(&mut buf);
+    }
+    let text = String::from_utf8_lossy(&buf);
+    let i = text.rfind("\u{1e}X\t")?;
+    text[i..].trim_end().rsplit('\t').next().map(String::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn b(id: &str, session: &str, exited: bool) -> Brief {
+        let mut meta: ShellMeta = serde_json::from_value(serde_json::json!({
+            "schema": 1, "id": id, "kind": "bash", "pid": 1, "tty": null,
+            "started_at": "2026-11-25T00:00:00Z", "session": session, "start_dir": "/",
+            "project_dir": "/", "host": "h", "tmux": null
+        }))
+        .unwrap();
+        meta.pid = 1;
+        Brief {
+            meta,
+            exited,
+            ended: exited,
+        }
+    }
+
+    #[test]
+    fn a_session_with_a_lost_shell_and_none_alive_is_waiting() {
+        let now = timefmt::parse_us("2026-11-25T01:00:00Z").unwrap();
+        let all = vec![
+            b("a", "lost", false),
+            b("b", "closed", true),
+            b("c", "busy", false),
+            b("d", "busy", false),
+            b("me", "lost", false),
+        ];
+        let alive: HashSet<String> = ["d".to_string(), "me".to_string()].into_iter().collect();
+        assert_eq!(waiting(&all, &alive, "me", now), vec!["lost"]);
+    }
+
+    #[test]
+    fn replaced_shells_are_not_lost() {
+        let now = timefmt::parse_us("2026-11-25T01:00:00Z").unwrap();
+        let mut r = b("r", "s", true);
+        r.meta.replaces = Some("a".into());
+        let all = vec![b("a", "s", false), r];
+        assert!(waiting(&all, &HashSet::new(), "me", now).is_empty());
+    }
+}
