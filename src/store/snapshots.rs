@@ -74,7 +74,33 @@ pub fn save(paths: &Paths, snap: &Snapshot) -> Result<PathBuf> {
         .map_err(|e| e.error)
         .with_context(|| format!("cannot rename into {}", path.display()))?;
     sync_dir(&dir)?;
+    remove_stale_temp_files(&dir, std::time::Duration::from_secs(600));
     Ok(path)
+}
+
+/// Remove temporary files that a save killed mid-way left behind (`.tmp-*.partial`,
+/// older than `age`, so never one a running save still writes). They were never
+/// snapshots and are never listed; nothing else is touched.
+fn remove_stale_temp_files(dir: &Path, age: std::time::Duration) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if !(name.starts_with(".tmp-") && name.ends_with(".partial")) {
+            continue;
+        }
+        let old = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|e| e > age);
+        if old {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
 }
 
 /// Parse and check a snapshot's bytes.
@@ -241,6 +267,30 @@ pub fn find(paths: &Paths, id: &str) -> Result<(PathBuf, Snapshot)> {
 pub(crate) mod tests {
     use super::*;
     use crate::snapshot_model::SessionSnap;
+
+    #[test]
+    fn stale_temp_files_of_killed_saves_go_and_nothing_else() {
+        let tmp = tempfile::tempdir().unwrap();
+        let stale = tmp.path().join(".tmp-abc.partial");
+        let young = tmp.path().join(".tmp-def.partial");
+        let other = tmp.path().join("garbage.json");
+        for f in [&stale, &young, &other] {
+            fs::write(f, b"x").unwrap();
+        }
+        let old = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        for f in [&stale, &other] {
+            fs::File::options()
+                .write(true)
+                .open(f)
+                .unwrap()
+                .set_modified(old)
+                .unwrap();
+        }
+        remove_stale_temp_files(tmp.path(), std::time::Duration::from_secs(600));
+        assert!(!stale.exists());
+        assert!(young.exists());
+        assert!(other.exists());
+    }
 
     pub(crate) fn paths(dir: &Path) -> Paths {
         Paths {
