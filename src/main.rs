@@ -18,6 +18,7 @@ mod session;
 mod shellenv;
 mod snapshot_model;
 mod store;
+mod text;
 mod timefmt;
 
 use clap::Parser;

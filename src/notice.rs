@@ -97,7 +97,7 @@ pub fn maybe_show(paths: &Paths, me: &str) {
         let _ = writeln!(
             tty,
             "snap: session {n} is waiting to be restored: snap restore {}",
-            crate::restore::launch::posix_word(n)
+            crate::text::posix_word(n)
         );
     }
     if let Some(dir) = seen_file.parent() {

@@ -529,12 +529,7 @@ pub fn render_markdown(b: &Brief) -> String {
 
 /// The first line of a command, shortened for lists.
 fn one_line(s: &str) -> String {
-    let first = s.lines().next().unwrap_or("");
-    let mut out: String = first.chars().take(120).collect();
-    if s.trim_end().contains('\n') || first.chars().count() > 120 {
-        out.push('…');
-    }
-    out
+    crate::text::one_line(s, 120)
 }
 
 /// " (3 min ago)" for an RFC 3339 time, or nothing when it does not parse.

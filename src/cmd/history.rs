@@ -46,7 +46,7 @@ pub fn run(args: &HistoryArgs) -> Result<()> {
             exit,
             dur,
             short_cwd(&r.cwd),
-            super::sessions::one_line(&r.command)
+            crate::text::one_line(&r.command, 80)
         );
     }
     Ok(())

@@ -1,6 +1,7 @@
 //! `snap init SHELL`: print the hook with this binary's absolute path filled in.
 
 use crate::cli::{InitArgs, InitTarget};
+use crate::text::{fish_quote, posix_quote};
 use anyhow::{Context, Result};
 
 const BASH: &str = include_str!("../../shell/snap.bash");
@@ -50,25 +51,9 @@ fn codex_notify(exe: &str) -> String {
     format!("# ~/.codex/config.toml (top level, before any [table])\nnotify = {argv}\n")
 }
 
-/// Single-quote for bash and zsh.
-pub fn posix_quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', r"'\''"))
-}
-
-/// Single-quote for fish (backslash and quote escaped inside).
-pub fn fish_quote(s: &str) -> String {
-    format!("'{}'", s.replace('\\', r"\\").replace('\'', r"\'"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn quoting() {
-        assert_eq!(posix_quote("/a b/it's"), r"'/a b/it'\''s'");
-        assert_eq!(fish_quote(r"/a\b/it's"), r"'/a\\b/it\'s'");
-    }
 
     #[test]
     fn agent_snippets_parse_and_call_the_hook() {

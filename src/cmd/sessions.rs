@@ -47,7 +47,7 @@ pub fn run(json: bool) -> Result<()> {
             let running = sh
                 .running
                 .as_deref()
-                .map(|r| format!("  running: {}", one_line(r)))
+                .map(|r| format!("  running: {}", crate::text::one_line(r, 80)))
                 .unwrap_or_default();
             println!(
                 "  {:<32} {:<4} {:>7}  {:<8} {}{}",
@@ -56,14 +56,4 @@ pub fn run(json: bool) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// First line of a command, for tables.
-pub fn one_line(s: &str) -> String {
-    let first = s.lines().next().unwrap_or("");
-    let mut out: String = first.chars().take(80).collect();
-    if s.contains('\n') || first.chars().count() > 80 {
-        out.push('…');
-    }
-    out
 }

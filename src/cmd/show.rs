@@ -68,7 +68,7 @@ fn shell(sh: &ShellSnap) -> String {
             .unwrap_or_default();
         out.push_str(&format!(
             "    running [{policy}]: {}\n",
-            super::sessions::one_line(r)
+            crate::text::one_line(r, 80)
         ));
     }
     for p in sh.processes.iter().filter(|p| p.job_leader) {
@@ -76,7 +76,7 @@ fn shell(sh: &ShellSnap) -> String {
             "    job {} [{}]: {}\n",
             p.pid,
             format!("{:?}", p.policy).to_lowercase(),
-            super::sessions::one_line(&p.cmd.join(" "))
+            crate::text::one_line(&p.cmd.join(" "), 80)
         ));
     }
     let others = sh.processes.iter().filter(|p| !p.job_leader).count();
@@ -87,7 +87,7 @@ fn shell(sh: &ShellSnap) -> String {
         let exit = last.exit.map_or("…".to_string(), |e| e.to_string());
         out.push_str(&format!(
             "    last command ({exit}): {}\n",
-            super::sessions::one_line(&last.command)
+            crate::text::one_line(&last.command, 80)
         ));
     }
     out

@@ -7,6 +7,7 @@
 
 use crate::store::atomic::write_atomic;
 use crate::store::paths::{ensure_private_dir, Paths};
+use crate::text::{fish_quote, posix_quote, quote};
 use anyhow::Result;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -28,37 +29,6 @@ pub struct ShellSetup {
     pub session: Option<String>,
     /// Variables that always count as changed (`SNAP_KEEP_ENV`).
     pub keep_env: Vec<String>,
-}
-
-/// Single-quote for bash and zsh.
-pub fn posix_quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', r"'\''"))
-}
-
-/// A word for bash and zsh: as it is when it needs no quotes, else single-quoted.
-pub fn posix_word(s: &str) -> String {
-    let plain = !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_-./=:,@%+".contains(c));
-    if plain {
-        s.to_string()
-    } else {
-        posix_quote(s)
-    }
-}
-
-/// Single-quote for fish.
-pub fn fish_quote(s: &str) -> String {
-    format!("'{}'", s.replace('\\', r"\\").replace('\'', r"\'"))
-}
-
-/// Quote for the shell of `kind`.
-pub fn quote(kind: &str, s: &str) -> String {
-    if kind == "fish" {
-        fish_quote(s)
-    } else {
-        posix_quote(s)
-    }
 }
 
 /// The script the hook sources at the first prompt (pure).

@@ -526,7 +526,7 @@ fn job_window(
         None => p
             .cmd
             .iter()
-            .map(|a| crate::restore::launch::posix_word(a))
+            .map(|a| crate::text::posix_word(a))
             .collect::<Vec<_>>()
             .join(" "),
     };

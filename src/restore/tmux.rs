@@ -52,10 +52,7 @@ pub fn attach_or_print(name: &str, no_attach: bool) -> Result<()> {
         "attach-session"
     };
     if no_attach || !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
-        println!(
-            "tmux {verb} -t {}",
-            crate::restore::launch::posix_word(name)
-        );
+        println!("tmux {verb} -t {}", crate::text::posix_word(name));
         return Ok(());
     }
     let status = Command::new("tmux")
