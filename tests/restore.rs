@@ -70,6 +70,31 @@ fn restore(w: &World, args: &[&str]) -> std::process::Output {
     out
 }
 
+/// `snap restore ARGS --dry-run --json`, parsed.
+fn dry_run(w: &World, args: &[&str]) -> Value {
+    let mut all = args.to_vec();
+    all.extend_from_slice(&["--dry-run", "--json"]);
+    serde_json::from_slice(&restore(w, &all).stdout).unwrap()
+}
+
+/// Why each shell left out of a plan is left out.
+fn left_reasons(v: &Value) -> Vec<String> {
+    v["plan"]["left"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["reason"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Kill the whole tmux server, as a reboot would, and wait for the dev server to die.
+fn kill_tmux(w: &World, port: u16) {
+    w.tmux_ok(&["kill-server"]);
+    wait_for("the dev server to die", SOON, || {
+        (!answers(port)).then_some(())
+    });
+}
+
 fn answers(port: u16) -> bool {
     std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
 }
@@ -140,10 +165,7 @@ fn restore_brings_back_windows_cwd_env_history_and_the_dev_server_over_three_rou
     let shells_before = w.shells().len();
 
     for round in 1..=3 {
-        w.tmux_ok(&["kill-server"]);
-        wait_for("the dev server to die", SOON, || {
-            (!answers(port)).then_some(())
-        });
+        kill_tmux(&w, port);
         let out = restore(&w, &["work", "--no-attach"]);
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert!(
@@ -251,12 +273,8 @@ fn dry_run_changes_nothing() {
     let port = World::free_port();
     build_session(&w, port);
     save(&w);
-    w.tmux_ok(&["kill-server"]);
-    wait_for("the dev server to die", SOON, || {
-        (!answers(port)).then_some(())
-    });
-    let out = restore(&w, &["work", "--dry-run", "--json"]);
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    kill_tmux(&w, port);
+    let v = dry_run(&w, &["work"]);
     assert_eq!(v["plan"]["mode"], "rebuild");
     assert_eq!(v["plan"]["windows"].as_array().unwrap().len(), 2, "{v:#}");
     assert!(w.tmux(&["list-sessions"]).status.code() != Some(0));
@@ -280,8 +298,7 @@ fn closed_panes_do_not_come_back() {
     w.wait_finished(1);
     save(&w);
     w.tmux_ok(&["kill-server"]);
-    let out = restore(&w, &["work", "--no-attach", "--dry-run", "--json"]);
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = dry_run(&w, &["work", "--no-attach"]);
     let panes: Vec<&Value> = v["plan"]["windows"]
         .as_array()
         .unwrap()
@@ -289,12 +306,7 @@ fn closed_panes_do_not_come_back() {
         .flat_map(|w| w["panes"].as_array().unwrap())
         .collect();
     assert_eq!(panes.len(), 1, "{v:#}");
-    let reasons: Vec<String> = v["plan"]["left"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|l| l["reason"].as_str().unwrap().to_string())
-        .collect();
+    let reasons = left_reasons(&v);
     assert!(reasons.iter().any(|r| r.contains("exit")), "{reasons:?}");
     assert!(reasons.iter().any(|r| r.contains("hangup")), "{reasons:?}");
     // From the snapshot taken before they closed, the same two stay closed: the exit'd
@@ -308,14 +320,8 @@ fn closed_panes_do_not_come_back() {
         .map(|s| s["id"].as_str().unwrap().to_string())
         .find(|id| id != &first)
         .unwrap();
-    let out = restore(&w, &["work", "--from", &older, "--dry-run", "--json"]);
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let reasons: Vec<String> = v["plan"]["left"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|l| l["reason"].as_str().unwrap().to_string())
-        .collect();
+    let v = dry_run(&w, &["work", "--from", &older]);
+    let reasons = left_reasons(&v);
     assert!(
         reasons.iter().any(|r| r.contains("ended with exit")),
         "{v:#}"
@@ -331,10 +337,7 @@ fn without_tmux_the_dev_server_runs_in_the_background_with_a_log() {
     let port = World::free_port();
     build_session(&w, port);
     save(&w);
-    w.tmux_ok(&["kill-server"]);
-    wait_for("the dev server to die", SOON, || {
-        (!answers(port)).then_some(())
-    });
+    kill_tmux(&w, port);
     let out = restore(&w, &["work", "--no-tmux"]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("started in the background"), "{stdout}");
