@@ -48,56 +48,38 @@ pub fn tmux_rebuild(paths: &Paths, plan: &Plan, banner: &str, into_live: bool) -
             };
             let command =
                 pane_command(paths, plan, pane, &format!("{wi}-{pi}"), first_banner, &exe)?;
-            let ids = if !session_exists {
+            // Where the pane goes; every case then runs the shell in its cwd and prints
+            // the new window and pane ids.
+            let (w, h) = layout_size(window);
+            let target = format!("={}:", plan.session);
+            let mut args: Vec<&str> = if !session_exists {
                 session_exists = true;
-                let (w, h) = layout_size(window);
-                tmux::run(&[
+                vec![
                     "new-session",
                     "-d",
                     "-s",
                     &plan.session,
                     "-n",
                     &window.name,
-                    "-c",
-                    &pane.cwd,
                     "-x",
                     &w,
                     "-y",
                     &h,
-                    "-P",
-                    "-F",
-                    "#{window_id} #{pane_id}",
-                    &command,
-                ])?
+                ]
             } else if pi == 0 {
-                tmux::run(&[
-                    "new-window",
-                    "-d",
-                    "-t",
-                    &format!("={}:", plan.session),
-                    "-n",
-                    &window.name,
-                    "-c",
-                    &pane.cwd,
-                    "-P",
-                    "-F",
-                    "#{window_id} #{pane_id}",
-                    &command,
-                ])?
+                vec!["new-window", "-d", "-t", &target, "-n", &window.name]
             } else {
-                tmux::run(&[
-                    "split-window",
-                    "-d",
-                    "-t",
-                    &window_id,
-                    "-c",
-                    &pane.cwd,
-                    "-P",
-                    "-F",
-                    "#{window_id} #{pane_id}",
-                    &command,
-                ])?
+                vec!["split-window", "-d", "-t", &window_id]
             };
+            args.extend([
+                "-c",
+                &pane.cwd,
+                "-P",
+                "-F",
+                "#{window_id} #{pane_id}",
+                &command,
+            ]);
+            let ids = tmux::run(&args)?;
             let mut it = ids.split_whitespace();
             window_id = it.next().unwrap_or_default().to_string();
             let pane_id = it.next().unwrap_or_default().to_string();
