@@ -218,8 +218,11 @@ fn wait_ready(paths: &Paths, pane_id: &str) -> bool {
         .ok()
         .and_then(|s| s.trim().parse().ok());
     let Some(pid) = pid else { return false };
+    // First its directory (once the hook has called shell-start), then its journal.
+    let mut dir = None;
     while Instant::now() < deadline {
-        if shell_ready(paths, pid) {
+        dir = dir.or_else(|| shell_dir_of(paths, pid));
+        if dir.as_deref().is_some_and(has_baseline) {
             return true;
         }
         std::thread::sleep(Duration::from_millis(20));
@@ -227,17 +230,26 @@ fn wait_ready(paths: &Paths, pane_id: &str) -> bool {
     false
 }
 
-fn shell_ready(paths: &Paths, pid: u32) -> bool {
-    let Ok(entries) = std::fs::read_dir(paths.shells()) else {
-        return false;
-    };
-    entries.flatten().any(|e| {
-        let dir = e.path();
-        shells::read_meta_quiet(&dir).is_some_and(|m| m.pid == pid)
-            && crate::store::journal::segments(&dir)
-                .iter()
-                .any(|seg| std::fs::read(seg).is_ok_and(|b| b.windows(2).any(|w| w == b"\x1eV")))
-    })
+/// The directory of the newest shell with this pid (an older one may have had it too).
+fn shell_dir_of(paths: &Paths, pid: u32) -> Option<PathBuf> {
+    std::fs::read_dir(paths.shells())
+        .ok()?
+        .flatten()
+        .filter_map(|e| {
+            let dir = e.path();
+            shells::read_meta_quiet(&dir)
+                .filter(|m| m.pid == pid)
+                .map(|m| (m.started_at, dir))
+        })
+        .max()
+        .map(|(_, dir)| dir)
+}
+
+/// Has the shell written its first environment record (at its first prompt)?
+fn has_baseline(dir: &Path) -> bool {
+    crate::store::journal::segments(dir)
+        .iter()
+        .any(|seg| std::fs::read(seg).is_ok_and(|b| b.windows(2).any(|w| w == b"\x1eV")))
 }
 
 /// Without tmux: start the `auto` commands in the background with their output in log
