@@ -44,17 +44,7 @@ pub fn run(args: &StartArgs) -> Result<()> {
         env,
         ..Default::default()
     };
-    let token = format!("start-{}-{}", name, std::process::id());
-    let token: String = token
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
+    let token = launch::token(&name, "start");
     let vars = launch::prepare(&paths, &setup, &token)?;
     let exe = std::env::current_exe().context("cannot find snap's own path")?;
     let command = launch::with_env(&vars, &launch::shell_command(&paths, kind, &exe)?);

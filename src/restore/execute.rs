@@ -140,30 +140,12 @@ fn pane_command(
         session: None,
         keep_env: Vec::new(),
     };
-    let token = token(&plan.session, slot);
+    let token = launch::token(&plan.session, slot);
     let vars = launch::prepare(paths, &setup, &token)?;
     Ok(launch::with_env(
         &vars,
         &launch::shell_command(paths, &pane.kind, exe)?,
     ))
-}
-
-/// A unique, file-name-safe token for one new shell.
-fn token(session: &str, slot: &str) -> String {
-    format!(
-        "{session}-{slot}-{}-{}",
-        std::process::id(),
-        crate::timefmt::now_us()
-    )
-    .chars()
-    .map(|c| {
-        if c.is_ascii_alphanumeric() || c == '-' {
-            c
-        } else {
-            '_'
-        }
-    })
-    .collect()
 }
 
 /// The window size a layout string was made for (`csum,WxH,…`), else 200x50.
@@ -278,7 +260,10 @@ pub fn plain_background(paths: &Paths, plan: &Plan) -> Result<Outcome> {
             }
             continue;
         }
-        let log = logs.join(format!("{}.log", token(&plan.session, &i.to_string())));
+        let log = logs.join(format!(
+            "{}.log",
+            launch::token(&plan.session, &i.to_string())
+        ));
         match spawn_logged(&pane.kind, &r.line, &pane.cwd, pane, &log) {
             Ok(pid) => {
                 outcome
@@ -335,7 +320,7 @@ pub fn plain_shell(paths: &Paths, plan: &Plan, banner: &str) -> Result<()> {
         session: Some(plan.session.clone()),
         keep_env: Vec::new(),
     };
-    let vars = launch::prepare(paths, &setup, &token(&plan.session, "plain"))?;
+    let vars = launch::prepare(paths, &setup, &launch::token(&plan.session, "plain"))?;
     let command = launch::shell_command(paths, &pane.kind, &exe)?;
     let err = std::process::Command::new("sh")
         .args(["-c", &format!("exec {command}")])

@@ -105,6 +105,24 @@ pub fn history_text(kind: &str, history: &[(i64, String)]) -> String {
     out
 }
 
+/// A unique, file-name-safe token for one new shell.
+pub fn token(session: &str, slot: &str) -> String {
+    format!(
+        "{session}-{slot}-{}-{}",
+        std::process::id(),
+        crate::timefmt::now_us()
+    )
+    .chars()
+    .map(|c| {
+        if c.is_ascii_alphanumeric() || c == '-' {
+            c
+        } else {
+            '_'
+        }
+    })
+    .collect()
+}
+
 /// Where restore scripts live.
 fn restore_dir(paths: &Paths) -> PathBuf {
     paths.state.join("restore")
