@@ -321,6 +321,8 @@ fn closed_panes_do_not_come_back() {
         .find(|id| id != &first)
         .unwrap();
     let v = dry_run(&w, &["work", "--from", &older]);
+    // One pane of three comes back: the window's old layout does not fit it.
+    assert!(v["plan"]["windows"][0]["layout"].is_null(), "{v:#}");
     let reasons = left_reasons(&v);
     assert!(
         reasons.iter().any(|r| r.contains("ended with exit")),

@@ -357,7 +357,14 @@ pub fn plan(
             return plan;
         }
     }
-    plan.windows = windows(&back, world, rules, opts, &mut plan);
+    // How many live panes each tmux window had when the snapshot was taken.
+    let mut captured: HashMap<u32, usize> = HashMap::new();
+    for sh in snap_session.into_iter().flat_map(|s| &s.shells) {
+        if let Some(t) = sh.tmux.as_ref().filter(|_| sh.alive) {
+            *captured.entry(t.window_index).or_default() += 1;
+        }
+    }
+    plan.windows = windows(&back, &captured, world, rules, opts, &mut plan);
     plan.reexport.sort();
     plan.reexport.dedup();
     plan
@@ -390,6 +397,7 @@ fn pane_closed_while_session_lived(c: &Candidate, all: &[Candidate]) -> bool {
 /// after the snapshot) get a window each; background jobs get a window each.
 fn windows(
     back: &[&Candidate],
+    captured: &HashMap<u32, usize>,
     world: &World,
     rules: &Rules,
     opts: Options,
@@ -438,10 +446,10 @@ fn windows(
             }),
         }
     }
-    // A layout only fits the window it came from with all its panes.
-    for (w, c) in out.iter_mut().zip(count_panes(back)) {
-        if w.layout.is_some() && w.panes.len() != c {
-            w.layout = None;
+    // A layout only fits the window it came from with all the panes it had then.
+    for (index, &at) in &window_of {
+        if captured.get(index) != Some(&out[at].panes.len()) {
+            out[at].layout = None;
         }
     }
     out.extend(jobs);
@@ -449,22 +457,6 @@ fn windows(
         out[0].active = true;
     }
     out
-}
-
-fn count_panes(back: &[&Candidate]) -> Vec<usize> {
-    let mut counts: Vec<(u32, usize)> = Vec::new();
-    let mut sorted: Vec<u32> = back
-        .iter()
-        .filter_map(|c| c.snap.and_then(|s| s.tmux.as_ref()).map(|t| t.window_index))
-        .collect();
-    sorted.sort();
-    for w in sorted {
-        match counts.last_mut() {
-            Some((last, n)) if *last == w => *n += 1,
-            _ => counts.push((w, 1)),
-        }
-    }
-    counts.into_iter().map(|(_, n)| n).collect()
 }
 
 fn window_name(pane: &PanePlan) -> String {
