@@ -27,12 +27,15 @@ __snap_setup() {
     __snap_n=0
     __snap_go=0
     __snap_t0=
+    __snap_tE=$__snap_t
     __snap_running=0
     __snap_pwd=
     __snap_e=
     __snap_hc=
+    __snap_first=1
     __snap_bc=
     __snap_envdirty=1
+    __snap_envnames=
     __snap_watch=
     export SNAP_SHELL_ID=$id SNAP_SHELL_PID=$$
     unset SNAP_REPLACES SNAP_KEEP_ENV
@@ -40,11 +43,12 @@ __snap_setup() {
     exec {__snap_null}>/dev/null
 
     # A line was read: PS0 is expanded for every command line (never for an empty one).
-    # The arithmetic subscript assigns and expands to nothing, without a fork.
-    # bash 5 also notes the start time there, for a line that fires no DEBUG trap in
-    # the shell itself (a subshell, `(exit 3)`).
-    if [[ -n ${EPOCHREALTIME-} ]]; then
-        PS0=${PS0-}'${__snap_x[__snap_go=1,__snap_t0=${EPOCHREALTIME/[.,]/}]-}'
+    # The arithmetic subscript assigns and expands to nothing, without a fork. bash 5
+    # also notes the second the line started, for a line that fires no DEBUG trap in
+    # the shell itself (a subshell, `(exit 3)`): whole seconds, since getting
+    # microseconds into arithmetic costs a pattern substitution at every line.
+    if [[ -n ${EPOCHSECONDS-} ]]; then
+        PS0=${PS0-}'${__snap_x[__snap_go=1,__snap_t0=EPOCHSECONDS]-}'
     else
         PS0=${PS0-}'${__snap_x[__snap_go=1]-}'
     fi
@@ -90,7 +94,7 @@ __snap_setup() {
     return 0
 }
 
-# Now, as seconds since the epoch with microseconds (bash 5) or without (4.4), into __snap_t.
+# Now, as seconds since the epoch (bash 4.4 has no $EPOCHREALTIME), into __snap_t.
 __snap_now() {
     __snap_t=${EPOCHREALTIME-}
     [[ -n $__snap_t ]] || printf -v __snap_t '%(%s)T' -1
@@ -108,7 +112,7 @@ __snap_cwd() {
     fi
 }
 
-# Start a new journal segment every so many records (0600 whatever the umask).
+# Start a new journal segment every so many commands (0600 whatever the umask).
 __snap_rotate() {
     __snap_n=0
     local u
@@ -116,90 +120,121 @@ __snap_rotate() {
     builtin umask 077
     __snap_seg=$((__snap_seg + 1))
     __snap_j=$__snap_dir/journal.$__snap_seg
+    __snap_envdirty=1
     { : >>"$__snap_j"; } 2>/dev/null
     # shellcheck disable=SC2086
     builtin ${u:-:}
     return 0
 }
 
-# The DEBUG trap: fires before each simple command. The first one of a line (PS0 set
-# __snap_go) starts it, unless history kept the line private: when HISTCMD did not
-# move, a repeat (ignoredups) runs the same first command, and anything else was kept
-# out of history (leading space, HISTIGNORE, set +o history). Any simple command may
-# change the environment. (Inlined: a function call costs as much as a write.)
+# The DEBUG trap: fires before each simple command, the hook's own included. A simple
+# command may change the environment (see __snap_env_named). The first simple command of
+# a line (PS0 set __snap_go) starts it, unless history kept the line private: when
+# HISTCMD did not move, a repeat (ignoredups) runs the same first command, and anything
+# else was kept out of history (leading space, HISTIGNORE, set +o history). This runs
+# before every command: each statement here is paid at every prompt.
 __snap_debug() {
-    if [[ $__snap_go == 1 && $BASH_COMMAND != __snap_precmd* ]]; then
-        __snap_go=0
-        if [[ $HISTCMD != "$__snap_hc" || $BASH_COMMAND == "$__snap_bc" ]]; then
-            __snap_hc=$HISTCMD
-            __snap_bc=$BASH_COMMAND
-            [[ ${SNAP_DISABLE-} == 1 ]] || __snap_write_start
-            # A function may export anything.
-            declare -F -- "${BASH_COMMAND%%[[:space:]]*}" >&"$__snap_null" && __snap_envdirty=1
-        fi
-    fi
     case $BASH_COMMAND in
-    export* | unset* | declare* | typeset* | source* | .\ * | eval* | readonly* | [A-Za-z_]*=*)
+    *=* | [edtsur.]*) __snap_env_named ;;
+    esac
+    [[ $__snap_go == 1 && $BASH_COMMAND != __snap_precmd* ]] || return 0
+    __snap_go=0
+    [[ $HISTCMD != "$__snap_hc" || $BASH_COMMAND == "$__snap_bc" ]] || return 0
+    __snap_hc=$HISTCMD __snap_bc=$BASH_COMMAND
+    [[ ${SNAP_DISABLE-} == 1 ]] || __snap_write_start "${EPOCHREALTIME-}"
+}
+
+# Which variables a simple command may change: `export NAME[=value]` and `NAME=value`
+# name theirs; `export` of several, `unset`, `declare`, `source`, `eval` and the like
+# may change any.
+__snap_env_named() {
+    case $BASH_COMMAND in
+    export\ *\ * | unset* | declare* | typeset* | source* | .\ * | eval* | readonly* | [A-Za-z_]*=*\ *)
         __snap_envdirty=1
         ;;
+    export\ [A-Za-z_]* | [A-Za-z_]*=*)
+        __snap_envname=${BASH_COMMAND#export }
+        __snap_envnames+=" ${__snap_envname%%=*}"
+        ;;
     esac
-    return 0
 }
 
 # bash-preexec and ble.sh call this with the line as typed.
 __snap_preexec_bp() {
+    __snap_go=0 __snap_hc=$HISTCMD
     [[ ${1-} == ' '* || ${SNAP_DISABLE-} == 1 ]] && return 0
     __snap_envdirty=1
-    __snap_write_start
-    return 0
+    __snap_write_start "${EPOCHREALTIME-}"
 }
 
+# The start record: its time ($1), the directory, then on the same line either the
+# first word, when `declare -F` finds it is a function (which may export anything), or
+# the line as history keeps it. One write, and no redirection of its own for the check.
 __snap_write_start() {
-    __snap_t=${1:-${EPOCHREALTIME-}}
-    [[ -n $__snap_t ]] || printf -v __snap_t '%(%s)T' -1
     __snap_running=1
+    [[ -n $1 ]] || __snap_now
     [[ $PWD == "$__snap_pwd" ]] || __snap_cwd
     {
-        printf '\036S\t%s\t%s\th\n' "$__snap_t" "$__snap_e"
+        printf '\036S\t%s\t%s\th\t' "${1:-$__snap_t}" "$__snap_e"
+        declare -F -- "${BASH_COMMAND%% *}" && __snap_envdirty=1
         # A user's HISTTIMEFORMAT would prefix a date: keep it out (only when set,
         # since the temporary assignment has a cost).
-        if [[ -n ${HISTTIMEFORMAT-} ]]; then
-            HISTTIMEFORMAT= builtin history 1
-        else
+        if [[ -z ${HISTTIMEFORMAT-} ]]; then
             builtin history 1
+        else
+            HISTTIMEFORMAT= builtin history 1
         fi
     } 2>&"$__snap_null" >>"$__snap_j" || :
-    ((++__snap_n < 2000)) || __snap_rotate
+}
+
+# Runs first at every prompt: the end record (the duration is end minus start) and, in
+# the same write, the environment when it may have changed.
+__snap_precmd() {
+    local s=$?
+    [[ $__snap_go != 1 || $__snap_running == 1 ]] || __snap_unseen_line "$s"
+    if [[ $__snap_running == 1 ]]; then
+        __snap_running=0
+        [[ -n ${EPOCHREALTIME-} ]] || __snap_now
+        __snap_tE=${EPOCHREALTIME:-$__snap_t}
+        [[ $PWD == "$__snap_pwd" ]] || __snap_cwd
+        {
+            printf '\036E\t%s\t%s\t-\t%s\n' "$__snap_tE" "$s" "$__snap_e"
+            [[ $__snap_envdirty$__snap_envnames == 0 && ${PATH-}${VIRTUAL_ENV-}${CONDA_PREFIX-}${DIRENV_DIFF-} == "$__snap_watch" ]] || __snap_env_record
+        } 2>&"$__snap_null" >>"$__snap_j" || __snap_envdirty=1
+        ((++__snap_n < 1000)) || __snap_rotate
+    elif [[ $__snap_envdirty$__snap_envnames != 0 || ${PATH-}${VIRTUAL_ENV-}${CONDA_PREFIX-}${DIRENV_DIFF-} != "$__snap_watch" ]]; then
+        __snap_write_env
+    fi
+    [[ -z ${SNAP_RESTORE-}$__snap_first ]] || __snap_first_prompt
+    return $s
+}
+
+# A line whose commands all ran in a subshell, so no DEBUG trap fired here: when
+# history kept it, record it now. It started at the second PS0 noted, or at the last
+# prompt if that was later; its duration is written out.
+__snap_unseen_line() {
+    __snap_go=0
+    [[ $((HISTCMD - 1)) != "$__snap_hc" && ${SNAP_DISABLE-} != 1 ]] || return 0
+    __snap_hc=$((HISTCMD - 1))
+    local t=$__snap_tE us now
+    [[ -z ${__snap_t0-} || $__snap_t0 -le ${t%%[.,]*} ]] || t=$__snap_t0
+    __snap_write_start "$t"
+    __snap_running=0
+    __snap_now
+    us=${t/[.,]/} now=${__snap_t/[.,]/}
+    [[ $t == *[.,]* ]] || us=${t}000000
+    [[ $__snap_t == *[.,]* ]] || now=${__snap_t}000000
+    printf '\036E\t%s\t%s\t%s\t%s\n' "$__snap_t" "$1" "$(((now - us) / 1000))" "$__snap_e" 2>&"$__snap_null" >>"$__snap_j"
     return 0
 }
 
-# Runs first at every prompt: the end record (the duration is end minus start), and the
-# environment when it may have changed.
-__snap_precmd() {
-    local s=$?
-    [[ -n $__snap_hc ]] || __snap_hc=$((HISTCMD - 1))
-    # A line ran without firing the DEBUG trap here (a subshell): start it now, from
-    # the time PS0 noted, when history kept it.
-    if [[ $__snap_go == 1 && $__snap_running != 1 && $((HISTCMD - 1)) != "$__snap_hc" ]]; then
-        __snap_hc=$((HISTCMD - 1))
-        [[ ${SNAP_DISABLE-} == 1 ]] || __snap_write_start "${__snap_t0-}"
-    fi
-    __snap_go=0
-    if [[ $__snap_running == 1 ]]; then
-        __snap_running=0
-        if [[ ${SNAP_DISABLE-} != 1 ]]; then
-            __snap_t=${EPOCHREALTIME-}
-            [[ -n $__snap_t ]] || printf -v __snap_t '%(%s)T' -1
-            [[ $PWD == "$__snap_pwd" ]] || __snap_cwd
-            printf '\036E\t%s\t%s\t-\t%s\n' "$__snap_t" "$s" "$__snap_e" 2>&"$__snap_null" >>"$__snap_j" || :
-            ((++__snap_n < 2000)) || __snap_rotate
-        fi
-    fi
+# The first prompt (of this shell, or after `snap restore` set SNAP_RESTORE): note where
+# history stands, so a private first line stays private.
+__snap_first_prompt() {
+    [[ -z $__snap_first ]] || __snap_hc=$((HISTCMD - 1))
+    __snap_first=
     [[ -z ${SNAP_RESTORE-} ]] || __snap_restore
-    if [[ $__snap_envdirty == 1 || ${PATH-}${VIRTUAL_ENV-}${CONDA_PREFIX-}${DIRENV_DIFF-} != "$__snap_watch" ]]; then
-        [[ ${SNAP_DISABLE-} == 1 ]] || __snap_write_env
-    fi
-    return $s
+    return 0
 }
 
 # A restored or started shell: record the baseline, then apply the saved state
@@ -210,18 +245,36 @@ __snap_restore() {
     [[ ${SNAP_DISABLE-} == 1 || $__snap_envdirty != 1 ]] || __snap_write_env
     [[ ! -f $f ]] || builtin source "$f" || :
     __snap_envdirty=1
+    __snap_cwd
+    __snap_write_env
     return 0
 }
 
-__snap_write_env() {
-    __snap_envdirty=0
-    __snap_watch=${PATH-}${VIRTUAL_ENV-}${CONDA_PREFIX-}${DIRENV_DIFF-}
-    __snap_now
-    {
-        printf '\036V\t%s\tbash\n' "$__snap_t"
+# The exported environment, whole (`export -p`), or only the variables commands named
+# since the last one (`declare -p`, form `bash+`: `export -p` writes each variable with
+# a system call of its own). Whole at the first prompt, in every new segment and after
+# a failed write, so that every segment starts from a whole one. Printed to the
+# caller's redirection; the status is the last write's.
+__snap_env_record() {
+    if [[ $__snap_envdirty == 1 || ${PATH-}${VIRTUAL_ENV-}${CONDA_PREFIX-}${DIRENV_DIFF-} != "$__snap_watch" ]]; then
+        __snap_watch=${PATH-}${VIRTUAL_ENV-}${CONDA_PREFIX-}${DIRENV_DIFF-} __snap_envdirty=0 __snap_envnames=
+        printf '\036V\t%s\tbash\n' "${EPOCHREALTIME:-$__snap_t}"
         builtin export -p
-    } 2>&"$__snap_null" >>"$__snap_j" || :
-    ((++__snap_n < 2000)) || __snap_rotate
+    else
+        local names=$__snap_envnames
+        __snap_envnames=
+        printf '\036V\t%s\tbash+\n' "${EPOCHREALTIME:-$__snap_t}"
+        # shellcheck disable=SC2086
+        builtin declare -p $names
+    fi
+}
+
+# The environment on its own (no command ended: the first prompt, a restore, the exit).
+__snap_write_env() {
+    [[ ${SNAP_DISABLE-} != 1 ]] || return 0
+    __snap_now
+    __snap_env_record 2>&"$__snap_null" >>"$__snap_j" || __snap_envdirty=1
+    ((++__snap_n < 1000)) || __snap_rotate
     return 0
 }
 
@@ -230,7 +283,7 @@ __snap_exit() {
     local s=$? how='hangup'
     [[ -t 0 ]] && how='exit'
     if [[ ${SNAP_DISABLE-} != 1 && -n ${__snap_j-} ]]; then
-        [[ $__snap_envdirty == 1 ]] && __snap_write_env
+        [[ $__snap_envdirty$__snap_envnames == 0 ]] || __snap_write_env
         __snap_now
         printf '\036X\t%s\t%s\n' "$__snap_t" "$how" 2>&"$__snap_null" >>"$__snap_j" || :
     fi

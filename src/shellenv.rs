@@ -75,7 +75,35 @@ pub fn changed_since(
 /// Parse the output of `export -p` in bash (`declare -x NAME="v"`) or zsh
 /// (`export NAME=v`), quoting included. Variables without a value are left out.
 pub fn parse_export_p(text: &[u8]) -> BTreeMap<String, String> {
-    let mut vars = BTreeMap::new();
+    declarations(text)
+        .into_iter()
+        .filter_map(|d| Some((d.name, d.value?)))
+        .collect()
+}
+
+/// Apply bash's `declare -p NAME…` output to an environment: a variable exported with
+/// a value is set; one that is not exported, or has no value, leaves the environment.
+pub fn apply_declare_p(vars: &mut BTreeMap<String, String>, text: &[u8]) {
+    for d in declarations(text) {
+        match d.value.filter(|_| d.exported) {
+            Some(value) => vars.insert(d.name, value),
+            None => vars.remove(&d.name),
+        };
+    }
+}
+
+/// One `declare [-flags] NAME[=value]` (or `export`, `typeset`) statement.
+struct Declaration {
+    name: String,
+    exported: bool,
+    value: Option<String>,
+}
+
+/// The statements of `export -p` or `declare -p` output. `export` statements are
+/// exported; `declare` and `typeset` ones when their flags include `x`. Arrays (whose
+/// values start with `(`) have no value here: the environment cannot hold them.
+fn declarations(text: &[u8]) -> Vec<Declaration> {
+    let mut out = Vec::new();
     let words = split_words(text);
     let mut i = 0;
     while i < words.len() {
@@ -84,23 +112,33 @@ pub fn parse_export_p(text: &[u8]) -> BTreeMap<String, String> {
         if !(w == b"declare" || w == b"export" || w == b"typeset") {
             continue;
         }
+        let mut exported = w == b"export";
+        let mut array = false;
         while i < words.len() && words[i].first() == Some(&b'-') {
+            exported |= words[i].contains(&b'x');
+            array |= words[i].contains(&b'a') || words[i].contains(&b'A');
             i += 1;
         }
         let Some(assign) = words.get(i) else { break };
         i += 1;
-        let Some(eq) = assign.iter().position(|&b| b == b'=') else {
-            continue;
+        let (name, value) = match assign.iter().position(|&b| b == b'=') {
+            Some(eq) => (&assign[..eq], Some(&assign[eq + 1..])),
+            None => (&assign[..], None),
         };
-        let Ok(name) = std::str::from_utf8(&assign[..eq]) else {
+        let Ok(name) = std::str::from_utf8(name) else {
             continue;
         };
         if is_var_name(name) {
-            let value = String::from_utf8_lossy(&assign[eq + 1..]).into_owned();
-            vars.insert(name.to_string(), value);
+            out.push(Declaration {
+                name: name.to_string(),
+                exported,
+                value: value
+                    .filter(|_| !array)
+                    .map(|v| String::from_utf8_lossy(v).into_owned()),
+            });
         }
     }
-    vars
+    out
 }
 
 /// Split shell text into words, removing quotes: `'…'`, `"…"`, `$'…'` and `\x`.

@@ -7,15 +7,16 @@
 //!
 //! | record | fields | body |
 //! | --- | --- | --- |
-//! | `S` command started | time, cwd, form (`h` = bash `history 1` line, `t` = text) | the command line as typed |
+//! | `S` command started | time, cwd, form (`h` = bash `history 1` line, `t` = text); from bash then either the first word, when it names a function, or the first line of `history 1` (the rest follows as the body) | the command line as typed |
 //! | `E` command ended | time, exit status, duration_ms (or `-`: end minus start), cwd after it | none |
-//! | `V` environment | time, form (`bash`, `zsh`: `export -p`; `fish`: NAME TAB value lines) | the exported environment |
+//! | `V` environment | time, form (`bash`, `zsh`: `export -p`; `fish`: NAME TAB value lines; `bash+`: `declare -p` of the variables that changed since the `V` before it) | the exported environment, or its changes |
 //! | `X` shell ended | time, how (`exit` or `hangup`) | none |
 //!
 //! A time is seconds since the epoch with an optional fraction after `.` or `,` (as
 //! bash's and zsh's `$EPOCHREALTIME` print it), or whole microseconds (13+ digits).
 //!
-//! Every record ends with LF, and `S` and `V` have at least one body line. A record cut
+//! Every record ends with LF, and `S` and `V` have at least one body line (a bash `S`
+//! whose command's first line sits on the record's own line need not). A record cut
 //! short (its writer's disk filled up, or it died mid-write) is skipped, except a
 //! command's text cut at the very end of the file, kept as far as it goes. When the
 //! writer carries on after a cut, its next record begins right after the cut bytes, in
@@ -217,12 +218,14 @@ fn record_fields(line: &[u8]) -> Option<Vec<&[u8]>> {
 fn finish(out: &mut Parsed, (fields, body, cut): Pending) {
     // A start or an environment always has a body line: without one it was cut short
     // (or is being written right now).
-    let bodiless = body.is_empty() && matches!(fields[0].first(), Some(b'S' | b'V'));
+    let bodiless = body.is_empty()
+        && matches!(fields[0].first(), Some(b'S' | b'V'))
+        && inline_history(&fields).is_none();
     if cut || bodiless {
         out.skipped += 1;
         return;
     }
-    match to_record(&fields, &body) {
+    match to_record(&fields, &body, &out.records) {
         Some(mut r) => {
             if let Record::End {
                 time_us,
@@ -256,14 +259,19 @@ fn is_precise(field: &[u8]) -> bool {
     field.iter().any(|&b| b == b'.' || b == b',') || field.len() >= 13
 }
 
-fn to_record(fields: &[&[u8]], body: &[&[u8]]) -> Option<Record> {
+/// A record from its fields and body; `before` are the records read before it (a
+/// `bash+` record changes the environment the last of them left).
+fn to_record(fields: &[&[u8]], body: &[&[u8]], before: &[Record]) -> Option<Record> {
     let kind = *fields.first()?.first()?;
     let time_us = parse_time(fields.get(1)?)?;
     match kind {
         b'S' => {
             let cwd = unescape(fields.get(2)?);
             let form = fields.get(3).copied().unwrap_or(b"t");
-            let mut text: Vec<u8> = body.concat();
+            let mut text: Vec<u8> = match inline_history(fields) {
+                Some(first) => [first.as_slice(), b"\n", &body.concat()].concat(),
+                None => body.concat(),
+            };
             if text.last() == Some(&b'\n') {
                 text.pop();
             }
@@ -293,6 +301,18 @@ fn to_record(fields: &[&[u8]], body: &[&[u8]]) -> Option<Record> {
             let vars = match *form {
                 b"bash" | b"zsh" => shellenv::parse_export_p(&text),
                 b"fish" => parse_fish_env(&text),
+                b"bash+" => {
+                    let mut vars = before
+                        .iter()
+                        .rev()
+                        .find_map(|r| match r {
+                            Record::Env { vars, .. } => Some(vars.clone()),
+                            _ => None,
+                        })
+                        .unwrap_or_default();
+                    shellenv::apply_declare_p(&mut vars, &text);
+                    vars
+                }
                 _ => return None,
             };
             Some(Record::Env { time_us, vars })
@@ -307,6 +327,18 @@ fn to_record(fields: &[&[u8]], body: &[&[u8]]) -> Option<Record> {
         }
         _ => None,
     }
+}
+
+/// The first line of a bash start record's command, when `history 1` printed it on the
+/// record's own line (after the form field, where a function's name would otherwise
+/// be: a name has no spaces, a history line has two after its number).
+fn inline_history(fields: &[&[u8]]) -> Option<Vec<u8>> {
+    if fields.first() != Some(&&b"S"[..]) || fields.get(3) != Some(&&b"h"[..]) || fields.len() < 5 {
+        return None;
+    }
+    let rest = fields[4..].join(&b'\t');
+    strip_history_number(&rest)?;
+    Some(rest)
 }
 
 /// A record's time in microseconds: `1764000000.123456`, `1764000000,5`, `1764000000`
@@ -419,6 +451,60 @@ mod tests {
                 cwd: "/tmp".into()
             }
         );
+    }
+
+    #[test]
+    fn history_line_on_the_start_records_own_line() {
+        // bash writes `history 1` right after the form field, unless the first word
+        // named a function: then the name comes first and the line follows.
+        let j = rec(concat!(
+            "^S\t1.5\t/\th\t   12  printf 'a\tb'\n^E\t2.5\t0\t-\t/\n",
+            "^S\t3.5\t/\th\tnvm\n   13  nvm use 20\n^E\t4.5\t0\t-\t/\n",
+            "^S\t5.5\t/\th\t   14* for i in 1\ndo :\ndone\n^E\t6.5\t0\t-\t/\n",
+            "^S\t7.5\t/\th\t   15  echo one\n",
+        ));
+        let p = parse(&j);
+        assert_eq!(p.skipped, 0);
+        let commands: Vec<&str> = p
+            .records
+            .iter()
+            .filter_map(|r| match r {
+                Record::Start { command, .. } => Some(command.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            commands,
+            [
+                "printf 'a\tb'",
+                "nvm use 20",
+                "for i in 1\ndo :\ndone",
+                "echo one"
+            ]
+        );
+        assert!(matches!(
+            p.records[1],
+            Record::End {
+                duration_ms: Some(1000),
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn bash_environment_changes_apply_to_the_environment_before_them() {
+        let j = rec(concat!(
+            "^V\t1\tbash\ndeclare -x A=\"1\"\ndeclare -x B=\"2\"\n",
+            "^V\t2\tbash+\ndeclare -x C=\"x y\"\ndeclare -- B=\"2\"\ndeclare -x D\n",
+        ));
+        let p = parse(&j);
+        assert_eq!(p.skipped, 0);
+        let Record::Env { vars, .. } = &p.records[1] else {
+            panic!("{:?}", p.records)
+        };
+        let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        // B lost its export, D has no value: neither is in the environment.
+        assert_eq!(vars, [("A", "1"), ("C", "x y")]);
     }
 
     #[test]
