@@ -27,6 +27,7 @@ __snap_setup() {
     [[ -n $dir && -d $dir ]] || return 0
     typeset -g __snap_dir=$dir __snap_j=$dir/journal __snap_watch= __snap_pwd= __snap_e=
     typeset -gi __snap_seg=0 __snap_n=0 __snap_running=0 __snap_envdirty=1 __snap_null
+    typeset -ga __snap_envnames
     # Words that can change the environment, at the start of a command; an assignment.
     typeset -g __snap_pat='(|*[[:space:]\;\&\|\(\{])(export|unset|typeset|declare|local|readonly|integer|float|source|.|eval|cd|pushd|popd|set|emulate|[[:IDENT:]]##=*)([[:space:]\;\&\|\)]*|)'
     export SNAP_SHELL_ID=$id SNAP_SHELL_PID=$$
@@ -65,6 +66,7 @@ __snap_rotate() {
     umask 077
     __snap_seg+=1
     __snap_j=$__snap_dir/journal.$__snap_seg
+    __snap_envdirty=1
     { : >>"$__snap_j"; } 2>/dev/null
     umask ${u:-022}
     return 0
@@ -73,17 +75,19 @@ __snap_rotate() {
 # Before each command: $1 is the line as typed (history's copy of it).
 __snap_preexec() {
     [[ ${SNAP_DISABLE-} == 1 ]] && return 0
-    emulate -L zsh
-    setopt extended_glob
+    emulate -L zsh -o extended_glob
     # What history keeps to itself stays out of the journal too.
     [[ $1 == ' '* && -o hist_ignore_space ]] && return 0
     # Another hook changed a watched variable since the prompt: record that first.
     if [[ ${PATH-}${VIRTUAL_ENV-}${CONDA_PREFIX-}${DIRENV_DIFF-}${NODE_ENV-} != "$__snap_watch" ]]; then
         __snap_write_env
     fi
-    # Might the line change the environment? A word that can; a function or an alias
-    # that might.
-    if [[ $1 == ${~__snap_pat} ]]; then
+    # Might the line change the environment? `export NAME[=value]` and `NAME=value`
+    # name the one variable they change; a word that can change any, a function or an
+    # alias that might, make the next environment record whole.
+    if [[ $1 == (#b)(export[[:blank:]]##|)([[:IDENT:]]##)(=[^[:space:]\;\&\|\`]#|) && -n $match[1]$match[3] ]]; then
+        __snap_envnames+=($match[2])
+    elif [[ $1 == ${~__snap_pat} ]]; then
         __snap_envdirty=1
     else
         local w=${1%%[[:space:]\;\&\|]*}
@@ -96,30 +100,32 @@ __snap_preexec() {
     fi
     __snap_running=1
     [[ $PWD == "$__snap_pwd" ]] || __snap_cwd
-    (( ++__snap_n < 2000 )) || __snap_rotate
-    # The write comes last, once all else is done. (zsh reports a failed redirection
-    # itself, on the shell's stderr: only the group's redirection silences it.)
+    # (zsh reports a failed redirection itself, on the shell's stderr: only the group's
+    # redirection silences it.)
     { print -rn -- $'\036S\t'"$EPOCHREALTIME"$'\t'"$__snap_e"$'\tt\n'"$1"$'\n' >>"$__snap_j"; } 2>&$__snap_null
     return 0
 }
 
-# Runs first at every prompt: the end record, and the environment when it may have
-# changed (a watched variable moved, or the line could change it).
+# Runs first at every prompt: the end record and, in the same write, the environment
+# when it may have changed (a watched variable moved, or the line could change it).
 __snap_precmd() {
-    local s=$?
+    local s=$? t=$EPOCHREALTIME
     emulate -L zsh
+    local REPLY=
+    if (( __snap_envdirty || $#__snap_envnames )) || [[ ${PATH-}${VIRTUAL_ENV-}${CONDA_PREFIX-}${DIRENV_DIFF-}${NODE_ENV-} != "$__snap_watch" ]]; then
+        [[ ${SNAP_DISABLE-} == 1 ]] || __snap_env_record $t
+    fi
     if (( __snap_running )); then
         __snap_running=0
-        if [[ ${SNAP_DISABLE-} != 1 ]]; then
-            [[ $PWD == "$__snap_pwd" ]] || __snap_cwd
-            { print -rn -- $'\036E\t'"$EPOCHREALTIME"$'\t'"$s"$'\t-\t'"$__snap_e"$'\n' >>"$__snap_j"; } 2>&$__snap_null
-            (( ++__snap_n < 2000 )) || __snap_rotate
-        fi
+        [[ $PWD == "$__snap_pwd" ]] || __snap_cwd
+        REPLY=$'\036E\t'"$t"$'\t'"$s"$'\t-\t'"$__snap_e"$'\n'$REPLY
+        __snap_n+=1
     fi
+    if [[ -n $REPLY ]]; then
+        { print -rn -- "$REPLY" >>"$__snap_j"; } 2>&$__snap_null || __snap_envdirty=1
+    fi
+    (( __snap_n < 1000 )) || __snap_rotate
     [[ -z ${SNAP_RESTORE-} ]] || __snap_restore
-    if (( __snap_envdirty )) || [[ ${PATH-}${VIRTUAL_ENV-}${CONDA_PREFIX-}${DIRENV_DIFF-}${NODE_ENV-} != "$__snap_watch" ]]; then
-        [[ ${SNAP_DISABLE-} == 1 ]] || __snap_write_env
-    fi
     return $s
 }
 
@@ -128,23 +134,45 @@ __snap_precmd() {
 __snap_restore() {
     local f=$SNAP_RESTORE
     unset SNAP_RESTORE
-    [[ ${SNAP_DISABLE-} == 1 ]] || (( ! __snap_envdirty )) || __snap_write_env
     [[ ! -f $f ]] || builtin source "$f" || :
     __snap_envdirty=1
+    __snap_write_env
     return 0
 }
 
-# The exported environment, as `export NAME='value'` lines (what `export -p` prints,
-# minus its `-T` form for tied variables like PATH, and with bytes kept raw).
-__snap_write_env() {
-    __snap_envdirty=0
+# The environment record at time $1, into REPLY: whole, as `export NAME='value'` lines (what
+# `export -p` prints, minus its `-T` form for tied variables like PATH, and with bytes
+# kept raw), or only the variables lines named since the last one (form `zsh+`; a
+# variable no longer exported is written as `typeset NAME`). Whole at the first
+# prompt, in every new segment and after a failed write.
+__snap_env_record() {
+    local n
+    if (( __snap_envdirty )) || [[ ${PATH-}${VIRTUAL_ENV-}${CONDA_PREFIX-}${DIRENV_DIFF-}${NODE_ENV-} != "$__snap_watch" ]]; then
+        REPLY+=$'\036V\t'"$1"$'\tzsh\n'
+        for n in ${(k)parameters[(R)*export*]}; do
+            REPLY+="export $n=${(qq)${(P)n}}"$'\n'
+        done
+    else
+        REPLY+=$'\036V\t'"$1"$'\tzsh+\n'
+        for n in ${(u)__snap_envnames}; do
+            if [[ ${parameters[$n]-} == *export* ]]; then
+                REPLY+="export $n=${(qq)${(P)n}}"$'\n'
+            else
+                REPLY+="typeset $n"$'\n'
+            fi
+        done
+    fi
+    __snap_envdirty=0 __snap_envnames=()
     __snap_watch=${PATH-}${VIRTUAL_ENV-}${CONDA_PREFIX-}${DIRENV_DIFF-}${NODE_ENV-}
-    local n out=$'\036V\t'"$EPOCHREALTIME"$'\tzsh\n'
-    for n in ${(k)parameters[(R)*export*]}; do
-        out+="export $n=${(qq)${(P)n}}"$'\n'
-    done
-    (( ++__snap_n < 2000 )) || __snap_rotate
-    { print -rn -- "$out" >>"$__snap_j"; } 2>&$__snap_null
+}
+
+# The environment on its own (no command ended: a restore, the exit, another hook).
+__snap_write_env() {
+    [[ ${SNAP_DISABLE-} == 1 ]] && return 0
+    local REPLY=
+    __snap_env_record $EPOCHREALTIME
+    { print -rn -- "$REPLY" >>"$__snap_j"; } 2>&$__snap_null || __snap_envdirty=1
+    (( ++__snap_n < 1000 )) || __snap_rotate
     return 0
 }
 
@@ -156,7 +184,7 @@ __snap_exit() {
     (( ${ZSH_SUBSHELL:-0} == 0 )) || return $s
     [[ -t 0 ]] && how=exit
     if [[ ${SNAP_DISABLE-} != 1 && -n ${__snap_j-} ]]; then
-        (( __snap_envdirty )) && __snap_write_env
+        (( __snap_envdirty || $#__snap_envnames )) && __snap_write_env
         { print -rn -- $'\036X\t'"$EPOCHREALTIME"$'\t'"$how"$'\n' >>"$__snap_j"; } 2>&$__snap_null
     fi
     return $s

@@ -9,7 +9,7 @@
 //! | --- | --- | --- |
 //! | `S` command started | time, cwd, form (`h` = bash `history 1` line, `t` = text); from bash then either the first word, when it names a function, or the first line of `history 1` (the rest follows as the body) | the command line as typed |
 //! | `E` command ended | time, exit status, duration_ms (or `-`: end minus start), cwd after it | none |
-//! | `V` environment | time, form (`bash`, `zsh`: `export -p`; `fish`: NAME TAB value lines; `bash+`: `declare -p` of the variables that changed since the `V` before it) | the exported environment, or its changes |
+//! | `V` environment | time, form (`bash`, `zsh`: `export -p`; `fish`: NAME TAB value lines; `bash+`: `declare -p` of the variables that changed since the `V` before it; `zsh+`: `export NAME=value` or `typeset NAME` lines for them) | the exported environment, or its changes |
 //! | `X` shell ended | time, how (`exit` or `hangup`) | none |
 //!
 //! A time is seconds since the epoch with an optional fraction after `.` or `,` (as
@@ -301,7 +301,7 @@ fn to_record(fields: &[&[u8]], body: &[&[u8]], before: &[Record]) -> Option<Reco
             let vars = match *form {
                 b"bash" | b"zsh" => shellenv::parse_export_p(&text),
                 b"fish" => parse_fish_env(&text),
-                b"bash+" => {
+                b"bash+" | b"zsh+" => {
                     let mut vars = before
                         .iter()
                         .rev()
