@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Per-prompt cost of snap's hook in bash and zsh, against the bare shell and against a
-# hook that spawns /bin/true once per prompt (the floor of any hook that runs a binary),
-# all measured in the same run. Commands are piped into `SHELL -i`: nine in ten are `:`,
+# Per-prompt cost of snap's hook in bash and zsh, against the bare shell, against a
+# hook that spawns /bin/true once per prompt (the floor of any hook that runs a binary)
+# and against the floor of a builtins-only hook (benches/floor.*rc: a start and an end
+# record per command, and nothing else), all measured in the same run. Commands are piped into `SHELL -i`: nine in ten are `:`,
 # one in ten exports a variable. Start-up (the same shells fed no command) is measured
 # separately and subtracted from the per-prompt figure.
 #
@@ -22,11 +23,13 @@ for ((i = 0; i < n; i++)); do
 done >"$work/cmds"
 : >"$work/none"
 
-# rc files: bare, spawn (/bin/true per prompt), snap
+# rc files: bare, spawn (/bin/true per prompt), floor (two records, nothing else), snap
+export FLOOR_JOURNAL=$work/floor.journal
 for sh in bash zsh; do
     printf 'PS1="$ "\n' >"$work/$sh.bare"
     cp "$work/$sh.bare" "$work/$sh.spawn"
     cp "$work/$sh.bare" "$work/$sh.snap"
+    cp "benches/floor.${sh}rc" "$work/$sh.floor"
     printf 'eval "$(%q init %s)"\n' "$bin" "$sh" >>"$work/$sh.snap"
 done
 printf 'PROMPT_COMMAND=/bin/true\n' >>"$work/bash.spawn"
@@ -54,7 +57,7 @@ printf '%-5s %-6s %12s %12s %14s\n' shell hook "start-up µs" "per-prompt µs" "
 for sh in bash zsh; do
     command -v "$sh" >/dev/null || { echo "$sh not installed: skipped"; continue; }
     declare -A per start
-    for hook in bare spawn snap; do
+    for hook in bare spawn floor snap; do
         rc=$work/$sh.$hook
         if [[ $sh == zsh ]]; then
             mkdir -p "$work/zdot.$sh.$hook"
@@ -67,8 +70,9 @@ for sh in bash zsh; do
         added=$(awk -v a="${per[$hook]}" -v b="${per[bare]}" 'BEGIN {printf "%.2f", a - b}')
         printf '%-5s %-6s %12s %12s %14s\n' "$sh" "$hook" "$s" "${per[$hook]}" "$added"
     done
-    awk -v snap="${per[snap]}" -v spawn="${per[spawn]}" -v bare="${per[bare]}" -v ss="${start[snap]}" -v sb="${start[bare]}" -v sh="$sh" 'BEGIN {
+    awk -v snap="${per[snap]}" -v spawn="${per[spawn]}" -v bare="${per[bare]}" -v floor="${per[floor]}" -v ss="${start[snap]}" -v sb="${start[bare]}" -v sh="$sh" 'BEGIN {
         printf "%s: snap adds %.3f of one process spawn per prompt (target <= 0.1); start-up +%.1f ms (target <= 10)\n",
-            sh, (snap - bare) / (spawn - bare), (ss - sb) / 1000 }'
+            sh, (snap - bare) / (spawn - bare), (ss - sb) / 1000
+        printf "%s: the two-record floor adds %.3f of one process spawn per prompt\n", sh, (floor - bare) / (spawn - bare) }'
     unset per start
 done
