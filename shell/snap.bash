@@ -191,7 +191,6 @@ __snap_write_start() {
 # the same write, the environment when it may have changed.
 __snap_precmd() {
     local s=$?
-    [[ $__snap_go != 1 || $__snap_running == 1 ]] || __snap_unseen_line "$s"
     if [[ $__snap_running == 1 ]]; then
         __snap_running=0
         [[ -n ${EPOCHREALTIME-} ]] || __snap_now
@@ -202,11 +201,21 @@ __snap_precmd() {
             [[ $__snap_envdirty$__snap_envnames == 0 && ${PATH-}${VIRTUAL_ENV-}${CONDA_PREFIX-}${DIRENV_DIFF-} == "$__snap_watch" ]] || __snap_env_record
         } 2>&"$__snap_null" >>"$__snap_j" || __snap_envdirty=1
         ((++__snap_n < 1000)) || __snap_rotate
-    elif [[ $__snap_envdirty$__snap_envnames != 0 || ${PATH-}${VIRTUAL_ENV-}${CONDA_PREFIX-}${DIRENV_DIFF-} != "$__snap_watch" ]]; then
+    else
+        __snap_idle_prompt "$s"
+    fi
+    return $s
+}
+
+# A prompt with no start record before it: the first prompt (of the shell, or of a
+# restored one), an empty line, a private line, or a line that ran only in a subshell.
+# The environment too may have changed (another hook, a restore).
+__snap_idle_prompt() {
+    [[ $__snap_go != 1 ]] || __snap_unseen_line "$1"
+    if [[ $__snap_envdirty$__snap_envnames != 0 || ${PATH-}${VIRTUAL_ENV-}${CONDA_PREFIX-}${DIRENV_DIFF-} != "$__snap_watch" ]]; then
         __snap_write_env
     fi
     [[ -z ${SNAP_RESTORE-}$__snap_first ]] || __snap_first_prompt
-    return $s
 }
 
 # A line whose commands all ran in a subshell, so no DEBUG trap fired here: when
