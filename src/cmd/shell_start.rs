@@ -3,7 +3,7 @@
 
 use crate::cli::ShellStartArgs;
 use crate::model::{ShellMeta, TmuxRef, META_SCHEMA};
-use crate::store::atomic::{touch_private, write_atomic};
+use crate::store::atomic::{touch_private, write_atomic_unsynced};
 use crate::store::paths::{ensure_private_dir, is_safe_component, Paths};
 use crate::{liveness, session, timefmt};
 use anyhow::{bail, Result};
@@ -69,7 +69,7 @@ pub fn run(args: &ShellStartArgs) -> Result<()> {
     };
     let path = dir.join("meta");
     if !path.exists() {
-        write_atomic(&path, &serde_json::to_vec_pretty(&meta)?)?;
+        write_atomic_unsynced(&path, &serde_json::to_vec_pretty(&meta)?)?;
     }
     println!("{}", dir.display());
     // A shell started by restore or start is the answer, not the question.

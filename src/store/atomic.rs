@@ -9,6 +9,17 @@ use std::path::Path;
 /// Write `bytes` to `path` atomically with mode 0600: readers see the old file or the
 /// whole new one, never a part; a crash leaves at worst a stray temp file.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_via_rename(path, bytes, true)
+}
+
+/// Like [`write_atomic`], all or nothing for readers, but without waiting for the disk:
+/// for a file that is only as durable as the journal beside it (a shell's meta, written
+/// as the shell starts, where an fsync would hold up its first prompt).
+pub fn write_atomic_unsynced(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_via_rename(path, bytes, false)
+}
+
+fn write_via_rename(path: &Path, bytes: &[u8], sync: bool) -> Result<()> {
     let dir = path
         .parent()
         .with_context(|| format!("{} has no parent directory", path.display()))?;
@@ -20,12 +31,21 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         .set_permissions(fs::Permissions::from_mode(0o600))
         .with_context(|| format!("cannot set permissions in {}", dir.display()))?;
     tmp.write_all(bytes)
-        .and_then(|()| tmp.as_file().sync_all())
+        .and_then(|()| {
+            if sync {
+                tmp.as_file().sync_all()
+            } else {
+                Ok(())
+            }
+        })
         .with_context(|| format!("cannot write {} (disk full?)", path.display()))?;
     tmp.persist(path)
         .map_err(|e| e.error)
         .with_context(|| format!("cannot rename into {}", path.display()))?;
-    sync_dir(dir)
+    if sync {
+        sync_dir(dir)?;
+    }
+    Ok(())
 }
 
 /// fsync a directory so a rename in it survives a crash.
