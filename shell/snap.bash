@@ -53,9 +53,25 @@ __snap_setup() {
         PS0=${PS0-}'${__snap_x[__snap_go=1]-}'
     fi
 
-    # Start records come from the DEBUG trap; keep a trap the user already set.
+    __snap_new=1
+    # How the shell ends: a hangup leaves no terminal on stdin. Never trap HUP.
     local prev
-    prev=$(trap -p DEBUG)
+    __snap_trap EXIT
+    prev=${prev#trap -- }
+    prev=${prev% EXIT}
+    if [[ -n $prev ]]; then
+        eval "prev=$prev"
+        trap "__snap_exit; $prev" EXIT
+    else
+        trap __snap_exit EXIT
+    fi
+    return 0
+}
+
+# Start records come from the DEBUG trap; keep the trap the user already set ($1, as
+# `trap -p DEBUG` printed it at the top level: inside a function bash shows none).
+__snap_hooks() {
+    local prev=${1%$'\n'}
     if [[ -n ${bash_preexec_imported-}${__bp_imported-} ]]; then
         preexec_functions+=(__snap_preexec_bp)
         precmd_functions=(__snap_precmd "${precmd_functions[@]}")
@@ -80,18 +96,15 @@ __snap_setup() {
             PROMPT_COMMAND=__snap_precmd
         fi
     fi
-
-    # How the shell ends: a hangup leaves no terminal on stdin. Never trap HUP.
-    prev=$(trap -p EXIT)
-    prev=${prev#trap -- }
-    prev=${prev% EXIT}
-    if [[ -n $prev ]]; then
-        eval "prev=$prev"
-        trap "__snap_exit; $prev" EXIT
-    else
-        trap __snap_exit EXIT
-    fi
     return 0
+}
+
+# The trap the user set on $1, as `trap -p` prints it, into the caller's prev: read back
+# from the hook's scratch file, since $(trap -p) would fork (start-up time).
+__snap_trap() {
+    prev=
+    { builtin trap -p "$1" >|"$__snap_dir/.umask" && IFS= read -r -d '' prev <"$__snap_dir/.umask"; } 2>/dev/null || :
+    prev=${prev%$'\n'}
 }
 
 # Now, as seconds since the epoch (bash 4.4 has no $EPOCHREALTIME), into __snap_t.
@@ -300,4 +313,12 @@ __snap_exit() {
 }
 
 __snap_setup
-unset -f __snap_setup
+# Read at the top level, where the user's DEBUG trap is visible (into the scratch file
+# and back, since $(trap -p) would fork).
+if [[ ${__snap_new-} == 1 ]]; then
+    __snap_new=
+    { builtin trap -p DEBUG >|"$__snap_dir/.umask" && IFS= read -r -d '' __snap_new <"$__snap_dir/.umask"; } 2>/dev/null || :
+    __snap_hooks "$__snap_new"
+fi
+unset __snap_new
+unset -f __snap_setup __snap_hooks __snap_trap

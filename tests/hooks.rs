@@ -455,9 +455,16 @@ fn bash_keeps_a_users_debug_trap() {
         "",
     );
     let p = w.start_session("t", Kind::Bash);
+    // The rc's own commands fired it already: only what fires once the hook is in
+    // place counts.
+    p.wait_prompt();
+    std::fs::write(&f, "").unwrap();
     p.run("echo x");
     w.wait_finished(1);
-    assert!(std::fs::read_to_string(&f).unwrap().contains("hit"));
+    assert!(
+        std::fs::read_to_string(&f).unwrap().contains("hit"),
+        "the user's DEBUG trap no longer runs"
+    );
 }
 
 fn records_nothing_while_snap_disable_is_set(kind: Kind) {
