@@ -22,7 +22,10 @@ cleanup() {
     # The jobs first: they can outlive their shell when the tmux server goes.
     [[ -n ${shell_pid-} ]] && pkill -P "$shell_pid" 2>/dev/null || true
     tmux kill-server 2>/dev/null || true
-    [[ -n ${daemon_pid-} ]] && kill "$daemon_pid" 2>/dev/null || true
+    # The daemon takes a snapshot as it stops: let it finish before the store goes.
+    if [[ -n ${daemon_pid-} ]] && kill "$daemon_pid" 2>/dev/null; then
+        wait "$daemon_pid" 2>/dev/null || true
+    fi
     rm -rf "$work"
 }
 trap cleanup EXIT
