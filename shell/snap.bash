@@ -57,21 +57,13 @@ __snap_setup() {
     # How the shell ends: a hangup leaves no terminal on stdin. Never trap HUP.
     local prev
     __snap_trap EXIT
-    prev=${prev#trap -- }
-    prev=${prev% EXIT}
-    if [[ -n $prev ]]; then
-        eval "prev=$prev"
-        trap "__snap_exit; $prev" EXIT
-    else
-        trap __snap_exit EXIT
-    fi
+    __snap_chain EXIT __snap_exit "$prev"
     return 0
 }
 
 # Start records come from the DEBUG trap; keep the trap the user already set ($1, as
 # `trap -p DEBUG` printed it at the top level: inside a function bash shows none).
 __snap_hooks() {
-    local prev=${1%$'\n'}
     if [[ -n ${bash_preexec_imported-}${__bp_imported-} ]]; then
         preexec_functions+=(__snap_preexec_bp)
         precmd_functions=(__snap_precmd "${precmd_functions[@]}")
@@ -79,14 +71,7 @@ __snap_hooks() {
         blehook PREEXEC!=__snap_preexec_bp
         blehook PRECMD!=__snap_precmd
     else
-        prev=${prev#trap -- }
-        prev=${prev% DEBUG}
-        if [[ -n $prev ]]; then
-            eval "prev=$prev"
-            trap "__snap_debug; $prev" DEBUG
-        else
-            trap __snap_debug DEBUG
-        fi
+        __snap_chain DEBUG __snap_debug "$1"
         # Run first at the prompt, so $? is the command's; hand $? on unchanged.
         if [[ -v PROMPT_COMMAND && ${PROMPT_COMMAND@a} == *a* ]]; then
             PROMPT_COMMAND=(__snap_precmd "${PROMPT_COMMAND[@]}")
@@ -97,6 +82,19 @@ __snap_hooks() {
         fi
     fi
     return 0
+}
+
+# Set trap $1 to run $2 first, then the command `trap -p` printed for it before ($3).
+__snap_chain() {
+    local prev=${3%$'\n'}
+    prev=${prev#trap -- }
+    prev=${prev% "$1"}
+    if [[ -n $prev ]]; then
+        eval "prev=$prev"
+        trap "$2; $prev" "$1"
+    else
+        trap "$2" "$1"
+    fi
 }
 
 # The trap the user set on $1, as `trap -p` prints it, into the caller's prev: read back
@@ -321,4 +319,4 @@ if [[ ${__snap_new-} == 1 ]]; then
     __snap_hooks "$__snap_new"
 fi
 unset __snap_new
-unset -f __snap_setup __snap_hooks __snap_trap
+unset -f __snap_setup __snap_hooks __snap_trap __snap_chain
