@@ -151,7 +151,10 @@ pub fn parse(bytes: &[u8]) -> Parsed {
             if let Some(pending) = current.take() {
                 finish(&mut out, pending);
             }
-            current = Some((fields, Vec::new(), cut));
+            // A bash command whose first line sits on its record's own line, cut at the
+            // end of the file, is kept as far as it goes, like any command's text.
+            let kept = cut && read == bytes.len() && inline_history(&fields).is_some();
+            current = Some((fields, Vec::new(), cut && !kept));
             garbage_run = false;
         } else if cut && line.first() == Some(&RS) {
             // The first bytes of a record, cut before its fields: not a body line.
@@ -462,6 +465,7 @@ mod tests {
             "^S\t3.5\t/\th\tnvm\n   13  nvm use 20\n^E\t4.5\t0\t-\t/\n",
             "^S\t5.5\t/\th\t   14* for i in 1\ndo :\ndone\n^E\t6.5\t0\t-\t/\n",
             "^S\t7.5\t/\th\t   15  echo one\n",
+            "^S\t8.5\t/\th\t   16  echo tw",
         ));
         let p = parse(&j);
         assert_eq!(p.skipped, 0);
@@ -479,7 +483,8 @@ mod tests {
                 "printf 'a\tb'",
                 "nvm use 20",
                 "for i in 1\ndo :\ndone",
-                "echo one"
+                "echo one",
+                "echo tw"
             ]
         );
         assert!(matches!(
