@@ -16,7 +16,7 @@
 //! bash's and zsh's `$EPOCHREALTIME` print it), or whole microseconds (13+ digits).
 //!
 //! Every record ends with LF, and `S` and `V` have at least one body line (a bash `S`
-//! whose command's first line sits on the record's own line need not). A record cut
+//! may carry its command's first line on its own line: that is its first body line). A record cut
 //! short (its writer's disk filled up, or it died mid-write) is skipped, except a
 //! command's text cut at the very end of the file, kept as far as it goes. When the
 //! writer carries on after a cut, its next record begins right after the cut bytes, in
@@ -147,14 +147,15 @@ pub fn parse(bytes: &[u8]) -> Parsed {
     for line in split_lines(bytes) {
         read += line.len();
         let cut = line.last() != Some(&b'\n');
-        if let Some(fields) = record_fields(line) {
+        let at_end = read == bytes.len();
+        if let Some((fields, first_line)) = record_fields(line) {
             if let Some(pending) = current.take() {
                 finish(&mut out, pending);
             }
-            // A bash command whose first line sits on its record's own line, cut at the
-            // end of the file, is kept as far as it goes, like any command's text.
-            let kept = cut && read == bytes.len() && inline_history(&fields).is_some();
-            current = Some((fields, Vec::new(), cut && !kept));
+            // A command's first line on the record's own line is a body line like the
+            // rest (see the rule below).
+            let damaged = cut && !(at_end && first_line.is_some());
+            current = Some((fields, first_line.into_iter().collect(), damaged));
             garbage_run = false;
         } else if cut && line.first() == Some(&RS) {
             // The first bytes of a record, cut before its fields: not a body line.
@@ -166,7 +167,6 @@ pub fn parse(bytes: &[u8]) -> Parsed {
             body.push(line);
             // A command's text cut at the end of the file is kept as far as it goes
             // (its shell died writing it); an environment cut anywhere is not whole.
-            let at_end = read == bytes.len();
             *damaged |= cut && !(at_end && fields[0].first() == Some(&b'S'));
         } else if !garbage_run {
             out.skipped += 1;
@@ -206,24 +206,42 @@ fn starts_record(bytes: &[u8]) -> bool {
     bytes.len() >= 3 && bytes[0] == RS && b"SEVX".contains(&bytes[1]) && bytes[2] == b'\t'
 }
 
-/// The TAB-separated fields of a record line (type letter first), or None for a body line.
-fn record_fields(line: &[u8]) -> Option<Vec<&[u8]>> {
+/// A record's line: its fields, and the first body line it may carry.
+type RecordLine<'a> = (Vec<&'a [u8]>, Option<&'a [u8]>);
+
+/// The TAB-separated fields of a record line (type letter first), or None for a body
+/// line. A bash start record may carry its command's first line on its own line:
+/// `history 1` printed right after the form field, where a function's name would
+/// otherwise be (a name has no spaces, a history line has two after its number). That
+/// line, LF included, comes back as the record's first body line.
+fn record_fields(line: &[u8]) -> Option<RecordLine<'_>> {
     if line.len() < 2 || line[0] != RS || !b"SEVX".contains(&line[1]) {
         return None;
     }
     if line.len() > 2 && line[2] != b'\t' && line[2] != b'\n' {
         return None;
     }
-    let line = line.strip_suffix(b"\n").unwrap_or(line);
-    Some(line[1..].split(|&b| b == b'\t').collect())
+    let text = &line[1..];
+    let header = text.strip_suffix(b"\n").unwrap_or(text);
+    let fourth_tab = header
+        .iter()
+        .enumerate()
+        .filter(|&(_, &b)| b == b'\t')
+        .nth(3)
+        .map(|(i, _)| i);
+    if let (b'S', Some(i)) = (header[0], fourth_tab) {
+        let fields: Vec<&[u8]> = header[..i].split(|&b| b == b'\t').collect();
+        if fields[3] == b"h" && strip_history_number(&header[i + 1..]).is_some() {
+            return Some((fields, Some(&text[i + 1..])));
+        }
+    }
+    Some((header.split(|&b| b == b'\t').collect(), None))
 }
 
 fn finish(out: &mut Parsed, (fields, body, cut): Pending) {
     // A start or an environment always has a body line: without one it was cut short
     // (or is being written right now).
-    let bodiless = body.is_empty()
-        && matches!(fields[0].first(), Some(b'S' | b'V'))
-        && inline_history(&fields).is_none();
+    let bodiless = body.is_empty() && matches!(fields[0].first(), Some(b'S' | b'V'));
     if cut || bodiless {
         out.skipped += 1;
         return;
@@ -271,10 +289,7 @@ fn to_record(fields: &[&[u8]], body: &[&[u8]], before: &[Record]) -> Option<Reco
         b'S' => {
             let cwd = unescape(fields.get(2)?);
             let form = fields.get(3).copied().unwrap_or(b"t");
-            let mut text: Vec<u8> = match inline_history(fields) {
-                Some(first) => [first.as_slice(), b"\n", &body.concat()].concat(),
-                None => body.concat(),
-            };
+            let mut text: Vec<u8> = body.concat();
             if text.last() == Some(&b'\n') {
                 text.pop();
             }
@@ -330,18 +345,6 @@ fn to_record(fields: &[&[u8]], body: &[&[u8]], before: &[Record]) -> Option<Reco
         }
         _ => None,
     }
-}
-
-/// The first line of a bash start record's command, when `history 1` printed it on the
-/// record's own line (after the form field, where a function's name would otherwise
-/// be: a name has no spaces, a history line has two after its number).
-fn inline_history(fields: &[&[u8]]) -> Option<Vec<u8>> {
-    if fields.first() != Some(&&b"S"[..]) || fields.get(3) != Some(&&b"h"[..]) || fields.len() < 5 {
-        return None;
-    }
-    let rest = fields[4..].join(&b'\t');
-    strip_history_number(&rest)?;
-    Some(rest)
 }
 
 /// A record's time in microseconds: `1764000000.123456`, `1764000000,5`, `1764000000`
