@@ -276,8 +276,9 @@ __snap_restore() {
 # a failed write, so that every segment starts from a whole one. Printed to the
 # caller's redirection; the status is the last write's.
 __snap_env_record() {
-    if [[ $__snap_envdirty == 1 || ${PATH-}${VIRTUAL_ENV-}${CONDA_PREFIX-}${DIRENV_DIFF-} != "$__snap_watch" ]]; then
-        __snap_watch=${PATH-}${VIRTUAL_ENV-}${CONDA_PREFIX-}${DIRENV_DIFF-} __snap_envdirty=0 __snap_envnames=
+    local watch=${PATH-}${VIRTUAL_ENV-}${CONDA_PREFIX-}${DIRENV_DIFF-}
+    if [[ $__snap_envdirty == 1 || $watch != "$__snap_watch" ]]; then
+        __snap_watch=$watch __snap_envdirty=0 __snap_envnames=
         printf '\036V\t%s\tbash\n' "${EPOCHREALTIME:-$__snap_t}"
         builtin export -p
     else

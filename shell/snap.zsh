@@ -146,8 +146,9 @@ __snap_restore() {
 # variable no longer exported is written as `typeset NAME`). Whole at the first
 # prompt, in every new segment and after a failed write.
 __snap_env_record() {
-    local n
-    if (( __snap_envdirty )) || [[ ${PATH-}${VIRTUAL_ENV-}${CONDA_PREFIX-}${DIRENV_DIFF-}${NODE_ENV-} != "$__snap_watch" ]]; then
+    local n watch=${PATH-}${VIRTUAL_ENV-}${CONDA_PREFIX-}${DIRENV_DIFF-}${NODE_ENV-}
+    if (( __snap_envdirty )) || [[ $watch != "$__snap_watch" ]]; then
+        __snap_watch=$watch
         REPLY+=$'\036V\t'"$1"$'\tzsh\n'
         for n in ${(k)parameters[(R)*export*]}; do
             REPLY+="export $n=${(qq)${(P)n}}"$'\n'
@@ -163,7 +164,6 @@ __snap_env_record() {
         done
     fi
     __snap_envdirty=0 __snap_envnames=()
-    __snap_watch=${PATH-}${VIRTUAL_ENV-}${CONDA_PREFIX-}${DIRENV_DIFF-}${NODE_ENV-}
 }
 
 # The environment on its own (no command ended: a restore, the exit, another hook).
