@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{require, wait_for, Kind, Pane, World, SOON};
+use common::{require, wait_for, Kind, World, SOON};
 use serde_json::Value;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -580,32 +580,6 @@ fn brief_from_agent_hooks_carries_task_next_steps_files_and_last_failure() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("repo"));
 }
 
-/// Start tmux session `name` running the hooked bash in `dir`; wait for its prompt.
-fn bash_in<'w>(w: &'w World, name: &str, dir: &Path) -> Pane<'w> {
-    let out = w.tmux_ok(&[
-        "new-session",
-        "-d",
-        "-s",
-        name,
-        "-x",
-        "160",
-        "-y",
-        "40",
-        "-c",
-        dir.to_str().unwrap(),
-        "-P",
-        "-F",
-        "#{pane_id}",
-        &w.shell_command(Kind::Bash),
-    ]);
-    let pane = Pane {
-        id: out.trim().to_string(),
-        world: w,
-    };
-    pane.wait_prompt();
-    pane
-}
-
 #[test]
 fn brief_from_a_real_bash_shell_shows_task_failure_screen_and_what_runs() {
     if !require(
@@ -617,7 +591,7 @@ fn brief_from_a_real_bash_shell_shows_task_failure_screen_and_what_runs() {
     let (w, repo) = repo_world();
     w.write_rc(Kind::Bash, "", "");
     let bin = w.bin.display().to_string();
-    let p = bash_in(&w, "work", &repo);
+    let p = w.start_session_in("work", &repo, &w.shell_command(Kind::Bash));
     p.run(&format!("'{bin}' task set 'make login work'"));
     p.wait_prompt();
     p.run(&format!("'{bin}' task next 'fix the failing listing'"));
@@ -632,22 +606,7 @@ fn brief_from_a_real_bash_shell_shows_task_failure_screen_and_what_runs() {
         .find(|r| r["command"] == "ls /nonexistent-snap-dir")
         .expect("the failing command in history");
     let shell_id = failed["shell_id"].as_str().unwrap().to_string();
-    let p2_out = w.tmux_ok(&[
-        "split-window",
-        "-t",
-        "work",
-        "-c",
-        repo.to_str().unwrap(),
-        "-P",
-        "-F",
-        "#{pane_id}",
-        &w.shell_command(Kind::Bash),
-    ]);
-    let p2 = Pane {
-        id: p2_out.trim().to_string(),
-        world: &w,
-    };
-    p2.wait_prompt();
+    let p2 = w.split_in("work", &repo, Kind::Bash);
     p2.run("sleep 600");
     wait_for("sleep running", SOON, || {
         w.shells()

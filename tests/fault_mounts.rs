@@ -132,13 +132,7 @@ fn hooks_stay_silent_and_prompt_at_once_on_a_read_only_or_full_store_then_record
         .output()
         .unwrap();
     assert!(first.status.success(), "{}", stderr(&first));
-    let mut panes = vec![(
-        "bash",
-        Pane {
-            id: String::from_utf8_lossy(&first.stdout).trim().to_string(),
-            world: &w,
-        },
-    )];
+    let mut panes = vec![("bash", w.pane(&String::from_utf8_lossy(&first.stdout)))];
     for k in [Kind::Zsh, Kind::Fish] {
         let id = w.tmux_ok(&[
             "new-window",
@@ -151,13 +145,7 @@ fn hooks_stay_silent_and_prompt_at_once_on_a_read_only_or_full_store_then_record
             "#{pane_id}",
             &w.shell_command(k),
         ]);
-        panes.push((
-            k.name(),
-            Pane {
-                id: id.trim().to_string(),
-                world: &w,
-            },
-        ));
+        panes.push((k.name(), w.pane(&id)));
     }
     for (_, p) in &panes {
         p.wait_prompt();

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{require, wait_for, Kind, Pane, World, SOON};
+use common::{require, wait_for, Kind, World, SOON};
 use serde_json::Value;
 use std::time::Duration;
 
@@ -15,13 +15,6 @@ fn setup(test: &str) -> Option<World> {
     // Like a login shell's /etc/profile, the rc resets PATH: restore must win after it.
     w.write_rc(Kind::Bash, "PATH=/usr/local/bin:/usr/bin:/bin", "");
     Some(w)
-}
-
-fn pane<'w>(w: &'w World, id: &str) -> Pane<'w> {
-    Pane {
-        id: id.to_string(),
-        world: w,
-    }
 }
 
 /// Panes of a session: (window index, window name, pane id, pane pid).
@@ -129,7 +122,7 @@ fn build_session(w: &World, port: u16) {
         "#{pane_id}",
         &w.shell_command(Kind::Bash),
     ]);
-    let c = pane(w, out.trim());
+    let c = w.pane(&out);
     c.wait_prompt();
     c.run(&format!(
         "cd proj/web && PORT={port} python3 -m http.server {port} --bind 127.0.0.1"
@@ -204,9 +197,9 @@ fn restore_brings_back_windows_cwd_env_history_and_the_dev_server_over_three_rou
             .into_iter()
             .filter(|p| p.1 == "editor")
             .collect::<Vec<_>>();
-        let first = pane(&w, &editor[0].2);
+        let first = w.pane(&editor[0].2);
         first.wait_text("sleep 1000");
-        let second = pane(&w, &editor[1].2);
+        let second = w.pane(&editor[1].2);
         second.wait_prompt();
         let rm_runs = w
             .history()

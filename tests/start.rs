@@ -55,10 +55,7 @@ fn start_creates_a_hooked_session_in_dir_with_the_env_file_never_executed() {
     assert_eq!(shell["tmux"]["session"], "agent_work");
     assert_eq!(shell["env"]["CMD"], format!("$(touch {})", pwned.display()));
     assert_eq!(shell["env"]["DERIVED"], "hello 'quoted' world!");
-    let pane = common::Pane {
-        id: "agent_work".into(),
-        world: &w,
-    };
+    let pane = w.pane("agent_work");
     pane.run("echo \"[$GREETING]\"");
     pane.wait_text("[hello 'quoted' world]");
     assert!(!pwned.exists(), "a $(…) in .env ran");

@@ -232,6 +232,12 @@ impl World {
     /// Start a tmux session `name` running `command` (a shell showing the test prompt);
     /// wait for its prompt.
     pub fn start_session_with(&self, name: &str, command: &str) -> Pane<'_> {
+        self.start_session_in(name, &self.home, command)
+    }
+
+    /// Start a tmux session `name` in `dir` running `command` (a shell showing the test
+    /// prompt); wait for its prompt.
+    pub fn start_session_in(&self, name: &str, dir: &Path, command: &str) -> Pane<'_> {
         let out = self.tmux_ok(&[
             "new-session",
             "-d",
@@ -242,39 +248,47 @@ impl World {
             "-y",
             "50",
             "-c",
-            &self.home.display().to_string(),
+            &dir.display().to_string(),
             "-P",
             "-F",
             "#{pane_id}",
             command,
         ]);
-        let pane = Pane {
-            id: out.trim().to_string(),
-            world: self,
-        };
+        let pane = self.pane(&out);
         pane.wait_prompt();
         pane
     }
 
     /// Split a new pane off `target` running a hooked shell of `kind`; wait for its prompt.
     pub fn split(&self, target: &str, kind: Kind) -> Pane<'_> {
+        self.split_in(target, &self.home, kind)
+    }
+
+    /// Split a new pane off `target`, in `dir`, running a hooked shell of `kind`; wait
+    /// for its prompt.
+    pub fn split_in(&self, target: &str, dir: &Path, kind: Kind) -> Pane<'_> {
         let out = self.tmux_ok(&[
             "split-window",
             "-t",
             target,
             "-c",
-            &self.home.display().to_string(),
+            &dir.display().to_string(),
             "-P",
             "-F",
             "#{pane_id}",
             &self.shell_command(kind),
         ]);
-        let pane = Pane {
-            id: out.trim().to_string(),
-            world: self,
-        };
+        let pane = self.pane(&out);
         pane.wait_prompt();
         pane
+    }
+
+    /// The pane (or target) `id`, as tmux printed it.
+    pub fn pane(&self, id: &str) -> Pane<'_> {
+        Pane {
+            id: id.trim().to_string(),
+            world: self,
+        }
     }
 
     /// `snap history --all --json`.
