@@ -366,9 +366,7 @@ pub fn render_text(b: &Brief) -> String {
             f.command.exit.unwrap_or_default(),
             f.command.source,
             f.command.cwd,
-            ago(&f.command.started_at, now)
-                .replace(" (", ", ")
-                .replace(')', ""),
+            age_after(", ", &f.command.started_at, now),
             if f.succeeded_later {
                 "; it succeeded later"
             } else {
@@ -474,9 +472,7 @@ pub fn render_markdown(b: &Brief) -> String {
             code(&f.command.cwd),
             f.command.exit.unwrap_or_default(),
             f.command.source,
-            ago(&f.command.started_at, now)
-                .replace(" (", ", ")
-                .replace(')', ""),
+            age_after(", ", &f.command.started_at, now),
             if f.succeeded_later {
                 "; the same command succeeded later"
             } else {
@@ -534,9 +530,20 @@ fn one_line(s: &str) -> String {
 
 /// " (3 min ago)" for an RFC 3339 time, or nothing when it does not parse.
 fn ago(rfc3339: &str, now: i64) -> String {
-    timefmt::parse_us(rfc3339)
-        .map(|t| format!(" ({})", timefmt::age(t, now)))
+    age(rfc3339, now)
+        .map(|a| format!(" ({a})"))
         .unwrap_or_default()
+}
+
+/// `sep` and how long ago `rfc3339` was ("3 min ago"), or nothing when it does not parse.
+fn age_after(sep: &str, rfc3339: &str, now: i64) -> String {
+    age(rfc3339, now)
+        .map(|a| format!("{sep}{a}"))
+        .unwrap_or_default()
+}
+
+fn age(rfc3339: &str, now: i64) -> Option<String> {
+    timefmt::parse_us(rfc3339).map(|t| timefmt::age(t, now))
 }
 
 /// A markdown code span that survives backticks inside.
@@ -622,6 +629,7 @@ mod tests {
         assert!(md.contains("- `auth.js` (modified)"));
         assert!(md.contains("```text\nFAIL auth.test.js\n```"));
         assert!(md.contains("(5 min ago)"));
+        assert!(md.contains("`npm test` in `/p` exited 1 (shell, 10 min ago)."));
     }
 
     #[test]
@@ -630,6 +638,7 @@ mod tests {
         assert!(t.contains("Task: refactor auth"));
         assert!(t.contains("  1. update tests"));
         assert!(t.contains("  | FAIL auth.test.js"));
+        assert!(t.contains("Last failure: npm test (exit 1, shell, in /p, 10 min ago)"));
     }
 
     #[test]
