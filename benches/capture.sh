@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 n=${1:-1000}
 idle=${2:-60}
 bin=$PWD/target/release/snap
-[[ -x $bin ]] || cargo build --release --quiet
+cargo build --release --quiet # a stale binary would measure old code
 work=$(mktemp -d)
 export HOME=$work/home SNAP_HOME=$work/snap TMUX_TMPDIR=$work/tmux
 mkdir -p "$HOME" "$TMUX_TMPDIR"

@@ -6,13 +6,13 @@
 # one in ten exports a variable. Start-up (the same shells fed no command) is measured
 # separately and subtracted from the per-prompt figure.
 #
-# Usage: benches/prompt.sh [N_COMMANDS] [RUNS]     (needs a release build: cargo build --release)
+# Usage: benches/prompt.sh [N_COMMANDS] [RUNS]     (builds target/release/snap first)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-2000}
 runs=${2:-7}
 bin=$PWD/target/release/snap
-[[ -x $bin ]] || cargo build --release --quiet
+cargo build --release --quiet # a stale binary would measure an old hook
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export HOME=$work/home SNAP_HOME=$work/snap HISTFILE=/dev/null

@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 n=${1:-1000}
 runs=${2:-5}
 bin=$PWD/target/release/snap
-[[ -x $bin ]] || cargo build --release --quiet
+cargo build --release --quiet # a stale binary would measure an old hook
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export HOME=$work/home SNAP_HOME=$work/snap HISTFILE=/dev/null

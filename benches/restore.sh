@@ -9,7 +9,7 @@ set -euo pipefail
 [[ -z ${BENCH_TRACE-} ]] || set -x
 cd "$(dirname "$0")/.."
 runs=${1:-5}
-[[ -x target/release/snap ]] || cargo build --release --quiet
+cargo build --release --quiet # a stale binary would measure old code
 bin=$PWD/target/release/snap
 work=$(mktemp -d)
 export HOME=$work/home SNAP_HOME=$work/snap TMUX_TMPDIR=$work/tmux HISTFILE=/dev/null
