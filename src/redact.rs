@@ -234,6 +234,21 @@ impl Redactor {
     }
 }
 
+/// Is snap running under a coding agent? Claude Code sets `CLAUDECODE`, Codex its
+/// `CODEX_*` variables (`CODEX_SANDBOX`, `CODEX_THREAD_ID`, …). Then even the user's own
+/// records (`history`, `sessions`) are redacted unless `--raw`.
+pub fn under_agent() -> bool {
+    agent_in(std::env::vars_os().map(|(k, _)| k))
+}
+
+/// [`under_agent`] over these variable names (pure).
+fn agent_in(names: impl IntoIterator<Item = std::ffi::OsString>) -> bool {
+    names.into_iter().any(|k| {
+        let k = k.to_string_lossy();
+        k == "CLAUDECODE" || k.starts_with("CODEX_")
+    })
+}
+
 /// Does a text hold the redaction placeholder (a value known only redacted)?
 #[allow(dead_code)] // API for restore and the brief (issue 4)
 pub fn is_redacted(s: &str) -> bool {
@@ -416,6 +431,15 @@ mod tests {
         let r = Redactor::new(&cfg).unwrap();
         assert!(!r.is_secret_name("GITHUB_TOKEN"));
         assert_eq!(r.text(GHP), None);
+    }
+
+    #[test]
+    fn claude_code_and_codex_are_told_by_their_variables() {
+        let names = |v: &[&str]| v.iter().map(std::ffi::OsString::from).collect::<Vec<_>>();
+        assert!(agent_in(names(&["HOME", "CLAUDECODE"])));
+        assert!(agent_in(names(&["CODEX_SANDBOX"])));
+        assert!(agent_in(names(&["CODEX_THREAD_ID", "PATH"])));
+        assert!(!agent_in(names(&["HOME", "CLAUDE", "MY_CODEX_X"])));
     }
 
     proptest::proptest! {
