@@ -24,7 +24,7 @@ pub enum Command {
     /// Recorded commands, oldest first
     History(HistoryArgs),
     /// Sessions and their shells, ended ones included
-    Sessions(JsonArg),
+    Sessions(SessionsArgs),
     /// Take a snapshot now
     Save(SaveArgs),
     /// List snapshots, newest last
@@ -124,6 +124,21 @@ pub struct HistoryArgs {
     /// Print JSON
     #[arg(long)]
     pub json: bool,
+    /// Real values even under a coding agent (CLAUDECODE or CODEX_* set), which
+    /// otherwise sees secrets redacted and filtered commands left out
+    #[arg(long)]
+    pub raw: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SessionsArgs {
+    /// Print JSON
+    #[arg(long)]
+    pub json: bool,
+    /// Real values even under a coding agent (CLAUDECODE or CODEX_* set), which
+    /// otherwise sees secrets redacted
+    #[arg(long)]
+    pub raw: bool,
 }
 
 #[derive(Debug, Args)]

@@ -94,11 +94,11 @@ pub fn maybe_show(paths: &Paths, me: &str) {
         return;
     }
     for n in &names {
-        let _ = writeln!(
-            tty,
+        let line = format!(
             "snap: session {n} is waiting to be restored: snap restore {}",
             crate::text::posix_word(n)
         );
+        let _ = writeln!(tty, "{}", crate::text::safe(&line));
     }
     if let Some(dir) = seen_file.parent() {
         if ensure_private_dir(&paths.state).is_ok() && ensure_private_dir(dir).is_ok() {

@@ -8,6 +8,7 @@
 //! secret-named variables found in the shells' environments.
 
 use crate::config::Config;
+use crate::store::paths::Paths;
 use anyhow::{Context, Result};
 use regex::{Captures, Regex, RegexSet};
 use std::collections::BTreeMap;
@@ -239,6 +240,23 @@ impl Redactor {
 /// records (`history`, `sessions`) are redacted unless `--raw`.
 pub fn under_agent() -> bool {
     agent_in(std::env::vars_os().map(|(k, _)| k))
+}
+
+/// For the user's own records (`history`, `sessions`): None (real values), or, under a
+/// coding agent without `--raw`, the config (for its filters) and a redactor that knows
+/// the secrets of these shells.
+pub fn for_own_records<'a>(
+    paths: &Paths,
+    raw: bool,
+    envs: impl IntoIterator<Item = &'a BTreeMap<String, String>>,
+) -> Result<Option<(Config, Redactor)>> {
+    if raw || !under_agent() {
+        return Ok(None);
+    }
+    let cfg = Config::load(paths)?;
+    let mut r = Redactor::new(&cfg)?;
+    r.learn(envs);
+    Ok(Some((cfg, r)))
 }
 
 /// [`under_agent`] over these variable names (pure).

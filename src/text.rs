@@ -117,7 +117,10 @@ pub fn screen(s: &str) -> String {
                         }
                         seq.push(d);
                     }
-                    let sgr = end == Some('m') && seq.chars().all(|d| d.is_ascii_digit() || d == ';' || d == ':');
+                    let sgr = end == Some('m')
+                        && seq
+                            .chars()
+                            .all(|d| d.is_ascii_digit() || d == ';' || d == ':');
                     if sgr {
                         out.push_str("\x1b[");
                         out.push_str(&seq);
@@ -183,7 +186,10 @@ mod tests {
 
     #[test]
     fn controls_are_escaped_visibly() {
-        assert_eq!(safe("printf '\x1b]0;pwned\x07'"), r"printf '\e]0;pwned\x07'");
+        assert_eq!(
+            safe("printf '\x1b]0;pwned\x07'"),
+            r"printf '\e]0;pwned\x07'"
+        );
         assert_eq!(safe("a\u{9b}2Jb\x7f"), r"a\x9b2Jb\x7f");
         assert_eq!(safe("tab\tand\nline"), "tab\tand\nline");
         assert_eq!(safe("crlf\r\n"), "crlf\\x0d\n");

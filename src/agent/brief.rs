@@ -1,9 +1,14 @@
 //! The resume brief: where a session left off, for a person (text) or a coding agent
 //! (markdown, JSON). Built from the agent state file, git, the shells' journals, the
 //! agent journal and, for the last failure's output, the newest snapshot that saved it.
+//! A brief leaves the store for a screen or an agent: it is redacted as snapshots are
+//! (the config's `history_filter` and `cwd_filter` too), and rendered without control
+//! characters.
 
 use super::{git, journal, state};
+use crate::config::Config;
 use crate::model::CommandRecord;
+use crate::redact::Redactor;
 use crate::store::paths::Paths;
 use crate::store::shells::{self, ShellState};
 use crate::timefmt;
@@ -86,11 +91,38 @@ pub fn for_session(paths: &Paths, session: &str) -> Brief {
     build(paths, &shells::load_all(paths), session, None)
 }
 
-/// Build the brief of `session`. `cwd` is used for the project when the session has
-/// no recorded one.
+/// Build the brief of `session`, redacted. `cwd` is used for the project when the
+/// session has no recorded one.
 pub fn build(paths: &Paths, all: &[ShellState], session: &str, cwd: Option<&Path>) -> Brief {
-    let now = timefmt::now_us();
     let mut warnings = Vec::new();
+    let cfg = Config::load(paths).unwrap_or_else(|e| {
+        warnings.push(format!(
+            "{e:#}: secrets are hidden with the built-in patterns only, no command is filtered"
+        ));
+        Config::default()
+    });
+    let mut redactor = Redactor::new(&cfg).unwrap_or_else(|e| {
+        warnings.push(format!(
+            "{e:#}: secrets are hidden with the built-in patterns only"
+        ));
+        Redactor::new(&Config::default()).expect("the built-in secret patterns compile")
+    });
+    redactor.learn(all.iter().flat_map(|s| [&s.env_base, &s.env_now]));
+    let mut b = gather(paths, &cfg, all, session, cwd, warnings);
+    redact(&mut b, &redactor);
+    b
+}
+
+/// Everything a brief says, as recorded (filtered, not yet redacted).
+fn gather(
+    paths: &Paths,
+    cfg: &Config,
+    all: &[ShellState],
+    session: &str,
+    cwd: Option<&Path>,
+    mut warnings: Vec<String>,
+) -> Brief {
+    let now = timefmt::now_us();
     let project: Option<PathBuf> = super::session_project(paths, all, session)
         .or_else(|| cwd.map(crate::session::project_dir));
 
@@ -124,19 +156,22 @@ pub fn build(paths: &Paths, all: &[ShellState], session: &str, cwd: Option<&Path
         .collect();
     let agent_cmds = journal::read(paths, session);
     commands.extend(agent_cmds.iter().map(|c| (c.time_us, c.to_record(session))));
+    commands.retain(|(_, r)| cfg.keeps_command(&r.command, &r.cwd));
     commands.sort_by_key(|(t, _)| *t);
 
     let last_failure = last_failure(paths, &commands, &agent_cmds);
     let running = session_shells
         .iter()
         .filter_map(|s| {
-            s.running().map(|c| Running {
-                shell_id: s.meta.id.clone(),
-                command: c.text.clone(),
-                cwd: c.cwd.clone(),
-                started_at: timefmt::rfc3339_us(c.started_us),
-                alive: s.alive,
-            })
+            s.running()
+                .filter(|c| cfg.keeps_command(&c.text, &c.cwd))
+                .map(|c| Running {
+                    shell_id: s.meta.id.clone(),
+                    command: c.text.clone(),
+                    cwd: c.cwd.clone(),
+                    started_at: timefmt::rfc3339_us(c.started_us),
+                    alive: s.alive,
+                })
         })
         .collect();
     let skip = commands.len().saturating_sub(LAST_COMMANDS);
@@ -180,6 +215,53 @@ pub fn build(paths: &Paths, all: &[ShellState], session: &str, cwd: Option<&Path
         resume,
         warnings,
     }
+}
+
+/// Hide the secrets of every text of a brief, as a snapshot's are hidden.
+fn redact(b: &mut Brief, r: &Redactor) {
+    let hide = |s: &mut String| {
+        if let Some(t) = r.text(s) {
+            *s = t;
+        }
+    };
+    let record = |c: &mut CommandRecord| {
+        hide(&mut c.command);
+        hide(&mut c.cwd);
+        c.error.iter_mut().for_each(hide);
+    };
+    hide(&mut b.session);
+    let optional = [
+        &mut b.project,
+        &mut b.git_branch,
+        &mut b.state_file,
+        &mut b.current_task,
+        &mut b.environment,
+        &mut b.last_checkpoint,
+    ];
+    optional.into_iter().flatten().for_each(hide);
+    if let Some(agent) = b.agent.as_mut() {
+        r.json(agent);
+    }
+    b.next_steps.iter_mut().for_each(hide);
+    b.files_in_progress
+        .iter_mut()
+        .for_each(|f| hide(&mut f.path));
+    b.last_commands.iter_mut().for_each(record);
+    if let Some(f) = b.last_failure.as_mut() {
+        record(&mut f.command);
+        f.output_tail.iter_mut().for_each(hide);
+    }
+    for run in &mut b.running {
+        hide(&mut run.command);
+        hide(&mut run.cwd);
+    }
+    b.resume.iter_mut().for_each(hide);
+    b.warnings.iter_mut().for_each(hide);
+}
+
+/// The brief as JSON, for a coding agent (no control character raw).
+pub fn render_json(b: &Brief) -> serde_json::Result<String> {
+    crate::text::json_pretty(b)
 }
 
 /// Files in progress with git's word for each.
@@ -305,8 +387,13 @@ fn screen_tail(paths: &Paths, shell_id: &str, since_us: i64) -> Option<String> {
     None
 }
 
-/// The brief for a person.
+/// The brief for a person, every control character escaped visibly.
 pub fn render_text(b: &Brief) -> String {
+    crate::text::safe(&text(b))
+}
+
+/// The brief for a person, as recorded.
+fn text(b: &Brief) -> String {
     let now = timefmt::parse_us(&b.generated_at).unwrap_or_else(timefmt::now_us);
     let mut out = String::new();
     let _ = write!(out, "Session {}", b.session);
@@ -396,8 +483,14 @@ pub fn render_text(b: &Brief) -> String {
     out
 }
 
-/// The brief for a coding agent: its first message after a reconnect.
+/// The brief for a coding agent: its first message after a reconnect, every control
+/// character escaped visibly.
 pub fn render_markdown(b: &Brief) -> String {
+    crate::text::safe(&markdown(b))
+}
+
+/// The markdown brief, as recorded.
+fn markdown(b: &Brief) -> String {
     let now = timefmt::parse_us(&b.generated_at).unwrap_or_else(timefmt::now_us);
     let mut out = String::new();
     let _ = writeln!(out, "# Resume brief: session {}\n", code(&b.session));

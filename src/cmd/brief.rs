@@ -24,7 +24,7 @@ pub fn run(args: &BriefArgs) -> Result<()> {
                 let list = if names.is_empty() {
                     "none recorded yet".to_string()
                 } else {
-                    names.join(", ")
+                    crate::text::safe(&names.join(", "))
                 };
                 bail!("no session named {name:?}; known sessions: {list}");
             }
@@ -33,12 +33,12 @@ pub fn run(args: &BriefArgs) -> Result<()> {
         None => agent::session_for_dir(&all, &cwd),
     };
     let b = brief::build(&paths, &all, &session, Some(&cwd));
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&b)?);
+    let out = if args.json {
+        brief::render_json(&b)? + "\n"
     } else if args.markdown {
-        print!("{}", brief::render_markdown(&b));
+        brief::render_markdown(&b)
     } else {
-        print!("{}", brief::render_text(&b));
-    }
-    Ok(())
+        brief::render_text(&b)
+    };
+    super::print_bytes(out.as_bytes())
 }

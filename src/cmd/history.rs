@@ -1,4 +1,6 @@
-//! `snap history [--session NAME | --all] [-n N] [--json]`: recorded commands, oldest first.
+//! `snap history [--session NAME | --all] [-n N] [--json] [--raw]`: recorded commands,
+//! oldest first. Real values, as the shell's own `history`; under a coding agent
+//! redacted and filtered as a snapshot is, unless `--raw`. Never a control character raw.
 
 use crate::cli::HistoryArgs;
 use crate::model::CommandRecord;
@@ -27,6 +29,21 @@ pub fn run(args: &HistoryArgs) -> Result<()> {
         }
     }
     records.extend(crate::agent::journal::records(&paths, session.as_deref()));
+    let redactor =
+        crate::redact::for_own_records(&paths, args.raw, all.iter().map(|s| &s.env_now))?;
+    if let Some((cfg, r)) = &redactor {
+        records.retain(|(_, c)| cfg.keeps_command(&c.command, &c.cwd));
+        for (_, c) in &mut records {
+            for text in [&mut c.command, &mut c.cwd]
+                .into_iter()
+                .chain(c.error.as_mut())
+            {
+                if let Some(t) = r.text(text) {
+                    *text = t;
+                }
+            }
+        }
+    }
     records.sort_by_key(|(t, _)| *t);
     let mut records: Vec<CommandRecord> = records.into_iter().map(|(_, r)| r).collect();
     if let Some(n) = args.limit {
@@ -34,22 +51,23 @@ pub fn run(args: &HistoryArgs) -> Result<()> {
         records.drain(..skip);
     }
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&records)?);
-        return Ok(());
+        let out = crate::text::json_pretty(&records)? + "\n";
+        return super::print_bytes(out.as_bytes());
     }
+    let mut out = String::new();
     for r in &records {
         let exit = r.exit.map_or("…".to_string(), |e| e.to_string());
         let dur = r.duration_ms.map_or(String::new(), |d| format!("{d}ms"));
-        println!(
-            "{}  {:>4} {:>8}  {:<24}  {}",
-            r.started_at.replace('T', " ").trim_end_matches('Z'),
+        out.push_str(&format!(
+            "{}  {:>4} {:>8}  {:<24}  {}\n",
+            crate::text::safe(r.started_at.replace('T', " ").trim_end_matches('Z')),
             exit,
             dur,
-            short_cwd(&r.cwd),
-            crate::text::one_line(&r.command, 80)
-        );
+            crate::text::safe(&short_cwd(&r.cwd)),
+            crate::text::line(&r.command, 80)
+        ));
     }
-    Ok(())
+    super::print_bytes(out.as_bytes())
 }
 
 /// The session of the shell this runs in, when its hook is loaded.

@@ -1,4 +1,4 @@
-//! `snap list [--json]`: the snapshots, newest last.
+//! `snap list [--json]`: the snapshots, newest last; never a control character raw.
 
 use crate::snapshot_model::Snapshot;
 use crate::store::paths::Paths;
@@ -37,32 +37,26 @@ pub fn run(json: bool) -> Result<()> {
     let good = snapshots::list_good(&paths);
     let entries: Vec<Entry> = good.iter().map(|(_, s)| entry(s)).collect();
     if json {
-        super::print_bytes(format!("{}\n", serde_json::to_string_pretty(&entries)?).as_bytes())?;
-        return Ok(());
+        let out = crate::text::json_pretty(&entries)? + "\n";
+        return super::print_bytes(out.as_bytes());
     }
     if entries.is_empty() {
         super::print_bytes("no snapshots yet: `snap save` takes one, `snap daemon start` takes them on a schedule\n".as_bytes())?;
         return Ok(());
     }
-    super::print_bytes(
-        format!(
-            "{:<30} {:<20} {:>5}  {:<24} label\n",
-            "id", "taken_at", "procs", "sessions"
-        )
-        .as_bytes(),
-    )?;
+    let mut out = format!(
+        "{:<30} {:<20} {:>5}  {:<24} label\n",
+        "id", "taken_at", "procs", "sessions"
+    );
     for e in &entries {
-        super::print_bytes(
-            format!(
-                "{:<30} {:<20} {:>5}  {:<24} {}\n",
-                e.id,
-                e.taken_at.replace('T', " ").trim_end_matches('Z'),
-                e.processes,
-                e.sessions.join(","),
-                e.label.unwrap_or("")
-            )
-            .as_bytes(),
-        )?;
+        out.push_str(&format!(
+            "{:<30} {:<20} {:>5}  {:<24} {}\n",
+            e.id,
+            e.taken_at.replace('T', " ").trim_end_matches('Z'),
+            e.processes,
+            e.sessions.join(","),
+            crate::text::one_line(e.label.unwrap_or(""), 80)
+        ));
     }
-    Ok(())
+    super::print_bytes(crate::text::safe(&out).as_bytes())
 }

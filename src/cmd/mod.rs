@@ -30,7 +30,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Init(args) => init::run(&args),
         Command::ShellStart(args) => shell_start::run(&args),
         Command::History(args) => history::run(&args),
-        Command::Sessions(args) => sessions::run(args.json),
+        Command::Sessions(args) => sessions::run(&args),
         Command::Save(args) => save::run(&args),
         Command::List(args) => list::run(args.json),
         Command::Show(args) => show::run(&args),

@@ -1,9 +1,12 @@
 //! `snap restore [NAME] [--from ID] [--dry-run] [--yes] [--no-attach] [--no-tmux]
-//! [--missing] [--json]`: plan, print the brief, act.
+//! [--missing] [--json]`: plan, print the brief, act. What it prints (plan, outcome,
+//! brief, the banner of the first window) is redacted and free of control characters;
+//! the restored shells get the real values.
 
 use crate::cli::RestoreArgs;
 use crate::config::Config;
 use crate::policy::Rules;
+use crate::redact::Redactor;
 use crate::restore::execute::{self, Outcome};
 use crate::restore::plan::{self, Action, Mode, Options, Plan, World};
 use crate::restore::tmux;
@@ -53,11 +56,14 @@ pub fn run(args: &RestoreArgs) -> Result<()> {
     };
     let plan = plan::plan(&source, &name, &journals, &world, &rules, opts);
     let brief = agent::brief::for_session(&paths, &name);
+    let mut redactor = Redactor::new(&cfg)?;
+    redactor.learn(journals.iter().flat_map(|s| [&s.env_base, &s.env_now]));
+    let shown = redacted_plan(&plan, &redactor);
     if args.dry_run {
-        return print_plan(&plan, &brief, None, args.json);
+        return print_plan(&shown, &brief, None, &redactor, args.json);
     }
     let now = timefmt::now_us();
-    let header = header(&plan, now);
+    let header = crate::text::safe(&header(&shown, now));
     let outcome = match plan.mode {
         Mode::Attach => {
             let outcome = if args.missing && !plan.windows.is_empty() {
@@ -65,7 +71,7 @@ pub fn run(args: &RestoreArgs) -> Result<()> {
             } else {
                 Outcome::default()
             };
-            print_plan(&plan, &brief, Some(&outcome), args.json)?;
+            print_plan(&shown, &brief, Some(&outcome), &redactor, args.json)?;
             return tmux::attach_or_print(&name, args.no_attach || args.json);
         }
         Mode::Rebuild => {
@@ -74,7 +80,7 @@ pub fn run(args: &RestoreArgs) -> Result<()> {
         }
         Mode::Plain => execute::plain_background(&paths, &plan)?,
     };
-    print_plan(&plan, &brief, Some(&outcome), args.json)?;
+    print_plan(&shown, &brief, Some(&outcome), &redactor, args.json)?;
     match plan.mode {
         Mode::Plain
             if !args.no_attach && std::io::stdin().is_terminal() && !plan.windows.is_empty() =>
@@ -191,17 +197,73 @@ fn header(plan: &Plan, now: i64) -> String {
     format!("snap: session {} from {source}", plan.session)
 }
 
-/// Print the plan (and what happened) as text or JSON.
+/// The plan as shown (text or JSON): every text redacted, secret-named values
+/// `[redacted]`. The real plan, with real values, is what gets executed.
+fn redacted_plan(plan: &Plan, r: &Redactor) -> Plan {
+    let mut shown = plan.clone();
+    let hide = |s: &mut String| {
+        if let Some(t) = r.text(s) {
+            *s = t;
+        }
+    };
+    hide(&mut shown.session);
+    for w in &mut shown.windows {
+        hide(&mut w.name);
+        for p in &mut w.panes {
+            hide(&mut p.cwd);
+            p.cwd_note.iter_mut().for_each(hide);
+            r.env(&mut p.env);
+            p.screen.iter_mut().for_each(hide);
+            for (_, h) in &mut p.history {
+                hide(h);
+            }
+            if let Some(rl) = p.relaunch.as_mut() {
+                hide(&mut rl.line);
+                hide(&mut rl.original);
+                rl.reason.iter_mut().for_each(hide);
+            }
+        }
+    }
+    for l in &mut shown.left {
+        hide(&mut l.shell);
+        hide(&mut l.reason);
+    }
+    shown.missing.iter_mut().for_each(hide);
+    shown.notes.iter_mut().for_each(hide);
+    shown
+}
+
+/// What happened, as shown: redacted like the plan.
+fn redacted_outcome(outcome: &Outcome, r: &Redactor) -> Outcome {
+    let hide = |list: &[String]| -> Vec<String> {
+        list.iter()
+            .map(|s| r.text(s).unwrap_or_else(|| s.clone()))
+            .collect()
+    };
+    Outcome {
+        relaunched: hide(&outcome.relaunched),
+        held: hide(&outcome.held),
+        left_out: hide(&outcome.left_out),
+        background: hide(&outcome.background),
+        failed: hide(&outcome.failed),
+    }
+}
+
+/// Print the (redacted) plan and what happened as text or JSON, never a control
+/// character raw.
 fn print_plan(
     plan: &Plan,
     brief: &agent::brief::Brief,
     outcome: Option<&Outcome>,
+    r: &Redactor,
     json: bool,
 ) -> Result<()> {
+    let outcome = outcome.map(|o| redacted_outcome(o, r));
+    let outcome = outcome.as_ref();
     if json {
         let v = serde_json::json!({ "plan": plan, "outcome": outcome, "brief": brief });
-        println!("{}", serde_json::to_string_pretty(&v)?);
-        return Ok(());
+        let out = crate::text::json_pretty(&v)? + "\n";
+        return super::print_bytes(out.as_bytes());
     }
     let now = timefmt::now_us();
     let mut out = String::new();
@@ -277,7 +339,7 @@ fn print_plan(
         }
     }
     out.push('\n');
+    let mut out = crate::text::safe(&out);
     out.push_str(&agent::brief::render_text(brief));
-    print!("{out}");
-    Ok(())
+    super::print_bytes(out.as_bytes())
 }

@@ -1,6 +1,10 @@
-//! `snap sessions [--json]`: sessions and their shells, ended ones included.
+//! `snap sessions [--json] [--raw]`: sessions and their shells, ended ones included.
+//! Real values, as `env` shows them; under a coding agent redacted, unless `--raw`.
+//! Never a control character raw.
 
-use crate::model::SessionView;
+use crate::cli::SessionsArgs;
+use crate::model::{SessionView, ShellView};
+use crate::redact::Redactor;
 use crate::store::paths::Paths;
 use crate::store::shells::{self, ShellState};
 use anyhow::Result;
@@ -25,19 +29,49 @@ pub fn group(shells: Vec<ShellState>) -> Vec<SessionView> {
         .collect()
 }
 
-/// Print the sessions.
-pub fn run(json: bool) -> Result<()> {
-    let paths = Paths::from_env()?;
-    let sessions = group(shells::load_all(&paths));
-    if json {
-        println!("{}", serde_json::to_string_pretty(&sessions)?);
-        return Ok(());
+/// Hide the secrets of a shell's view: environment, cwd, running command, tmux place.
+fn redact(sh: &mut ShellView, r: &Redactor) {
+    r.env(&mut sh.env);
+    let tmux = sh
+        .tmux
+        .iter_mut()
+        .flat_map(|t| [&mut t.session, &mut t.socket]);
+    for text in [&mut sh.cwd]
+        .into_iter()
+        .chain(sh.running.as_mut())
+        .chain(tmux)
+    {
+        if let Some(t) = r.text(text) {
+            *text = t;
+        }
     }
+}
+
+/// Print the sessions.
+pub fn run(args: &SessionsArgs) -> Result<()> {
+    let paths = Paths::from_env()?;
+    let all = shells::load_all(&paths);
+    let redactor =
+        crate::redact::for_own_records(&paths, args.raw, all.iter().map(|s| &s.env_now))?;
+    let mut sessions = group(all);
+    if let Some((_, r)) = &redactor {
+        for s in &mut sessions {
+            if let Some(t) = r.text(&s.name) {
+                s.name = t;
+            }
+            s.shells.iter_mut().for_each(|sh| redact(sh, r));
+        }
+    }
+    if args.json {
+        let out = crate::text::json_pretty(&sessions)? + "\n";
+        return super::print_bytes(out.as_bytes());
+    }
+    let mut out = String::new();
     if sessions.is_empty() {
-        println!("no sessions recorded yet: add the hook to your shell (snap init --help)");
+        out.push_str("no sessions recorded yet: add the hook to your shell (snap init --help)\n");
     }
     for s in &sessions {
-        println!("{}", s.name);
+        out.push_str(&format!("{}\n", s.name));
         for sh in &s.shells {
             let state = match (&sh.ended, sh.alive) {
                 (Some(e), _) => e.clone(),
@@ -49,11 +83,11 @@ pub fn run(json: bool) -> Result<()> {
                 .as_deref()
                 .map(|r| format!("  running: {}", crate::text::one_line(r, 80)))
                 .unwrap_or_default();
-            println!(
-                "  {:<32} {:<4} {:>7}  {:<8} {}{}",
+            out.push_str(&format!(
+                "  {:<32} {:<4} {:>7}  {:<8} {}{}\n",
                 sh.id, sh.kind, sh.pid, state, sh.cwd, running
-            );
+            ));
         }
     }
-    Ok(())
+    super::print_bytes(crate::text::safe(&out).as_bytes())
 }

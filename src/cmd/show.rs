@@ -1,4 +1,5 @@
-//! `snap show [ID|latest] [--json]`: one snapshot.
+//! `snap show [ID|latest] [--json]`: one snapshot (redacted when it was taken), never a
+//! control character raw.
 
 use crate::cli::ShowArgs;
 use crate::snapshot_model::{ShellSnap, Snapshot};
@@ -12,12 +13,11 @@ pub fn run(args: &ShowArgs) -> Result<()> {
     let paths = Paths::from_env()?;
     let (path, snap) = snapshots::find(&paths, &args.id)?;
     if args.json {
-        super::print_bytes(format!("{}\n", serde_json::to_string_pretty(&snap)?).as_bytes())?;
-        return Ok(());
+        let out = crate::text::json_pretty(&snap)? + "\n";
+        return super::print_bytes(out.as_bytes());
     }
-    super::print_bytes(summary(&snap).as_bytes())?;
-    super::print_bytes(format!("file: {}\n", path.display()).as_bytes())?;
-    Ok(())
+    let out = format!("{}file: {}\n", summary(&snap), path.display());
+    super::print_bytes(crate::text::safe(&out).as_bytes())
 }
 
 /// A person's view of a snapshot.

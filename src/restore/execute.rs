@@ -121,6 +121,7 @@ fn pane_command(
 ) -> Result<String> {
     let mut text = String::new();
     if let Some(screen) = &pane.screen {
+        let screen = crate::text::screen(screen);
         let trimmed = screen.trim_end();
         if !trimmed.is_empty() {
             text.push_str(trimmed);
