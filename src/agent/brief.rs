@@ -735,6 +735,45 @@ mod tests {
     }
 
     #[test]
+    fn every_text_of_a_brief_is_redacted() {
+        let url = "postgres://u:hunter2@h/db";
+        let mut b = brief();
+        b.current_task = Some(format!("fix {url}"));
+        b.next_steps.push("mysql --password=hunter2".into());
+        b.agent = Some(serde_json::json!({"notes": url, "api_token": "zzz"}));
+        b.last_commands[0].command = "export GITHUB_TOKEN=plain-value-1".into();
+        b.last_failure.as_mut().unwrap().output_tail = Some(format!("FATAL {url}"));
+        b.running.push(Running {
+            shell_id: "sh1".into(),
+            command: "deploy --token s3cr3t-value".into(),
+            cwd: "/p".into(),
+            started_at: "2026-01-01T00:00:00Z".into(),
+            alive: true,
+        });
+        redact(&mut b, &Redactor::new(&Config::default()).unwrap());
+        let all = format!(
+            "{}{}{}",
+            render_text(&b),
+            render_markdown(&b),
+            render_json(&b).unwrap()
+        );
+        for secret in ["hunter2", "zzz", "plain-value-1", "s3cr3t-value"] {
+            assert!(!all.contains(secret), "{secret}: {all}");
+        }
+        assert!(all.contains("postgres://u:[redacted]@h/db"), "{all}");
+    }
+
+    #[test]
+    fn control_characters_are_escaped_in_text_and_markdown() {
+        let mut b = brief();
+        b.current_task = Some("t\x1b]0;pwned\x07\u{9b}2J".into());
+        for out in [render_text(&b), render_markdown(&b)] {
+            assert!(!out.chars().any(crate::text::is_forbidden), "{out}");
+            assert!(out.contains(r"t\e]0;pwned\x07\x9b2J"), "{out}");
+        }
+    }
+
+    #[test]
     fn code_spans_survive_backticks() {
         assert_eq!(code("ls"), "`ls`");
         assert_eq!(code("echo `date`"), "`` echo `date` ``");
