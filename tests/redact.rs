@@ -66,11 +66,12 @@ fn record_secrets(w: &World) -> std::path::PathBuf {
     let pane = w.start_session_in("work", &proj, &w.shell_command(Kind::Bash));
     pane.run(&format!("export DATABASE_URL=postgres://u:{PASSWORD}@h/db"));
     pane.run(&format!("export GITHUB_TOKEN={token}"));
+    pane.run(&format!("export APP_PASSWORD={PASSWORD}-app"));
     pane.run(&format!("echo connect --password={PASSWORD} > /dev/null"));
     pane.run(&format!(
         "false --password={PASSWORD} $GITHUB_TOKEN {token}"
     ));
-    w.wait_finished(4);
+    w.wait_finished(5);
     pane.run("sleep 1000");
     wait_for("sleep running", SOON, || {
         w.shells()
@@ -147,6 +148,7 @@ fn secrets_never_leave_the_store_in_briefs_hooks_or_restore_output() {
     let v: serde_json::Value = serde_json::from_slice(&json).unwrap();
     let env = &v["plan"]["windows"][0]["panes"][0]["env"];
     assert_eq!(env["GITHUB_TOKEN"], "[redacted]", "{env}");
+    assert_eq!(env["APP_PASSWORD"], "[redacted]", "{env}");
     assert_eq!(env["DATABASE_URL"], "postgres://u:[redacted]@h/db", "{env}");
 
     // The real restore: its report and the brief atop the first window.
