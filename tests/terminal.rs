@@ -20,7 +20,7 @@ fn hostile(marker: &str) -> String {
     format!("{marker}{TITLE}{CLIPBOARD}{CLEAR}{LINK}{C1_CLEAR}\x7f-end")
 }
 
-/// No ESC, BEL or C1 CSI byte in an output.
+/// No ESC, BEL, DEL or C1 CSI byte in an output, nor any other C1 character.
 fn assert_inert(what: &str, out: &Output) {
     assert!(
         out.status.success(),
@@ -32,13 +32,19 @@ fn assert_inert(what: &str, out: &Output) {
         .iter()
         .copied()
         .enumerate()
-        .filter(|(_, b)| matches!(b, 0x1b | 0x07 | 0x9b))
+        .filter(|(_, b)| matches!(b, 0x1b | 0x07 | 0x9b | 0x7f))
         .collect();
     assert!(
         bad.is_empty(),
         "{what} prints raw control bytes {bad:?}:\n{}",
         String::from_utf8_lossy(&out.stdout)
     );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let c1: Vec<char> = text
+        .chars()
+        .filter(|c| ('\u{80}'..='\u{9f}').contains(c))
+        .collect();
+    assert!(c1.is_empty(), "{what} prints C1 controls {c1:?}:\n{text}");
     assert!(!out.stdout.is_empty(), "{what} printed nothing");
 }
 
