@@ -40,14 +40,14 @@ fn cursor_lines(w: &World, id: &str) -> (String, String) {
 }
 
 /// Paste `text_for(world)` as one buffer (as a person pastes it) in a `kind` shell and
-/// press Enter; leave it running, save, kill the server, restore. Returns the world and
-/// the restored pane's id.
+/// press Enter; leave it running, save, kill the server, restore. Returns the world,
+/// the restored pane's id and the text of the dry run before the restore.
 fn restore_with_running(
     test: &str,
     kind: Kind,
     before: &str,
     text_for: impl Fn(&World) -> String,
-) -> Option<(World, String)> {
+) -> Option<(World, String, String)> {
     if !require(test, &["tmux", kind.name(), "cat"]) {
         return None;
     }
@@ -77,6 +77,9 @@ fn restore_with_running(
     });
     // A `cat > F` made the marker as it started: only a new run may make it again.
     let _ = std::fs::remove_file(marker(&w));
+    let dry = w.snap(&["restore", "work", "--dry-run"]);
+    assert!(dry.status.success());
+    let dry = String::from_utf8_lossy(&dry.stdout).into_owned();
     let out = w.snap(&["restore", "work", "--no-attach"]);
     assert!(
         out.status.success(),
@@ -88,7 +91,17 @@ fn restore_with_running(
         .tmux_ok(&["list-panes", "-t", "=work", "-F", "#{pane_id}"])
         .trim()
         .to_string();
-    Some((w, id))
+    Some((w, id, dry))
+}
+
+/// A TAB inside the held text: typed as keys it would complete. fish drops a TAB from
+/// a paste, so its text (pasted at the start) has a space there.
+fn tab(kind: Kind) -> &'static str {
+    if kind == Kind::Fish {
+        " "
+    } else {
+        "\t"
+    }
 }
 
 /// The marker the held command's last line writes.
@@ -97,21 +110,36 @@ fn marker(w: &World) -> PathBuf {
 }
 
 /// A held command whose first line is `first` (running `cat`, until Ctrl-D) and whose
-/// last line writes the marker (then `close`): it shows whole in the edit buffer and
-/// nothing runs; Enter runs its lines in order.
+/// last line writes the marker (then `close`), a TAB in its text (typed as keys, a TAB
+/// would complete): it shows whole in the edit buffer and nothing runs; Enter runs its
+/// lines in order, its text unchanged.
 fn held_lines_wait_for_enter(test: &str, kind: Kind, before: &str, first: &str, close: &str) {
-    let last = |w: &World| format!("echo ran > {}{close}", marker(w).display());
-    let Some((w, id)) =
-        restore_with_running(test, kind, before, |w| format!("{first}\n{}", last(w)))
-    else {
+    let tail = |w: &World| format!("' > {}{close}", marker(w).display());
+    let Some((w, id, dry)) = restore_with_running(test, kind, before, |w| {
+        format!("{first}\necho 'ran{}ok{}", tab(kind), tail(w))
+    }) else {
         return;
     };
     let pane = w.pane(&id);
-    let last = last(&w);
+    let tail = tail(&w);
+    // The dry run shows every line, the later ones indented under the first.
+    let at = dry
+        .lines()
+        .position(|l| l.trim_start().starts_with("typed, press Enter to run: "))
+        .unwrap_or_else(|| panic!("no held line in the dry run: {dry}"));
+    let lines: Vec<&str> = dry.lines().collect();
+    assert!(lines[at].ends_with(first), "{dry}");
+    let next = lines.get(at + 1).copied().unwrap_or_default();
+    assert!(
+        next.starts_with("        echo 'ran") && next.ends_with(&tail),
+        "{dry}"
+    );
     wait_for("both lines in the edit buffer", SOON, || {
         let (above, at) = cursor_lines(&w, &id);
-        (above.ends_with(&format!("{}{first}", common::PROMPT)) && at.ends_with(&last))
-            .then_some(())
+        (above.ends_with(&format!("{}{first}", common::PROMPT))
+            && at.trim_start().starts_with("echo 'ran")
+            && at.ends_with(&tail))
+        .then_some(())
     });
     let shell = pane.pid();
     assert_eq!(
@@ -131,7 +159,8 @@ fn held_lines_wait_for_enter(test: &str, kind: Kind, before: &str, first: &str, 
     );
     pane.keys(&["C-d"]);
     wait_for("the marker once the first line ended", SOON, || {
-        (std::fs::read_to_string(marker(&w)).ok()? == "ran\n").then_some(())
+        let want = format!("ran{}ok\n", tab(kind));
+        (std::fs::read_to_string(marker(&w)).ok()? == want).then_some(())
     });
 }
 
@@ -170,18 +199,18 @@ fn fish_a_pasted_two_line_command_comes_back_in_the_edit_buffer_and_runs_on_ente
     );
 }
 
-/// A one-line held command is in the edit buffer, not run: the shell has no child.
+/// A one-line held command, a TAB in it, is in the edit buffer, not run (the shell has
+/// no child); Enter runs it as it was typed.
 fn held_line_is_typed_not_run(test: &str, kind: Kind) {
-    let line = |w: &World| format!("cat > {}", marker(w).display());
-    let Some((w, id)) = restore_with_running(test, kind, "", line) else {
+    let line = |w: &World| format!("cat > {} # held{}line", marker(w).display(), tab(kind));
+    let Some((w, id, _)) = restore_with_running(test, kind, "", line) else {
         return;
     };
     let pane = w.pane(&id);
     let text = line(&w);
     wait_for("the line in the edit buffer", SOON, || {
         let (_, at) = cursor_lines(&w, &id);
-        at.ends_with(&format!("{}{text}", common::PROMPT))
-            .then_some(())
+        (at.starts_with(&format!("{}cat > ", common::PROMPT)) && at.ends_with("line")).then_some(())
     });
     assert_eq!(
         children(pane.pid()),
@@ -194,6 +223,14 @@ fn held_line_is_typed_not_run(test: &str, kind: Kind) {
         marker(&w).exists().then_some(())
     });
     pane.keys(&["C-d"]);
+    wait_for("the line recorded as typed, twice", SOON, || {
+        let runs = w
+            .history()
+            .iter()
+            .filter(|r| r["command"] == text.as_str())
+            .count();
+        (runs == 2).then_some(())
+    });
 }
 
 #[test]
