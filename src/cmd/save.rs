@@ -8,7 +8,6 @@ use anyhow::Result;
 /// Take a snapshot; print its id, or the snapshot as JSON.
 pub fn run(args: &SaveArgs) -> Result<()> {
     let paths = Paths::from_env()?;
-    crate::restore::launch::remove_stale(&paths);
     let snap = capture::snapshot_now(&paths, args.session.as_deref(), args.label.as_deref())?;
     if args.json {
         super::print_bytes(format!("{}\n", serde_json::to_string_pretty(&snap)?).as_bytes())?;

@@ -325,3 +325,36 @@ pub fn plain_shell(paths: &Paths, plan: &Plan, banner: &str) -> Result<()> {
         .exec();
     Err(err).context("cannot start an interactive shell")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::Policy;
+
+    fn relaunch(line: &str, action: Action) -> Relaunch {
+        Relaunch {
+            line: line.into(),
+            original: line.into(),
+            policy: Policy::Hold,
+            action,
+            reason: None,
+        }
+    }
+
+    #[test]
+    fn only_a_command_to_run_or_hold_with_its_real_text_reaches_the_edit_buffer() {
+        let text = "make\nmake test";
+        assert_eq!(
+            held_text(&relaunch(text, Action::Type)).as_deref(),
+            Some(text)
+        );
+        assert_eq!(
+            held_text(&relaunch(text, Action::Run)).as_deref(),
+            Some(text)
+        );
+        assert_eq!(held_text(&relaunch(text, Action::Skip)), None);
+        let redacted = format!("deploy --token {PLACEHOLDER}");
+        assert_eq!(held_text(&relaunch(&redacted, Action::Type)), None);
+        assert_eq!(held_text(&relaunch("", Action::Run)), None);
+    }
+}
