@@ -201,16 +201,16 @@ fn fish_a_pasted_two_line_command_comes_back_in_the_edit_buffer_and_runs_on_ente
 
 /// A one-line held command, a TAB in it, is in the edit buffer, not run (the shell has
 /// no child); Enter runs it as it was typed.
-fn held_line_is_typed_not_run(test: &str, kind: Kind) {
+fn held_line_is_typed_not_run(test: &str, kind: Kind, before: &str) {
     let line = |w: &World| format!("cat > {} # held{}line", marker(w).display(), tab(kind));
-    let Some((w, id, _)) = restore_with_running(test, kind, "", line) else {
+    let Some((w, id, _)) = restore_with_running(test, kind, before, line) else {
         return;
     };
     let pane = w.pane(&id);
     let text = line(&w);
     wait_for("the line in the edit buffer", SOON, || {
         let (_, at) = cursor_lines(&w, &id);
-        (at.starts_with(&format!("{}cat > ", common::PROMPT)) && at.ends_with("line")).then_some(())
+        (at.contains(&format!("{}cat > ", common::PROMPT)) && at.ends_with("line")).then_some(())
     });
     assert_eq!(
         children(pane.pid()),
@@ -235,10 +235,28 @@ fn held_line_is_typed_not_run(test: &str, kind: Kind) {
 
 #[test]
 fn bash_a_held_line_is_typed_not_run() {
-    held_line_is_typed_not_run("bash_a_held_line_is_typed_not_run", Kind::Bash);
+    held_line_is_typed_not_run("bash_a_held_line_is_typed_not_run", Kind::Bash, "");
 }
 
 #[test]
 fn fish_a_held_line_is_typed_not_run() {
-    held_line_is_typed_not_run("fish_a_held_line_is_typed_not_run", Kind::Fish);
+    held_line_is_typed_not_run("fish_a_held_line_is_typed_not_run", Kind::Fish, "");
+}
+
+#[test]
+fn bash_in_vi_mode_a_held_line_is_typed_not_run() {
+    held_line_is_typed_not_run(
+        "bash_in_vi_mode_a_held_line_is_typed_not_run",
+        Kind::Bash,
+        "set -o vi",
+    );
+}
+
+#[test]
+fn fish_with_vi_key_bindings_a_held_line_is_typed_not_run() {
+    held_line_is_typed_not_run(
+        "fish_with_vi_key_bindings_a_held_line_is_typed_not_run",
+        Kind::Fish,
+        "fish_vi_key_bindings",
+    );
 }
