@@ -157,10 +157,17 @@ fn a_dot_env_loads_only_once_trusted_and_never_its_code_or_snap_variables() {
     }
     let shell = shell_in(&w, &proj);
     assert!(shell["env"].get("GREETING").is_none(), "{shell:#}");
+    // Trusting it while that session runs: remembered, and said that it runs without.
+    let out = start(&w, "one", &proj, &["--trust-env"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("trusted") && err.contains("kill-session"),
+        "{err}"
+    );
     stop(&w, "one", &proj);
 
     // Trusted: the safe variables load, the others never; recording stays on.
-    let out = start(&w, "two", &proj, &["--trust-env"]);
+    let out = start(&w, "two", &proj, &[]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!err.contains("not trusted"), "{err}");
     for name in ["PROMPT_COMMAND", "BASH_ENV", "SNAP_DISABLE"] {
