@@ -150,7 +150,8 @@ fn a_dot_env_loads_only_once_trusted_and_never_its_code_or_snap_variables() {
     let out = start(&w, "one", &proj, &[]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("not trusted"), "{err}");
-    assert!(err.contains("snap start one --trust-env"), "{err}");
+    let again = format!("snap start one --dir {} --trust-env", proj.display());
+    assert!(err.contains(&again), "{err}");
     assert!(err.contains("GREETING"), "{err}");
     for name in ["PROMPT_COMMAND", "BASH_ENV", "SNAP_DISABLE"] {
         assert_eq!(count(&err, name), 1, "{name} named once: {err}");

@@ -110,8 +110,12 @@ fn session_env(
     } else {
         vars.keys().cloned().collect::<Vec<_>>().join(" ")
     };
+    let dir_arg = match &args.dir {
+        Some(_) => format!(" --dir {}", crate::text::posix_word(&dir.to_string_lossy())),
+        None => String::new(),
+    };
     eprintln!(
-        "snap: it would set: {names}\nsnap: read it, then load it with: snap start {} --trust-env",
+        "snap: it would set: {names}\nsnap: starting without it; read it, then trust it for the next start: snap start {}{dir_arg} --trust-env",
         crate::text::posix_word(&args.name)
     );
     Ok((BTreeMap::new(), None))
