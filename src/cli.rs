@@ -245,9 +245,12 @@ pub struct StartArgs {
     /// The directory to start in (default: the current one)
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
-    /// Variables to load (default: .env in DIR if present); never executed
+    /// Variables to load, trusted (default: .env in DIR once trusted); never executed
     #[arg(long, value_name = "FILE")]
     pub env_file: Option<PathBuf>,
+    /// Trust DIR's .env as it is now and load it (asked again when it changes)
+    #[arg(long)]
+    pub trust_env: bool,
     /// Do not attach; print the command instead
     #[arg(long)]
     pub no_attach: bool,

@@ -6,6 +6,7 @@ mod cli;
 mod cmd;
 mod config;
 mod daemon;
+mod envguard;
 #[cfg(test)]
 mod fuzz_tests;
 mod liveness;

@@ -29,37 +29,6 @@ pub fn is_connection_bound(name: &str) -> bool {
     EXACT.contains(&name) || PREFIXES.iter().any(|p| name.starts_with(p))
 }
 
-/// Does the shell (or the loader) run this variable's value as code: prompts and prompt
-/// commands, rc files for non-interactive shells, preloaded libraries? Restore never
-/// sets these from a snapshot (the user's rc sets its own).
-pub fn runs_as_code(name: &str) -> bool {
-    const EXACT: &[&str] = &[
-        "PROMPT_COMMAND",
-        "PS0",
-        "PS1",
-        "PS2",
-        "PS3",
-        "PS4",
-        "PROMPT",
-        "PROMPT2",
-        "PROMPT3",
-        "PROMPT4",
-        "RPROMPT",
-        "RPROMPT2",
-        "RPS1",
-        "RPS2",
-        "SPROMPT",
-        "BASH_ENV",
-        "ENV",
-        "ZDOTDIR",
-        "SHELLOPTS",
-        "BASHOPTS",
-        "LD_PRELOAD",
-        "LD_AUDIT",
-    ];
-    EXACT.contains(&name)
-}
-
 /// The variables of `now` that are new or changed since `base`, without
 /// connection-bound ones.
 pub fn changed_since(

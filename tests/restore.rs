@@ -367,3 +367,83 @@ fn a_corrupt_newest_snapshot_falls_back_to_the_one_before_by_name() {
         b"{\"schema\": 1, \"id\": trunc"
     );
 }
+
+/// Every file under `dir` whose bytes contain `needle`.
+fn files_containing(dir: &std::path::Path, needle: &[u8]) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(files_containing(&path, needle));
+        } else if std::fs::read(&path).is_ok_and(|b| b.windows(needle.len()).any(|w| w == needle)) {
+            out.push(path);
+        }
+    }
+    out
+}
+
+/// A file of `state/restore/` holding `secret`, last changed two hours ago.
+fn plant_stale(w: &World, name: &str, secret: &str) -> std::path::PathBuf {
+    let dir = w.snap_home.join("state/restore");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, format!("export GITHUB_TOKEN='{secret}'\n")).unwrap();
+    let two_hours_ago = std::time::SystemTime::now() - Duration::from_secs(2 * 3600);
+    std::fs::File::options()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_modified(two_hours_ago)
+        .unwrap();
+    path
+}
+
+#[test]
+fn restore_files_holding_secrets_are_gone_once_the_shells_are_up_and_stale_ones_within_an_hour() {
+    let Some(w) = setup(
+        "restore_files_holding_secrets_are_gone_once_the_shells_are_up_and_stale_ones_within_an_hour",
+    ) else {
+        return;
+    };
+    let secret = format!("ghp_{}", "a1B2c3D4e5".repeat(4).get(..36).unwrap());
+    let a = w.start_session("work", Kind::Bash);
+    a.run(&format!("export GITHUB_TOKEN={secret}"));
+    a.run(&format!("echo history-{secret}"));
+    w.wait_finished(2);
+    save(&w);
+    let shell_pid = a.pid();
+    w.tmux_ok(&["kill-server"]);
+    wait_for("the shell to end", SOON, || {
+        (!common::pid_alive(shell_pid)).then_some(())
+    });
+    let stale = plant_stale(&w, "old-0-0-1-1.bash", &secret);
+
+    restore(&w, &["work", "--no-attach"]);
+    let id = w
+        .tmux_ok(&["list-panes", "-t", "=work", "-F", "#{pane_id}"])
+        .trim()
+        .to_string();
+    let pane = w.pane(&id);
+    pane.wait_prompt();
+    // The shell has its state: the token in its environment and its history.
+    pane.run("echo \"[${GITHUB_TOKEN:0:8}][$(history | grep -c 'history-gh[p]_')]\"");
+    let screen = pane.wait_text("[ghp_a1B2][");
+    assert!(
+        !screen.contains("[ghp_a1B2][0]"),
+        "history not loaded: {screen}"
+    );
+    assert!(!stale.exists(), "a stale restore file outlived the restore");
+    let restore_dir = w.snap_home.join("state/restore");
+    assert_eq!(
+        files_containing(&restore_dir, secret.as_bytes()),
+        Vec::<std::path::PathBuf>::new()
+    );
+
+    // A leftover older than an hour is removed by the next save too.
+    let stale = plant_stale(&w, "old-0-0-1-2.history", &secret);
+    let fresh = restore_dir.join("fresh-0-0-1-3.bash");
+    std::fs::write(&fresh, "").unwrap();
+    save(&w);
+    assert!(!stale.exists(), "a stale restore file outlived a save");
+    assert!(fresh.exists(), "a fresh restore file was removed");
+}

@@ -314,7 +314,13 @@ fn print_plan(
                     .as_deref()
                     .map(|x| format!(": {x}"))
                     .unwrap_or_default();
-                out.push_str(&format!("      {what}: {}{why}\n", r.line));
+                // Every line of a multi-line command, the later ones indented under it.
+                let mut lines = r.line.lines();
+                let first = lines.next().unwrap_or_default();
+                out.push_str(&format!("      {what}: {first}{why}\n"));
+                for more in lines {
+                    out.push_str(&format!("        {more}\n"));
+                }
             }
         }
     }

@@ -1,12 +1,13 @@
 //! Carry out a restore plan: the only part of restore that touches tmux or starts
-//! processes. Commands are typed at the new shells' prompts once they are ready, so
-//! they run as the user's own (job control, Ctrl-C, history), never behind their back.
+//! processes. A command to relaunch is put in its new shell's edit buffer (see
+//! `launch`), never typed as keys: a held one waits there for Enter; an `auto` one is
+//! entered by restore, so it runs as the user's own (job control, Ctrl-C, history).
 
+use crate::redact::PLACEHOLDER;
 use crate::restore::launch::{self, ShellSetup};
-use crate::restore::plan::{Action, PanePlan, Plan, WindowPlan};
+use crate::restore::plan::{Action, PanePlan, Plan, Relaunch, WindowPlan};
 use crate::restore::tmux;
 use crate::store::paths::Paths;
-use crate::store::shells;
 use anyhow::{Context, Result};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -30,11 +31,14 @@ pub struct Outcome {
 /// How long a new shell may take to reach its first prompt.
 const READY_TIMEOUT: Duration = Duration::from_secs(20);
 
+/// How long a shell that has read its script may take to draw its prompt.
+const PROMPT_WAIT: Duration = Duration::from_secs(2);
+
 /// Rebuild the tmux session (or add the missing panes to the live one).
 pub fn tmux_rebuild(paths: &Paths, plan: &Plan, banner: &str, into_live: bool) -> Result<Outcome> {
     let exe = std::env::current_exe().context("cannot find snap's own path")?;
     let mut outcome = Outcome::default();
-    let mut typed: Vec<(String, &PanePlan)> = Vec::new();
+    let mut typed: Vec<(String, PathBuf, &PanePlan)> = Vec::new();
     let mut session_exists = into_live;
     let mut active_window = None;
     for (wi, window) in plan.windows.iter().enumerate() {
@@ -46,7 +50,7 @@ pub fn tmux_rebuild(paths: &Paths, plan: &Plan, banner: &str, into_live: bool) -
             } else {
                 ""
             };
-            let command =
+            let (command, script) =
                 pane_command(paths, plan, pane, &format!("{wi}-{pi}"), first_banner, &exe)?;
             // Where the pane goes; every case then runs the shell in its cwd and prints
             // the new window and pane ids.
@@ -86,7 +90,7 @@ pub fn tmux_rebuild(paths: &Paths, plan: &Plan, banner: &str, into_live: bool) -
             if pane.active {
                 active_pane = Some(pane_id.clone());
             }
-            typed.push((pane_id, pane));
+            typed.push((pane_id, script, pane));
         }
         if let Some(layout) = &window.layout {
             // A layout from another tmux version or size may be refused: keep going.
@@ -104,13 +108,13 @@ pub fn tmux_rebuild(paths: &Paths, plan: &Plan, banner: &str, into_live: bool) -
     if let Some(w) = active_window.filter(|_| !into_live) {
         let _ = tmux::run(&["select-window", "-t", &w]);
     }
-    for (pane_id, pane) in typed {
-        type_command(paths, &pane_id, pane, &mut outcome);
+    for (pane_id, script, pane) in typed {
+        enter_command(&pane_id, &script, pane, &mut outcome);
     }
     Ok(outcome)
 }
 
-/// The tmux command line for one pane: its setup script and a hooked shell.
+/// The tmux command line for one pane (a hooked shell) and its setup script's path.
 fn pane_command(
     paths: &Paths,
     plan: &Plan,
@@ -118,7 +122,7 @@ fn pane_command(
     slot: &str,
     banner: &str,
     exe: &Path,
-) -> Result<String> {
+) -> Result<(String, PathBuf)> {
     let mut text = String::new();
     if let Some(screen) = &pane.screen {
         let screen = crate::text::screen(screen);
@@ -137,16 +141,23 @@ fn pane_command(
         env: pane.env.clone(),
         history: pane.history.clone(),
         banner: text,
+        held: pane.relaunch.as_ref().and_then(held_text),
         replaces: Some(pane.replaces.clone()),
         session: None,
         keep_env: Vec::new(),
     };
     let token = launch::token(&plan.session, slot);
-    let vars = launch::prepare(paths, &setup, &token)?;
-    Ok(launch::with_env(
-        &vars,
-        &launch::shell_command(paths, &pane.kind, exe)?,
-    ))
+    let (vars, script) = launch::prepare(paths, &setup, &token)?;
+    let command = launch::with_env(&vars, &launch::shell_command(paths, &pane.kind, exe)?);
+    Ok((command, script))
+}
+
+/// The text a relaunch puts in the edit buffer: the real command line, never one known
+/// only redacted. `None` when it is left out.
+fn held_text(r: &Relaunch) -> Option<String> {
+    let text = &r.line;
+    let wanted = matches!(r.action, Action::Run | Action::Type);
+    (wanted && !text.is_empty() && !text.contains(PLACEHOLDER)).then(|| text.clone())
 }
 
 /// The window size a layout string was made for (`csum,WxH,…`), else 200x50.
@@ -161,78 +172,62 @@ fn layout_size(window: &WindowPlan) -> (String, String) {
         .unwrap_or_else(|| ("200".into(), "50".into()))
 }
 
-/// Type a pane's command at its prompt once its shell is ready (Enter by policy).
-fn type_command(paths: &Paths, pane_id: &str, pane: &PanePlan, outcome: &mut Outcome) {
+/// Once a pane's shell has read its script: give bash and fish the key that puts the
+/// command in the edit buffer (zsh has it already), and press Enter for one to run.
+fn enter_command(pane_id: &str, script: &Path, pane: &PanePlan, outcome: &mut Outcome) {
     let Some(r) = &pane.relaunch else { return };
-    match r.action {
-        Action::Skip => {
-            outcome.left_out.push(format!(
-                "{} ({})",
-                r.original,
-                r.reason.as_deref().unwrap_or("left out")
-            ));
-            return;
-        }
-        Action::Run | Action::Type => {}
+    if held_text(r).is_none() {
+        outcome.left_out.push(format!(
+            "{} ({})",
+            r.original,
+            r.reason.as_deref().unwrap_or("left out")
+        ));
+        return;
     }
-    if !wait_ready(paths, pane_id) {
+    let run = r.action == Action::Run;
+    if (run || launch::needs_held_key(&pane.kind)) && !wait_ready(pane_id, script) {
         outcome
             .failed
             .push(format!("{}: its shell did not reach a prompt", r.line));
         return;
     }
-    let typed = tmux::run(&["send-keys", "-t", pane_id, "-l", &r.line]);
-    let entered = match (typed, r.action) {
-        (Ok(_), Action::Run) => tmux::run(&["send-keys", "-t", pane_id, "Enter"]).map(|_| ()),
-        (Ok(_), _) => Ok(()),
-        (Err(e), _) => Err(e),
-    };
-    match (entered, r.action) {
+    let mut sent = Ok(String::new());
+    if launch::needs_held_key(&pane.kind) {
+        let mut args = vec!["send-keys", "-t", pane_id, "-H"];
+        args.extend(launch::HELD_KEY);
+        sent = tmux::run(&args);
+    }
+    if run {
+        sent = sent.and_then(|_| tmux::run(&["send-keys", "-t", pane_id, "Enter"]));
+    }
+    match (sent, run) {
         (Err(e), _) => outcome.failed.push(format!("{}: {e:#}", r.line)),
-        (Ok(()), Action::Run) => outcome.relaunched.push(r.line.clone()),
-        (Ok(()), _) => outcome.held.push(r.line.clone()),
+        (Ok(_), true) => outcome.relaunched.push(r.line.clone()),
+        (Ok(_), false) => outcome.held.push(r.line.clone()),
     }
 }
 
-/// Has the shell in this pane reached its first prompt (its hook wrote the baseline)?
-fn wait_ready(paths: &Paths, pane_id: &str) -> bool {
+/// Has the shell in this pane read its script (which removes itself) and drawn its
+/// prompt? The prompt moves the cursor off the first column, where the banner left it;
+/// a prompt that does not (an empty one) is waited for a moment only. Keys sent before
+/// the line editor reads would still reach it, but the terminal would echo them.
+fn wait_ready(pane_id: &str, script: &Path) -> bool {
     let deadline = Instant::now() + READY_TIMEOUT;
-    let pid: Option<u32> = tmux::run(&["display-message", "-p", "-t", pane_id, "#{pane_pid}"])
-        .ok()
-        .and_then(|s| s.trim().parse().ok());
-    let Some(pid) = pid else { return false };
-    // First its directory (once the hook has called shell-start), then its journal.
-    let mut dir = None;
-    while Instant::now() < deadline {
-        dir = dir.or_else(|| shell_dir_of(paths, pid));
-        if dir.as_deref().is_some_and(has_baseline) {
-            return true;
+    while script.exists() {
+        if Instant::now() > deadline {
+            return false;
         }
         std::thread::sleep(Duration::from_millis(20));
     }
-    false
-}
-
-/// The directory of the newest shell with this pid (an older one may have had it too).
-fn shell_dir_of(paths: &Paths, pid: u32) -> Option<PathBuf> {
-    std::fs::read_dir(paths.shells())
-        .ok()?
-        .flatten()
-        .filter_map(|e| {
-            let dir = e.path();
-            shells::read_meta_quiet(&dir)
-                .filter(|m| m.pid == pid)
-                .map(|m| (m.started_at, dir))
-        })
-        .max()
-        .map(|(_, dir)| dir)
-}
-
-/// Has the shell written its first environment record (at its first prompt)?
-fn has_baseline(dir: &Path) -> bool {
-    crate::store::journal::segments(dir)
-        .iter()
-        .any(|seg| std::fs::read(seg).is_ok_and(|b| b.windows(2).any(|w| w == b"\x1eV")))
+    let prompt_deadline = Instant::now() + PROMPT_WAIT;
+    while Instant::now() < prompt_deadline {
+        let x = tmux::run(&["display-message", "-p", "-t", pane_id, "#{cursor_x}"]);
+        if x.map_or(true, |x| x.trim() != "0") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    true
 }
 
 /// Without tmux: start the `auto` commands in the background with their output in log
@@ -317,11 +312,12 @@ pub fn plain_shell(paths: &Paths, plan: &Plan, banner: &str) -> Result<()> {
         env: pane.env.clone(),
         history: pane.history.clone(),
         banner: banner.to_string(),
+        held: None,
         replaces: Some(pane.replaces.clone()),
         session: Some(plan.session.clone()),
         keep_env: Vec::new(),
     };
-    let vars = launch::prepare(paths, &setup, &launch::token(&plan.session, "plain"))?;
+    let (vars, _) = launch::prepare(paths, &setup, &launch::token(&plan.session, "plain"))?;
     let command = launch::shell_command(paths, &pane.kind, &exe)?;
     let err = std::process::Command::new("sh")
         .args(["-c", &format!("exec {command}")])
@@ -329,4 +325,37 @@ pub fn plain_shell(paths: &Paths, plan: &Plan, banner: &str) -> Result<()> {
         .current_dir(&pane.cwd)
         .exec();
     Err(err).context("cannot start an interactive shell")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::Policy;
+
+    fn relaunch(line: &str, action: Action) -> Relaunch {
+        Relaunch {
+            line: line.into(),
+            original: line.into(),
+            policy: Policy::Hold,
+            action,
+            reason: None,
+        }
+    }
+
+    #[test]
+    fn only_a_command_to_run_or_hold_with_its_real_text_reaches_the_edit_buffer() {
+        let text = "make\nmake test";
+        assert_eq!(
+            held_text(&relaunch(text, Action::Type)).as_deref(),
+            Some(text)
+        );
+        assert_eq!(
+            held_text(&relaunch(text, Action::Run)).as_deref(),
+            Some(text)
+        );
+        assert_eq!(held_text(&relaunch(text, Action::Skip)), None);
+        let redacted = format!("deploy --token {PLACEHOLDER}");
+        assert_eq!(held_text(&relaunch(&redacted, Action::Type)), None);
+        assert_eq!(held_text(&relaunch("", Action::Run)), None);
+    }
 }

@@ -1,9 +1,10 @@
 //! How a restored (or started) shell gets its state: a script in the shell's own syntax,
 //! named by `SNAP_RESTORE`, that the hook sources at the shell's first prompt, after the
-//! user's rc files ran (login shells reset `PATH`). It changes directory, exports the
-//! variables, loads the history into the shell's native history and prints the saved
-//! screen. Nothing in it runs a command from the snapshot: relaunching is done by typing
-//! at the prompt, by policy.
+//! user's rc files ran (login shells reset `PATH`). It loads the history into the shell's
+//! native history, puts a held command in the edit buffer (or readies the key that does),
+//! prints the saved screen, removes its own files, changes directory and exports the
+//! variables. Nothing in it runs a command from the snapshot: a command runs only when
+//! Enter is pressed, by the user or by restore for an `auto` one.
 
 use crate::store::atomic::write_atomic;
 use crate::store::paths::{ensure_private_dir, Paths};
@@ -11,6 +12,7 @@ use crate::text::{fish_quote, posix_quote, quote};
 use anyhow::Result;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
 
 /// What a new shell is given.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -23,6 +25,9 @@ pub struct ShellSetup {
     pub history: Vec<(i64, String)>,
     /// Text shown above the first prompt (saved screen, brief).
     pub banner: String,
+    /// A command for the edit buffer, one line or many: it runs only on Enter. zsh gets
+    /// it at once; bash and fish when [`HELD_KEY`] is typed at their prompt.
+    pub held: Option<String>,
     /// The shell this one replaces (`SNAP_REPLACES`).
     pub replaces: Option<String>,
     /// The session name, for shells outside tmux (`SNAP_SESSION`).
@@ -31,12 +36,49 @@ pub struct ShellSetup {
     pub keep_env: Vec<String>,
 }
 
-/// The script the hook sources at the first prompt (pure).
-pub fn script(setup: &ShellSetup, history_file: &Path) -> String {
+/// The key sequence (Ctrl-X Ctrl-], as hex bytes for `tmux send-keys -H`) that a bash or
+/// fish restore script binds, once, to put the held command in the edit buffer. zsh
+/// needs none (`print -z`).
+pub const HELD_KEY: [&str; 2] = ["18", "1d"];
+
+/// Does a shell of `kind` need [`HELD_KEY`] typed to receive its held command?
+pub fn needs_held_key(kind: &str) -> bool {
+    kind != "zsh"
+}
+
+/// The files one new shell reads, removed by its script once read.
+struct Files<'a> {
+    script: &'a Path,
+    /// The history file (fish's is its own history session, kept).
+    history: &'a Path,
+}
+
+/// The script the hook sources at the first prompt (pure). The files go before the
+/// variables are exported, so that a restored `PATH` cannot hide `rm`.
+fn script(setup: &ShellSetup, files: &Files) -> String {
     let q = |s: &str| quote(&setup.kind, s);
     let mut out = String::new();
     let fish = setup.kind == "fish";
     let or_true = if fish { "" } else { " || :" };
+    let history = q(&files.history.to_string_lossy());
+    if !setup.history.is_empty() {
+        match setup.kind.as_str() {
+            "bash" => out.push_str(&format!("builtin history -r {history} || :\n")),
+            "zsh" => out.push_str(&format!("builtin fc -R {history} || :\n")),
+            _ => {}
+        }
+    }
+    if let Some(held) = &setup.held {
+        out.push_str(&held_setup(&setup.kind, held));
+    }
+    if !setup.banner.is_empty() {
+        out.push_str(&format!("builtin printf '%s\\n' {}\n", q(&setup.banner)));
+    }
+    let mut remove = q(&files.script.to_string_lossy());
+    if !fish {
+        remove = format!("{remove} {history}");
+    }
+    out.push_str(&format!("command rm -f -- {remove} 2>/dev/null{or_true}\n"));
     out.push_str(&format!(
         "builtin cd -- {} 2>/dev/null{or_true}\n",
         q(&setup.cwd)
@@ -57,23 +99,43 @@ pub fn script(setup: &ShellSetup, history_file: &Path) -> String {
             out.push_str(&format!("export {k}={}\n", posix_quote(v)));
         }
     }
-    if !setup.history.is_empty() {
-        match setup.kind.as_str() {
-            "bash" => out.push_str(&format!(
-                "builtin history -r {} || :\n",
-                q(&history_file.to_string_lossy())
-            )),
-            "zsh" => out.push_str(&format!(
-                "builtin fc -R {} || :\n",
-                q(&history_file.to_string_lossy())
-            )),
-            _ => {}
-        }
-    }
-    if !setup.banner.is_empty() {
-        out.push_str(&format!("builtin printf '%s\\n' {}\n", q(&setup.banner)));
-    }
     out
+}
+
+/// The lines that put `held` in the edit buffer: zsh's buffer stack (`print -z`, popped
+/// by the next prompt); in bash and fish a one-time binding of [`HELD_KEY`] that sets
+/// the buffer from inside the line editor, then removes itself.
+fn held_setup(kind: &str, held: &str) -> String {
+    match kind {
+        "zsh" => format!("builtin print -rz -- {}\n", posix_quote(held)),
+        "fish" => format!(
+            "set -g __snap_held {text}
+function __snap_held_put
+    commandline -r -- $__snap_held
+    set -e __snap_held
+    bind -e \\x18\\x1d
+    bind -M insert -e \\x18\\x1d
+    functions -e __snap_held_put
+end
+bind \\x18\\x1d __snap_held_put
+bind -M insert \\x18\\x1d __snap_held_put
+",
+            text = fish_quote(held)
+        ),
+        _ => format!(
+            "__snap_held_put() {{
+    READLINE_LINE={text}
+    READLINE_POINT=${{#READLINE_LINE}}
+    builtin bind -m emacs -r '\\C-x\\C-]' 2>/dev/null
+    builtin bind -m vi-insert -r '\\C-x\\C-]' 2>/dev/null
+    builtin unset -f __snap_held_put
+}}
+builtin bind -m emacs -x '\"\\C-x\\C-]\": __snap_held_put' 2>/dev/null || :
+builtin bind -m vi-insert -x '\"\\C-x\\C-]\": __snap_held_put' 2>/dev/null || :
+",
+            text = posix_quote(held)
+        ),
+    }
 }
 
 /// The history file in the native format of `kind` (pure). fish's is a history
@@ -128,12 +190,22 @@ fn restore_dir(paths: &Paths) -> PathBuf {
     paths.state.join("restore")
 }
 
+/// Restore's files left over (a shell that never started) are removed after this long:
+/// they hold the environment and history, secrets included.
+pub const STALE_AFTER: Duration = Duration::from_secs(3600);
+
 /// Write the script and history for one new shell; returns the environment the shell
-/// must be started with (`SNAP_RESTORE`, `SNAP_REPLACES`, …).
-pub fn prepare(paths: &Paths, setup: &ShellSetup, token: &str) -> Result<Vec<(String, String)>> {
+/// must be started with (`SNAP_RESTORE`, `SNAP_REPLACES`, …) and the script's path (gone
+/// once the shell has read it). Leftovers of earlier shells are removed first.
+pub fn prepare(
+    paths: &Paths,
+    setup: &ShellSetup,
+    token: &str,
+) -> Result<(Vec<(String, String)>, PathBuf)> {
     ensure_private_dir(&paths.state)?;
     let dir = restore_dir(paths);
     ensure_private_dir(&dir)?;
+    remove_stale(paths);
     let mut env = Vec::new();
     let history_file = if setup.kind == "fish" {
         let name = format!(
@@ -153,7 +225,11 @@ pub fn prepare(paths: &Paths, setup: &ShellSetup, token: &str) -> Result<Vec<(St
         history_text(&setup.kind, &setup.history).as_bytes(),
     )?;
     let script_file = dir.join(format!("{token}.{}", setup.kind));
-    write_atomic(&script_file, script(setup, &history_file).as_bytes())?;
+    let files = Files {
+        script: &script_file,
+        history: &history_file,
+    };
+    write_atomic(&script_file, script(setup, &files).as_bytes())?;
     env.push((
         "SNAP_RESTORE".into(),
         script_file.to_string_lossy().into_owned(),
@@ -167,8 +243,32 @@ pub fn prepare(paths: &Paths, setup: &ShellSetup, token: &str) -> Result<Vec<(St
     if !setup.keep_env.is_empty() {
         env.push(("SNAP_KEEP_ENV".into(), setup.keep_env.join(",")));
     }
-    Ok(env)
+    Ok((env, script_file))
 }
+
+/// Remove the files of `state/restore/` older than [`STALE_AFTER`] (scripts, histories,
+/// temporary files), keeping the wrapper rc files every new shell reads. Best effort:
+/// what cannot be removed now is tried again next time.
+pub fn remove_stale(paths: &Paths) {
+    let Ok(entries) = std::fs::read_dir(restore_dir(paths)) else {
+        return;
+    };
+    let now = SystemTime::now();
+    for entry in entries.flatten() {
+        let Ok(meta) = entry.metadata() else { continue };
+        let old = meta
+            .modified()
+            .ok()
+            .and_then(|m| now.duration_since(m).ok())
+            .is_some_and(|age| age > STALE_AFTER);
+        if meta.is_file() && old && entry.file_name() != WRAPPER_BASHRC {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// The wrapper rc of restored bash shells, kept in `state/restore/`.
+const WRAPPER_BASHRC: &str = "bashrc";
 
 /// `env K=V … COMMAND`, quoted for `sh -c` (how tmux runs a pane's command).
 pub fn with_env(vars: &[(String, String)], command: &str) -> String {
@@ -237,7 +337,7 @@ pub fn shell_command(paths: &Paths, kind: &str, snap_bin: &Path) -> Result<Strin
             ))
         ),
         _ => {
-            let rc = dir.join("bashrc");
+            let rc = dir.join(WRAPPER_BASHRC);
             write_atomic(
                 &rc,
                 format!("[ -f ~/.bashrc ] && . ~/.bashrc\neval \"$({bin} init bash)\"\n")
@@ -268,9 +368,16 @@ mod tests {
         }
     }
 
+    fn files() -> Files<'static> {
+        Files {
+            script: Path::new("/s/x.bash"),
+            history: Path::new("/s/h"),
+        }
+    }
+
     #[test]
     fn bash_script_quotes_everything_and_runs_nothing() {
-        let s = script(&setup("bash"), Path::new("/s/h"));
+        let s = script(&setup("bash"), &files());
         assert!(s.contains(r"builtin cd -- '/tmp/it'\''s here' 2>/dev/null || :"));
         assert!(s.contains("export PORT='3001'\n"));
         assert!(s.contains("export Q='a'\\''b\nc'\n"));
@@ -279,8 +386,64 @@ mod tests {
     }
 
     #[test]
+    fn the_script_removes_its_files_before_exporting_a_path() {
+        let s = script(&setup("bash"), &files());
+        let rm = s.find("command rm -f -- '/s/x.bash' '/s/h'").unwrap();
+        assert!(rm > s.find("history -r").unwrap());
+        assert!(rm < s.find("export ").unwrap());
+        let fish = script(&setup("fish"), &files());
+        assert!(fish.contains("command rm -f -- '/s/x.bash' 2>/dev/null\n"));
+    }
+
+    #[test]
+    fn a_held_command_goes_to_the_edit_buffer_never_to_the_prompt_as_keys() {
+        let held = "sleep 300\necho 'ran' > F";
+        let mut zsh = setup("zsh");
+        zsh.held = Some(held.into());
+        let s = script(&zsh, &files());
+        assert!(s.contains("builtin print -rz -- 'sleep 300\necho '\\''ran'\\'' > F'\n"));
+        let mut bash = setup("bash");
+        bash.held = Some(held.into());
+        let s = script(&bash, &files());
+        assert!(s.contains("    READLINE_LINE='sleep 300\necho '\\''ran'\\'' > F'\n"));
+        assert!(s.contains(r#"builtin bind -m emacs -x '"\C-x\C-]": __snap_held_put'"#));
+        assert!(s.contains(r"builtin bind -m emacs -r '\C-x\C-]'"));
+        let mut fish = setup("fish");
+        fish.held = Some(held.into());
+        let s = script(&fish, &files());
+        assert!(s.contains("set -g __snap_held 'sleep 300\necho \\'ran\\' > F'\n"));
+        assert!(s.contains("bind \\x18\\x1d __snap_held_put\n"));
+        assert_eq!(HELD_KEY, ["18", "1d"]);
+    }
+
+    #[test]
+    fn stale_files_go_and_fresh_ones_and_the_wrapper_rc_stay() {
+        let tmp = tempfile::tempdir().unwrap();
+        let paths = Paths {
+            data: tmp.path().into(),
+            state: tmp.path().join("state"),
+            config_file: tmp.path().join("config.toml"),
+        };
+        let dir = restore_dir(&paths);
+        std::fs::create_dir_all(dir.join("zdotdir")).unwrap();
+        let old = SystemTime::now() - STALE_AFTER - Duration::from_secs(60);
+        for name in ["old.bash", "old.history", WRAPPER_BASHRC] {
+            let f = std::fs::File::create(dir.join(name)).unwrap();
+            f.set_modified(old).unwrap();
+        }
+        std::fs::write(dir.join("new.zsh"), "").unwrap();
+        remove_stale(&paths);
+        let mut left: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(left, ["bashrc", "new.zsh", "zdotdir"]);
+    }
+
+    #[test]
     fn fish_script_and_history_format() {
-        let s = script(&setup("fish"), Path::new("/s/h"));
+        let s = script(&setup("fish"), &files());
         assert!(s.contains(r"builtin cd -- '/tmp/it\'s here'"));
         assert!(s.contains("set -gx PORT '3001'"));
         let h = history_text("fish", &[(1_764_000_000_000_000, "a\nb".into())]);

@@ -610,8 +610,8 @@ fn still_running(process: Option<&ProcessSnap>, cwd: &str, world: &World) -> Opt
 fn clean_env(env: BTreeMap<String, String>, plan: &mut Plan) -> BTreeMap<String, String> {
     env.into_iter()
         .filter(|(k, v)| {
-            if crate::shellenv::runs_as_code(k) {
-                let note = format!("{k} not restored: the shell runs it as code (your rc sets it)");
+            if let Some(refusal) = crate::envguard::refusal(k) {
+                let note = format!("{k} not restored: {}", refusal.why());
                 if !plan.notes.contains(&note) {
                     plan.notes.push(note);
                 }

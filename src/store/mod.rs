@@ -7,3 +7,4 @@ pub mod paths;
 pub mod retention;
 pub mod shells;
 pub mod snapshots;
+pub mod trust;
