@@ -90,7 +90,17 @@ fn start(w: &World, name: &str, dir: &Path, extra: &[&str]) -> Output {
 }
 
 /// The live shell started in `dir`, once its environment is recorded.
-fn shell_in(w: &World, dir: &Path) -> serde_json::Value {
+/// The live shell of tmux session `session` in `dir`, once it has shown a prompt and
+/// recorded a command (so its start-up environment is written).
+fn shell_in(w: &World, session: &str, dir: &Path) -> serde_json::Value {
+    let marker = format!("echo settled-{session}");
+    w.pane(&format!("={session}:")).run(&marker);
+    wait_for("the settling command recorded", SOON, || {
+        w.history()
+            .iter()
+            .any(|r| r["command"] == marker.as_str() && !r["exit"].is_null())
+            .then_some(())
+    });
     wait_for("the started shell", SOON, || {
         w.shells().into_iter().find(|s| {
             s["alive"] == true && s["cwd"] == dir.display().to_string() && s["env"].is_object()
@@ -156,7 +166,7 @@ fn a_dot_env_loads_only_once_trusted_and_never_its_code_or_snap_variables() {
     for name in ["PROMPT_COMMAND", "BASH_ENV", "SNAP_DISABLE"] {
         assert_eq!(count(&err, name), 1, "{name} named once: {err}");
     }
-    let shell = shell_in(&w, &proj);
+    let shell = shell_in(&w, "one", &proj);
     assert!(shell["env"].get("GREETING").is_none(), "{shell:#}");
     // Trusting it while that session runs: remembered, and said that it runs without.
     let out = start(&w, "one", &proj, &["--trust-env"]);
@@ -174,7 +184,7 @@ fn a_dot_env_loads_only_once_trusted_and_never_its_code_or_snap_variables() {
     for name in ["PROMPT_COMMAND", "BASH_ENV", "SNAP_DISABLE"] {
         assert_eq!(count(&err, name), 1, "{name} named once: {err}");
     }
-    let shell = shell_in(&w, &proj);
+    let shell = shell_in(&w, "two", &proj);
     assert_eq!(shell["env"]["GREETING"], "hello", "{shell:#}");
     for name in ["BASH_ENV", "SNAP_DISABLE", "PROMPT_COMMAND"] {
         assert!(shell["env"].get(name).is_none(), "{name}: {shell:#}");
@@ -204,14 +214,14 @@ fn a_dot_env_loads_only_once_trusted_and_never_its_code_or_snap_variables() {
     // Trusted as it is: it loads without asking. Changed: it asks again.
     let out = start(&w, "three", &proj, &[]);
     assert!(!String::from_utf8_lossy(&out.stderr).contains("not loaded"));
-    assert_eq!(shell_in(&w, &proj)["env"]["GREETING"], "hello");
+    assert_eq!(shell_in(&w, "three", &proj)["env"]["GREETING"], "hello");
     stop(&w, "three", &proj);
     std::fs::write(&env, "GREETING=changed\n").unwrap();
     let out = start(&w, "four", &proj, &[]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("changed since you trusted it"), "{err}");
     assert!(err.contains("--trust-env"), "{err}");
-    assert!(shell_in(&w, &proj)["env"].get("GREETING").is_none());
+    assert!(shell_in(&w, "four", &proj)["env"].get("GREETING").is_none());
 }
 
 #[test]
@@ -244,7 +254,7 @@ fn a_named_env_file_is_trusted_but_its_code_variables_still_never_load() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(count(&err, "PROMPT_COMMAND"), 1, "{err}");
     assert!(!err.contains("not trusted"), "{err}");
-    let shell = shell_in(&w, &w.home);
+    let shell = shell_in(&w, "named", &w.home);
     assert_eq!(shell["env"]["PORT"], "3001");
     let pane = w.pane("=named:");
     pane.run("echo after-a-prompt");
