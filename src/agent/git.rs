@@ -60,8 +60,14 @@ impl Status {
 }
 
 /// Run `git status` in `root`; None when it is not a git work tree or git is missing.
+/// git does not look for a repository above `root` (`GIT_CEILING_DIRECTORIES`): one
+/// there was passed over as not the user's (see `session::project_dir`).
 pub fn status(root: &Path) -> Option<Status> {
-    let out = Command::new("git")
+    let mut git = Command::new("git");
+    if let Some(parent) = root.parent() {
+        git.env("GIT_CEILING_DIRECTORIES", parent);
+    }
+    let out = git
         .arg("-C")
         .arg(root)
         .args([
