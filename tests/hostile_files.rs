@@ -221,6 +221,27 @@ fn a_write_that_would_pass_1_mib_is_refused_and_the_file_kept() {
     let bytes = serde_json::to_vec(&serde_json::json!({ "next_steps": steps })).unwrap();
     assert!(bytes.len() < 1 << 20);
     std::fs::write(&file, &bytes).unwrap();
+    // What leaves for a snapshot, a brief or the agent is bounded.
+    let out = snap_in(&w, &repo, &["save", "--json"], None);
+    assert!(out.status.success(), "{}", text(&out));
+    let snap: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let agent = &snap["sessions"][0]["agent"];
+    let kept = agent["next_steps"].as_array().unwrap().len();
+    assert!((1..=100).contains(&kept), "{kept} steps embedded");
+    assert!(
+        agent.to_string().len() <= 70 << 10,
+        "{}",
+        agent.to_string().len()
+    );
+    for args in [&["brief", "--json"][..], &["hook", "claude"]] {
+        let out = snap_in(&w, &repo, args, Some(&session_start(&repo)));
+        assert!(out.status.success(), "{}", text(&out));
+        assert!(
+            out.stdout.len() < 160 << 10,
+            "{args:?}: {} bytes",
+            out.stdout.len()
+        );
+    }
     let long = "y".repeat(60_000);
     let out = snap_in(&w, &repo, &["task", "next", &long], None);
     assert!(!out.status.success(), "{}", text(&out));
