@@ -139,8 +139,8 @@ impl AgentState {
 
     /// A copy small enough to embed in a snapshot or a brief: the seed's fields first,
     /// then the others, each list cut to [`EMBED_MAX_ITEMS`], each string to
-    /// [`EMBED_MAX_STRING`] bytes, and [`EMBED_MAX_BYTES`] in all (what does not fit is left
-    /// out). Key order is kept.
+    /// [`EMBED_MAX_STRING`] bytes, and [`EMBED_MAX_BYTES`] in all (what does not fit
+    /// is left out). Key order is kept.
     pub fn bounded(&self) -> AgentState {
         AgentState {
             doc: bounded_doc(&self.doc),
@@ -255,11 +255,11 @@ pub fn update<T>(
 fn lock(paths: &Paths, path: &Path) -> Result<fs::File> {
     let dir = paths.state.join("locks");
     ensure_private_dir(&dir)?;
-    let canonical = fs::canonicalize(path).unwrap_or_else(|_| {
-        let parent = path.parent().unwrap_or(Path::new("/"));
-        let parent = fs::canonicalize(parent).unwrap_or_else(|_| parent.to_path_buf());
-        parent.join(path.file_name().unwrap_or_default())
-    });
+    // The directory resolved, the name as it is (whether the file exists yet or not).
+    let parent = path.parent().unwrap_or(Path::new("/"));
+    let canonical = fs::canonicalize(parent)
+        .unwrap_or_else(|_| parent.to_path_buf())
+        .join(path.file_name().unwrap_or_default());
     let name = format!("{:016x}", fnv1a(canonical.as_os_str().as_encoded_bytes()));
     let lock_path = dir.join(name);
     let file = fs::OpenOptions::new()
@@ -330,8 +330,8 @@ fn read_untrusted(path: &Path) -> Result<Option<Vec<u8>>> {
 }
 
 /// Why a state file is not used, and what to do.
-const SKIPPED: &str = "not read (snap reads only a regular file of yours, at most 1 MiB \
-                       and 32 levels deep); fix it or move it away";
+const SKIPPED: &str = "not read (snap reads only a regular file of yours or root's, \
+                       at most 1 MiB and 32 levels deep); fix it or move it away";
 
 /// Refuse what must not be read: a symlink, anything but a regular file, another
 /// user's file (root's is fine), a file over [`MAX_BYTES`].
