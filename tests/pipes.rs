@@ -61,6 +61,8 @@ fn every_command_stops_quietly_when_its_reader_goes_away() {
         .unwrap();
     assert!(status.success());
     assert!(w.history().len() >= n, "every command recorded");
+    let saved = w.snap(&["save"]);
+    assert!(saved.status.success());
 
     let readers = [
         "head -1 >/dev/null".to_string(),
@@ -83,7 +85,14 @@ fn every_command_stops_quietly_when_its_reader_goes_away() {
         &["init", "fish"],
         &["brief"],
         &["brief", "--json"],
+        &["list"],
         &["list", "--json"],
+        &["show"],
+        &["show", "latest", "--json"],
+        &["save", "--json"],
+        &["task", "show", "--json"],
+        &["daemon", "status"],
+        &["config"],
         &["completions", "bash"],
         &["man"],
         &["--help"],
