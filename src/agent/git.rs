@@ -154,4 +154,23 @@ mod tests {
         assert_eq!(s.branch.as_deref(), Some("main"));
         assert_eq!(parse(b"## HEAD (no branch)\0").branch, None);
     }
+
+    #[test]
+    fn status_never_reports_a_repository_above_the_root() {
+        let tmp = tempfile::tempdir().unwrap();
+        let above = tmp.path().join("above");
+        let root = above.join("root");
+        std::fs::create_dir_all(&root).unwrap();
+        let init = Command::new("git")
+            .args(["init", "-q"])
+            .arg(&above)
+            .status();
+        if !init.is_ok_and(|s| s.success()) {
+            println!("SKIPPED: status_never_reports_a_repository_above_the_root: no git");
+            return;
+        }
+        std::fs::write(root.join("f"), "x").unwrap();
+        assert!(status(&above).is_some_and(|s| !s.changed.is_empty()));
+        assert_eq!(status(&root), None);
+    }
 }
