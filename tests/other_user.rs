@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::{pid_alive, require, wait_for, Kind, World, SOON};
+use common::{require, wait_for, Kind, World, SOON};
 use serde_json::Value;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -172,8 +172,10 @@ fn pids_of_uid(uid: u32) -> Vec<u32> {
         .collect()
 }
 
-/// Pids of processes whose argv is exactly `argv`.
-fn pids_of(argv: &[&str]) -> Vec<u32> {
+/// Pids of processes in `dir` whose argv is exactly `argv` (other tests on the machine
+/// may run the same argv elsewhere).
+fn pids_of(dir: &Path, argv: &[&str]) -> Vec<u32> {
+    let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
     std::fs::read_dir("/proc")
         .unwrap()
         .flatten()
@@ -182,7 +184,7 @@ fn pids_of(argv: &[&str]) -> Vec<u32> {
             std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| {
                 let words: Vec<&[u8]> = c.split(|&b| b == 0).filter(|w| !w.is_empty()).collect();
                 words.len() == argv.len() && words.iter().zip(argv).all(|(a, b)| *a == b.as_bytes())
-            })
+            }) && std::fs::read_link(format!("/proc/{pid}/cwd")).is_ok_and(|c| c == dir)
         })
         .collect()
 }
@@ -213,14 +215,12 @@ fn another_users_processes_are_not_captured_nor_taken_for_the_users_own() {
     // A job of the user's shell that runs as the other user: not the user's process.
     pane.run(&format!("{} sleep 778 &", other.as_user().join(" ")));
     wait_for("the other user's sleep 778", SOON, || {
-        (!pids_of(&["sleep", "778"]).is_empty()).then_some(())
+        (!pids_of(&mine, &["sleep", "778"]).is_empty()).then_some(())
     });
     pane.run("sleep 777");
     wait_for("sleep 777 running in the shell", SOON, || {
-        w.shells()
-            .iter()
-            .any(|s| s["running"] == "sleep 777")
-            .then_some(())
+        let recorded = w.shells().iter().any(|s| s["running"] == "sleep 777");
+        (recorded && !pids_of(&mine, &["sleep", "777"]).is_empty()).then_some(())
     });
     let snap = w.snap_json(&["save", "--json"]);
     let procs: Vec<&Value> = snap["sessions"]
@@ -246,14 +246,15 @@ fn another_users_processes_are_not_captured_nor_taken_for_the_users_own() {
 
     // As after a reboot: the session and everything in it gone.
     w.tmux_ok(&["kill-server"]);
-    for pid in pids_of(&["sleep", "778"]) {
+    for pid in pids_of(&mine, &["sleep", "778"]) {
         let _ = Command::new("kill")
             .args(["-KILL", &pid.to_string()])
             .status();
     }
     wait_for("the sleeps to end", SOON, || {
-        (pids_of(&["sleep", "777"]).is_empty() && pids_of(&["sleep", "778"]).is_empty())
-            .then_some(())
+        (pids_of(&mine, &["sleep", "777"]).is_empty()
+            && pids_of(&mine, &["sleep", "778"]).is_empty())
+        .then_some(())
     });
 
     // Control: the user's own `sleep 777`, in the same directory, is still running.
@@ -274,7 +275,9 @@ fn another_users_processes_are_not_captured_nor_taken_for_the_users_own() {
     // The other user's `sleep 777` there is not the user's: it does not count.
     let theirs = other.spawn(&w, &mine, &["sleep", "777"]);
     wait_for("the other user's sleep 777", SOON, || {
-        pid_alive(theirs).then_some(())
+        pids_of(&mine, &["sleep", "777"])
+            .contains(&theirs)
+            .then_some(())
     });
     let plan = dry_run(&w, "work");
     assert!(!plan.contains("still running"), "{plan}");
