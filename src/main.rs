@@ -25,8 +25,30 @@ mod timefmt;
 use clap::Parser;
 use std::process::ExitCode;
 
+/// Set what SIGPIPE does. Every command but the daemon takes the default: when its
+/// reader goes away (`snap history | head -1`) it stops there, quietly, with the
+/// SIGPIPE status, as `cat` does, instead of failing on the next write. Each command
+/// writes its files atomically before or between its prints, so stopping at a print
+/// never leaves half a file; `snap hook` prints only once its work is done. The
+/// snapshot daemon ignores it (Rust's default): a log reader or journald going away
+/// must not end the scheduler, a failed write is only a lost log line.
+fn sigpipe(action: libc::sighandler_t) {
+    // SAFETY: called on the main thread before any other thread exists (the daemon's
+    // runtime starts later); `signal` with SIG_DFL or SIG_IGN installs no handler code.
+    unsafe {
+        libc::signal(libc::SIGPIPE, action);
+    }
+}
+
 fn main() -> ExitCode {
+    sigpipe(libc::SIG_DFL);
     let cli = cli::Cli::parse();
+    if matches!(
+        cli.command,
+        cli::Command::Daemon(cli::DaemonCommand::Run(_))
+    ) {
+        sigpipe(libc::SIG_IGN);
+    }
     match cmd::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

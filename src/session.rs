@@ -21,16 +21,28 @@ pub fn normalize(name: &str) -> String {
     }
 }
 
-/// The project a directory belongs to: the nearest ancestor holding `.git`, else the directory.
+/// The project a directory belongs to: the nearest ancestor holding a `.git` where
+/// both the `.git` and the directory are owned by the user or root, else the directory.
+/// Another user's `.git` (say `/tmp/.git` in a shared sticky `/tmp`) is passed over:
+/// it must not make that user's files the project, state file and brief.
 pub fn project_dir(start: &Path) -> PathBuf {
-    let mut dir = Some(start);
-    while let Some(d) = dir {
-        if d.join(".git").exists() {
-            return d.to_path_buf();
-        }
-        dir = d.parent();
-    }
-    start.to_path_buf()
+    start
+        .ancestors()
+        .find(|d| {
+            let git = std::fs::symlink_metadata(d.join(".git"));
+            git.is_ok_and(|m| trusted_owner(&m))
+                && std::fs::metadata(d).is_ok_and(|m| trusted_owner(&m))
+        })
+        .unwrap_or(start)
+        .to_path_buf()
+}
+
+/// Owned by the user (effective uid) or root.
+fn trusted_owner(meta: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let me = unsafe { libc::geteuid() };
+    meta.uid() == me || meta.uid() == 0
 }
 
 /// The session name for a shell: inside tmux the tmux session's name unless it is a bare
@@ -84,6 +96,34 @@ mod tests {
                 .file_name()
                 .unwrap(),
             "repo"
+        );
+    }
+
+    #[test]
+    fn another_users_git_is_not_the_project() {
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc::geteuid() } != 0 {
+            println!("SKIPPED: another_users_git_is_not_the_project: needs root to chown");
+            return;
+        }
+        let tmp = tempfile::tempdir().unwrap();
+        let shared = tmp.path().join("shared");
+        let mine = shared.join("mine");
+        std::fs::create_dir_all(shared.join(".git")).unwrap();
+        std::fs::create_dir_all(&mine).unwrap();
+        assert_eq!(project_dir(&mine), shared, "root's own .git is trusted");
+        let chown = |p: &Path| std::os::unix::fs::chown(p, Some(4242), Some(4242)).unwrap();
+        chown(&shared.join(".git"));
+        assert_eq!(project_dir(&mine), mine, "another user's .git");
+        std::fs::create_dir(shared.join("theirs")).unwrap();
+        std::fs::create_dir(shared.join("theirs/.git")).unwrap();
+        chown(&shared.join("theirs"));
+        let inner = shared.join("theirs/sub");
+        std::fs::create_dir(&inner).unwrap();
+        assert_eq!(
+            project_dir(&inner),
+            inner,
+            "a .git of mine in their directory"
         );
     }
 }

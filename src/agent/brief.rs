@@ -130,7 +130,7 @@ fn gather(
     if let Some(p) = &project {
         let (path, root) = state::locate(p, None);
         match state::AgentState::load(&path, &root) {
-            Ok(s) if s.existed => agent_state = Some(s),
+            Ok(s) if s.existed => agent_state = Some(s.bounded()),
             Ok(_) => {}
             Err(e) => warnings.push(format!("{e:#}")),
         }

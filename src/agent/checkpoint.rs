@@ -39,6 +39,7 @@ pub enum Snapshot {
 /// now (UTC); `files_in_progress` to the pinned files plus what git reports modified,
 /// added or untracked (the state file itself never counts); `environment` only when
 /// missing; then snapshots the session, labelled with `message`. The state file is
+/// changed under its edit lock (other fields, as another edit left them, are kept) and
 /// written before the snapshot is attempted; a damaged state file stops everything.
 pub fn run(
     paths: &Paths,
@@ -47,13 +48,18 @@ pub fn run(
     message: Option<&str>,
 ) -> Result<Outcome> {
     let (path, root) = state::locate(cwd, file);
-    let mut st = AgentState::load(&path, &root)?;
-    let files = files_in_progress(&st);
-    st.set_strings("files_in_progress", &files);
-    st.ensure_environment();
+    // git runs before the lock is taken, so parallel edits wait only for the write.
+    let from_git = git::status(&root)
+        .map(|s| s.in_progress())
+        .unwrap_or_default();
     let at = timefmt::now_rfc3339();
-    st.set("last_checkpoint", serde_json::Value::String(at.clone()));
-    st.save()?;
+    let (_, files) = state::update(paths, &path, &root, |st| {
+        let files = files_in_progress(st, from_git);
+        st.set_strings("files_in_progress", &files);
+        st.ensure_environment();
+        st.set("last_checkpoint", serde_json::Value::String(at.clone()));
+        Ok(files)
+    })?;
 
     let all = shells::load_all(paths);
     let session = super::session_for_dir(&all, cwd);
@@ -71,7 +77,7 @@ pub fn run(
 pub const MAX_GIT_FILES: usize = 200;
 
 /// Pinned files first, then git's changed files, without duplicates or the state file.
-fn files_in_progress(st: &AgentState) -> Vec<String> {
+fn files_in_progress(st: &AgentState, from_git: Vec<String>) -> Vec<String> {
     let own = st.own_relative_path();
     let mut files: Vec<String> = Vec::new();
     for f in st.pinned() {
@@ -79,9 +85,6 @@ fn files_in_progress(st: &AgentState) -> Vec<String> {
             files.push(f);
         }
     }
-    let from_git = git::status(&st.root)
-        .map(|s| s.in_progress())
-        .unwrap_or_default();
     let (mut kept, mut left_out) = (0, 0);
     for f in from_git {
         if Some(&f) == own.as_ref() || f == state::FILE_NAME || files.contains(&f) {

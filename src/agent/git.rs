@@ -60,8 +60,14 @@ impl Status {
 }
 
 /// Run `git status` in `root`; None when it is not a git work tree or git is missing.
+/// git does not look for a repository above `root` (`GIT_CEILING_DIRECTORIES`): one
+/// there was passed over as not the user's (see `session::project_dir`).
 pub fn status(root: &Path) -> Option<Status> {
-    let out = Command::new("git")
+    let mut git = Command::new("git");
+    if let Some(parent) = root.parent() {
+        git.env("GIT_CEILING_DIRECTORIES", parent);
+    }
+    let out = git
         .arg("-C")
         .arg(root)
         .args([
@@ -147,5 +153,24 @@ mod tests {
         let s = parse(b"## No commits yet on main\0?? x\0");
         assert_eq!(s.branch.as_deref(), Some("main"));
         assert_eq!(parse(b"## HEAD (no branch)\0").branch, None);
+    }
+
+    #[test]
+    fn status_never_reports_a_repository_above_the_root() {
+        let tmp = tempfile::tempdir().unwrap();
+        let above = tmp.path().join("above");
+        let root = above.join("root");
+        std::fs::create_dir_all(&root).unwrap();
+        let init = Command::new("git")
+            .args(["init", "-q"])
+            .arg(&above)
+            .status();
+        if !init.is_ok_and(|s| s.success()) {
+            println!("SKIPPED: status_never_reports_a_repository_above_the_root: no git");
+            return;
+        }
+        std::fs::write(root.join("f"), "x").unwrap();
+        assert!(status(&above).is_some_and(|s| !s.changed.is_empty()));
+        assert_eq!(status(&root), None);
     }
 }

@@ -146,19 +146,19 @@ fn tmux_state(shells: &[ShellState]) -> (HashMap<String, TmuxPlace>, HashMap<Str
     (places, screens)
 }
 
-/// The session's agent state: `<project_dir>/.agent-session.json` as found, or null.
+/// The session's agent state: `<project_dir>/.agent-session.json`, bounded for
+/// embedding, or null. A file that is not safe to read or does not parse is named on
+/// stderr and left out.
 pub fn read_agent(project_dir: &Path) -> serde_json::Value {
-    let path = project_dir.join(".agent-session.json");
-    let Ok(meta) = std::fs::metadata(&path) else {
-        return serde_json::Value::Null;
-    };
-    if !meta.is_file() || meta.len() > 4 << 20 {
-        return serde_json::Value::Null;
+    let path = project_dir.join(crate::agent::state::FILE_NAME);
+    match crate::agent::state::AgentState::load(&path, project_dir) {
+        Ok(s) if s.existed => serde_json::Value::Object(s.bounded().doc),
+        Ok(_) => serde_json::Value::Null,
+        Err(e) => {
+            eprintln!("snap: {e:#} (left out of the snapshot)");
+            serde_json::Value::Null
+        }
     }
-    std::fs::read(&path)
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok())
-        .unwrap_or(serde_json::Value::Null)
 }
 
 /// Assemble the snapshot (pure but for `agent`, which reads a session's agent state).

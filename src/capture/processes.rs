@@ -5,7 +5,9 @@
 //!
 //! Processes are told apart by (pid, start time), so a reused pid never passes for the
 //! shell or child it replaced. snap's own process, its descendants, and its ancestors
-//! up to the shell that started it are left out.
+//! up to the shell that started it are left out, and so is every process that is not
+//! the user's own ([`crate::liveness::is_mine`]): a shell pid another user's process
+//! took is not present, another user's process (a `sudo` command's) is not captured.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ffi::OsString;
@@ -133,13 +135,18 @@ pub fn capture(queries: &[ShellQuery]) -> HashMap<u32, ShellProcs> {
                 .without_tasks()
                 .with_cmd(UpdateKind::Always)
                 .with_cwd(UpdateKind::Always)
-                .with_environ(UpdateKind::Always),
+                .with_environ(UpdateKind::Always)
+                .with_user(UpdateKind::Always),
         );
     }
     for (shell, found) in layout {
         let entry = out.entry(shell).or_default();
-        if let Some(p) = sys.process(Pid::from_u32(shell)) {
-            entry.environ = env_map(p.environ());
+        match sys.process(Pid::from_u32(shell)) {
+            Some(p) if crate::liveness::is_mine(p) => entry.environ = env_map(p.environ()),
+            _ => {
+                *entry = ShellProcs::default(); // not the user's shell (any more)
+                continue;
+            }
         }
         let base: &BTreeMap<String, String> = match journal_env.get(&shell) {
             Some(e) if !e.is_empty() => e,
@@ -152,7 +159,7 @@ pub fn capture(queries: &[ShellQuery]) -> HashMap<u32, ShellProcs> {
                 // No argv: a zombie (or a kernel thread); nothing to keep.
                 let p = sys
                     .process(Pid::from_u32(pid))
-                    .filter(|p| !p.cmd().is_empty())?;
+                    .filter(|p| !p.cmd().is_empty() && crate::liveness::is_mine(p))?;
                 Some(ProcInfo {
                     pid,
                     ppid: p.parent().map_or(0, Pid::as_u32),

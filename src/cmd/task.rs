@@ -3,6 +3,7 @@
 
 use crate::agent::state::{self, AgentState, PINNED};
 use crate::cli::{TaskCommand, TaskFileArg, TaskFilesCommand};
+use crate::store::paths::Paths;
 use crate::timefmt;
 use anyhow::{bail, Context, Result};
 use serde_json::Value;
@@ -83,16 +84,15 @@ pub fn run(cmd: &TaskCommand) -> Result<()> {
     }
 }
 
-/// Load, change, save, and print what changed.
+/// Load, change and save under the file's edit lock, then print what changed.
 fn edit(
     cwd: &Path,
     file: &TaskFileArg,
     change: impl FnOnce(&mut AgentState) -> Result<String>,
 ) -> Result<()> {
+    let paths = Paths::from_env()?;
     let (path, root) = state::locate(cwd, file.file.as_deref());
-    let mut st = AgentState::load(&path, &root)?;
-    let said = change(&mut st)?;
-    st.save()?;
+    let (st, said) = state::update(&paths, &path, &root, change)?;
     println!("{said}  ({})", st.path.display());
     Ok(())
 }

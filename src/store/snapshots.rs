@@ -64,12 +64,20 @@ pub fn save(paths: &Paths, snap: &Snapshot) -> Result<PathBuf> {
                 path.display()
             )
         })?;
-    // What is on disk must be exactly what was serialized from the checked value.
+    // What is on disk must be exactly what was serialized from the checked value, and
+    // must load as every reader will load it: a snapshot no reader can parse (nested
+    // past serde_json's limit, say) never becomes latest.
     let back = fs::read(tmp.path())
         .with_context(|| format!("cannot read back {}", tmp.path().display()))?;
     if back != bytes {
         bail!("the snapshot did not read back as written (disk trouble?): not saved");
     }
+    parse(&back).map_err(|e| {
+        anyhow!(
+            "snapshot {} would not be readable ({e:#}): not saved; earlier snapshots are intact",
+            snap.id
+        )
+    })?;
     tmp.persist_noclobber(&path)
         .map_err(|e| e.error)
         .with_context(|| format!("cannot rename into {}", path.display()))?;
@@ -386,6 +394,28 @@ pub(crate) mod tests {
         assert!(e.contains("writable by group or others"), "{e}");
         assert!(list(&p).good.is_empty());
         assert!(find(&p, &s.id).is_err());
+    }
+
+    #[test]
+    fn a_snapshot_that_would_not_read_back_is_not_saved() {
+        let tmp = tempfile::tempdir().unwrap();
+        let p = paths(tmp.path());
+        let mut s = snap(1_764_043_200_000_000, &["a"]);
+        save(&p, &s).unwrap();
+        // Deeper than serde_json's recursion limit: it serializes, but would not parse.
+        let mut deep = serde_json::json!("x");
+        for _ in 0..200 {
+            deep = serde_json::json!([deep]);
+        }
+        s.id = new_id(1_764_043_300_000_000);
+        s.sessions[0].agent = deep;
+        let e = format!("{:#}", save(&p, &s).unwrap_err());
+        assert!(e.contains("would not be readable"), "{e}");
+        assert!(e.contains(&s.id), "{e}");
+        let l = list(&p);
+        assert_eq!((l.good.len(), l.bad.len()), (1, 0), "{:?}", l.bad);
+        let left: Vec<_> = fs::read_dir(p.snapshots()).unwrap().collect();
+        assert_eq!(left.len(), 1, "no temp file is left behind");
     }
 
     #[test]
