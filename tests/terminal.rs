@@ -176,3 +176,28 @@ fn the_restored_first_window_shows_the_brief_and_screen_without_their_escapes() 
         "the clipboard was written"
     );
 }
+
+#[test]
+fn task_show_and_checkpoint_print_a_hostile_state_file_escaped() {
+    let w = World::new();
+    let proj = w.home.join("cloned");
+    std::fs::create_dir_all(&proj).unwrap();
+    let state = serde_json::json!({
+        "current_task": hostile("task"),
+        "next_steps": [hostile("step")],
+        "files_in_progress": [hostile("file")],
+        "environment": hostile("env"),
+        "last_checkpoint": hostile("checkpoint"),
+    });
+    std::fs::write(proj.join(".agent-session.json"), state.to_string()).unwrap();
+    let in_proj = |args: &[&str]| {
+        w.command(&w.bin)
+            .args(args)
+            .current_dir(&proj)
+            .output()
+            .unwrap()
+    };
+    assert_inert("task show", &in_proj(&["task", "show"]));
+    assert_inert("task show --json", &in_proj(&["task", "show", "--json"]));
+    assert_inert("task next", &in_proj(&["task", "next", "more"]));
+}

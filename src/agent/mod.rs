@@ -62,24 +62,3 @@ pub fn session_project(paths: &Paths, shells: &[ShellState], session: &str) -> O
         .map(|s| PathBuf::from(&s.meta.project_dir))
         .or_else(|| journal::read_ids(paths, session).project.map(PathBuf::from))
 }
-
-/// A session's agent state (its project's `.agent-session.json`) as JSON, for snapshots
-/// and restore, bounded for embedding; None when there is none. A damaged or unsafe
-/// file is named on stderr.
-#[allow(dead_code)] // for capture (snapshots' `agent`) and restore, being written alongside
-pub fn session_state(
-    paths: &Paths,
-    shells: &[ShellState],
-    session: &str,
-) -> Option<serde_json::Value> {
-    let project = session_project(paths, shells, session)?;
-    let (path, root) = state::locate(&project, None);
-    match state::AgentState::load(&path, &root) {
-        Ok(s) if s.existed => Some(serde_json::Value::Object(s.bounded().doc)),
-        Ok(_) => None,
-        Err(e) => {
-            eprintln!("snap: {e:#}");
-            None
-        }
-    }
-}

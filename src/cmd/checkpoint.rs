@@ -20,11 +20,13 @@ pub fn run(args: &CheckpointArgs) -> Result<()> {
         "checkpoint {}: {} file(s) in progress  ({})",
         out.at,
         out.files.len(),
-        out.state_file.display()
+        crate::text::safe(&out.state_file.display().to_string())
     );
     match out.snapshot {
         Snapshot::Taken(id) => println!("snapshot {id} of session {}", out.session),
-        Snapshot::Skipped(why) => eprintln!("snap: note: no snapshot taken: {why}"),
+        Snapshot::Skipped(why) => {
+            eprintln!("snap: note: no snapshot taken: {}", crate::text::safe(&why))
+        }
         Snapshot::Failed(e) => bail!(
             "the state file was updated, but the snapshot of session {} failed: {e}",
             out.session

@@ -46,7 +46,7 @@ pub fn run(cmd: &DaemonCommand) -> Result<()> {
 fn status(paths: &Paths, json: bool) -> Result<()> {
     let st = daemon::status(paths)?;
     if json {
-        super::print_bytes(format!("{}\n", serde_json::to_string_pretty(&st)?).as_bytes())?;
+        super::print_bytes(format!("{}\n", crate::text::json_pretty(&st)?).as_bytes())?;
         return Ok(());
     }
     match st.pid {

@@ -91,7 +91,7 @@ pub fn run(json: bool) -> Result<()> {
         selfrun::config(&ctx, &paths),
     ];
     if json {
-        println!("{}", serde_json::to_string_pretty(&checks)?);
+        println!("{}", crate::text::json_pretty(&checks)?);
     } else {
         print!("{}", output::render(&checks, output::use_colour()));
     }

@@ -10,7 +10,7 @@ pub fn run(args: &SaveArgs) -> Result<()> {
     let paths = Paths::from_env()?;
     let snap = capture::snapshot_now(&paths, args.session.as_deref(), args.label.as_deref())?;
     if args.json {
-        super::print_bytes(format!("{}\n", serde_json::to_string_pretty(&snap)?).as_bytes())?;
+        super::print_bytes(format!("{}\n", crate::text::json_pretty(&snap)?).as_bytes())?;
     } else {
         super::print_bytes(format!("{}\n", snap.id).as_bytes())?;
     }

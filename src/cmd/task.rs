@@ -4,7 +4,7 @@
 use crate::agent::state::{self, AgentState, PINNED};
 use crate::cli::{TaskCommand, TaskFileArg, TaskFilesCommand};
 use crate::store::paths::Paths;
-use crate::timefmt;
+use crate::{text, timefmt};
 use anyhow::{bail, Context, Result};
 use serde_json::Value;
 use std::path::Path;
@@ -93,7 +93,11 @@ fn edit(
     let paths = Paths::from_env()?;
     let (path, root) = state::locate(cwd, file.file.as_deref());
     let (st, said) = state::update(&paths, &path, &root, change)?;
-    println!("{said}  ({})", st.path.display());
+    println!(
+        "{}  ({})",
+        text::safe(&said),
+        text::safe(&st.path.display().to_string())
+    );
     Ok(())
 }
 
@@ -110,18 +114,17 @@ fn show(cwd: &Path, file: &TaskFileArg, json: bool) -> Result<()> {
     let (path, root) = state::locate(cwd, file.file.as_deref());
     let st = AgentState::load(&path, &root)?;
     if json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&Value::Object(st.document()))?
-        );
+        println!("{}", text::json_pretty(&Value::Object(st.document()))?);
         return Ok(());
     }
-    println!("Task: {}", st.current_task().unwrap_or("(none)"));
+    // Every field comes from a project file, which a cloned repository may ship.
+    let safe = text::safe;
+    println!("Task: {}", safe(st.current_task().unwrap_or("(none)")));
     let steps = st.next_steps();
     if !steps.is_empty() {
         println!("Next steps:");
         for (i, s) in steps.iter().enumerate() {
-            println!("  {}. {s}", i + 1);
+            println!("  {}. {}", i + 1, safe(s));
         }
     }
     let pinned = st.pinned();
@@ -130,23 +133,23 @@ fn show(cwd: &Path, file: &TaskFileArg, json: bool) -> Result<()> {
         println!("Files in progress:");
         for f in &files {
             let pin = if pinned.contains(f) { "  (pinned)" } else { "" };
-            println!("  {f}{pin}");
+            println!("  {}{pin}", safe(f));
         }
     }
     if let Some(e) = st.environment() {
-        println!("Environment: {e}");
+        println!("Environment: {}", safe(e));
     }
     match st.last_checkpoint() {
         Some(c) => {
             let ago = timefmt::parse_us(c)
                 .map(|t| format!(" ({})", timefmt::age(t, timefmt::now_us())))
                 .unwrap_or_default();
-            println!("Last checkpoint: {c}{ago}");
+            println!("Last checkpoint: {}{ago}", safe(c));
         }
         None => println!("Last checkpoint: none"),
     }
     let note = if st.existed { "" } else { " (not created yet)" };
-    println!("File: {}{note}", st.path.display());
+    println!("File: {}{note}", safe(&st.path.display().to_string()));
     Ok(())
 }
 
