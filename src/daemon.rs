@@ -71,12 +71,16 @@ pub fn log_file(paths: &Paths) -> PathBuf {
     paths.state.join("daemon.log")
 }
 
+/// One log line on stderr. A closed stderr (its reader gone) loses the line, never the
+/// daemon: `eprintln!` would panic there, since the daemon ignores SIGPIPE.
 fn log(msg: &str) {
-    eprintln!(
-        "{} snap daemon[{}]: {msg}",
+    use std::io::Write;
+    let line = format!(
+        "{} snap daemon[{}]: {msg}\n",
         timefmt::now_rfc3339(),
         std::process::id()
     );
+    let _ = std::io::stderr().write_all(line.as_bytes());
 }
 
 /// The schedule in force: `--schedule`, else the config's.

@@ -220,3 +220,22 @@ fn install_without_systemd_user_says_to_use_daemon_start() {
     let un = w.snap(&["daemon", "install", "--uninstall"]);
     assert!(un.status.success());
 }
+
+#[test]
+fn a_daemon_whose_log_reader_went_away_keeps_snapshotting_and_stops_cleanly() {
+    if !require("daemon_log_reader_gone", &["tmux", "bash"]) {
+        return;
+    }
+    let w = World::new();
+    w.write_rc(Kind::Bash, "", "");
+    w.start_session("quiet", Kind::Bash).wait_prompt();
+    let mut daemon = spawn_daemon(&w, EVERY_SECOND);
+    // The reader of its stderr goes away: every later log line meets a closed pipe.
+    drop(daemon.stderr.take());
+    wait_for("three scheduled snapshots", SOON, || {
+        (snapshot_count(&w) >= 3).then_some(())
+    });
+    signal(&daemon, libc::SIGTERM);
+    let exit = exit_within(&mut daemon, Duration::from_secs(10));
+    assert!(exit.success(), "exit status {exit:?}");
+}
