@@ -1,12 +1,16 @@
 //! `snap shell-start KIND ID PID`: called once by the hook when a shell starts. Creates
 //! the shell's private directory and files, writes its meta, prints the directory.
+//! With `--token` (journal format 2) it also makes the shell's record token and prints
+//! it on the line before the directory; called again for a shell that has a meta (a
+//! newer hook sourced over an older one), it gives that shell a token if it has none.
 
 use crate::cli::ShellStartArgs;
 use crate::model::{ShellMeta, TmuxRef, META_SCHEMA};
 use crate::store::atomic::{touch_private, write_atomic_unsynced};
 use crate::store::paths::{ensure_private_dir, is_safe_component, Paths};
 use crate::{liveness, session, timefmt};
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
+use std::io::Read;
 use std::path::PathBuf;
 
 /// Set up the shell's directory and print it for the hook.
@@ -66,10 +70,22 @@ pub fn run(args: &ShellStartArgs) -> Result<()> {
             })
             .unwrap_or_default(),
         shell_version: args.version.clone(),
+        token: None,
     };
     let path = dir.join("meta");
-    if !path.exists() {
+    let token = if path.exists() {
+        existing_token(&path, args.token)?
+    } else {
+        let token = args.token.then(new_token).transpose()?;
+        let meta = ShellMeta {
+            token: token.clone(),
+            ..meta
+        };
         write_atomic_unsynced(&path, &serde_json::to_vec_pretty(&meta)?)?;
+        token
+    };
+    if let Some(token) = token {
+        println!("{token}");
     }
     println!("{}", dir.display());
     // A shell started by restore or start is the answer, not the question.
@@ -77,6 +93,37 @@ pub fn run(args: &ShellStartArgs) -> Result<()> {
         crate::notice::maybe_show(&paths, &args.id);
     }
     Ok(())
+}
+
+/// The token of a shell whose meta exists: its own, or (when `wanted` and it has none)
+/// a new one written into the meta. A meta that cannot be read is left as it is.
+fn existing_token(path: &std::path::Path, wanted: bool) -> Result<Option<String>> {
+    if !wanted {
+        return Ok(None);
+    }
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut meta: ShellMeta = serde_json::from_slice(&bytes).with_context(|| {
+        format!(
+            "{} is not a shell meta file: left as it is (remove it to start over)",
+            path.display()
+        )
+    })?;
+    if let Some(t) = &meta.token {
+        return Ok(Some(t.clone()));
+    }
+    let token = new_token()?;
+    meta.token = Some(token.clone());
+    write_atomic_unsynced(path, &serde_json::to_vec_pretty(&meta)?)?;
+    Ok(Some(token))
+}
+
+/// A journal record token: 128 bits of the OS's randomness, as lowercase hex.
+fn new_token() -> Result<String> {
+    let mut buf = [0u8; 16];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut buf))
+        .context("cannot read /dev/urandom for the journal token")?;
+    Ok(buf.iter().map(|b| format!("{b:02x}")).collect())
 }
 
 /// Where this shell sits in tmux, when inside tmux.

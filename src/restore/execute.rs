@@ -229,9 +229,7 @@ fn shell_dir_of(paths: &Paths, pid: u32) -> Option<PathBuf> {
 
 /// Has the shell written its first environment record (at its first prompt)?
 fn has_baseline(dir: &Path) -> bool {
-    crate::store::journal::segments(dir)
-        .iter()
-        .any(|seg| std::fs::read(seg).is_ok_and(|b| b.windows(2).any(|w| w == b"\x1eV")))
+    shells::has_baseline(dir)
 }
 
 /// Without tmux: start the `auto` commands in the background with their output in log

@@ -144,6 +144,20 @@ pub fn read_meta_quiet(dir: &std::path::Path) -> Option<ShellMeta> {
     serde_json::from_slice(&fs::read(dir.join("meta")).ok()?).ok()
 }
 
+/// Has the shell written its first environment record (at its first prompt)? Quiet,
+/// for polling.
+pub fn has_baseline(dir: &std::path::Path) -> bool {
+    let token = read_meta_quiet(dir).and_then(|m| m.token);
+    journal::segments(dir).iter().any(|seg| {
+        fs::read(seg).is_ok_and(|b| {
+            journal::parse_segment(&b, token.as_deref())
+                .records
+                .iter()
+                .any(|r| matches!(r, Record::Env { .. }))
+        })
+    })
+}
+
 /// Load every shell under the store, oldest first, with liveness checked now.
 pub fn load_all(paths: &Paths) -> Vec<ShellState> {
     let Ok(entries) = fs::read_dir(paths.shells()) else {
@@ -175,7 +189,7 @@ fn pids(shells: &[ShellState]) -> Vec<(u32, Option<u64>)> {
 /// Read one shell directory (meta and journal), before liveness and cross-shell facts.
 pub fn load_one(dir: PathBuf) -> Option<ShellState> {
     let meta = read_meta(&dir)?;
-    let parsed = journal::read_shell_journal(&dir);
+    let parsed = journal::read_shell_journal(&dir, meta.token.as_deref());
     Some(from_records(meta, dir, parsed.records))
 }
 
@@ -202,6 +216,7 @@ pub fn from_records(meta: ShellMeta, dir: PathBuf, records: Vec<Record>) -> Shel
                 time_us,
                 cwd,
                 command,
+                ..
             } => {
                 state.cwd = cwd.clone();
                 state.commands.push(Command {
@@ -321,6 +336,7 @@ pub fn test_meta(id: &str, pid: u32, started_at: &str, session: &str) -> ShellMe
         replaces: None,
         keep_env: vec![],
         shell_version: String::new(),
+        token: None,
     }
 }
 
@@ -350,6 +366,7 @@ mod tests {
                 time_us: 2,
                 cwd: "/p".into(),
                 command: "export B=2".into(),
+                origin: journal::Origin::Shell,
             },
             Record::End {
                 time_us: 3,
@@ -365,6 +382,7 @@ mod tests {
                 time_us: 5,
                 cwd: "/p/web".into(),
                 command: "npm run dev".into(),
+                origin: journal::Origin::Shell,
             },
         ];
         let mut s = vec![from_records(meta("a"), PathBuf::new(), recs)];
@@ -417,6 +435,7 @@ mod tests {
                 time_us: 2,
                 cwd: "/p".into(),
                 command: "exit".into(),
+                origin: journal::Origin::Shell,
             },
             Record::Exit {
                 time_us: 3,
