@@ -73,7 +73,8 @@ pub fn run(args: &ShellStartArgs) -> Result<()> {
         token: None,
     };
     let path = dir.join("meta");
-    let token = if path.exists() {
+    let existed = path.exists();
+    let token = if existed {
         existing_token(&path, args.token)?
     } else {
         let token = args.token.then(new_token).transpose()?;
@@ -88,8 +89,9 @@ pub fn run(args: &ShellStartArgs) -> Result<()> {
         println!("{token}");
     }
     println!("{}", dir.display());
-    // A shell started by restore or start is the answer, not the question.
-    if std::env::var_os("SNAP_RESTORE").is_none() {
+    // A shell started by restore or start is the answer, not the question (and a hook
+    // sourced again has been told already).
+    if std::env::var_os("SNAP_RESTORE").is_none() && !existed {
         crate::notice::maybe_show(&paths, &args.id);
     }
     Ok(())

@@ -31,6 +31,10 @@
 //!   cannot tell without a fork; the reader can: the start counts only when its text
 //!   differs from history's last line as last seen (the previous start, or `H`).
 //!   Dropped, its `E` goes too. See [`counts_as_execution`].
+//! - bash's form `r`: a `history 1` line written when `HISTCMD` did not move and the
+//!   line's first command is the previous line's: a repeat history folded
+//!   (`ignoredups`), or a private line typed again. It counts when the start before it
+//!   counted.
 //! - `H` history mark: time; body: bash's `history 1` line (none when history is
 //!   empty), written at the first prompt and after a restore loaded history, so that a
 //!   first line kept private is not taken for a moved one.
@@ -129,6 +133,8 @@ pub struct Parsed {
     last_line: Option<String>,
     /// The start before was a private line's: its end goes too.
     drop_end: bool,
+    /// The last start counted as an execution.
+    last_counted: bool,
 }
 
 const RS: u8 = 0x1e;
@@ -341,7 +347,7 @@ fn record_fields<'a>(line: &'a [u8], format: Format) -> Option<RecordLine<'a>> {
         .map(|(i, _)| i);
     if let (b'S', Some(i)) = (header[0], last_tab) {
         let fields: Vec<&[u8]> = header[..i].split(|&b| b == b'\t').collect();
-        let history_form = matches!(fields[3], b"h" | b"m");
+        let history_form = matches!(fields[3], b"h" | b"m" | b"r");
         if history_form && strip_history_number(&header[i + 1..]).is_some() {
             return Some((fields, Some(&text[i + 1..])));
         }
@@ -370,7 +376,10 @@ fn finish(out: &mut Parsed, (fields, body, cut): Pending, format: Format) {
         Some(mut r) => {
             if let Record::Start { command, .. } = &r {
                 let form = fields.get(3).copied().unwrap_or(b"t");
-                if !counts_as_execution(form, command, out.last_line.as_deref()) {
+                let counts =
+                    counts_as_execution(form, command, out.last_line.as_deref(), out.last_counted);
+                out.last_counted = counts;
+                if !counts {
                     out.drop_end = true;
                     return;
                 }
@@ -394,13 +403,23 @@ fn finish(out: &mut Parsed, (fields, body, cut): Pending, format: Format) {
 }
 
 /// Is a start an execution? The reader's half of telling a repeated command from a
-/// private line or a replayed hook (the hook's half is bash's `__snap_line_form`):
-/// every form but `m` is; an `m` start (bash: `HISTCMD` did not move, and the line's
-/// first command is not the previous line's) is when history's last line moved
-/// (`erasedups` put an older copy of this line at the end), that is when it differs
-/// from history's last line as last seen (`last_line`, from the start or `H` before).
-pub fn counts_as_execution(form: &[u8], line: &str, last_line: Option<&str>) -> bool {
-    form != b"m" || last_line != Some(line)
+/// private line or a replayed hook (the hook's half is bash's `__snap_line_form`).
+/// An `m` start (bash: `HISTCMD` did not move, and the line's first command is not the
+/// previous line's) is when history's last line moved (`erasedups` put an older copy
+/// of this line at the end), that is when it differs from history's last line as last
+/// seen (`last_line`, from the start or `H` before). An `r` start (the same first
+/// command again) is when the start before it was (`last_counted`). Every other is.
+pub fn counts_as_execution(
+    form: &[u8],
+    line: &str,
+    last_line: Option<&str>,
+    last_counted: bool,
+) -> bool {
+    match form {
+        b"m" => last_line != Some(line),
+        b"r" => last_counted,
+        _ => true,
+    }
 }
 
 /// An `H` record: history's last line, now.
@@ -458,7 +477,7 @@ fn to_record(
             if text.last() == Some(&b'\n') {
                 text.pop();
             }
-            if matches!(form, b"h" | b"m") {
+            if matches!(form, b"h" | b"m" | b"r") {
                 text = strip_history_number(&text)?.to_vec();
             }
             let origin = match format {
@@ -950,13 +969,22 @@ mod tests {
             "^S\t8\t/\tm\tshell\t    9  echo a\n^E\t9\t0\t-\t/\n",
             "^S\t10\t/\tm\tshell\t    9  echo a\n^E\t11\t1\t-\t/\n",
             "^S\t12\t/\tm\tshell\t    9  echo b\n^E\t13\t0\t-\t/\n",
+            "^S\t13.5\t/\tr\tshell\t    9  echo b\n^E\t13.6\t0\t-\t/\n",
             "^H\t14\n",
             "^S\t15\t/\tm\tshell\t    9  echo b\n^E\t16\t0\t-\t/\n",
+            // ` ls` twice, private (HISTIGNORE), then `ls` repeated under ignoredups.
+            "^S\t17\t/\tm\tshell\t    9  echo b\n^E\t18\t0\t-\t/\n",
+            "^S\t19\t/\tr\tshell\t    9  echo b\n^E\t20\t0\t-\t/\n",
+            "^S\t21\t/\th\tshell\t   10  ls\n^E\t22\t0\t-\t/\n",
+            "^S\t23\t/\tr\tshell\t   10  ls\n^E\t24\t0\t-\t/\n",
         ));
         let p = parse_segment(&j, Some(TOKEN));
         assert_eq!(p.skipped, 0);
         let texts: Vec<&str> = starts(&p).into_iter().map(|(c, _)| c).collect();
-        assert_eq!(texts, ["echo a", "echo b", "echo a", "echo b", "echo b"]);
+        assert_eq!(
+            texts,
+            ["echo a", "echo b", "echo a", "echo b", "echo b", "echo b", "ls", "ls"]
+        );
         let statuses: Vec<i32> = p
             .records
             .iter()
@@ -965,13 +993,14 @@ mod tests {
                 _ => None,
             })
             .collect();
-        assert_eq!(
-            statuses,
-            [0, 0, 0, 0, 0],
+        assert!(
+            statuses.iter().all(|&s| s == 0),
             "the private line's end went with it"
         );
-        assert!(counts_as_execution(b"h", "x", Some("x")));
-        assert!(!counts_as_execution(b"m", "x", Some("x")));
+        assert_eq!(statuses.len(), 8);
+        assert!(counts_as_execution(b"h", "x", Some("x"), false));
+        assert!(!counts_as_execution(b"m", "x", Some("x"), true));
+        assert!(!counts_as_execution(b"r", "x", Some("x"), false));
     }
 
     proptest::proptest! {
