@@ -86,7 +86,7 @@ __snap_upgrade() {
         __snap_rotate
         __snap_mark_history
     else
-        __snap_rs=$'\036' __snap_j=/dev/null
+        __snap_rs=$'\036' __snap_j=/dev/null __snap_dir=/dev/null
     fi
     return 0
 }
