@@ -43,7 +43,7 @@ __snap_setup() {
     __snap_e=
     __snap_hc=
     __snap_first=1
-    __snap_bc=
+    __snap_bcs=('')
     __snap_form=h
     __snap_origin=shell
     __snap_envdirty=1
@@ -82,7 +82,7 @@ __snap_upgrade() {
     out=$("$__snap_bin" shell-start bash "${SNAP_SHELL_ID-}" "$$" --version "${BASH_VERSION-}" --token 2>/dev/null) || out=
     if [[ ${out%%$'\n'*} =~ ^[0-9a-f]{32}$ && ${out#*$'\n'} == "$__snap_dir" ]]; then
         __snap_rs=$'\036'${out%%$'\n'*}
-        __snap_form=h __snap_origin=shell
+        __snap_form=h __snap_origin=shell __snap_bcs=('')
         __snap_rotate
         __snap_mark_history
     else
@@ -178,13 +178,14 @@ __snap_debug() {
     esac
     [[ $__snap_go == 1 && $BASH_COMMAND != __snap_precmd* ]] || return 0
     __snap_go=0
-    # (__snap_line_form's common case, inlined: HISTCMD moved.)
-    if [[ $HISTCMD != "$__snap_hc" ]]; then
-        __snap_form=h
+    # (__snap_line_form's common case, inlined: HISTCMD moved, history on. With history
+    # off, HISTCMD moves once more.)
+    if [[ $HISTCMD != "$__snap_hc" && :$SHELLOPTS: == *:history:* ]]; then
+        __snap_form=h __snap_bcs=("$BASH_COMMAND")
     else
         __snap_line_form "$HISTCMD" "$BASH_COMMAND" || return 0
     fi
-    __snap_hc=$HISTCMD __snap_bc=$BASH_COMMAND
+    __snap_hc=$HISTCMD
     [[ ${SNAP_DISABLE-} == 1 ]] || __snap_write_start "${EPOCHREALTIME-}"
 }
 
@@ -193,43 +194,30 @@ __snap_debug() {
 # Status 1: record nothing. $1 is the line's history number (HISTCMD while it runs), $2
 # its first simple command (BASH_COMMAND; none for a line run only in a subshell).
 # The one place that tells a repeated command from a private line:
-# - HISTCMD moved: history kept a new line (h).
 # - history is off (set +o history): private.
-# - HISTCMD did not move, and the first simple command is the previous line's: a repeat
-#   history folded into the entry before (ignoredups, erasedups), or a private line
-#   repeated (r: the reader keeps it when it kept the line before).
-# - HISTCMD did not move, and it is not: history either moved an older copy of this
-#   line to its end (erasedups: an execution) or kept the line private (leading space,
-#   HISTIGNORE): `history 1` is the line, or still the previous one. Only the previous
-#   line's text tells which, and the journal has it, the hook does not (without a fork):
-#   the start is written as m, and the reader keeps it only when its text moved
-#   (journal::counts_as_execution). Nothing private is written either way.
+# - HISTCMD moved: history kept a new line (h).
+# - HISTCMD did not move: history moved an older copy of the line to its end
+#   (erasedups), folded a repeat of its last line into it (ignoredups), or kept the
+#   line private (leading space, HISTIGNORE); `history 1` is the line, or still the line
+#   before. Only the earlier lines' text tells which: the journal has it, the hook does
+#   not (without a fork). So the start is written as m, with the numbers of the lines
+#   since the last h line (0; __snap_bcs holds their first simple commands, 32 at most)
+#   that ran the same first simple command, and the reader decides
+#   (journal::HistoryLines). Nothing private is written either way.
 __snap_line_form() {
+    [[ :$SHELLOPTS: == *:history:* ]] || return 1
     if [[ $1 != "$__snap_hc" ]]; then
-        __snap_form=h
-    elif [[ :$SHELLOPTS: != *:history:* ]]; then
-        return 1
-    elif [[ -n $2 && $2 == "$__snap_bc" ]]; then
-        __snap_form=r
-    else
-        __snap_form=m
+        __snap_form=h __snap_bcs=("$2")
+        return 0
     fi
+    local i
+    __snap_form=m
+    for i in "${!__snap_bcs[@]}"; do
+        [[ -z $2 || $2 != "${__snap_bcs[i]}" ]] || __snap_form+=$i,
+    done
+    __snap_form=${__snap_form%,}
+    ((${#__snap_bcs[@]} >= 32)) || __snap_bcs+=("$2")
     return 0
-}
-
-# Which variables a simple command may change: `export NAME[=value]` and `NAME=value`
-# name theirs; `export` of several, `unset`, `declare`, `source`, `eval` and the like
-# may change any.
-__snap_env_named() {
-    case $BASH_COMMAND in
-    export\ *\ * | unset* | declare* | typeset* | source* | .\ * | eval* | readonly* | [A-Za-z_]*=*\ *)
-        __snap_envdirty=1
-        ;;
-    export\ [A-Za-z_]* | [A-Za-z_]*=*)
-        __snap_envname=${BASH_COMMAND#export }
-        __snap_envnames+=" ${__snap_envname%%=*}"
-        ;;
-    esac
 }
 
 # bash-preexec and ble.sh call this with the line as typed.
@@ -301,7 +289,7 @@ __snap_unseen_line() {
     __snap_go=0
     [[ ${SNAP_DISABLE-} != 1 ]] || return 0
     __snap_line_form $((HISTCMD - 1)) '' || return 0
-    __snap_hc=$((HISTCMD - 1)) __snap_bc=
+    __snap_hc=$((HISTCMD - 1))
     local t=$__snap_tE us now
     [[ -z ${__snap_t0-} || $__snap_t0 -le ${t%%[.,]*} ]] || t=$__snap_t0
     __snap_write_start "$t"
@@ -319,7 +307,7 @@ __snap_unseen_line() {
 __snap_first_prompt() {
     __snap_first=
     [[ -z ${SNAP_RESTORE-} ]] || __snap_restore
-    __snap_hc=$((HISTCMD - 1)) __snap_bc=
+    __snap_hc=$((HISTCMD - 1)) __snap_bcs=('')
     [[ ${SNAP_DISABLE-} == 1 ]] || __snap_mark_history
     return 0
 }

@@ -693,6 +693,203 @@ fn fish_keeps_a_users_postexec_and_prompt_handlers() {
     assert_eq!(last_command(&w)["exit"], 1);
 }
 
+/// One line of a repeats test: a command to record, or a private line and the output
+/// that shows it ran.
+enum Line {
+    Run(&'static str),
+    Private(&'static str, &'static str),
+}
+
+/// Seven commands with repeats, and private lines (made private by `private`) between
+/// them, two of them the same private line twice: seven records, in order.
+fn records_each_execution_once(w: &World, kind: Kind, private: fn(&str) -> String) {
+    use Line::{Private, Run};
+    let lines = [
+        Run("echo a"),
+        Run("echo b"),
+        Run("echo a"),
+        Private("echo private-one | tr a-z A-Z", "PRIVATE-ONE"),
+        Run("echo a"),
+        Private("echo private-two | tr a-z A-Z", "PRIVATE-TWO"),
+        Private("echo private-two | tr a-z A-Z", "PRIVATE-TWO"),
+        Run("echo b"),
+        Run("echo c"),
+        Run("echo b"),
+    ];
+    let p = w.start_session("t", kind);
+    let mut recorded = Vec::new();
+    let mut seen: std::collections::HashMap<&str, usize> = Default::default();
+    for line in &lines {
+        match line {
+            Run(cmd) => {
+                p.run(cmd);
+                recorded.push(*cmd);
+                let h = w.wait_finished(recorded.len());
+                assert_eq!(h.len(), recorded.len(), "{h:?}");
+            }
+            Private(cmd, out) => {
+                p.run(&private(cmd));
+                let n = seen.entry(out).or_default();
+                *n += 1;
+                let want = *n;
+                wait_for(&format!("{out} {want} times"), SOON, || {
+                    (p.screen().matches(&format!("{out}\n")).count() >= want).then_some(())
+                });
+                p.wait_prompt();
+            }
+        }
+    }
+    p.run("echo done");
+    recorded.push("echo done");
+    w.wait_finished(recorded.len());
+    assert_eq!(commands(w), recorded);
+    for entry in walk(&w.snap_home) {
+        let text = String::from_utf8_lossy(&std::fs::read(&entry).unwrap_or_default()).into_owned();
+        assert!(
+            !text.contains("private-"),
+            "{} holds a private line",
+            entry.display()
+        );
+    }
+}
+
+fn leading_space(cmd: &str) -> String {
+    format!(" {cmd}")
+}
+
+fn as_is(cmd: &str) -> String {
+    cmd.to_string()
+}
+
+/// A bash world whose rc sets HISTCONTROL to `histcontrol` (after the test default)
+/// and ignores lines holding `private`.
+fn bash_history_world(test: &str, histcontrol: &str) -> Option<World> {
+    if !require(test, &["bash", "tmux"]) {
+        return None;
+    }
+    let w = World::new();
+    w.write_rc(
+        Kind::Bash,
+        &format!("HISTCONTROL={histcontrol}\nHISTIGNORE='*private*'"),
+        "",
+    );
+    Some(w)
+}
+
+#[test]
+fn bash_records_each_execution_once_under_erasedups() {
+    let Some(w) = bash_history_world(
+        "bash_records_each_execution_once_under_erasedups",
+        "erasedups",
+    ) else {
+        return;
+    };
+    records_each_execution_once(&w, Kind::Bash, as_is);
+}
+
+#[test]
+fn bash_records_each_execution_once_under_ignoredups() {
+    let Some(w) = bash_history_world(
+        "bash_records_each_execution_once_under_ignoredups",
+        "ignoredups",
+    ) else {
+        return;
+    };
+    records_each_execution_once(&w, Kind::Bash, as_is);
+}
+
+#[test]
+fn bash_records_each_execution_once_under_ignoreboth() {
+    let Some(w) = bash_history_world(
+        "bash_records_each_execution_once_under_ignoreboth",
+        "ignoreboth",
+    ) else {
+        return;
+    };
+    records_each_execution_once(&w, Kind::Bash, leading_space);
+}
+
+#[test]
+fn bash_sees_a_rerun_tail_f_running_under_erasedups() {
+    let Some(w) = bash_history_world(
+        "bash_sees_a_rerun_tail_f_running_under_erasedups",
+        "erasedups",
+    ) else {
+        return;
+    };
+    let p = w.start_session("t", Kind::Bash);
+    p.run("tail -f /dev/null");
+    wait_for("tail -f running", SOON, || {
+        (w.shells()[0]["running"] == "tail -f /dev/null").then_some(())
+    });
+    p.keys(&["C-c"]);
+    w.wait_finished(1);
+    p.run("echo between");
+    w.wait_finished(2);
+    p.run("tail -f /dev/null");
+    wait_for("tail -f running again", SOON, || {
+        (w.shells()[0]["running"] == "tail -f /dev/null").then_some(())
+    });
+    p.keys(&["C-c"]);
+    let h = w.wait_finished(3);
+    assert_eq!(h.len(), 3);
+}
+
+#[test]
+fn bash_records_nothing_while_history_is_off() {
+    let Some(w) = bash_history_world("bash_records_nothing_while_history_is_off", "erasedups")
+    else {
+        return;
+    };
+    let p = w.start_session("t", Kind::Bash);
+    p.run("echo on");
+    w.wait_finished(1);
+    p.run("set +o history");
+    w.wait_finished(2);
+    for n in ["one", "two", "two"] {
+        p.run(&format!("echo off-{n} | tr a-z A-Z"));
+        p.wait_text(&format!("OFF-{}", n.to_uppercase()));
+        p.wait_prompt();
+    }
+    p.run("set -o history");
+    p.run("echo on");
+    w.wait_finished(3);
+    assert_eq!(commands(&w), ["echo on", "set +o history", "echo on"]);
+}
+
+#[test]
+fn zsh_records_each_execution_once_with_hist_ignore_all_dups() {
+    let test = "zsh_records_each_execution_once_with_hist_ignore_all_dups";
+    if !require(test, &["zsh", "tmux"]) {
+        return;
+    }
+    let w = World::new();
+    w.write_rc(Kind::Zsh, "setopt HIST_IGNORE_ALL_DUPS", "");
+    records_each_execution_once(&w, Kind::Zsh, leading_space);
+}
+
+#[test]
+fn zsh_records_each_execution_once_with_hist_ignore_dups() {
+    let test = "zsh_records_each_execution_once_with_hist_ignore_dups";
+    if !require(test, &["zsh", "tmux"]) {
+        return;
+    }
+    let w = World::new();
+    w.write_rc(Kind::Zsh, "setopt HIST_IGNORE_DUPS", "");
+    records_each_execution_once(&w, Kind::Zsh, leading_space);
+}
+
+#[test]
+fn fish_records_each_execution_once_though_its_history_merges_repeats() {
+    let test = "fish_records_each_execution_once_though_its_history_merges_repeats";
+    if !require(test, &["fish", "tmux"]) {
+        return;
+    }
+    let w = World::new();
+    w.write_rc(Kind::Fish, "", "");
+    records_each_execution_once(&w, Kind::Fish, leading_space);
+}
+
 /// Direct children of a process (from /proc).
 fn children_of(pid: u32) -> Vec<u32> {
     let mut out = Vec::new();

@@ -24,20 +24,18 @@
 //! - `S` has a field more, after form: origin, `shell` (typed in the shell) or
 //!   `restore` (a line `snap restore` put there: the restore script sets the hook's
 //!   unexported `__snap_origin=restore` for the next line).
-//! - bash's form `m`: a `history 1` line written when `HISTCMD` did not move and the line
-//!   does not repeat the previous one. Either history moved an older copy of the line to
-//!   its end (`erasedups`: a new execution) or kept the line private (leading space,
-//!   `HISTIGNORE`, `set +o history`: `history 1` is still the previous line). The hook
-//!   cannot tell without a fork; the reader can: the start counts only when its text
-//!   differs from history's last line as last seen (the previous start, or `H`).
-//!   Dropped, its `E` goes too. See [`counts_as_execution`].
-//! - bash's form `r`: a `history 1` line written when `HISTCMD` did not move and the
-//!   line's first command is the previous line's: a repeat history folded
-//!   (`ignoredups`), or a private line typed again. It counts when the start before it
-//!   counted.
+//! - bash's form `m`, as `m` or `m` and comma-separated numbers (`m0,2`): a `history 1`
+//!   line written when `HISTCMD` did not move. History then either moved an older copy
+//!   of the line to its end (`erasedups`: an execution), folded a repeat of its last
+//!   line into it (`ignoredups`: an execution), or kept the line private (leading space,
+//!   `HISTIGNORE`: `history 1` is still the line before). The hook cannot tell without
+//!   a fork, the reader can: the numbers say which of the lines since the last `h`
+//!   start (0) or `H` mark ran the same first simple command (`BASH_COMMAND`), and
+//!   [`HistoryLines`] decides. Dropped, its `E` goes too.
 //! - `H` history mark: time; body: bash's `history 1` line (none when history is
-//!   empty), written at the first prompt and after a restore loaded history, so that a
-//!   first line kept private is not taken for a moved one.
+//!   empty), written at the first prompt, after a restore loaded history and when a
+//!   newer hook takes over, so that a first line kept private is not taken for a moved
+//!   one.
 //!
 //! A shell whose meta has no token (started before the upgrade) is read as format 1.
 //! A shell's segments may mix: a shell that re-sourced a newer hook over an older one
@@ -129,12 +127,10 @@ pub struct Parsed {
     /// Lines or records that could not be read.
     pub skipped: usize,
     last_start_precise: bool,
-    /// History's last line as the journal last showed it (bash), for form `m`.
-    last_line: Option<String>,
+    /// bash's history as the journal showed it, for form `m`.
+    history: HistoryLines,
     /// The start before was a private line's: its end goes too.
     drop_end: bool,
-    /// The last start counted as an execution.
-    last_counted: bool,
 }
 
 const RS: u8 = 0x1e;
@@ -347,7 +343,7 @@ fn record_fields<'a>(line: &'a [u8], format: Format) -> Option<RecordLine<'a>> {
         .map(|(i, _)| i);
     if let (b'S', Some(i)) = (header[0], last_tab) {
         let fields: Vec<&[u8]> = header[..i].split(|&b| b == b'\t').collect();
-        let history_form = matches!(fields[3], b"h" | b"m" | b"r");
+        let history_form = matches!(fields[3].first(), Some(b'h' | b'm'));
         if history_form && strip_history_number(&header[i + 1..]).is_some() {
             return Some((fields, Some(&text[i + 1..])));
         }
@@ -376,14 +372,10 @@ fn finish(out: &mut Parsed, (fields, body, cut): Pending, format: Format) {
         Some(mut r) => {
             if let Record::Start { command, .. } = &r {
                 let form = fields.get(3).copied().unwrap_or(b"t");
-                let counts =
-                    counts_as_execution(form, command, out.last_line.as_deref(), out.last_counted);
-                out.last_counted = counts;
-                if !counts {
+                if !out.history.counts(form, command) {
                     out.drop_end = true;
                     return;
                 }
-                out.last_line = Some(command.clone());
             }
             if let Record::End {
                 time_us,
@@ -402,23 +394,55 @@ fn finish(out: &mut Parsed, (fields, body, cut): Pending, format: Format) {
     }
 }
 
-/// Is a start an execution? The reader's half of telling a repeated command from a
-/// private line or a replayed hook (the hook's half is bash's `__snap_line_form`).
-/// An `m` start (bash: `HISTCMD` did not move, and the line's first command is not the
-/// previous line's) is when history's last line moved (`erasedups` put an older copy
-/// of this line at the end), that is when it differs from history's last line as last
-/// seen (`last_line`, from the start or `H` before). An `r` start (the same first
-/// command again) is when the start before it was (`last_counted`). Every other is.
-pub fn counts_as_execution(
-    form: &[u8],
-    line: &str,
-    last_line: Option<&str>,
-    last_counted: bool,
-) -> bool {
-    match form {
-        b"m" => last_line != Some(line),
-        b"r" => last_counted,
-        _ => true,
+/// bash's history as the journal showed it: the reader's half of telling an execution
+/// from a line history kept private (the hook's half is bash's `__snap_line_form`).
+#[derive(Debug, Default, Clone)]
+pub struct HistoryLines {
+    /// History's last line.
+    last: Option<String>,
+    /// `m` starts since the last `h` start or `H` mark (the hook's `__snap_bcs` index).
+    position: usize,
+    /// Which of those lines put history's last line there (0: the `h` start or mark).
+    kept: usize,
+}
+
+impl HistoryLines {
+    /// Is a start of this form (`h`, `m…`, `t`) and text an execution? An `h` start is
+    /// (HISTCMD moved). An `m` start is when its text is not history's last line as
+    /// last seen (history moved it: `erasedups`), or when it ran the same first simple
+    /// command as the line that put that last line there (a repeat history folded);
+    /// otherwise history kept it private. zsh's and fish's `t` starts always are.
+    pub fn counts(&mut self, form: &[u8], text: &str) -> bool {
+        match form.split_first() {
+            Some((b'h', _)) => {
+                *self = HistoryLines {
+                    last: Some(text.to_string()),
+                    position: 0,
+                    kept: 0,
+                };
+                true
+            }
+            Some((b'm', same)) => {
+                self.position += 1;
+                if self.last.as_deref() != Some(text) {
+                    self.last = Some(text.to_string());
+                    self.kept = self.position;
+                    return true;
+                }
+                same.split(|&b| b == b',')
+                    .any(|n| parse_int(n) == i64::try_from(self.kept).ok())
+            }
+            _ => true,
+        }
+    }
+
+    /// An `H` mark: history's last line is `line` (None: history is empty).
+    pub fn mark(&mut self, line: Option<String>) {
+        *self = HistoryLines {
+            last: line,
+            position: 0,
+            kept: 0,
+        };
     }
 }
 
@@ -432,7 +456,7 @@ fn mark_history(out: &mut Parsed, fields: &[&[u8]], body: &[&[u8]], cut: bool) {
     if text.last() == Some(&b'\n') {
         text.pop();
     }
-    out.last_line = if text.is_empty() {
+    let line = if text.is_empty() {
         None
     } else {
         match strip_history_number(&text) {
@@ -443,6 +467,7 @@ fn mark_history(out: &mut Parsed, fields: &[&[u8]], body: &[&[u8]], cut: bool) {
             }
         }
     };
+    out.history.mark(line);
 }
 /// A duration the hook left to the reader: end minus the open start before it, when
 /// both times have sub-second precision.
@@ -477,7 +502,7 @@ fn to_record(
             if text.last() == Some(&b'\n') {
                 text.pop();
             }
-            if matches!(form, b"h" | b"m" | b"r") {
+            if matches!(form.first(), Some(b'h' | b'm')) {
                 text = strip_history_number(&text)?.to_vec();
             }
             let origin = match format {
@@ -956,51 +981,64 @@ mod tests {
         assert!(matches!(p.records.last(), Some(Record::Exit { .. })));
     }
 
+    fn moved(form: &str, text: &str) -> String {
+        format!("^S\t1\t/\t{form}\tshell\t    9  {text}\n^E\t2\t0\t-\t/\n")
+    }
+
     #[test]
-    fn a_moved_history_line_counts_and_a_private_line_does_not() {
-        // bash under erasedups: `echo a`, `echo b`, `echo a` (moved: HISTCMD did not
-        // move), ` echo secret` (private: history 1 still shows `echo a`), `echo b`
-        // (moved). The first line of a shell is measured against the H mark.
-        let j = rec2(concat!(
-            "^H\t1\n    7  ls\n",
-            "^S\t2\t/\tm\tshell\t    7  ls\n^E\t3\t0\t-\t/\n",
-            "^S\t4\t/\th\tshell\t    8  echo a\n^E\t5\t0\t-\t/\n",
-            "^S\t6\t/\th\tshell\t    9  echo b\n^E\t7\t0\t-\t/\n",
-            "^S\t8\t/\tm\tshell\t    9  echo a\n^E\t9\t0\t-\t/\n",
-            "^S\t10\t/\tm\tshell\t    9  echo a\n^E\t11\t1\t-\t/\n",
-            "^S\t12\t/\tm\tshell\t    9  echo b\n^E\t13\t0\t-\t/\n",
-            "^S\t13.5\t/\tr\tshell\t    9  echo b\n^E\t13.6\t0\t-\t/\n",
-            "^H\t14\n",
-            "^S\t15\t/\tm\tshell\t    9  echo b\n^E\t16\t0\t-\t/\n",
-            // ` ls` twice, private (HISTIGNORE), then `ls` repeated under ignoredups.
-            "^S\t17\t/\tm\tshell\t    9  echo b\n^E\t18\t0\t-\t/\n",
-            "^S\t19\t/\tr\tshell\t    9  echo b\n^E\t20\t0\t-\t/\n",
-            "^S\t21\t/\th\tshell\t   10  ls\n^E\t22\t0\t-\t/\n",
-            "^S\t23\t/\tr\tshell\t   10  ls\n^E\t24\t0\t-\t/\n",
+    fn every_execution_counts_once_and_a_private_line_not_at_all() {
+        // bash, HISTIGNORE='*private*', with erasedups or with ignoredups: the forms the
+        // hook writes (m: HISTCMD did not move; the numbers: which lines since the last
+        // h start ran the same first simple command).
+        let erasedups = [
+            moved("h", "echo a"),
+            moved("h", "echo b"),
+            moved("m", "echo a"),  // 1: moved
+            moved("m", "echo a"),  // 2: ` echo private-1` (history 1 is still `echo a`)
+            moved("m1", "echo a"), // 3: `echo a` again (folded)
+            moved("m", "echo a"),  // 4: ` echo private-2`
+            moved("m4", "echo a"), // 5: ` echo private-2` again
+            moved("m0", "echo b"), // 6: `echo b` (moved)
+            moved("h", "echo c"),
+            moved("m", "echo b"), // 1: moved
+        ];
+        let ignoredups = [
+            moved("h", "echo a"),
+            moved("h", "echo b"),
+            moved("h", "echo a"),
+            moved("m", "echo a"),  // 1: private
+            moved("m0", "echo a"), // 2: `echo a` again (folded into 0)
+            moved("m", "echo a"),  // 3: private
+            moved("m3", "echo a"), // 4: private again
+            moved("h", "echo b"),
+            moved("h", "echo c"),
+            moved("h", "echo b"),
+        ];
+        for lines in [erasedups, ignoredups] {
+            let p = parse_segment(&rec2(&lines.concat()), Some(TOKEN));
+            assert_eq!(p.skipped, 0);
+            let texts: Vec<&str> = starts(&p).into_iter().map(|(c, _)| c).collect();
+            assert_eq!(
+                texts,
+                ["echo a", "echo b", "echo a", "echo a", "echo b", "echo c", "echo b"]
+            );
+            let ends = p
+                .records
+                .iter()
+                .filter(|r| matches!(r, Record::End { .. }))
+                .count();
+            assert_eq!(ends, 7, "a private line's end goes with it");
+        }
+        // The first line of a shell is measured against the H mark.
+        let j = rec2(&format!(
+            "^H\t1\n    7  ls\n{}{}^H\t3\n{}",
+            moved("m", "ls"),
+            moved("m", "make"),
+            moved("m", "make"),
         ));
         let p = parse_segment(&j, Some(TOKEN));
-        assert_eq!(p.skipped, 0);
         let texts: Vec<&str> = starts(&p).into_iter().map(|(c, _)| c).collect();
-        assert_eq!(
-            texts,
-            ["echo a", "echo b", "echo a", "echo b", "echo b", "echo b", "ls", "ls"]
-        );
-        let statuses: Vec<i32> = p
-            .records
-            .iter()
-            .filter_map(|r| match r {
-                Record::End { status, .. } => Some(*status),
-                _ => None,
-            })
-            .collect();
-        assert!(
-            statuses.iter().all(|&s| s == 0),
-            "the private line's end went with it"
-        );
-        assert_eq!(statuses.len(), 8);
-        assert!(counts_as_execution(b"h", "x", Some("x"), false));
-        assert!(!counts_as_execution(b"m", "x", Some("x"), true));
-        assert!(!counts_as_execution(b"r", "x", Some("x"), false));
+        assert_eq!(texts, ["make", "make"]);
     }
 
     proptest::proptest! {
