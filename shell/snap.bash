@@ -203,7 +203,9 @@ __snap_debug() {
 #   not (without a fork). So the start is written as m, with the numbers of the lines
 #   since the last h line (0; __snap_bcs holds their first simple commands, 32 at most)
 #   that ran the same first simple command, and the reader decides
-#   (journal::HistoryLines). Nothing private is written either way.
+#   (journal::HistoryLines). Line 0 may be history's last line at the first prompt
+#   (from HISTFILE or a restore: no first simple command known): it counts as the same
+#   when that line starts with this one's. Nothing private is written either way.
 __snap_line_form() {
     [[ :$SHELLOPTS: == *:history:* ]] || return 1
     if [[ $1 != "$__snap_hc" ]]; then
@@ -212,12 +214,23 @@ __snap_line_form() {
     fi
     local i
     __snap_form=m
+    if [[ -n $2 && -z ${__snap_bcs[0]} ]] && __snap_last_starts "$2"; then
+        __snap_form+=0,
+    fi
     for i in "${!__snap_bcs[@]}"; do
         [[ -z $2 || $2 != "${__snap_bcs[i]}" ]] || __snap_form+=$i,
     done
     __snap_form=${__snap_form%,}
     ((${#__snap_bcs[@]} >= 32)) || __snap_bcs+=("$2")
     return 0
+}
+
+# Does history's last line start with $1? Read back from the scratch file: no fork.
+__snap_last_starts() {
+    local line=
+    { HISTTIMEFORMAT= builtin history 1 >|"$__snap_dir/.umask" && IFS= read -r -d '' line <"$__snap_dir/.umask"; } 2>/dev/null
+    line=${line#*[0-9][ *] }
+    [[ -n $line && $line == "$1"* ]]
 }
 
 # bash-preexec and ble.sh call this with the line as typed.
