@@ -858,6 +858,26 @@ fn bash_records_nothing_while_history_is_off() {
 }
 
 #[test]
+fn bash_records_a_first_line_that_repeats_the_saved_history_but_not_a_private_one() {
+    let test = "bash_records_a_first_line_that_repeats_the_saved_history_but_not_a_private_one";
+    let Some(w) = bash_history_world(test, "ignoreboth") else {
+        return;
+    };
+    std::fs::write(w.home.join(".bash_history"), "make test\n").unwrap();
+    let p = w.start_session("t", Kind::Bash);
+    p.run(" echo first-private | tr a-z A-Z");
+    p.wait_text("FIRST-PRIVATE");
+    p.wait_prompt();
+    p.run("make test 2>/dev/null");
+    w.wait_finished(1);
+    let q = w.split(&p.id, Kind::Bash);
+    // Up-arrow and Enter in a new shell: history folds the repeat into its last line.
+    q.run("make test");
+    w.wait_finished(2);
+    assert_eq!(commands(&w), ["make test 2>/dev/null", "make test"]);
+}
+
+#[test]
 fn zsh_records_each_execution_once_with_hist_ignore_all_dups() {
     let test = "zsh_records_each_execution_once_with_hist_ignore_all_dups";
     if !require(test, &["zsh", "tmux"]) {
