@@ -225,6 +225,21 @@ __snap_line_form() {
     return 0
 }
 
+# Which variables a simple command may change: `export NAME[=value]` and `NAME=value`
+# name theirs; `export` of several, `unset`, `declare`, `source`, `eval` and the like
+# may change any.
+__snap_env_named() {
+    case $BASH_COMMAND in
+    export\ *\ * | unset* | declare* | typeset* | source* | .\ * | eval* | readonly* | [A-Za-z_]*=*\ *)
+        __snap_envdirty=1
+        ;;
+    export\ [A-Za-z_]* | [A-Za-z_]*=*)
+        __snap_envname=${BASH_COMMAND#export }
+        __snap_envnames+=" ${__snap_envname%%=*}"
+        ;;
+    esac
+}
+
 # Does history's last line start with $1? Read back from the scratch file: no fork.
 __snap_last_starts() {
     local line=
