@@ -385,6 +385,100 @@ fn loads_once_when_sourced_twice(kind: Kind) {
     assert_eq!(w.shells().len(), 1);
 }
 
+/// Turn a shell's journal and meta into what a hook before format 2 left: no token in
+/// the meta, records starting with RS alone, start records without their origin.
+fn make_format_1(shell_dir: &std::path::Path) {
+    let meta_path = shell_dir.join("meta");
+    let mut meta: Value = serde_json::from_slice(&std::fs::read(&meta_path).unwrap()).unwrap();
+    let token = meta["token"].as_str().expect("a token").to_string();
+    meta.as_object_mut().unwrap().remove("token");
+    std::fs::write(&meta_path, serde_json::to_vec(&meta).unwrap()).unwrap();
+    let journal = shell_dir.join("journal");
+    let text = String::from_utf8(std::fs::read(&journal).unwrap()).unwrap();
+    let old = text
+        .replace(&format!("\u{1e}{token}"), "\u{1e}")
+        .replace("\th\tshell\t", "\th\t")
+        .replace("\tt\tshell\n", "\tt\n");
+    std::fs::write(&journal, old).unwrap();
+}
+
+fn a_newer_hook_sourced_over_an_older_one_goes_on_in_format_2(kind: Kind) {
+    let Some(w) = world(
+        "a_newer_hook_sourced_over_an_older_one_goes_on_in_format_2",
+        kind,
+    ) else {
+        return;
+    };
+    let p = w.start_session("t", kind);
+    p.run("echo before");
+    w.wait_finished(1);
+    p.wait_prompt();
+    let id = shell_id(&w);
+    let dir = w.snap_home.join("shells").join(&id);
+    make_format_1(&dir);
+    assert_eq!(
+        commands(&w),
+        ["echo before"],
+        "format 1 is read without a token"
+    );
+    let bin = w.bin.display().to_string();
+    p.run(&match kind {
+        Kind::Fish => format!("set -e __snap_rs; '{bin}' init fish | source"),
+        k => format!("unset __snap_rs; eval \"$('{bin}' init {})\"", k.name()),
+    });
+    // (That line's own start went out with the token just removed: this simulation
+    // of an older hook is not one for the line that sources the newer.)
+    p.run("echo after");
+    wait_for("echo after recorded", SOON, || {
+        let h = w.history();
+        (h.last()?["command"] == "echo after" && !h.last()?["exit"].is_null()).then_some(())
+    });
+    let meta: Value = serde_json::from_slice(&std::fs::read(dir.join("meta")).unwrap()).unwrap();
+    let token = meta["token"].as_str().expect("a new token");
+    let newer = std::fs::read(dir.join("journal.1")).expect("a new segment");
+    assert!(String::from_utf8_lossy(&newer).contains(&format!("\u{1e}{token}S\t")));
+    assert_eq!(
+        commands(&w)[0],
+        "echo before",
+        "the older segment is still read"
+    );
+    assert_eq!(w.shells()[0]["alive"], true);
+}
+
+fn the_line_restore_puts_in_the_shell_is_marked_restore(kind: Kind) {
+    let Some(w) = world("the_line_restore_puts_in_the_shell_is_marked_restore", kind) else {
+        return;
+    };
+    let p = w.start_session("t", kind);
+    // What the restore script does for the line it types (unexported, one line only).
+    p.run(match kind {
+        Kind::Fish => "set -g __snap_origin restore",
+        _ => "__snap_origin=restore",
+    });
+    w.wait_finished(1);
+    p.run("echo relaunched");
+    w.wait_finished(2);
+    p.run("echo typed");
+    w.wait_finished(3);
+    let dir = w.snap_home.join("shells").join(shell_id(&w));
+    let journal =
+        String::from_utf8_lossy(&std::fs::read(dir.join("journal")).unwrap()).into_owned();
+    let origin_of = |cmd: &str| {
+        let at = journal
+            .find(cmd)
+            .unwrap_or_else(|| panic!("{cmd} not in {journal:?}"));
+        let header = &journal[journal[..at].rfind('\u{1e}').unwrap()..at];
+        header
+            .split('\t')
+            .nth(4)
+            .unwrap_or_default()
+            .trim()
+            .to_string()
+    };
+    assert_eq!(origin_of("echo relaunched"), "restore");
+    assert_eq!(origin_of("echo typed"), "shell");
+}
+
 fn prints_nothing_at_start_or_at_the_prompt(kind: Kind) {
     let Some(w) = world("prints_nothing_at_start_or_at_the_prompt", kind) else {
         return;
@@ -989,6 +1083,8 @@ every_shell!([
     a_foreground_dev_server_dies_with_its_shell_when_tmux_is_killed,
     the_users_prompt_still_sees_the_exit_status,
     loads_once_when_sourced_twice,
+    a_newer_hook_sourced_over_an_older_one_goes_on_in_format_2,
+    the_line_restore_puts_in_the_shell_is_marked_restore,
     prints_nothing_at_start_or_at_the_prompt,
     records_nothing_while_snap_disable_is_set,
     keeps_non_utf8_bytes_and_newlines_in_a_directory_name,

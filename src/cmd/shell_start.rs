@@ -173,3 +173,35 @@ pub fn host_name() -> String {
     let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
     String::from_utf8_lossy(&buf[..end]).into_owned()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_token_is_32_hex_digits_and_never_the_same() {
+        let (a, b) = (new_token().unwrap(), new_token().unwrap());
+        assert_eq!(a.len(), 32);
+        assert!(a
+            .bytes()
+            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn a_shell_with_a_meta_keeps_its_token_or_gets_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("meta");
+        let meta = crate::store::shells::test_meta("a", 1, "2026-11-25T00:00:00Z", "s");
+        std::fs::write(&path, serde_json::to_vec(&meta).unwrap()).unwrap();
+        assert_eq!(existing_token(&path, false).unwrap(), None);
+        let given = existing_token(&path, true).unwrap().expect("a token");
+        assert_eq!(existing_token(&path, true).unwrap(), Some(given.clone()));
+        let read: ShellMeta = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        assert_eq!(read.token, Some(given));
+        assert_eq!(read.id, "a");
+        std::fs::write(&path, b"{broken").unwrap();
+        assert!(existing_token(&path, true).is_err());
+        assert_eq!(std::fs::read(&path).unwrap(), b"{broken", "left as it is");
+    }
+}
