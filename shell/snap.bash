@@ -6,8 +6,9 @@
 # changed, and how the shell ended. The prompt path runs builtins only: no $(...), no
 # pipe, no external command. $? is left as it was; nothing is printed.
 # Journal format 2: every record starts with RS and the shell's token (__snap_rs), kept
-# unexported, so no typed byte can start one. `snap restore` sets __snap_origin=restore
-# (unexported) for the line it puts in the shell: its start record says so.
+# unexported, so no typed byte can start one. The restore script calls
+# __snap_from_restore for the line `snap restore` puts in the shell: its start record
+# says so.
 # shellcheck shell=bash disable=SC2034,SC2016,SC2064,SC1007
 
 __snap_bin=@SNAP_BIN@
@@ -89,6 +90,12 @@ __snap_upgrade() {
         __snap_rs=$'\036' __snap_j=/dev/null __snap_dir=/dev/null
     fi
     return 0
+}
+
+# The next line is the one `snap restore` puts in the shell (its script calls this): its
+# start record says origin restore.
+__snap_from_restore() {
+    __snap_origin=restore
 }
 
 # Start records come from the DEBUG trap; keep the trap the user already set ($1, as

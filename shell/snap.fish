@@ -8,8 +8,9 @@
 # measured once at start-up; elsewhere it runs `date` once per command. The end time is
 # the start plus $CMD_DURATION. No HUP handler: a hangup ends jobs as before.
 # Journal format 2: every record starts with RS and the shell's token (__snap_rs), kept
-# unexported, so no typed byte can start one. `snap restore` sets __snap_origin restore
-# (global, unexported) for the line it puts in the shell: its start record says so.
+# unexported, so no typed byte can start one. The restore script calls
+# __snap_from_restore for the line `snap restore` puts in the shell: its start record
+# says so.
 
 set -g __snap_bin @SNAP_BIN@
 
@@ -96,7 +97,6 @@ function __snap_setup
         # The write comes last: a Ctrl-C typed while a handler runs cancels the handler.
         # (The test is __snap_writable, inlined.)
         test -w $__snap_j; or test -w $__snap_dir -a ! -e $__snap_j; and printf $__snap_rs'S\t%s\t%s\tt\t%s\n%s\n' $__snap_t0 "$__snap_ecwd" $__snap_origin $argv[1] >>$__snap_j 2>/dev/null
-        set -g __snap_origin shell
     end
 
     # After each command: the end record (start plus $CMD_DURATION); $status first.
@@ -155,6 +155,20 @@ function __snap_upgrade
         set -g __snap_rs \x1e
         set -g __snap_j /dev/null
         set -g __snap_dir /dev/null
+    end
+end
+
+# The next line is the one `snap restore` puts in the shell (its script calls this): its
+# start record says origin restore. Handlers of its own reset it once that line ended
+# (armed when it starts), so the hot path pays nothing for it.
+function __snap_from_restore
+    set -g __snap_origin restore
+    function __snap_origin_arm --on-event fish_preexec
+        functions -e __snap_origin_arm
+        function __snap_origin_reset --on-event fish_postexec
+            functions -e __snap_origin_reset
+            set -g __snap_origin shell
+        end
     end
 end
 

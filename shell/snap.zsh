@@ -8,8 +8,9 @@
 # much as a write). $? is left as it was; nothing is printed. No HUP trap: a hangup
 # ends the shell's jobs exactly as without the hook.
 # Journal format 2: every record starts with RS and the shell's token (__snap_rs), kept
-# unexported, so no typed byte can start one. `snap restore` sets __snap_origin=restore
-# (unexported) for the line it puts in the shell: its start record says so.
+# unexported, so no typed byte can start one. The restore script calls
+# __snap_from_restore for the line `snap restore` puts in the shell: its start record
+# says so.
 
 typeset -g __snap_bin=@SNAP_BIN@
 
@@ -72,6 +73,12 @@ __snap_upgrade() {
         typeset -g __snap_rs=$'\036' __snap_j=/dev/null __snap_dir=/dev/null
     fi
     return 0
+}
+
+# The next line is the one `snap restore` puts in the shell (its script calls this): its
+# start record says origin restore.
+__snap_from_restore() {
+    typeset -g __snap_origin=restore
 }
 
 # The current directory, escaped for a journal field (\ TAB LF CR), into __snap_e.

@@ -450,11 +450,8 @@ fn the_line_restore_puts_in_the_shell_is_marked_restore(kind: Kind) {
         return;
     };
     let p = w.start_session("t", kind);
-    // What the restore script does for the line it types (unexported, one line only).
-    p.run(match kind {
-        Kind::Fish => "set -g __snap_origin restore",
-        _ => "__snap_origin=restore",
-    });
+    // What the restore script does for the line it types.
+    p.run("__snap_from_restore");
     w.wait_finished(1);
     p.run("echo relaunched");
     w.wait_finished(2);

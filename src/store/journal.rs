@@ -22,8 +22,8 @@
 //! forged records with another token included, is body text. Other changes:
 //!
 //! - `S` has a field more, after form: origin, `shell` (typed in the shell) or
-//!   `restore` (a line `snap restore` put there: the restore script sets the hook's
-//!   unexported `__snap_origin=restore` for the next line).
+//!   `restore` (a line `snap restore` put there: the restore script calls the hook's
+//!   `__snap_from_restore` before it).
 //! - bash's form `m`, as `m` or `m` and comma-separated numbers (`m0,2`): a `history 1`
 //!   line written when `HISTCMD` did not move. History then either moved an older copy
 //!   of the line to its end (`erasedups`: an execution), folded a repeat of its last
