@@ -1053,6 +1053,24 @@ mod tests {
             let _ = parse_segment(s.as_bytes(), Some(TOKEN));
         }
 
+        /// Format 2 cut anywhere, then written on (a full disk, then room again): the
+        /// records before and after the cut one are all read.
+        #[test]
+        fn format_2_records_after_a_cut_short_one_are_kept(
+            before in 0usize..5,
+            after in 1usize..5,
+            keep in 1usize..60,
+        ) {
+            let rec = |i: usize| rec2(&format!("^S\t{i}.5\t/\tt\tshell\necho {i}\n^E\t{i}.7\t0\t-\t/\n"));
+            let mut j: Vec<u8> = (0..before).flat_map(rec).collect();
+            let damaged = rec2("^V\t9\tbash\ndeclare -x A=\"1\"\n");
+            j.extend(&damaged[..keep.min(damaged.len() - 1)]);
+            j.extend((before..before + after).flat_map(rec));
+            let p = parse_segment(&j, Some(TOKEN));
+            proptest::prop_assert_eq!(p.records.len(), 2 * (before + after));
+            proptest::prop_assert_eq!(p.skipped, 1);
+        }
+
         /// Whatever bytes a command holds, format 2 reads it back as typed and finds no
         /// record in it.
         #[test]
