@@ -250,7 +250,7 @@ __snap_env_named() {
 # Does history's last line start with $1? Read back from the scratch file: no fork.
 __snap_last_starts() {
     local line=
-    { HISTTIMEFORMAT= builtin history 1 >|"$__snap_dir/.umask" && IFS= read -r -d '' line <"$__snap_dir/.umask"; } 2>/dev/null
+    { HISTTIMEFORMAT= builtin history 1 >|"$__snap_dir/.umask" && IFS= read -r -d '' line <"$__snap_dir/.umask"; } 2>/dev/null || :
     line=${line#*[0-9][ *] }
     [[ -n $line && $line == "$1"* ]]
 }
