@@ -37,6 +37,10 @@
 //!   newer hook takes over, so that a first line kept private is not taken for a moved
 //!   one.
 //!
+//! With history off (`set +o history`) bash writes no start at all. A reader that
+//! resumes at an offset (the index) carries [`HistoryLines`] and the last `V` on from
+//! where it stopped, across segments too.
+//!
 //! A shell whose meta has no token (started before the upgrade) is read as format 1.
 //! A shell's segments may mix: a shell that re-sourced a newer hook over an older one
 //! starts a new segment in format 2. So with a token each segment is read in the
