@@ -5,13 +5,20 @@
 # (exit status, duration, cwd after it), the exported environment when it may have
 # changed, and how the shell ended. The prompt path runs builtins only: no $(...), no
 # pipe, no external command. $? is left as it was; nothing is printed.
+# Journal format 2: every record starts with RS and the shell's token (__snap_rs), kept
+# unexported, so no typed byte can start one. The restore script calls
+# __snap_from_restore for the line `snap restore` puts in the shell: its start record
+# says so.
 # shellcheck shell=bash disable=SC2034,SC2016,SC2064,SC1007
 
 __snap_bin=@SNAP_BIN@
 
 __snap_setup() {
     [[ $- == *i* ]] || return 0
-    [[ -z ${__snap_dir-} ]] || return 0
+    if [[ -n ${__snap_dir-} ]]; then
+        [[ -n ${__snap_rs-} ]] || __snap_upgrade
+        return 0
+    fi
     if ((BASH_VERSINFO[0] < 4 || (BASH_VERSINFO[0] == 4 && BASH_VERSINFO[1] < 4))); then
         printf 'snap: bash %s is not supported: snap needs bash 4.4 or later\n' "${BASH_VERSION-}" >&2
         return 0
@@ -19,7 +26,11 @@ __snap_setup() {
     local id dir
     __snap_now
     printf -v id '%s-%s-%04x' "${__snap_t/[.,]/}" "$$" "$RANDOM"
-    dir=$("$__snap_bin" shell-start bash "$id" "$$" --version "${BASH_VERSION-}" 2>/dev/null) || dir=
+    # The token on the first line, the directory after it.
+    dir=$("$__snap_bin" shell-start bash "$id" "$$" --version "${BASH_VERSION-}" --token 2>/dev/null) || dir=
+    [[ ${dir%%$'\n'*} =~ ^[0-9a-f]{32}$ ]] || return 0
+    __snap_rs=$'\036'${dir%%$'\n'*}
+    dir=${dir#*$'\n'}
     [[ -n $dir && -d $dir ]] || return 0
     __snap_dir=$dir
     __snap_j=$dir/journal
@@ -33,7 +44,9 @@ __snap_setup() {
     __snap_e=
     __snap_hc=
     __snap_first=1
-    __snap_bc=
+    __snap_bcs=('')
+    __snap_form=h
+    __snap_origin=shell
     __snap_envdirty=1
     __snap_envnames=
     __snap_watch=
@@ -59,6 +72,30 @@ __snap_setup() {
     __snap_trap EXIT
     __snap_chain EXIT __snap_exit "$prev"
     return 0
+}
+
+# A newer hook sourced over an older one (a shell with no token yet): give the shell
+# its token, go on in a new segment (the older one stays format 1, see journal.rs) and
+# mark history's last line. Without a token, record nothing rather than what the
+# reader would misread.
+__snap_upgrade() {
+    local out
+    out=$("$__snap_bin" shell-start bash "${SNAP_SHELL_ID-}" "$$" --version "${BASH_VERSION-}" --token 2>/dev/null) || out=
+    if [[ ${out%%$'\n'*} =~ ^[0-9a-f]{32}$ && ${out#*$'\n'} == "$__snap_dir" ]]; then
+        __snap_rs=$'\036'${out%%$'\n'*}
+        __snap_form=h __snap_origin=shell __snap_bcs=('')
+        __snap_rotate
+        __snap_mark_history
+    else
+        __snap_rs=$'\036' __snap_j=/dev/null __snap_dir=/dev/null
+    fi
+    return 0
+}
+
+# The next line is the one `snap restore` puts in the shell (its script calls this): its
+# start record says origin restore.
+__snap_from_restore() {
+    __snap_origin=restore
 }
 
 # Start records come from the DEBUG trap; keep the trap the user already set ($1, as
@@ -140,19 +177,59 @@ __snap_rotate() {
 
 # The DEBUG trap: fires before each simple command, the hook's own included. A simple
 # command may change the environment (see __snap_env_named). The first simple command of
-# a line (PS0 set __snap_go) starts it, unless history kept the line private: when
-# HISTCMD did not move, a repeat (ignoredups) runs the same first command, and anything
-# else was kept out of history (leading space, HISTIGNORE, set +o history). This runs
-# before every command: each statement here is paid at every prompt.
+# a line (PS0 set __snap_go) starts it, as __snap_line_form says. This runs before
+# every command: each statement here is paid at every prompt.
 __snap_debug() {
     case $BASH_COMMAND in
     *=* | [edtsur.]*) __snap_env_named ;;
     esac
     [[ $__snap_go == 1 && $BASH_COMMAND != __snap_precmd* ]] || return 0
     __snap_go=0
-    [[ $HISTCMD != "$__snap_hc" || $BASH_COMMAND == "$__snap_bc" ]] || return 0
-    __snap_hc=$HISTCMD __snap_bc=$BASH_COMMAND
+    # (__snap_line_form's common case, inlined: HISTCMD moved, history on. With history
+    # off, HISTCMD moves once more.)
+    if [[ $HISTCMD != "$__snap_hc" && :$SHELLOPTS: == *:history:* ]]; then
+        __snap_form=h __snap_bcs=("$BASH_COMMAND")
+    else
+        __snap_line_form "$HISTCMD" "$BASH_COMMAND" || return 0
+    fi
+    __snap_hc=$HISTCMD
     [[ ${SNAP_DISABLE-} == 1 ]] || __snap_write_start "${EPOCHREALTIME-}"
+}
+
+# Is the line bash just read (PS0 set __snap_go: a hook firing without it replays an
+# old line) an execution, and in which form is its start written (into __snap_form)?
+# Status 1: record nothing. $1 is the line's history number (HISTCMD while it runs), $2
+# its first simple command (BASH_COMMAND; none for a line run only in a subshell).
+# The one place that tells a repeated command from a private line:
+# - history is off (set +o history): private.
+# - HISTCMD moved: history kept a new line (h).
+# - HISTCMD did not move: history moved an older copy of the line to its end
+#   (erasedups), folded a repeat of its last line into it (ignoredups), or kept the
+#   line private (leading space, HISTIGNORE); `history 1` is the line, or still the line
+#   before. Only the earlier lines' text tells which: the journal has it, the hook does
+#   not (without a fork). So the start is written as m, with the numbers of the lines
+#   since the last h line (0; __snap_bcs holds their first simple commands, 32 at most)
+#   that ran the same first simple command, and the reader decides
+#   (journal::HistoryLines). Line 0 may be history's last line at the first prompt
+#   (from HISTFILE or a restore: no first simple command known): it counts as the same
+#   when that line starts with this one's. Nothing private is written either way.
+__snap_line_form() {
+    [[ :$SHELLOPTS: == *:history:* ]] || return 1
+    if [[ $1 != "$__snap_hc" ]]; then
+        __snap_form=h __snap_bcs=("$2")
+        return 0
+    fi
+    local i
+    __snap_form=m
+    if [[ -n $2 && -z ${__snap_bcs[0]} ]] && __snap_last_starts "$2"; then
+        __snap_form+=0,
+    fi
+    for i in "${!__snap_bcs[@]}"; do
+        [[ -z $2 || $2 != "${__snap_bcs[i]}" ]] || __snap_form+=$i,
+    done
+    __snap_form=${__snap_form%,}
+    ((${#__snap_bcs[@]} >= 32)) || __snap_bcs+=("$2")
+    return 0
 }
 
 # Which variables a simple command may change: `export NAME[=value]` and `NAME=value`
@@ -170,23 +247,32 @@ __snap_env_named() {
     esac
 }
 
+# Does history's last line start with $1? Read back from the scratch file: no fork.
+__snap_last_starts() {
+    local line=
+    { HISTTIMEFORMAT= builtin history 1 >|"$__snap_dir/.umask" && IFS= read -r -d '' line <"$__snap_dir/.umask"; } 2>/dev/null || :
+    line=${line#*[0-9][ *] }
+    [[ -n $line && $line == "$1"* ]]
+}
+
 # bash-preexec and ble.sh call this with the line as typed.
 __snap_preexec_bp() {
-    __snap_go=0 __snap_hc=$HISTCMD
+    __snap_go=0 __snap_hc=$HISTCMD __snap_form=h
     [[ ${1-} == ' '* || ${SNAP_DISABLE-} == 1 ]] && return 0
     __snap_envdirty=1
     __snap_write_start "${EPOCHREALTIME-}"
 }
 
-# The start record: its time ($1), the directory, then on the same line either the
-# first word, when `declare -F` finds it is a function (which may export anything), or
-# the line as history keeps it. One write, and no redirection of its own for the check.
+# The start record: its time ($1), the directory, the form (__snap_form) and origin,
+# then on the same line either the first word, when `declare -F` finds it is a function
+# (which may export anything), or the line as history keeps it. One write, and no
+# redirection of its own for the check.
 __snap_write_start() {
     __snap_running=1
     [[ -n $1 ]] || __snap_now
     [[ $PWD == "$__snap_pwd" ]] || __snap_cwd
     {
-        printf '\036S\t%s\t%s\th\t' "${1:-$__snap_t}" "$__snap_e"
+        printf "${__snap_rs}S\t%s\t%s\t%s\t%s\t" "${1:-$__snap_t}" "$__snap_e" "$__snap_form" "$__snap_origin"
         declare -F -- "${BASH_COMMAND%% *}" && __snap_envdirty=1
         # A user's HISTTIMEFORMAT would prefix a date: keep it out (only when set,
         # since the temporary assignment has a cost).
@@ -196,6 +282,7 @@ __snap_write_start() {
             HISTTIMEFORMAT= builtin history 1
         fi
     } 2>&"$__snap_null" >>"$__snap_j" || :
+    __snap_origin=shell
 }
 
 # Runs first at every prompt: the end record (the duration is end minus start) and, in
@@ -208,7 +295,7 @@ __snap_precmd() {
         __snap_tE=${EPOCHREALTIME:-$__snap_t}
         [[ $PWD == "$__snap_pwd" ]] || __snap_cwd
         {
-            printf '\036E\t%s\t%s\t-\t%s\n' "$__snap_tE" "$s" "$__snap_e"
+            printf "${__snap_rs}E\t%s\t%s\t-\t%s\n" "$__snap_tE" "$s" "$__snap_e"
             [[ $__snap_envdirty$__snap_envnames == 0 && ${PATH-}${VIRTUAL_ENV-}${CONDA_PREFIX-}${DIRENV_DIFF-} == "$__snap_watch" ]] || __snap_env_record
         } 2>&"$__snap_null" >>"$__snap_j" || __snap_envdirty=1
         ((++__snap_n < 1000)) || __snap_rotate
@@ -229,12 +316,14 @@ __snap_idle_prompt() {
     [[ -z ${SNAP_RESTORE-}$__snap_first ]] || __snap_first_prompt
 }
 
-# A line whose commands all ran in a subshell, so no DEBUG trap fired here: when
-# history kept it, record it now. It started at the second PS0 noted, or at the last
-# prompt if that was later; its duration is written out.
+# A line whose commands all ran in a subshell, so no DEBUG trap fired here: record it
+# now, as __snap_line_form says (no first simple command to compare: a repeat is
+# written as m). It started at the second PS0 noted, or at the last prompt if that was
+# later; its duration is written out.
 __snap_unseen_line() {
     __snap_go=0
-    [[ $((HISTCMD - 1)) != "$__snap_hc" && ${SNAP_DISABLE-} != 1 ]] || return 0
+    [[ ${SNAP_DISABLE-} != 1 ]] || return 0
+    __snap_line_form $((HISTCMD - 1)) '' || return 0
     __snap_hc=$((HISTCMD - 1))
     local t=$__snap_tE us now
     [[ -z ${__snap_t0-} || $__snap_t0 -le ${t%%[.,]*} ]] || t=$__snap_t0
@@ -244,17 +333,27 @@ __snap_unseen_line() {
     us=${t/[.,]/} now=${__snap_t/[.,]/}
     [[ $t == *[.,]* ]] || us=${t}000000
     [[ $__snap_t == *[.,]* ]] || now=${__snap_t}000000
-    printf '\036E\t%s\t%s\t%s\t%s\n' "$__snap_t" "$1" "$(((now - us) / 1000))" "$__snap_e" 2>&"$__snap_null" >>"$__snap_j"
+    printf "${__snap_rs}E\t%s\t%s\t%s\t%s\n" "$__snap_t" "$1" "$(((now - us) / 1000))" "$__snap_e" 2>&"$__snap_null" >>"$__snap_j"
     return 0
 }
 
-# The first prompt (of this shell, or after `snap restore` set SNAP_RESTORE): note where
-# history stands, so a private first line stays private.
+# The first prompt (of this shell, or after `snap restore` set SNAP_RESTORE, which may
+# load history): note where history stands, so a private first line stays private.
 __snap_first_prompt() {
-    [[ -z $__snap_first ]] || __snap_hc=$((HISTCMD - 1))
     __snap_first=
     [[ -z ${SNAP_RESTORE-} ]] || __snap_restore
+    __snap_hc=$((HISTCMD - 1)) __snap_bcs=('')
+    [[ ${SNAP_DISABLE-} == 1 ]] || __snap_mark_history
     return 0
+}
+
+# The H record: history's last line now (see __snap_line_form).
+__snap_mark_history() {
+    __snap_now
+    {
+        printf "${__snap_rs}H\t%s\n" "$__snap_t"
+        HISTTIMEFORMAT= builtin history 1
+    } 2>&"$__snap_null" >>"$__snap_j" || :
 }
 
 # A restored or started shell: record the baseline, then apply the saved state
@@ -279,12 +378,12 @@ __snap_env_record() {
     local watch=${PATH-}${VIRTUAL_ENV-}${CONDA_PREFIX-}${DIRENV_DIFF-}
     if [[ $__snap_envdirty == 1 || $watch != "$__snap_watch" ]]; then
         __snap_watch=$watch __snap_envdirty=0 __snap_envnames=
-        printf '\036V\t%s\tbash\n' "${EPOCHREALTIME:-$__snap_t}"
+        printf "${__snap_rs}V\t%s\tbash\n" "${EPOCHREALTIME:-$__snap_t}"
         builtin export -p
     else
         local names=$__snap_envnames
         __snap_envnames=
-        printf '\036V\t%s\tbash+\n' "${EPOCHREALTIME:-$__snap_t}"
+        printf "${__snap_rs}V\t%s\tbash+\n" "${EPOCHREALTIME:-$__snap_t}"
         # shellcheck disable=SC2086
         builtin declare -p $names
     fi
@@ -306,7 +405,7 @@ __snap_exit() {
     if [[ ${SNAP_DISABLE-} != 1 && -n ${__snap_j-} ]]; then
         [[ $__snap_envdirty$__snap_envnames == 0 ]] || __snap_write_env
         __snap_now
-        printf '\036X\t%s\t%s\n' "$__snap_t" "$how" 2>&"$__snap_null" >>"$__snap_j" || :
+        printf "${__snap_rs}X\t%s\t%s\n" "$__snap_t" "$how" 2>&"$__snap_null" >>"$__snap_j" || :
     fi
     return $s
 }

@@ -7,51 +7,65 @@
 # on Linux the hook reads /proc/uptime (a builtin `read`, no process) against an offset
 # measured once at start-up; elsewhere it runs `date` once per command. The end time is
 # the start plus $CMD_DURATION. No HUP handler: a hangup ends jobs as before.
+# Journal format 2: every record starts with RS and the shell's token (__snap_rs), kept
+# unexported, so no typed byte can start one. The restore script calls
+# __snap_from_restore for the line `snap restore` puts in the shell: its start record
+# says so.
 
 set -g __snap_bin @SNAP_BIN@
 
 function __snap_setup
     status is-interactive; or return 0
-    set -q __snap_dir; and return 0
-    # Private mode keeps nothing: no history, no journal, no trace of the shell.
-    test -n "$fish_private_mode"; and return 0
-    set -l v (string split . -- $version)
-    if test "$v[1]" -lt 3 2>/dev/null; or begin
-            test "$v[1]" -eq 3; and test "$v[2]" -lt 2 2>/dev/null
-        end
-        printf 'snap: fish %s is not supported: snap needs fish 3.2 or later\n' $version >&2
-        return 0
-    end
-
-    # The clock, once (start-up may spawn): microseconds since the epoch.
-    set -l now (date +%s%6N 2>/dev/null)
-    string match -qr '^[0-9]{16,}$' -- "$now"; or set now (date +%s 2>/dev/null)000000
-    set -g __snap_t $now
-    if test -r /proc/uptime; and read -l up _ </proc/uptime; and string match -qr '^[0-9]+\.[0-9]+$' -- $up
-        set -g __snap_off (math -s0 "$now - round($up * 100) * 10000")
+    if set -q __snap_dir
+        # Sourced again: a newer hook over an older one gets its token, then its handlers.
+        set -q __snap_rs; and return 0
+        __snap_upgrade
     else
-        set -g __snap_date (string match -qr '^[0-9]{16,}$' -- (date +%s%6N 2>/dev/null); and echo 6; or echo 0)
-    end
+        # Private mode keeps nothing: no history, no journal, no trace of the shell.
+        test -n "$fish_private_mode"; and return 0
+        set -l v (string split . -- $version)
+        if test "$v[1]" -lt 3 2>/dev/null; or begin
+                test "$v[1]" -eq 3; and test "$v[2]" -lt 2 2>/dev/null
+            end
+            printf 'snap: fish %s is not supported: snap needs fish 3.2 or later\n' $version >&2
+            return 0
+        end
 
-    set -l id $now-$fish_pid-(printf '%04x' (random 0 65535))
-    set -l dir ($__snap_bin shell-start fish $id $fish_pid --version $version 2>/dev/null)
-    test -n "$dir" -a -d "$dir"; or return 0
-    set -g __snap_dir $dir
-    set -g __snap_j $dir/journal
-    set -g __snap_seg 0
-    set -g __snap_cnt
-    set -g __snap_running 0
-    set -g __snap_t0 0
-    set -g __snap_envdirty 1
-    set -g __snap_watch
-    set -g __snap_e
-    set -g __snap_pwd
-    set -g __snap_ecwd
-    set -g __snap_pat '(^|[;&|(]|\b(and|or|not|begin|if|while|command|builtin)\s)\s*(set|source|\.|eval|export|cd|pushd|popd|prevd|nextd|umask)(\s|;|$)'
-    set -gx SNAP_SHELL_ID $id
-    set -gx SNAP_SHELL_PID $fish_pid
-    set -e SNAP_REPLACES
-    set -e SNAP_KEEP_ENV
+        # The clock, once (start-up may spawn): microseconds since the epoch.
+        set -l now (date +%s%6N 2>/dev/null)
+        string match -qr '^[0-9]{16,}$' -- "$now"; or set now (date +%s 2>/dev/null)000000
+        set -g __snap_t $now
+        if test -r /proc/uptime; and read -l up _ </proc/uptime; and string match -qr '^[0-9]+\.[0-9]+$' -- $up
+            set -g __snap_off (math -s0 "$now - round($up * 100) * 10000")
+        else
+            set -g __snap_date (string match -qr '^[0-9]{16,}$' -- (date +%s%6N 2>/dev/null); and echo 6; or echo 0)
+        end
+
+        set -l id $now-$fish_pid-(printf '%04x' (random 0 65535))
+        # The token on the first line, the directory after it.
+        set -l out ($__snap_bin shell-start fish $id $fish_pid --version $version --token 2>/dev/null)
+        string match -qr '^[0-9a-f]{32}$' -- "$out[1]"; or return 0
+        set -l dir (string join \n -- $out[2..-1])
+        test -n "$dir" -a -d "$dir"; or return 0
+        set -g __snap_rs \x1e$out[1]
+        set -g __snap_origin shell
+        set -g __snap_dir $dir
+        set -g __snap_j $dir/journal
+        set -g __snap_seg 0
+        set -g __snap_cnt
+        set -g __snap_running 0
+        set -g __snap_t0 0
+        set -g __snap_envdirty 1
+        set -g __snap_watch
+        set -g __snap_e
+        set -g __snap_pwd
+        set -g __snap_ecwd
+        set -g __snap_pat '(^|[;&|(]|\b(and|or|not|begin|if|while|command|builtin)\s)\s*(set|source|\.|eval|export|cd|pushd|popd|prevd|nextd|umask)(\s|;|$)'
+        set -gx SNAP_SHELL_ID $id
+        set -gx SNAP_SHELL_PID $fish_pid
+        set -e SNAP_REPLACES
+        set -e SNAP_KEEP_ENV
+    end
 
     # Before each command: the line as typed. (The hot paths are inlined: in fish a
     # function call or a command substitution costs as much as a write.)
@@ -82,7 +96,7 @@ function __snap_setup
         set -q __snap_cnt[2000]; and __snap_rotate
         # The write comes last: a Ctrl-C typed while a handler runs cancels the handler.
         # (The test is __snap_writable, inlined.)
-        test -w $__snap_j; or test -w $__snap_dir -a ! -e $__snap_j; and printf '\x1eS\t%s\t%s\tt\n%s\n' $__snap_t0 $__snap_ecwd $argv[1] >>$__snap_j 2>/dev/null
+        test -w $__snap_j; or test -w $__snap_dir -a ! -e $__snap_j; and printf $__snap_rs'S\t%s\t%s\tt\t%s\n%s\n' $__snap_t0 "$__snap_ecwd" $__snap_origin $argv[1] >>$__snap_j 2>/dev/null
     end
 
     # After each command: the end record (start plus $CMD_DURATION); $status first.
@@ -95,7 +109,7 @@ function __snap_setup
         test -n "$d"; or set d 0
         set -g __snap_t (math -s0 "$__snap_t0 + $d * 1000")
         test "$PWD" = "$__snap_pwd"; or __snap_cwd
-        test -w $__snap_j; or test -w $__snap_dir -a ! -e $__snap_j; and printf '\x1eE\t%s\t%s\t%s\t%s\n' $__snap_t $s $d $__snap_ecwd >>$__snap_j 2>/dev/null
+        test -w $__snap_j; or test -w $__snap_dir -a ! -e $__snap_j; and printf $__snap_rs'E\t%s\t%s\t%s\t%s\n' $__snap_t $s $d "$__snap_ecwd" >>$__snap_j 2>/dev/null
         set -a __snap_cnt 1
         set -q __snap_cnt[2000]; and __snap_rotate
     end
@@ -123,9 +137,39 @@ function __snap_setup
         test -t 0; and set how exit
         test "$__snap_envdirty" = 1; and __snap_write_env
         __snap_now
-        __snap_writable; and printf '\x1eX\t%s\t%s\n' $__snap_t $how >>$__snap_j 2>/dev/null
+        __snap_writable; and printf $__snap_rs'X\t%s\t%s\n' $__snap_t $how >>$__snap_j 2>/dev/null
     end
     return 0
+end
+
+# A newer hook sourced over an older one (a shell with no token yet): give the shell
+# its token and go on in a new segment (the older one stays format 1, see journal.rs).
+# Without a token, record nothing rather than what the reader would misread.
+function __snap_upgrade
+    set -l out ($__snap_bin shell-start fish $SNAP_SHELL_ID $fish_pid --version $version --token 2>/dev/null)
+    set -g __snap_origin shell
+    if string match -qr '^[0-9a-f]{32}$' -- "$out[1]"; and test (string join \n -- $out[2..-1]) = "$__snap_dir"
+        set -g __snap_rs \x1e$out[1]
+        __snap_rotate
+    else
+        set -g __snap_rs \x1e
+        set -g __snap_j /dev/null
+        set -g __snap_dir /dev/null
+    end
+end
+
+# The next line is the one `snap restore` puts in the shell (its script calls this): its
+# start record says origin restore. Handlers of its own reset it once that line ended
+# (armed when it starts), so the hot path pays nothing for it.
+function __snap_from_restore
+    set -g __snap_origin restore
+    function __snap_origin_arm --on-event fish_preexec
+        functions -e __snap_origin_arm
+        function __snap_origin_reset --on-event fish_postexec
+            functions -e __snap_origin_reset
+            set -g __snap_origin shell
+        end
+    end
 end
 
 # Now, in microseconds since the epoch, into __snap_t.
@@ -214,7 +258,7 @@ function __snap_write_env
         end
     end
     __snap_writable; and begin
-        printf '\x1eV\t%s\tfish\n' $__snap_t
+        printf $__snap_rs'V\t%s\tfish\n' $__snap_t
         printf '%s\t%s\n' $out
     end >>$__snap_j 2>/dev/null
     set -a __snap_cnt 1

@@ -7,13 +7,20 @@
 # no $(...), no pipe, no external command, and few function calls (each costs about as
 # much as a write). $? is left as it was; nothing is printed. No HUP trap: a hangup
 # ends the shell's jobs exactly as without the hook.
+# Journal format 2: every record starts with RS and the shell's token (__snap_rs), kept
+# unexported, so no typed byte can start one. The restore script calls
+# __snap_from_restore for the line `snap restore` puts in the shell: its start record
+# says so.
 
 typeset -g __snap_bin=@SNAP_BIN@
 
 __snap_setup() {
     emulate -L zsh
     [[ -o interactive ]] || return 0
-    [[ -z ${__snap_dir-} ]] || return 0
+    if [[ -n ${__snap_dir-} ]]; then
+        [[ -n ${__snap_rs-} ]] || __snap_upgrade
+        return 0
+    fi
     local -a v
     v=(${(s:.:)ZSH_VERSION})
     if (( v[1] < 5 || (v[1] == 5 && v[2] < 1) )); then
@@ -23,8 +30,13 @@ __snap_setup() {
     zmodload zsh/datetime 2>/dev/null && zmodload zsh/parameter 2>/dev/null || return 0
     local id dir now=${EPOCHREALTIME/[.,]/}
     printf -v id '%s-%s-%04x' "${now[1,16]}" "$$" "$RANDOM"
-    dir=$("$__snap_bin" shell-start zsh "$id" "$$" --version "$ZSH_VERSION" 2>/dev/null) || dir=
+    # The token on the first line, the directory after it.
+    dir=$("$__snap_bin" shell-start zsh "$id" "$$" --version "$ZSH_VERSION" --token 2>/dev/null) || dir=
+    local tok=${dir%%$'\n'*}
+    [[ ${#tok} == 32 && $tok != *[^0-9a-f]* ]] || return 0
+    dir=${dir#*$'\n'}
     [[ -n $dir && -d $dir ]] || return 0
+    typeset -g __snap_rs=$'\036'$tok __snap_origin=shell
     typeset -g __snap_dir=$dir __snap_j=$dir/journal __snap_watch= __snap_pwd= __snap_e=
     typeset -gi __snap_seg=0 __snap_n=0 __snap_running=0 __snap_envdirty=1 __snap_null
     typeset -ga __snap_envnames
@@ -43,6 +55,30 @@ __snap_setup() {
     # SIGHUP to its jobs), never on exec. Never trap HUP.
     zshexit_functions=(__snap_exit ${zshexit_functions:#__snap_exit})
     return 0
+}
+
+# A newer hook sourced over an older one (a shell with no token yet): give the shell
+# its token and go on in a new segment (the older one stays format 1, see journal.rs).
+# Without a token, record nothing rather than what the reader would misread.
+__snap_upgrade() {
+    emulate -L zsh
+    local out tok
+    out=$("$__snap_bin" shell-start zsh "${SNAP_SHELL_ID-}" "$$" --version "$ZSH_VERSION" --token 2>/dev/null) || out=
+    tok=${out%%$'\n'*}
+    typeset -g __snap_origin=shell
+    if [[ ${#tok} == 32 && $tok != *[^0-9a-f]* && ${out#*$'\n'} == "$__snap_dir" ]]; then
+        typeset -g __snap_rs=$'\036'$tok
+        __snap_rotate
+    else
+        typeset -g __snap_rs=$'\036' __snap_j=/dev/null __snap_dir=/dev/null
+    fi
+    return 0
+}
+
+# The next line is the one `snap restore` puts in the shell (its script calls this): its
+# start record says origin restore.
+__snap_from_restore() {
+    typeset -g __snap_origin=restore
 }
 
 # The current directory, escaped for a journal field (\ TAB LF CR), into __snap_e.
@@ -102,7 +138,8 @@ __snap_preexec() {
     [[ $PWD == "$__snap_pwd" ]] || __snap_cwd
     # (zsh reports a failed redirection itself, on the shell's stderr: only the group's
     # redirection silences it.)
-    { print -rn -- $'\036S\t'"$EPOCHREALTIME"$'\t'"$__snap_e"$'\tt\n'"$1"$'\n' >>"$__snap_j"; } 2>&$__snap_null
+    { print -rn -- "$__snap_rs"$'S\t'"$EPOCHREALTIME"$'\t'"$__snap_e"$'\tt\t'"$__snap_origin"$'\n'"$1"$'\n' >>"$__snap_j"; } 2>&$__snap_null
+    __snap_origin=shell
     return 0
 }
 
@@ -118,7 +155,7 @@ __snap_precmd() {
     if (( __snap_running )); then
         __snap_running=0
         [[ $PWD == "$__snap_pwd" ]] || __snap_cwd
-        REPLY=$'\036E\t'"$t"$'\t'"$s"$'\t-\t'"$__snap_e"$'\n'$REPLY
+        REPLY="$__snap_rs"$'E\t'"$t"$'\t'"$s"$'\t-\t'"$__snap_e"$'\n'$REPLY
         __snap_n+=1
     fi
     if [[ -n $REPLY ]]; then
@@ -149,12 +186,12 @@ __snap_env_record() {
     local n watch=${PATH-}${VIRTUAL_ENV-}${CONDA_PREFIX-}${DIRENV_DIFF-}${NODE_ENV-}
     if (( __snap_envdirty )) || [[ $watch != "$__snap_watch" ]]; then
         __snap_watch=$watch
-        REPLY+=$'\036V\t'"$1"$'\tzsh\n'
+        REPLY+="$__snap_rs"$'V\t'"$1"$'\tzsh\n'
         for n in ${(k)parameters[(R)*export*]}; do
             REPLY+="export $n=${(qq)${(P)n}}"$'\n'
         done
     else
-        REPLY+=$'\036V\t'"$1"$'\tzsh+\n'
+        REPLY+="$__snap_rs"$'V\t'"$1"$'\tzsh+\n'
         for n in ${(u)__snap_envnames}; do
             if [[ ${parameters[$n]-} == *export* ]]; then
                 REPLY+="export $n=${(qq)${(P)n}}"$'\n'
@@ -185,7 +222,7 @@ __snap_exit() {
     [[ -t 0 ]] && how=exit
     if [[ ${SNAP_DISABLE-} != 1 && -n ${__snap_j-} ]]; then
         (( __snap_envdirty || $#__snap_envnames )) && __snap_write_env
-        { print -rn -- $'\036X\t'"$EPOCHREALTIME"$'\t'"$how"$'\n' >>"$__snap_j"; } 2>&$__snap_null
+        { print -rn -- "$__snap_rs"$'X\t'"$EPOCHREALTIME"$'\t'"$how"$'\n' >>"$__snap_j"; } 2>&$__snap_null
     fi
     return $s
 }

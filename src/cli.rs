@@ -396,4 +396,8 @@ pub struct ShellStartArgs {
     /// The shell's version string
     #[arg(long, default_value = "")]
     pub version: String,
+    /// Journal format 2: keep a random record token in the meta and print it on the
+    /// line before the directory (a shell already started keeps its own, or gets one)
+    #[arg(long)]
+    pub token: bool,
 }

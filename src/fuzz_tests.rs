@@ -29,6 +29,7 @@ fn record() -> impl Strategy<Value = (Record, Vec<u8>)> {
                     time_us: t,
                     cwd,
                     command: cmd,
+                    origin: journal::Origin::Shell,
                 },
                 bytes.into_bytes(),
             )

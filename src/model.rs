@@ -53,6 +53,10 @@ pub struct ShellMeta {
     pub keep_env: Vec<String>,
     #[serde(default)]
     pub shell_version: String,
+    /// The journal's record token (format 2, see `store::journal`); None for a hook
+    /// that writes format 1. Never printed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
 }
 
 /// One recorded command, as `snap history --json` prints it.

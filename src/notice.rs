@@ -132,7 +132,9 @@ fn briefs(paths: &Paths) -> Vec<Brief> {
         .filter_map(|e| {
             let dir = e.path();
             let meta = shells::read_meta_quiet(&dir)?;
-            let how = journal::segments(&dir).last().and_then(|seg| last_end(seg));
+            let how = journal::segments(&dir)
+                .last()
+                .and_then(|seg| last_end(seg, meta.token.as_deref()));
             Some(Brief {
                 meta,
                 exited: how.as_deref() == Some("exit"),
@@ -142,8 +144,9 @@ fn briefs(paths: &Paths) -> Vec<Brief> {
         .collect()
 }
 
-/// How the journal segment's last `X` record says the shell ended, if it has one.
-fn last_end(path: &std::path::Path) -> Option<String> {
+/// How the journal segment's last `X` record (of the shell with this token) says the
+/// shell ended, if it has one.
+fn last_end(path: &std::path::Path, token: Option<&str>) -> Option<String> {
     let mut buf = Vec::new();
     if let Ok(mut f) = fs::File::open(path) {
         let len = f.metadata().map(|m| m.len()).unwrap_or(0);
@@ -151,7 +154,8 @@ fn last_end(path: &std::path::Path) -> Option<String> {
         let _ = f.read_to_end(&mut buf);
     }
     let text = String::from_utf8_lossy(&buf);
-    let i = text.rfind("\u{1e}X\t")?;
+    let token = journal::valid_token(token).map(String::from_utf8_lossy);
+    let i = text.rfind(&format!("\u{1e}{}X\t", token.unwrap_or_default()))?;
     text[i..].trim_end().rsplit('\t').next().map(String::from)
 }
 

@@ -383,7 +383,13 @@ fn damaged_journals_and_metas_are_named_skipped_and_left_as_they_are() {
         *b = rng.below(256) as u8;
     }
     let mut in_garbage = garbage.clone();
-    in_garbage.extend(b"\n\x1eS\t1764000000.5\t/\tt\necho found\n\x1eE\t1764000001.5\t0\t-\t/\n");
+    // Records in the shell's journal format (2: RS and its token from the meta).
+    let meta: Value = serde_json::from_slice(&std::fs::read(good.join("meta")).unwrap()).unwrap();
+    let rs = format!("\x1e{}", meta["token"].as_str().unwrap_or_default());
+    in_garbage.extend(
+        format!("\n{rs}S\t1764000000.5\t/\tt\tshell\necho found\n{rs}E\t1764000001.5\t0\t-\t/\n")
+            .as_bytes(),
+    );
     in_garbage.extend(&garbage);
     let damaged: Vec<(&str, &str, Vec<u8>)> = vec![
         (

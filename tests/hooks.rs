@@ -385,6 +385,97 @@ fn loads_once_when_sourced_twice(kind: Kind) {
     assert_eq!(w.shells().len(), 1);
 }
 
+/// Turn a shell's journal and meta into what a hook before format 2 left: no token in
+/// the meta, records starting with RS alone, start records without their origin.
+fn make_format_1(shell_dir: &std::path::Path) {
+    let meta_path = shell_dir.join("meta");
+    let mut meta: Value = serde_json::from_slice(&std::fs::read(&meta_path).unwrap()).unwrap();
+    let token = meta["token"].as_str().expect("a token").to_string();
+    meta.as_object_mut().unwrap().remove("token");
+    std::fs::write(&meta_path, serde_json::to_vec(&meta).unwrap()).unwrap();
+    let journal = shell_dir.join("journal");
+    let text = String::from_utf8(std::fs::read(&journal).unwrap()).unwrap();
+    let old = text
+        .replace(&format!("\u{1e}{token}"), "\u{1e}")
+        .replace("\th\tshell\t", "\th\t")
+        .replace("\tt\tshell\n", "\tt\n");
+    std::fs::write(&journal, old).unwrap();
+}
+
+fn a_newer_hook_sourced_over_an_older_one_goes_on_in_format_2(kind: Kind) {
+    let Some(w) = world(
+        "a_newer_hook_sourced_over_an_older_one_goes_on_in_format_2",
+        kind,
+    ) else {
+        return;
+    };
+    let p = w.start_session("t", kind);
+    p.run("echo before");
+    w.wait_finished(1);
+    p.wait_prompt();
+    let id = shell_id(&w);
+    let dir = w.snap_home.join("shells").join(&id);
+    make_format_1(&dir);
+    assert_eq!(
+        commands(&w),
+        ["echo before"],
+        "format 1 is read without a token"
+    );
+    let bin = w.bin.display().to_string();
+    p.run(&match kind {
+        Kind::Fish => format!("set -e __snap_rs; '{bin}' init fish | source"),
+        k => format!("unset __snap_rs; eval \"$('{bin}' init {})\"", k.name()),
+    });
+    // (That line's own start went out with the token just removed: this simulation
+    // of an older hook is not one for the line that sources the newer.)
+    p.run("echo after");
+    wait_for("echo after recorded", SOON, || {
+        let h = w.history();
+        (h.last()?["command"] == "echo after" && !h.last()?["exit"].is_null()).then_some(())
+    });
+    let meta: Value = serde_json::from_slice(&std::fs::read(dir.join("meta")).unwrap()).unwrap();
+    let token = meta["token"].as_str().expect("a new token");
+    let newer = std::fs::read(dir.join("journal.1")).expect("a new segment");
+    assert!(String::from_utf8_lossy(&newer).contains(&format!("\u{1e}{token}S\t")));
+    assert_eq!(
+        commands(&w)[0],
+        "echo before",
+        "the older segment is still read"
+    );
+    assert_eq!(w.shells()[0]["alive"], true);
+}
+
+fn the_line_restore_puts_in_the_shell_is_marked_restore(kind: Kind) {
+    let Some(w) = world("the_line_restore_puts_in_the_shell_is_marked_restore", kind) else {
+        return;
+    };
+    let p = w.start_session("t", kind);
+    // What the restore script does for the line it types.
+    p.run("__snap_from_restore");
+    w.wait_finished(1);
+    p.run("echo relaunched");
+    w.wait_finished(2);
+    p.run("echo typed");
+    w.wait_finished(3);
+    let dir = w.snap_home.join("shells").join(shell_id(&w));
+    let journal =
+        String::from_utf8_lossy(&std::fs::read(dir.join("journal")).unwrap()).into_owned();
+    let origin_of = |cmd: &str| {
+        let at = journal
+            .find(cmd)
+            .unwrap_or_else(|| panic!("{cmd} not in {journal:?}"));
+        let header = &journal[journal[..at].rfind('\u{1e}').unwrap()..at];
+        header
+            .split('\t')
+            .nth(4)
+            .unwrap_or_default()
+            .trim()
+            .to_string()
+    };
+    assert_eq!(origin_of("echo relaunched"), "restore");
+    assert_eq!(origin_of("echo typed"), "shell");
+}
+
 fn prints_nothing_at_start_or_at_the_prompt(kind: Kind) {
     let Some(w) = world("prints_nothing_at_start_or_at_the_prompt", kind) else {
         return;
@@ -693,6 +784,223 @@ fn fish_keeps_a_users_postexec_and_prompt_handlers() {
     assert_eq!(last_command(&w)["exit"], 1);
 }
 
+/// One line of a repeats test: a command to record, or a private line and the output
+/// that shows it ran.
+enum Line {
+    Run(&'static str),
+    Private(&'static str, &'static str),
+}
+
+/// Seven commands with repeats, and private lines (made private by `private`) between
+/// them, two of them the same private line twice: seven records, in order.
+fn records_each_execution_once(w: &World, kind: Kind, private: fn(&str) -> String) {
+    use Line::{Private, Run};
+    let lines = [
+        Run("echo a"),
+        Run("echo b"),
+        Run("echo a"),
+        Private("echo private-one | tr a-z A-Z", "PRIVATE-ONE"),
+        Run("echo a"),
+        Private("echo private-two | tr a-z A-Z", "PRIVATE-TWO"),
+        Private("echo private-two | tr a-z A-Z", "PRIVATE-TWO"),
+        Run("echo b"),
+        Run("echo c"),
+        Run("echo b"),
+    ];
+    let p = w.start_session("t", kind);
+    let mut recorded = Vec::new();
+    let mut seen: std::collections::HashMap<&str, usize> = Default::default();
+    for line in &lines {
+        match line {
+            Run(cmd) => {
+                p.run(cmd);
+                recorded.push(*cmd);
+                let h = w.wait_finished(recorded.len());
+                assert_eq!(h.len(), recorded.len(), "{h:?}");
+            }
+            Private(cmd, out) => {
+                p.run(&private(cmd));
+                let n = seen.entry(out).or_default();
+                *n += 1;
+                let want = *n;
+                wait_for(&format!("{out} {want} times"), SOON, || {
+                    (p.screen().matches(&format!("{out}\n")).count() >= want).then_some(())
+                });
+                p.wait_prompt();
+            }
+        }
+    }
+    p.run("echo done");
+    recorded.push("echo done");
+    w.wait_finished(recorded.len());
+    assert_eq!(commands(w), recorded);
+    for entry in walk(&w.snap_home) {
+        let text = String::from_utf8_lossy(&std::fs::read(&entry).unwrap_or_default()).into_owned();
+        assert!(
+            !text.contains("private-"),
+            "{} holds a private line",
+            entry.display()
+        );
+    }
+}
+
+fn leading_space(cmd: &str) -> String {
+    format!(" {cmd}")
+}
+
+fn as_is(cmd: &str) -> String {
+    cmd.to_string()
+}
+
+/// A bash world whose rc sets HISTCONTROL to `histcontrol` (after the test default)
+/// and ignores lines holding `private`.
+fn bash_history_world(test: &str, histcontrol: &str) -> Option<World> {
+    if !require(test, &["bash", "tmux"]) {
+        return None;
+    }
+    let w = World::new();
+    w.write_rc(
+        Kind::Bash,
+        &format!("HISTCONTROL={histcontrol}\nHISTIGNORE='*private*'"),
+        "",
+    );
+    Some(w)
+}
+
+#[test]
+fn bash_records_each_execution_once_under_erasedups() {
+    let Some(w) = bash_history_world(
+        "bash_records_each_execution_once_under_erasedups",
+        "erasedups",
+    ) else {
+        return;
+    };
+    records_each_execution_once(&w, Kind::Bash, as_is);
+}
+
+#[test]
+fn bash_records_each_execution_once_under_ignoredups() {
+    let Some(w) = bash_history_world(
+        "bash_records_each_execution_once_under_ignoredups",
+        "ignoredups",
+    ) else {
+        return;
+    };
+    records_each_execution_once(&w, Kind::Bash, as_is);
+}
+
+#[test]
+fn bash_records_each_execution_once_under_ignoreboth() {
+    let Some(w) = bash_history_world(
+        "bash_records_each_execution_once_under_ignoreboth",
+        "ignoreboth",
+    ) else {
+        return;
+    };
+    records_each_execution_once(&w, Kind::Bash, leading_space);
+}
+
+#[test]
+fn bash_sees_a_rerun_tail_f_running_under_erasedups() {
+    let Some(w) = bash_history_world(
+        "bash_sees_a_rerun_tail_f_running_under_erasedups",
+        "erasedups",
+    ) else {
+        return;
+    };
+    let p = w.start_session("t", Kind::Bash);
+    p.run("tail -f /dev/null");
+    wait_for("tail -f running", SOON, || {
+        (w.shells()[0]["running"] == "tail -f /dev/null").then_some(())
+    });
+    p.keys(&["C-c"]);
+    w.wait_finished(1);
+    p.run("echo between");
+    w.wait_finished(2);
+    p.run("tail -f /dev/null");
+    wait_for("tail -f running again", SOON, || {
+        (w.shells()[0]["running"] == "tail -f /dev/null").then_some(())
+    });
+    p.keys(&["C-c"]);
+    let h = w.wait_finished(3);
+    assert_eq!(h.len(), 3);
+}
+
+#[test]
+fn bash_records_nothing_while_history_is_off() {
+    let Some(w) = bash_history_world("bash_records_nothing_while_history_is_off", "erasedups")
+    else {
+        return;
+    };
+    let p = w.start_session("t", Kind::Bash);
+    p.run("echo on");
+    w.wait_finished(1);
+    p.run("set +o history");
+    w.wait_finished(2);
+    for n in ["one", "two", "two"] {
+        p.run(&format!("echo off-{n} | tr a-z A-Z"));
+        p.wait_text(&format!("OFF-{}", n.to_uppercase()));
+        p.wait_prompt();
+    }
+    p.run("set -o history");
+    p.run("echo on");
+    w.wait_finished(3);
+    assert_eq!(commands(&w), ["echo on", "set +o history", "echo on"]);
+}
+
+#[test]
+fn bash_records_a_first_line_that_repeats_the_saved_history_but_not_a_private_one() {
+    let test = "bash_records_a_first_line_that_repeats_the_saved_history_but_not_a_private_one";
+    let Some(w) = bash_history_world(test, "ignoreboth") else {
+        return;
+    };
+    std::fs::write(w.home.join(".bash_history"), "make test\n").unwrap();
+    let p = w.start_session("t", Kind::Bash);
+    p.run(" echo first-private | tr a-z A-Z");
+    p.wait_text("FIRST-PRIVATE");
+    p.wait_prompt();
+    p.run("make test 2>/dev/null");
+    w.wait_finished(1);
+    let q = w.split(&p.id, Kind::Bash);
+    // Up-arrow and Enter in a new shell: history folds the repeat into its last line.
+    q.run("make test");
+    w.wait_finished(2);
+    assert_eq!(commands(&w), ["make test 2>/dev/null", "make test"]);
+}
+
+#[test]
+fn zsh_records_each_execution_once_with_hist_ignore_all_dups() {
+    let test = "zsh_records_each_execution_once_with_hist_ignore_all_dups";
+    if !require(test, &["zsh", "tmux"]) {
+        return;
+    }
+    let w = World::new();
+    w.write_rc(Kind::Zsh, "setopt HIST_IGNORE_ALL_DUPS", "");
+    records_each_execution_once(&w, Kind::Zsh, leading_space);
+}
+
+#[test]
+fn zsh_records_each_execution_once_with_hist_ignore_dups() {
+    let test = "zsh_records_each_execution_once_with_hist_ignore_dups";
+    if !require(test, &["zsh", "tmux"]) {
+        return;
+    }
+    let w = World::new();
+    w.write_rc(Kind::Zsh, "setopt HIST_IGNORE_DUPS", "");
+    records_each_execution_once(&w, Kind::Zsh, leading_space);
+}
+
+#[test]
+fn fish_records_each_execution_once_though_its_history_merges_repeats() {
+    let test = "fish_records_each_execution_once_though_its_history_merges_repeats";
+    if !require(test, &["fish", "tmux"]) {
+        return;
+    }
+    let w = World::new();
+    w.write_rc(Kind::Fish, "", "");
+    records_each_execution_once(&w, Kind::Fish, leading_space);
+}
+
 /// Direct children of a process (from /proc).
 fn children_of(pid: u32) -> Vec<u32> {
     let mut out = Vec::new();
@@ -772,6 +1080,8 @@ every_shell!([
     a_foreground_dev_server_dies_with_its_shell_when_tmux_is_killed,
     the_users_prompt_still_sees_the_exit_status,
     loads_once_when_sourced_twice,
+    a_newer_hook_sourced_over_an_older_one_goes_on_in_format_2,
+    the_line_restore_puts_in_the_shell_is_marked_restore,
     prints_nothing_at_start_or_at_the_prompt,
     records_nothing_while_snap_disable_is_set,
     keeps_non_utf8_bytes_and_newlines_in_a_directory_name,

@@ -459,6 +459,7 @@ mod tests {
             time_us: us,
             cwd: "/p".into(),
             command: cmd.into(),
+            origin: crate::store::journal::Origin::Shell,
         }
     }
 

@@ -1,12 +1,16 @@
 //! `snap shell-start KIND ID PID`: called once by the hook when a shell starts. Creates
 //! the shell's private directory and files, writes its meta, prints the directory.
+//! With `--token` (journal format 2) it also makes the shell's record token and prints
+//! it on the line before the directory; called again for a shell that has a meta (a
+//! newer hook sourced over an older one), it gives that shell a token if it has none.
 
 use crate::cli::ShellStartArgs;
 use crate::model::{ShellMeta, TmuxRef, META_SCHEMA};
 use crate::store::atomic::{touch_private, write_atomic_unsynced};
 use crate::store::paths::{ensure_private_dir, is_safe_component, Paths};
 use crate::{liveness, session, timefmt};
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
+use std::io::Read;
 use std::path::PathBuf;
 
 /// Set up the shell's directory and print it for the hook.
@@ -66,17 +70,62 @@ pub fn run(args: &ShellStartArgs) -> Result<()> {
             })
             .unwrap_or_default(),
         shell_version: args.version.clone(),
+        token: None,
     };
     let path = dir.join("meta");
-    if !path.exists() {
+    let existed = path.exists();
+    let token = if existed {
+        existing_token(&path, args.token)?
+    } else {
+        let token = args.token.then(new_token).transpose()?;
+        let meta = ShellMeta {
+            token: token.clone(),
+            ..meta
+        };
         write_atomic_unsynced(&path, &serde_json::to_vec_pretty(&meta)?)?;
+        token
+    };
+    if let Some(token) = token {
+        println!("{token}");
     }
     println!("{}", dir.display());
-    // A shell started by restore or start is the answer, not the question.
-    if std::env::var_os("SNAP_RESTORE").is_none() {
+    // A shell started by restore or start is the answer, not the question (and a hook
+    // sourced again has been told already).
+    if std::env::var_os("SNAP_RESTORE").is_none() && !existed {
         crate::notice::maybe_show(&paths, &args.id);
     }
     Ok(())
+}
+
+/// The token of a shell whose meta exists: its own, or (when `wanted` and it has none)
+/// a new one written into the meta. A meta that cannot be read is left as it is.
+fn existing_token(path: &std::path::Path, wanted: bool) -> Result<Option<String>> {
+    if !wanted {
+        return Ok(None);
+    }
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut meta: ShellMeta = serde_json::from_slice(&bytes).with_context(|| {
+        format!(
+            "{} is not a shell meta file: left as it is (remove it to start over)",
+            path.display()
+        )
+    })?;
+    if let Some(t) = &meta.token {
+        return Ok(Some(t.clone()));
+    }
+    let token = new_token()?;
+    meta.token = Some(token.clone());
+    write_atomic_unsynced(path, &serde_json::to_vec_pretty(&meta)?)?;
+    Ok(Some(token))
+}
+
+/// A journal record token: 128 bits of the OS's randomness, as lowercase hex.
+fn new_token() -> Result<String> {
+    let mut buf = [0u8; 16];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut buf))
+        .context("cannot read /dev/urandom for the journal token")?;
+    Ok(buf.iter().map(|b| format!("{b:02x}")).collect())
 }
 
 /// Where this shell sits in tmux, when inside tmux.
@@ -123,4 +172,36 @@ pub fn host_name() -> String {
     }
     let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
     String::from_utf8_lossy(&buf[..end]).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_token_is_32_hex_digits_and_never_the_same() {
+        let (a, b) = (new_token().unwrap(), new_token().unwrap());
+        assert_eq!(a.len(), 32);
+        assert!(a
+            .bytes()
+            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn a_shell_with_a_meta_keeps_its_token_or_gets_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("meta");
+        let meta = crate::store::shells::test_meta("a", 1, "2026-11-25T00:00:00Z", "s");
+        std::fs::write(&path, serde_json::to_vec(&meta).unwrap()).unwrap();
+        assert_eq!(existing_token(&path, false).unwrap(), None);
+        let given = existing_token(&path, true).unwrap().expect("a token");
+        assert_eq!(existing_token(&path, true).unwrap(), Some(given.clone()));
+        let read: ShellMeta = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        assert_eq!(read.token, Some(given));
+        assert_eq!(read.id, "a");
+        std::fs::write(&path, b"{broken").unwrap();
+        assert!(existing_token(&path, true).is_err());
+        assert_eq!(std::fs::read(&path).unwrap(), b"{broken", "left as it is");
+    }
 }

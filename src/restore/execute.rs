@@ -142,6 +142,10 @@ fn pane_command(
         history: pane.history.clone(),
         banner: text,
         held: pane.relaunch.as_ref().and_then(held_text),
+        from_restore: pane
+            .relaunch
+            .as_ref()
+            .is_some_and(|r| r.action == Action::Run),
         replaces: Some(pane.replaces.clone()),
         session: None,
         keep_env: Vec::new(),
@@ -313,6 +317,7 @@ pub fn plain_shell(paths: &Paths, plan: &Plan, banner: &str) -> Result<()> {
         history: pane.history.clone(),
         banner: banner.to_string(),
         held: None,
+        from_restore: false,
         replaces: Some(pane.replaces.clone()),
         session: Some(plan.session.clone()),
         keep_env: Vec::new(),

@@ -28,6 +28,9 @@ pub struct ShellSetup {
     /// A command for the edit buffer, one line or many: it runs only on Enter. zsh gets
     /// it at once; bash and fish when [`HELD_KEY`] is typed at their prompt.
     pub held: Option<String>,
+    /// Restore enters the held command itself (`auto`, or `--yes`): its start record
+    /// says origin `restore` (the hook's `__snap_from_restore`).
+    pub from_restore: bool,
     /// The shell this one replaces (`SNAP_REPLACES`).
     pub replaces: Option<String>,
     /// The session name, for shells outside tmux (`SNAP_SESSION`).
@@ -70,6 +73,13 @@ fn script(setup: &ShellSetup, files: &Files) -> String {
     }
     if let Some(held) = &setup.held {
         out.push_str(&held_setup(&setup.kind, held));
+        if setup.from_restore {
+            out.push_str(match setup.kind.as_str() {
+                "fish" => "functions -q __snap_from_restore; and __snap_from_restore\n",
+                "zsh" => "(( $+functions[__snap_from_restore] )) && __snap_from_restore\n",
+                _ => "builtin declare -F __snap_from_restore >/dev/null && __snap_from_restore\n",
+            });
+        }
     }
     if !setup.banner.is_empty() {
         out.push_str(&format!("builtin printf '%s\\n' {}\n", q(&setup.banner)));
@@ -393,6 +403,23 @@ mod tests {
         assert!(rm < s.find("export ").unwrap());
         let fish = script(&setup("fish"), &files());
         assert!(fish.contains("command rm -f -- '/s/x.bash' 2>/dev/null\n"));
+    }
+
+    #[test]
+    fn a_command_restore_enters_itself_is_marked_as_from_restore_and_a_held_one_is_not() {
+        for kind in ["bash", "zsh", "fish"] {
+            let mut s = setup(kind);
+            s.held = Some("npm run dev".into());
+            assert!(
+                !script(&s, &files()).contains("__snap_from_restore"),
+                "{kind}"
+            );
+            s.from_restore = true;
+            assert!(
+                script(&s, &files()).contains("__snap_from_restore\n"),
+                "{kind}"
+            );
+        }
     }
 
     #[test]

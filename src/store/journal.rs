@@ -1,9 +1,9 @@
 //! The journal a shell's hook writes, and its reader.
 //!
-//! Format (version 1). A journal is a byte stream of records. A record starts at the
-//! beginning of a line with the byte 0x1E (RS), a type letter and TAB-separated fields,
-//! ending at LF. Some records have a body: the raw lines up to the next record line.
-//! Fields escape `\` as `\\`, TAB as `\t`, LF as `\n` and CR as `\r`.
+//! Format 1 (hooks before the token). A journal is a byte stream of records. A record
+//! starts at the beginning of a line with the byte 0x1E (RS), a type letter and
+//! TAB-separated fields, ending at LF. Some records have a body: the raw lines up to the
+//! next record line. Fields escape `\` as `\\`, TAB as `\t`, LF as `\n` and CR as `\r`.
 //!
 //! | record | fields | body |
 //! | --- | --- | --- |
@@ -11,6 +11,42 @@
 //! | `E` command ended | time, exit status, duration_ms (or `-`: end minus start), cwd after it | none |
 //! | `V` environment | time, form (`bash`, `zsh`: `export -p`; `fish`: NAME TAB value lines; `bash+`: `declare -p` of the variables that changed since the `V` before it; `zsh+`: `export NAME=value` or `typeset NAME` lines for them) | the exported environment, or its changes |
 //! | `X` shell ended | time, how (`exit` or `hangup`) | none |
+//!
+//! Format 2 (the current hooks). Typed text reaches the journal as is (bash's
+//! `history 1` cannot be escaped without a fork), so in format 1 a pasted RS could start
+//! a record. In format 2 every record begins with RS, then the shell's token, then the
+//! type letter: `RS <token> S TAB …`. The token is 32 lowercase hex digits of OS
+//! randomness made by `snap shell-start`, kept in the shell's `meta` (0600) and in an
+//! unexported variable of the hook, never in the environment. The reader starts a
+//! record only at RS + that token + a type letter + TAB; anything else, RS bytes and
+//! forged records with another token included, is body text. Other changes:
+//!
+//! - `S` has a field more, after form: origin, `shell` (typed in the shell) or
+//!   `restore` (a line `snap restore` put there: the restore script calls the hook's
+//!   `__snap_from_restore` before it).
+//! - bash's form `m`, as `m` or `m` and comma-separated numbers (`m0,2`): a `history 1`
+//!   line written when `HISTCMD` did not move. History then either moved an older copy
+//!   of the line to its end (`erasedups`: an execution), folded a repeat of its last
+//!   line into it (`ignoredups`: an execution), or kept the line private (leading space,
+//!   `HISTIGNORE`: `history 1` is still the line before). The hook cannot tell without
+//!   a fork, the reader can: the numbers say which of the lines since the last `h`
+//!   start (0) or `H` mark ran the same first simple command (`BASH_COMMAND`), and
+//!   [`HistoryLines`] decides. Dropped, its `E` goes too.
+//! - `H` history mark: time; body: bash's `history 1` line (none when history is
+//!   empty), written at the first prompt, after a restore loaded history and when a
+//!   newer hook takes over, so that a first line kept private is not taken for a moved
+//!   one.
+//!
+//! With history off (`set +o history`) bash writes no start at all. A reader that
+//! resumes at an offset (the index) carries [`HistoryLines`] and the last `V` on from
+//! where it stopped, across segments too.
+//!
+//! A shell whose meta has no token (started before the upgrade) is read as format 1.
+//! A shell's segments may mix: a shell that re-sourced a newer hook over an older one
+//! starts a new segment in format 2. So with a token each segment is read in the
+//! format its first bytes show: a format 1 record start (RS, type letter, TAB), or else
+//! format 2 (the hook always writes a segment's first bytes, and a token never starts
+//! with a type letter).
 //!
 //! A time is seconds since the epoch with an optional fraction after `.` or `,` (as
 //! bash's and zsh's `$EPOCHREALTIME` print it), or whole microseconds (13+ digits).
@@ -41,6 +77,15 @@ pub enum EndHow {
     Hangup,
 }
 
+/// Who put a command line in the shell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// Typed (or pasted) in the shell; every format 1 start.
+    Shell,
+    /// Put there by `snap restore`.
+    Restore,
+}
+
 /// One record of a journal.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Record {
@@ -49,6 +94,7 @@ pub enum Record {
         time_us: i64,
         cwd: String,
         command: String,
+        origin: Origin,
     },
     /// The command started last ended.
     End {
@@ -85,9 +131,41 @@ pub struct Parsed {
     /// Lines or records that could not be read.
     pub skipped: usize,
     last_start_precise: bool,
+    /// bash's history as the journal showed it, for form `m`.
+    history: HistoryLines,
+    /// The start before was a private line's: its end goes too.
+    drop_end: bool,
 }
 
 const RS: u8 = 0x1e;
+
+/// The record types.
+const TYPES: &[u8] = b"SEVXH";
+
+/// How a segment's records start.
+#[derive(Debug, Clone, Copy)]
+enum Format<'a> {
+    /// RS, type letter.
+    V1,
+    /// RS, the shell's token, type letter.
+    V2(&'a [u8]),
+}
+
+/// A shell's token as its meta holds it, if it is one (hex, 16 to 64 digits).
+pub fn valid_token(token: Option<&str>) -> Option<&[u8]> {
+    let t = token?;
+    ((16..=64).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_hexdigit()))
+        .then_some(t.as_bytes())
+}
+
+/// The format a segment is written in: with a token, format 2 unless its first bytes
+/// are a format 1 record start (see the module doc).
+fn format_of<'a>(bytes: &[u8], token: Option<&'a str>) -> Format<'a> {
+    match valid_token(token) {
+        Some(t) if !starts_record(bytes, Format::V1) => Format::V2(t),
+        _ => Format::V1,
+    }
+}
 
 /// The segments of a shell's journal in the order they were written.
 pub fn segments(shell_dir: &Path) -> Vec<PathBuf> {
@@ -112,55 +190,67 @@ pub fn segments(shell_dir: &Path) -> Vec<PathBuf> {
     found.into_iter().map(|(_, p)| p).collect()
 }
 
-/// Read every segment of a shell's journal; name a damaged segment once on stderr.
-pub fn read_shell_journal(shell_dir: &Path) -> Parsed {
+/// Read every segment of a shell's journal (`token`: its meta's); name a damaged
+/// segment once on stderr.
+pub fn read_shell_journal(shell_dir: &Path, token: Option<&str>) -> Parsed {
     let mut all = Parsed::default();
     for seg in segments(shell_dir) {
         let Ok(bytes) = fs::read(&seg) else {
             eprintln!("snap: cannot read {}: skipped", seg.display());
             continue;
         };
-        let parsed = parse(&bytes);
-        if parsed.skipped > 0 {
+        let before = all.skipped;
+        parse_into(&mut all, &bytes, format_of(&bytes, token));
+        if all.skipped > before {
             eprintln!(
                 "snap: {}: {} damaged record(s) skipped (the file is left as it is)",
                 seg.display(),
-                parsed.skipped
+                all.skipped - before
             );
         }
-        all.skipped += parsed.skipped;
-        all.records.extend(parsed.records);
     }
     all
 }
 
-/// A record being read: its fields and its body lines.
 /// A record being read: its fields, its body lines, and whether it was cut short.
 type Pending<'a> = (Vec<&'a [u8]>, Vec<&'a [u8]>, bool);
 
-/// Parse a journal's bytes. Never panics, whatever the input.
+/// Parse one segment's bytes in format 1. Never panics, whatever the input.
+#[cfg(test)]
 pub fn parse(bytes: &[u8]) -> Parsed {
+    parse_segment(bytes, None)
+}
+
+/// Parse one segment's bytes, of a shell with this token (None: format 1). Never
+/// panics, whatever the input.
+pub fn parse_segment(bytes: &[u8], token: Option<&str>) -> Parsed {
     let mut out = Parsed::default();
+    parse_into(&mut out, bytes, format_of(bytes, token));
+    out
+}
+
+/// Parse a segment's bytes into `out`, after the segments before it.
+fn parse_into(out: &mut Parsed, bytes: &[u8], format: Format) {
     let mut current: Option<Pending> = None;
     let mut garbage_run = false;
     let mut read = 0;
-    for line in split_lines(bytes) {
+    for line in split_lines(bytes, format) {
         read += line.len();
         let cut = line.last() != Some(&b'\n');
         let at_end = read == bytes.len();
-        if let Some((fields, first_line)) = record_fields(line) {
+        if let Some((fields, first_line)) = record_fields(line, format) {
             if let Some(pending) = current.take() {
-                finish(&mut out, pending);
+                finish(out, pending, format);
             }
             // A command's first line on the record's own line is a body line like the
             // rest (see the rule below).
             let damaged = cut && !(at_end && first_line.is_some());
             current = Some((fields, first_line.into_iter().collect(), damaged));
             garbage_run = false;
-        } else if cut && line.first() == Some(&RS) {
+        } else if cut && partial_start(line, format) {
             // The first bytes of a record, cut before its fields: not a body line.
             if let Some(pending) = current.take() {
-                finish(&mut out, pending);
+                finish(out, pending, format);
             }
             out.skipped += 1;
         } else if let Some((fields, body, damaged)) = current.as_mut() {
@@ -174,15 +264,14 @@ pub fn parse(bytes: &[u8]) -> Parsed {
         }
     }
     if let Some(pending) = current.take() {
-        finish(&mut out, pending);
+        finish(out, pending, format);
     }
-    out
 }
 
 /// Lines including their LF; a line is also ended before a record that starts in its
 /// middle (after a cut-short write), and such a piece has no LF (nor has a last line
 /// cut short).
-fn split_lines(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
+fn split_lines<'a>(bytes: &'a [u8], format: Format<'a>) -> impl Iterator<Item = &'a [u8]> {
     let mut rest = bytes;
     std::iter::from_fn(move || {
         if rest.is_empty() {
@@ -193,7 +282,7 @@ fn split_lines(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
             .position(|&b| b == b'\n')
             .map_or(rest.len(), |i| i + 1);
         let end = (1..lf)
-            .find(|&i| rest[i] == RS && starts_record(&rest[i..]))
+            .find(|&i| rest[i] == RS && starts_record(&rest[i..], format))
             .unwrap_or(lf);
         let (line, tail) = rest.split_at(end);
         rest = tail;
@@ -201,9 +290,31 @@ fn split_lines(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
     })
 }
 
-/// Do these bytes start with a record's type letter and its first separator?
-fn starts_record(bytes: &[u8]) -> bool {
-    bytes.len() >= 3 && bytes[0] == RS && b"SEVX".contains(&bytes[1]) && bytes[2] == b'\t'
+/// The bytes after a record start's RS and token, if these bytes begin with them.
+fn after_prefix<'a>(bytes: &'a [u8], format: Format) -> Option<&'a [u8]> {
+    let rest = bytes.strip_prefix(&[RS])?;
+    match format {
+        Format::V1 => Some(rest),
+        Format::V2(token) => rest.strip_prefix(token),
+    }
+}
+
+/// Do these bytes start with a record's start, type letter and first separator?
+fn starts_record(bytes: &[u8], format: Format) -> bool {
+    after_prefix(bytes, format)
+        .is_some_and(|t| t.len() >= 2 && TYPES.contains(&t[0]) && t[1] == b'\t')
+}
+
+/// Could these bytes (a piece cut short) be the first bytes of a record of this format?
+fn partial_start(line: &[u8], format: Format) -> bool {
+    match (line.strip_prefix(&[RS]), format) {
+        (None, _) => false,
+        (Some(_), Format::V1) => true,
+        (Some(rest), Format::V2(token)) => {
+            let n = rest.len().min(token.len());
+            rest[..n] == token[..n]
+        }
+    }
 }
 
 /// A record's line: its fields, and the first body line it may carry.
@@ -211,43 +322,65 @@ type RecordLine<'a> = (Vec<&'a [u8]>, Option<&'a [u8]>);
 
 /// The TAB-separated fields of a record line (type letter first), or None for a body
 /// line. A bash start record may carry its command's first line on its own line:
-/// `history 1` printed right after the form field, where a function's name would
-/// otherwise be (a name has no spaces, a history line has two after its number). That
-/// line, LF included, comes back as the record's first body line.
-fn record_fields(line: &[u8]) -> Option<RecordLine<'_>> {
-    if line.len() < 2 || line[0] != RS || !b"SEVX".contains(&line[1]) {
+/// `history 1` printed right after the last field (form in format 1, origin in format
+/// 2), where a function's name would otherwise be (a name has no spaces, a history
+/// line has two after its number). That line, LF included, comes back as the record's
+/// first body line.
+fn record_fields<'a>(line: &'a [u8], format: Format) -> Option<RecordLine<'a>> {
+    let text = after_prefix(line, format)?;
+    if text.is_empty() || !TYPES.contains(&text[0]) {
         return None;
     }
-    if line.len() > 2 && line[2] != b'\t' && line[2] != b'\n' {
+    if text.len() > 1 && text[1] != b'\t' && text[1] != b'\n' {
         return None;
     }
-    let text = &line[1..];
     let header = text.strip_suffix(b"\n").unwrap_or(text);
-    let fourth_tab = header
+    let fixed = match format {
+        Format::V1 => 4,
+        Format::V2(_) => 5,
+    };
+    let last_tab = header
         .iter()
         .enumerate()
         .filter(|&(_, &b)| b == b'\t')
-        .nth(3)
+        .nth(fixed - 1)
         .map(|(i, _)| i);
-    if let (b'S', Some(i)) = (header[0], fourth_tab) {
+    if let (b'S', Some(i)) = (header[0], last_tab) {
         let fields: Vec<&[u8]> = header[..i].split(|&b| b == b'\t').collect();
-        if fields[3] == b"h" && strip_history_number(&header[i + 1..]).is_some() {
+        let history_form = matches!(fields[3].first(), Some(b'h' | b'm'));
+        if history_form && strip_history_number(&header[i + 1..]).is_some() {
             return Some((fields, Some(&text[i + 1..])));
         }
     }
     Some((header.split(|&b| b == b'\t').collect(), None))
 }
 
-fn finish(out: &mut Parsed, (fields, body, cut): Pending) {
+fn finish(out: &mut Parsed, (fields, body, cut): Pending, format: Format) {
+    let kind = fields[0].first().copied();
+    if kind == Some(b'H') {
+        mark_history(out, &fields, &body, cut);
+        return;
+    }
+    let dropped_end = std::mem::take(&mut out.drop_end);
     // A start or an environment always has a body line: without one it was cut short
     // (or is being written right now).
-    let bodiless = body.is_empty() && matches!(fields[0].first(), Some(b'S' | b'V'));
+    let bodiless = body.is_empty() && matches!(kind, Some(b'S' | b'V'));
     if cut || bodiless {
         out.skipped += 1;
         return;
     }
-    match to_record(&fields, &body, &out.records) {
+    if dropped_end && kind == Some(b'E') {
+        return;
+    }
+    match to_record(&fields, &body, &out.records, format) {
         Some(mut r) => {
+            if let Record::Start { command, .. } = &r {
+                let form = fields.get(3).copied().unwrap_or(b"t");
+                if !out.history.counts(form, command) {
+                    out.drop_end = true;
+                    return;
+                }
+            }
             if let Record::End {
                 time_us,
                 duration_ms: duration_ms @ None,
@@ -265,6 +398,81 @@ fn finish(out: &mut Parsed, (fields, body, cut): Pending) {
     }
 }
 
+/// bash's history as the journal showed it: the reader's half of telling an execution
+/// from a line history kept private (the hook's half is bash's `__snap_line_form`).
+#[derive(Debug, Default, Clone)]
+pub struct HistoryLines {
+    /// History's last line.
+    last: Option<String>,
+    /// `m` starts since the last `h` start or `H` mark (the hook's `__snap_bcs` index).
+    position: usize,
+    /// Which of those lines put history's last line there (0: the `h` start or mark).
+    kept: usize,
+}
+
+impl HistoryLines {
+    /// Is a start of this form (`h`, `m…`, `t`) and text an execution? An `h` start is
+    /// (HISTCMD moved). An `m` start is when its text is not history's last line as
+    /// last seen (history moved it: `erasedups`), or when it ran the same first simple
+    /// command as the line that put that last line there (a repeat history folded);
+    /// otherwise history kept it private. zsh's and fish's `t` starts always are.
+    pub fn counts(&mut self, form: &[u8], text: &str) -> bool {
+        match form.split_first() {
+            Some((b'h', _)) => {
+                *self = HistoryLines {
+                    last: Some(text.to_string()),
+                    position: 0,
+                    kept: 0,
+                };
+                true
+            }
+            Some((b'm', same)) => {
+                self.position += 1;
+                if self.last.as_deref() != Some(text) {
+                    self.last = Some(text.to_string());
+                    self.kept = self.position;
+                    return true;
+                }
+                same.split(|&b| b == b',')
+                    .any(|n| parse_int(n) == i64::try_from(self.kept).ok())
+            }
+            _ => true,
+        }
+    }
+
+    /// An `H` mark: history's last line is `line` (None: history is empty).
+    pub fn mark(&mut self, line: Option<String>) {
+        *self = HistoryLines {
+            last: line,
+            position: 0,
+            kept: 0,
+        };
+    }
+}
+
+/// An `H` record: history's last line, now.
+fn mark_history(out: &mut Parsed, fields: &[&[u8]], body: &[&[u8]], cut: bool) {
+    if cut || fields.get(1).and_then(|t| parse_time(t)).is_none() {
+        out.skipped += 1;
+        return;
+    }
+    let mut text: Vec<u8> = body.concat();
+    if text.last() == Some(&b'\n') {
+        text.pop();
+    }
+    let line = if text.is_empty() {
+        None
+    } else {
+        match strip_history_number(&text) {
+            Some(line) => Some(String::from_utf8_lossy(line).into_owned()),
+            None => {
+                out.skipped += 1;
+                return;
+            }
+        }
+    };
+    out.history.mark(line);
+}
 /// A duration the hook left to the reader: end minus the open start before it, when
 /// both times have sub-second precision.
 fn derived_duration(out: &Parsed, end_us: i64) -> Option<i64> {
@@ -282,7 +490,12 @@ fn is_precise(field: &[u8]) -> bool {
 
 /// A record from its fields and body; `before` are the records read before it (a
 /// `bash+` record changes the environment the last of them left).
-fn to_record(fields: &[&[u8]], body: &[&[u8]], before: &[Record]) -> Option<Record> {
+fn to_record(
+    fields: &[&[u8]],
+    body: &[&[u8]],
+    before: &[Record],
+    format: Format,
+) -> Option<Record> {
     let kind = *fields.first()?.first()?;
     let time_us = parse_time(fields.get(1)?)?;
     match kind {
@@ -293,13 +506,22 @@ fn to_record(fields: &[&[u8]], body: &[&[u8]], before: &[Record]) -> Option<Reco
             if text.last() == Some(&b'\n') {
                 text.pop();
             }
-            if form == b"h" {
+            if matches!(form.first(), Some(b'h' | b'm')) {
                 text = strip_history_number(&text)?.to_vec();
             }
+            let origin = match format {
+                Format::V1 => Origin::Shell,
+                Format::V2(_) => match *fields.get(4)? {
+                    b"shell" => Origin::Shell,
+                    b"restore" => Origin::Restore,
+                    _ => return None,
+                },
+            };
             Some(Record::Start {
                 time_us,
                 cwd,
                 command: String::from_utf8_lossy(&text).into_owned(),
+                origin,
             })
         }
         b'E' => {
@@ -445,7 +667,8 @@ mod tests {
             Record::Start {
                 time_us: 1_000_000_000,
                 cwd: "/tmp/a\tb".into(),
-                command: "echo \"a b\" | wc -c".into()
+                command: "echo \"a b\" | wc -c".into(),
+                origin: Origin::Shell,
             }
         );
         assert_eq!(
@@ -618,6 +841,210 @@ mod tests {
         }
     }
 
+    const TOKEN: &str = "0123456789abcdef0123456789abcdef";
+
+    /// Format 2 bytes: `^` is RS + the token, `~` a bare RS (typed text).
+    fn rec2(s: &str) -> Vec<u8> {
+        s.replace('^', &format!("\x1e{TOKEN}"))
+            .replace('~', "\x1e")
+            .into_bytes()
+    }
+
+    fn starts(p: &Parsed) -> Vec<(&str, Origin)> {
+        p.records
+            .iter()
+            .filter_map(|r| match r {
+                Record::Start {
+                    command, origin, ..
+                } => Some((command.as_str(), *origin)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn format_2_reads_records_that_carry_the_shells_token() {
+        let j = rec2(concat!(
+            "^S\t1.5\t/\th\tshell\t   12  printf 'a\tb'\n^E\t2.5\t0\t-\t/\n",
+            "^S\t3.5\t/\th\trestore\tnvm\n   13  nvm use 20\n^E\t4.5\t0\t-\t/\n",
+            "^S\t5.5\t/p\tt\tshell\nfor i in 1\ndo :\ndone\n^E\t6.5\t3\t12\t/p\n",
+            "^V\t7\tbash\ndeclare -x A=\"1\"\n^X\t8\texit\n",
+        ));
+        let p = parse_segment(&j, Some(TOKEN));
+        assert_eq!(p.skipped, 0, "{:?}", p.records);
+        assert_eq!(
+            starts(&p),
+            [
+                ("printf 'a\tb'", Origin::Shell),
+                ("nvm use 20", Origin::Restore),
+                ("for i in 1\ndo :\ndone", Origin::Shell),
+            ]
+        );
+        assert_eq!(p.records.len(), 8);
+        assert!(matches!(
+            p.records[1],
+            Record::End {
+                duration_ms: Some(1000),
+                ..
+            }
+        ));
+        assert!(matches!(
+            p.records[7],
+            Record::Exit {
+                how: EndHow::Exit,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn forged_records_in_typed_text_stay_text() {
+        let wrong = "fedcba9876543210fedcba9876543210";
+        let j = rec2(&format!(
+            concat!(
+                "^S\t1\t/\th\tshell\t   1  echo hello # ~X\t1000000000\texit\n^E\t2\t0\t-\t/\n",
+                "^S\t3\t/\tt\tshell\necho '\n~V\t4\tbash+\ndeclare -x PATH=\"/tmp/evil:/bin\"\n",
+                "~{wrong}X\t5\texit\n~{wrong}V\t5\tzsh+\nexport GIT_SSH_COMMAND='x'\n'\n^E\t6\t0\t-\t/\n",
+                "^S\t7\t/\tt\tshell\necho ~",
+                "^Sx\n",
+            ),
+            wrong = wrong
+        ));
+        let p = parse_segment(&j, Some(TOKEN));
+        let texts: Vec<&str> = starts(&p).into_iter().map(|(c, _)| c).collect();
+        assert_eq!(
+            texts,
+            [
+                "echo hello # \x1eX\t1000000000\texit".to_string(),
+                format!(
+                    "echo '\n\x1eV\t4\tbash+\ndeclare -x PATH=\"/tmp/evil:/bin\"\n\x1e{wrong}X\t5\texit\n\x1e{wrong}V\t5\tzsh+\nexport GIT_SSH_COMMAND='x'\n'"
+                ),
+                "echo \x1e^Sx".replace('^', &format!("\x1e{TOKEN}")),
+            ]
+        );
+        assert!(p
+            .records
+            .iter()
+            .all(|r| !matches!(r, Record::Env { .. } | Record::Exit { .. })));
+        // The same forgeries in format 1 are what the token is for.
+        let old = parse(&rec(
+            "^S\t1\t/\th\n   1  echo hello # ^X\t1000000000\texit\n",
+        ));
+        assert!(old.records.iter().any(|r| matches!(r, Record::Exit { .. })));
+    }
+
+    #[test]
+    fn a_shell_with_a_token_reads_format_1_and_format_2_segments() {
+        let dir = tempfile::tempdir().unwrap();
+        // Started under the old hook (format 1), then a newer hook was sourced: it
+        // started a new segment in format 2.
+        std::fs::write(
+            dir.path().join("journal"),
+            rec("^V\t1\tbash\ndeclare -x A=\"1\"\n^S\t2\t/\th\n    1  echo old\n^E\t3\t0\t-\t/\n"),
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("journal.1"),
+            rec2("^V\t4\tbash+\ndeclare -x B=\"2\"\n^S\t5\t/\th\tshell\t    2  echo new ~X\t6\texit\n^E\t7\t0\t-\t/\n"),
+        )
+        .unwrap();
+        let p = read_shell_journal(dir.path(), Some(TOKEN));
+        assert_eq!(p.skipped, 0);
+        let texts: Vec<&str> = starts(&p).into_iter().map(|(c, _)| c).collect();
+        assert_eq!(texts, ["echo old", "echo new \x1eX\t6\texit"]);
+        let Some(Record::Env { vars, .. }) = p.records.get(3) else {
+            panic!("{:?}", p.records)
+        };
+        assert_eq!(vars.len(), 2, "{vars:?}");
+        // Without a token (a meta from before the upgrade) only format 1 is read.
+        let old = read_shell_journal(dir.path(), None);
+        assert_eq!(starts(&old).len(), 1);
+    }
+
+    #[test]
+    fn a_format_2_record_cut_at_the_end() {
+        let whole = "^S\t1\t/\tt\tshell\nls\n^E\t2\t0\t-\t/\n";
+        let p = parse_segment(
+            &rec2(&format!("{whole}^S\t3\t/\tt\tshell\nvim no")),
+            Some(TOKEN),
+        );
+        assert_eq!(starts(&p).last().unwrap().0, "vim no");
+        for cut in [
+            "\x1e",
+            "\x1e0123",
+            "^",
+            "^E\t4\t0",
+            "^V\t4\tbash\ndeclare -x A",
+        ] {
+            let p = parse_segment(&rec2(&format!("{whole}{cut}")), Some(TOKEN));
+            assert_eq!(p.records.len(), 2, "{cut:?}: {:?}", p.records);
+            assert_eq!(p.skipped, 1, "{cut:?}");
+        }
+        // Cut, then carried on: the next record is still read.
+        let p = parse_segment(&rec2(&format!("{whole}^E\t4^X\t5\thangup\n")), Some(TOKEN));
+        assert!(matches!(p.records.last(), Some(Record::Exit { .. })));
+    }
+
+    fn moved(form: &str, text: &str) -> String {
+        format!("^S\t1\t/\t{form}\tshell\t    9  {text}\n^E\t2\t0\t-\t/\n")
+    }
+
+    #[test]
+    fn every_execution_counts_once_and_a_private_line_not_at_all() {
+        // bash, HISTIGNORE='*private*', with erasedups or with ignoredups: the forms the
+        // hook writes (m: HISTCMD did not move; the numbers: which lines since the last
+        // h start ran the same first simple command).
+        let erasedups = [
+            moved("h", "echo a"),
+            moved("h", "echo b"),
+            moved("m", "echo a"),  // 1: moved
+            moved("m", "echo a"),  // 2: ` echo private-1` (history 1 is still `echo a`)
+            moved("m1", "echo a"), // 3: `echo a` again (folded)
+            moved("m", "echo a"),  // 4: ` echo private-2`
+            moved("m4", "echo a"), // 5: ` echo private-2` again
+            moved("m0", "echo b"), // 6: `echo b` (moved)
+            moved("h", "echo c"),
+            moved("m", "echo b"), // 1: moved
+        ];
+        let ignoredups = [
+            moved("h", "echo a"),
+            moved("h", "echo b"),
+            moved("h", "echo a"),
+            moved("m", "echo a"),  // 1: private
+            moved("m0", "echo a"), // 2: `echo a` again (folded into 0)
+            moved("m", "echo a"),  // 3: private
+            moved("m3", "echo a"), // 4: private again
+            moved("h", "echo b"),
+            moved("h", "echo c"),
+            moved("h", "echo b"),
+        ];
+        for lines in [erasedups, ignoredups] {
+            let p = parse_segment(&rec2(&lines.concat()), Some(TOKEN));
+            assert_eq!(p.skipped, 0);
+            let texts: Vec<&str> = starts(&p).into_iter().map(|(c, _)| c).collect();
+            assert_eq!(
+                texts,
+                ["echo a", "echo b", "echo a", "echo a", "echo b", "echo c", "echo b"]
+            );
+            let ends = p
+                .records
+                .iter()
+                .filter(|r| matches!(r, Record::End { .. }))
+                .count();
+            assert_eq!(ends, 7, "a private line's end goes with it");
+        }
+        // The first line of a shell is measured against the H mark.
+        let j = rec2(&format!(
+            "^H\t1\n    7  ls\n{}{}^H\t3\n{}",
+            moved("m", "ls"),
+            moved("m", "make"),
+            moved("m", "make"),
+        ));
+        let p = parse_segment(&j, Some(TOKEN));
+        let texts: Vec<&str> = starts(&p).into_iter().map(|(c, _)| c).collect();
+        assert_eq!(texts, ["make", "make"]);
+    }
+
     proptest::proptest! {
         #[test]
         fn parse_never_panics(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..2048)) {
@@ -625,8 +1052,57 @@ mod tests {
         }
 
         #[test]
-        fn parse_never_panics_on_record_like_input(s in "[\\x1eSEVX\\t0-9a-z\\n\\\\ *]{0,400}") {
+        fn parse_never_panics_on_record_like_input(s in "[\\x1eSEVXH\\t0-9a-z\\n\\\\ *]{0,400}") {
             let _ = parse(s.as_bytes());
+            let _ = parse_segment(s.as_bytes(), Some(TOKEN));
+        }
+
+        /// Format 2 cut anywhere, then written on (a full disk, then room again): the
+        /// records before and after the cut one are all read.
+        #[test]
+        fn format_2_records_after_a_cut_short_one_are_kept(
+            before in 0usize..5,
+            after in 1usize..5,
+            keep in 1usize..60,
+        ) {
+            let rec = |i: usize| rec2(&format!("^S\t{i}.5\t/\tt\tshell\necho {i}\n^E\t{i}.7\t0\t-\t/\n"));
+            let mut j: Vec<u8> = (0..before).flat_map(rec).collect();
+            let damaged = rec2("^V\t9\tbash\ndeclare -x A=\"1\"\n");
+            j.extend(&damaged[..keep.min(damaged.len() - 1)]);
+            j.extend((before..before + after).flat_map(rec));
+            let p = parse_segment(&j, Some(TOKEN));
+            proptest::prop_assert_eq!(p.records.len(), 2 * (before + after));
+            proptest::prop_assert_eq!(p.skipped, 1);
+        }
+
+        /// Whatever bytes a command holds, format 2 reads it back as typed and finds no
+        /// record in it.
+        #[test]
+        fn typed_bytes_never_make_a_record(
+            bodies in proptest::collection::vec(proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200), 1..6),
+            bash in proptest::prelude::any::<bool>(),
+        ) {
+            let mut j = Vec::new();
+            for (i, body) in bodies.iter().enumerate() {
+                if bash {
+                    j.extend(rec2(&format!("^S\t{i}\t/\th\tshell\t{:5}  ", i + 1)));
+                } else {
+                    j.extend(rec2(&format!("^S\t{i}\t/\tt\tshell\n")));
+                }
+                j.extend(body);
+                j.extend(rec2(&format!("\n^E\t{i}.5\t0\t-\t/\n")));
+            }
+            let p = parse_segment(&j, Some(TOKEN));
+            proptest::prop_assert_eq!(p.skipped, 0);
+            proptest::prop_assert_eq!(p.records.len(), 2 * bodies.len());
+            for (i, body) in bodies.iter().enumerate() {
+                let Record::Start { command, .. } = &p.records[2 * i] else {
+                    return Err(proptest::test_runner::TestCaseError::fail(format!("{:?}", p.records)));
+                };
+                proptest::prop_assert_eq!(command, &String::from_utf8_lossy(body));
+                let is_end = matches!(p.records[2 * i + 1], Record::End { .. });
+                proptest::prop_assert!(is_end);
+            }
         }
     }
 }

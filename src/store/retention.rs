@@ -306,7 +306,13 @@ pub fn plan(
         if segs.len() > 2 {
             for seg in &segs[1..segs.len() - 1] {
                 let newest = fs::read(seg)
-                    .map(|b| journal::parse(&b).records.iter().map(|r| r.time_us()).max())
+                    .map(|b| {
+                        journal::parse_segment(&b, sh.meta.token.as_deref())
+                            .records
+                            .iter()
+                            .map(|r| r.time_us())
+                            .max()
+                    })
                     .ok()
                     .flatten();
                 if newest.is_some_and(|t| t < since) {

@@ -175,7 +175,7 @@ fn pids(shells: &[ShellState]) -> Vec<(u32, Option<u64>)> {
 /// Read one shell directory (meta and journal), before liveness and cross-shell facts.
 pub fn load_one(dir: PathBuf) -> Option<ShellState> {
     let meta = read_meta(&dir)?;
-    let parsed = journal::read_shell_journal(&dir);
+    let parsed = journal::read_shell_journal(&dir, meta.token.as_deref());
     Some(from_records(meta, dir, parsed.records))
 }
 
@@ -202,6 +202,7 @@ pub fn from_records(meta: ShellMeta, dir: PathBuf, records: Vec<Record>) -> Shel
                 time_us,
                 cwd,
                 command,
+                ..
             } => {
                 state.cwd = cwd.clone();
                 state.commands.push(Command {
@@ -321,6 +322,7 @@ pub fn test_meta(id: &str, pid: u32, started_at: &str, session: &str) -> ShellMe
         replaces: None,
         keep_env: vec![],
         shell_version: String::new(),
+        token: None,
     }
 }
 
@@ -350,6 +352,7 @@ mod tests {
                 time_us: 2,
                 cwd: "/p".into(),
                 command: "export B=2".into(),
+                origin: journal::Origin::Shell,
             },
             Record::End {
                 time_us: 3,
@@ -365,6 +368,7 @@ mod tests {
                 time_us: 5,
                 cwd: "/p/web".into(),
                 command: "npm run dev".into(),
+                origin: journal::Origin::Shell,
             },
         ];
         let mut s = vec![from_records(meta("a"), PathBuf::new(), recs)];
@@ -417,6 +421,7 @@ mod tests {
                 time_us: 2,
                 cwd: "/p".into(),
                 command: "exit".into(),
+                origin: journal::Origin::Shell,
             },
             Record::Exit {
                 time_us: 3,
