@@ -34,6 +34,8 @@ pub enum HookEvent {
         duration_ms: Option<i64>,
         /// The error text of a failure.
         error: Option<String>,
+        /// The tool call's id, to find its status in a Codex transcript.
+        call_id: Option<String>,
     },
     /// The agent finished a turn (`Stop`): checkpoint with its last message.
     Stop { last_message: Option<String> },
@@ -87,6 +89,7 @@ pub fn parse_hook(agent: Agent, payload: &str) -> Result<HookPayload> {
                     Agent::Codex => obj.get("tool_response").and_then(exit_in_response),
                 },
                 duration_ms,
+                call_id: str_of(obj, "tool_use_id"),
                 error: None,
             },
             None => HookEvent::Ignored,
@@ -105,6 +108,7 @@ pub fn parse_hook(agent: Agent, payload: &str) -> Result<HookPayload> {
                     exit: Some(exit),
                     duration_ms,
                     error: Some(error),
+                    call_id: None,
                 }
             }
             None => HookEvent::Ignored,
@@ -181,6 +185,41 @@ fn exit_in_response(resp: &Value) -> Option<i32> {
     }
 }
 
+/// A Codex tool call's exit status and duration, from its transcript (the session
+/// file's `item_completed` event for the call). Codex may still be writing it when the
+/// hook runs: a few short waits before giving up (then the status stays unknown).
+fn codex_call_end(transcript: &Path, call_id: &str) -> Option<(i32, Option<i64>)> {
+    for _ in 0..20 {
+        if let Some(found) = codex_call_end_now(transcript, call_id) {
+            return Some(found);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    None
+}
+
+fn codex_call_end_now(transcript: &Path, call_id: &str) -> Option<(i32, Option<i64>)> {
+    let text = std::fs::read_to_string(transcript).ok()?;
+    let quoted = format!("\"{call_id}\"");
+    text.lines()
+        .rev()
+        .filter(|l| l.contains(&quoted))
+        .find_map(|line| {
+            let v: Value = serde_json::from_str(line).ok()?;
+            let item = v.get("payload")?.get("item")?;
+            if item.get("id")?.as_str()? != call_id {
+                return None;
+            }
+            let code = i32::try_from(item.get("exit_code")?.as_i64()?).ok()?;
+            let ms = item.get("duration").and_then(|d| {
+                let secs = d.get("secs")?.as_i64()?;
+                let nanos = d.get("nanos").and_then(Value::as_i64).unwrap_or(0);
+                Some(secs * 1000 + nanos / 1_000_000)
+            });
+            Some((code, ms))
+        })
+}
+
 /// `Exit code: N` / `Process exited with code N` in a tool's text output.
 fn exit_in_text(text: &str) -> Option<i32> {
     let lower = text.to_ascii_lowercase();
@@ -213,10 +252,22 @@ pub fn on_hook(paths: &Paths, agent: Agent, payload: &str) -> Result<Option<Stri
         HookEvent::Ignored => Ok(None),
         HookEvent::Command {
             command,
-            exit,
-            duration_ms,
+            mut exit,
+            mut duration_ms,
             error,
+            call_id,
         } => {
+            if agent == Agent::Codex && exit.is_none() {
+                let found = p
+                    .transcript
+                    .as_deref()
+                    .zip(call_id.as_deref())
+                    .and_then(|(t, id)| codex_call_end(Path::new(t), id));
+                if let Some((code, ms)) = found {
+                    exit = Some(code);
+                    duration_ms = duration_ms.or(ms);
+                }
+            }
             let dir = dir_or_current(p.cwd);
             let all = shells::load_all(paths);
             let session = super::session_for_dir(&all, &dir);
@@ -354,6 +405,7 @@ mod tests {
                 exit: Some(0),
                 duration_ms: Some(1234),
                 error: None,
+                call_id: None,
             }
         );
         let failed = r#"{"session_id":"s1","cwd":"/p","hook_event_name":"PostToolUseFailure","tool_name":"Bash","tool_input":{"command":"cargo test"},"tool_use_id":"t","error":"Exit code 101\nerror: test failed"}"#;
@@ -407,6 +459,16 @@ mod tests {
             event(Agent::Codex, argv),
             HookEvent::Command { ref command, exit: None, .. } if command == "ls -l"
         ));
+    }
+
+    #[test]
+    fn codex_status_is_read_from_its_transcript() {
+        let tmp = tempfile::tempdir().unwrap();
+        let t = tmp.path().join("rollout.jsonl");
+        let line = r#"{"type":"event_msg","payload":{"type":"item_completed","item":{"type":"CommandExecution","id":"call_1","exit_code":2,"duration":{"secs":1,"nanos":500000000}}}}"#;
+        std::fs::write(&t, format!("{{}}\n{line}\n")).unwrap();
+        assert_eq!(codex_call_end_now(&t, "call_1"), Some((2, Some(1500))));
+        assert_eq!(codex_call_end_now(&t, "call_2"), None);
     }
 
     #[test]
