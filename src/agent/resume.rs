@@ -352,6 +352,73 @@ mod tests {
     }
 
     #[test]
+    fn each_pane_resumes_its_own_conversation_or_is_gone() {
+        let tmp = tempfile::tempdir().unwrap();
+        let paths = Paths {
+            data: tmp.path().to_path_buf(),
+            state: tmp.path().join("state"),
+            config_file: tmp.path().join("config.toml"),
+        };
+        let transcript = tmp.path().join("a.jsonl");
+        std::fs::write(&transcript, "{}").unwrap();
+        let ctx = |shell: &str, pane: &str, t: &Path| journal::IdContext {
+            transcript: Some(t.to_string_lossy().into_owned()),
+            shell_id: Some(shell.into()),
+            tmux_pane: Some(pane.into()),
+        };
+        let p = Path::new("/p");
+        journal::record_id(
+            &paths,
+            "s",
+            Agent::Claude,
+            "conv-a",
+            p,
+            &ctx("A", "%1", &transcript),
+        )
+        .unwrap();
+        let gone = tmp.path().join("gone.jsonl");
+        journal::record_id(
+            &paths,
+            "s",
+            Agent::Claude,
+            "conv-b",
+            p,
+            &ctx("B", "%2", &gone),
+        )
+        .unwrap();
+        let pane = |shell: &'static str| PaneRef {
+            shell_id: Some(shell),
+            tmux_pane: None,
+        };
+        let line = "claude --allowedTools Bash";
+        assert_eq!(
+            for_pane(&paths, "s", pane("A"), line),
+            Some(Resume::Line(
+                "claude --allowedTools Bash --resume conv-a".into()
+            ))
+        );
+        match for_pane(&paths, "s", pane("B"), line) {
+            Some(Resume::Gone(why)) => assert!(why.contains("conv-b"), "{why}"),
+            other => panic!("{other:?}"),
+        }
+        // By tmux pane when the shell is not known; an id on the line wins.
+        let by_pane = PaneRef {
+            shell_id: Some("C"),
+            tmux_pane: Some("%1"),
+        };
+        assert_eq!(
+            for_pane(&paths, "s", by_pane, "claude"),
+            Some(Resume::Line("claude --resume conv-a".into()))
+        );
+        assert!(matches!(
+            for_pane(&paths, "s", pane("A"), "claude --resume other-id"),
+            Some(Resume::Gone(_))
+        ));
+        assert_eq!(for_pane(&paths, "s", pane("Z"), "claude"), None);
+        assert_eq!(for_pane(&paths, "s", pane("A"), "vim"), None);
+    }
+
+    #[test]
     fn transcripts_are_found_where_each_cli_keeps_them() {
         let tmp = tempfile::tempdir().unwrap();
         let t = tmp.path().join("t.jsonl");
