@@ -300,6 +300,8 @@ pub fn record_id(
     }
     let dir = ensure_session_dir(paths, session)?;
     let path = dir.join("ids.json");
+    // Hooks of several panes fire at once: one read-modify-write at a time.
+    let _lock = lock(&dir.join("ids.lock"))?;
     let mut ids = match fs::read(&path) {
         Ok(bytes) => serde_json::from_slice::<AgentIds>(&bytes).with_context(|| {
             format!(
@@ -337,6 +339,20 @@ pub fn record_id(
         write_atomic(&path, &serde_json::to_vec_pretty(&ids)?)?;
     }
     Ok(())
+}
+
+/// Hold an exclusive `flock` on `path` (created 0600) until the file is dropped.
+fn lock(path: &Path) -> Result<fs::File> {
+    let f = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("cannot open {}", path.display()))?;
+    f.lock()
+        .with_context(|| format!("cannot lock {}", path.display()))?;
+    Ok(f)
 }
 
 /// The command that resumes a session's agent conversation, when its id is known:
@@ -423,6 +439,29 @@ mod tests {
         .unwrap();
         assert_eq!(resume_line(&p, "s", "claude"), None);
         assert_eq!(resume_line(&p, "s", "codex"), None);
+    }
+
+    #[test]
+    fn concurrent_id_records_are_all_kept() {
+        let tmp = tempfile::tempdir().unwrap();
+        let p = paths(tmp.path());
+        std::thread::scope(|s| {
+            for i in 0..8 {
+                let p = &p;
+                s.spawn(move || {
+                    let ctx = IdContext {
+                        transcript: None,
+                        shell_id: Some(format!("sh{i}")),
+                        tmux_pane: Some(format!("%{i}")),
+                    };
+                    let id = format!("conv-{i}");
+                    record_id(p, "s", Agent::Claude, &id, Path::new("/p"), &ctx).unwrap();
+                });
+            }
+        });
+        let ids = read_ids(&p, "s");
+        assert_eq!(ids.shells.len(), 8, "{ids:?}");
+        assert_eq!(ids.shells["sh3"].claude.as_deref(), Some("conv-3"));
     }
 
     #[test]
