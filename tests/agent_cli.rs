@@ -278,3 +278,193 @@ fn real_codex_exec_commands_are_recorded_as_codex_with_their_status() {
     assert!(resume[0].as_str().unwrap().starts_with("codex resume "));
     api.assert_clean(SECRET);
 }
+
+/// Every `relaunch` of a restore plan (JSON), with the shell its pane replaces.
+fn relaunches(plan: &Value) -> Vec<(String, Value)> {
+    let mut out = Vec::new();
+    for win in plan["plan"]["windows"].as_array().unwrap() {
+        for pane in win["panes"].as_array().unwrap() {
+            if !pane["relaunch"].is_null() {
+                let shell = pane["replaces"].as_str().unwrap().to_string();
+                out.push((shell, pane["relaunch"].clone()));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn real_claude_panes_each_resume_their_own_conversation_after_kill_server() {
+    let test = "real_claude_panes_each_resume_their_own_conversation_after_kill_server";
+    let Some(claude) = cli(test, "SNAP_TEST_CLAUDE") else {
+        return;
+    };
+    if !require(test, &["python3", "git", "bash", "tmux"]) {
+        return;
+    }
+    let w = World::new();
+    let dir = project(&w);
+    std::fs::create_dir_all(dir.join(".claude")).unwrap();
+    std::fs::write(
+        dir.join(".claude/settings.json"),
+        w.snap(&["init", "claude"]).stdout,
+    )
+    .unwrap();
+    let api = FakeApi::start(&w, "api", &[], "ok-final");
+    let key = "sk-ant-fake-key-0123456789abcdefghij";
+    // The interactive CLI's first-run questions, answered.
+    let mut projects = serde_json::Map::new();
+    for d in [dir.clone(), dir.canonicalize().unwrap()] {
+        projects.insert(
+            d.display().to_string(),
+            serde_json::json!({"hasTrustDialogAccepted": true}),
+        );
+    }
+    let claude_json = serde_json::json!({
+        "hasCompletedOnboarding": true,
+        "customApiKeyResponses": {"approved": [&key[key.len() - 20..]], "rejected": []},
+        "projects": projects,
+    });
+    std::fs::write(w.home.join(".claude.json"), claude_json.to_string()).unwrap();
+    let bin_dir = claude.parent().unwrap().display().to_string();
+    let env = format!(
+        "export PATH='{bin_dir}':\"$PATH\" ANTHROPIC_BASE_URL=http://127.0.0.1:{} \
+         ANTHROPIC_API_KEY={key} CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1",
+        api.port
+    );
+    w.write_rc(common::Kind::Bash, &env, "");
+
+    // Two conversations, made with -p.
+    let conversation = |prompt: &str| -> String {
+        let mut c = w.command(&claude);
+        c.args(["-p", prompt, "--output-format", "json"])
+            .env(
+                "ANTHROPIC_BASE_URL",
+                format!("http://127.0.0.1:{}", api.port),
+            )
+            .env("ANTHROPIC_API_KEY", key)
+            .env("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1")
+            .current_dir(&dir);
+        let out: Value = serde_json::from_str(&run(c)).unwrap();
+        out["session_id"].as_str().unwrap().to_string()
+    };
+    let (a, b) = (conversation("first talk"), conversation("second talk"));
+
+    // Two panes, each resuming one of them in the interactive TUI, and sitting idle.
+    let shell = w.shell_command(common::Kind::Bash);
+    let p1 = w.start_session_in("agents", &dir, &shell);
+    let p2 = w.split_in(&p1.id, &dir, common::Kind::Bash);
+    p1.run(&format!("claude --resume {a} --allowedTools Bash"));
+    p2.run(&format!("claude --resume {b}"));
+    let ids_file = w.snap_home.join("agents/agents/ids.json");
+    let shells = wait_for("both panes' conversation ids", AGENT, || {
+        let ids: Value = serde_json::from_slice(&std::fs::read(&ids_file).ok()?).ok()?;
+        let shells = ids["shells"].as_object()?.clone();
+        (shells.len() == 2).then_some(shells)
+    });
+    let shell_of = |conv: &str| -> String {
+        shells
+            .iter()
+            .find(|(_, v)| v["claude"] == conv)
+            .map(|(k, _)| k.clone())
+            .unwrap_or_else(|| panic!("{conv} not recorded per shell: {shells:?}"))
+    };
+    let (shell_a, shell_b) = (shell_of(&a), shell_of(&b));
+    assert_eq!(shells[&shell_a]["tmux_pane"], p1.id.as_str());
+    assert_eq!(shells[&shell_b]["tmux_pane"], p2.id.as_str());
+
+    let out = w.snap(&["save"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    w.tmux_ok(&["kill-server"]);
+
+    // The plan: each pane its own conversation, with its own flags.
+    let dry = |w: &World| -> Vec<(String, Value)> {
+        let out = w.snap(&["restore", "agents", "--yes", "--dry-run", "--json"]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        relaunches(&serde_json::from_slice(&out.stdout).unwrap())
+    };
+    // The CLIs take a moment to notice their terminal is gone: plan once they did.
+    let settled = |w: &World| {
+        wait_for("the agents to end with their terminals", AGENT, || {
+            let plan = dry(w);
+            let running = plan.iter().any(|(_, r)| {
+                r["reason"]
+                    .as_str()
+                    .is_some_and(|why| why.starts_with("still running"))
+            });
+            (!running).then_some(plan)
+        })
+    };
+    let plan = settled(&w);
+    let of = |plan: &[(String, Value)], shell: &str| -> Value {
+        plan.iter()
+            .find(|(s, _)| s == shell)
+            .map(|(_, r)| r.clone())
+            .unwrap_or_else(|| panic!("no relaunch for {shell}: {plan:?}"))
+    };
+    assert_eq!(
+        of(&plan, &shell_a)["line"],
+        format!("claude --allowedTools Bash --resume {a}")
+    );
+    assert_eq!(of(&plan, &shell_b)["line"], format!("claude --resume {b}"));
+    assert_ne!(of(&plan, &shell_a)["action"], "skip");
+
+    // Restored for real: each pane shows its own conversation again.
+    let out = w.snap(&["restore", "agents", "--yes", "--no-attach"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let panes = w.tmux_ok(&["list-panes", "-s", "-t", "=agents", "-F", "#{pane_id}"]);
+    let screens = || -> String {
+        panes
+            .lines()
+            .map(|p| w.pane(p).screen())
+            .collect::<Vec<_>>()
+            .join("\n----\n")
+    };
+    wait_for("both conversations on screen again", AGENT, || {
+        let s = screens();
+        (s.contains("first talk") && s.contains("second talk")).then_some(())
+    });
+    for p in panes.lines() {
+        let s = w.pane(p).screen();
+        assert!(
+            !(s.contains("first talk") && s.contains("second talk")),
+            "one pane shows both: {s}"
+        );
+    }
+    w.tmux_ok(&["kill-server"]);
+
+    // A conversation whose transcript is gone is left out, with why.
+    let transcript = std::fs::read_dir(w.home.join(".claude/projects"))
+        .unwrap()
+        .flatten()
+        .map(|d| d.path().join(format!("{b}.jsonl")))
+        .find(|p| p.is_file())
+        .unwrap();
+    std::fs::remove_file(&transcript).unwrap();
+    let plan = settled(&w);
+    let gone: Vec<&Value> = plan
+        .iter()
+        .map(|(_, r)| r)
+        .filter(|r| r["original"].as_str().unwrap().contains(&b))
+        .collect();
+    assert!(!gone.is_empty(), "{plan:?}");
+    for r in gone {
+        assert_eq!(r["action"], "skip", "{r}");
+        assert!(
+            r["reason"].as_str().unwrap().contains("no transcript"),
+            "{r}"
+        );
+    }
+}

@@ -8,7 +8,6 @@ use crate::store::paths::Paths;
 use crate::text::posix_word;
 use std::path::{Path, PathBuf};
 
-#[allow(dead_code)] // API for the restore plan (issue 13 item 2; wired per pane there)
 /// What restore can do for an agent pane.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Resume {
@@ -18,7 +17,6 @@ pub enum Resume {
     Gone(String),
 }
 
-#[allow(dead_code)] // API for the restore plan (issue 13 item 2; wired per pane there)
 /// Where the pane ran: its shell's snap id and its tmux pane id, as recorded.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct PaneRef<'a> {
@@ -26,7 +24,6 @@ pub struct PaneRef<'a> {
     pub tmux_pane: Option<&'a str>,
 }
 
-#[allow(dead_code)] // API for the restore plan (issue 13 item 2; wired per pane there)
 /// The resume line for the agent CLI `typed_line` runs in this pane; None when the line
 /// runs no agent CLI snap knows (claude, codex) or no id of this pane's is known (the
 /// plan's own rule applies then). An id on the line itself (`--resume <id>`,
