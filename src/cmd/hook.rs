@@ -6,8 +6,8 @@ use crate::agent::hooks;
 use crate::agent::journal::Agent;
 use crate::cli::{AgentKind, HookArgs};
 use crate::store::paths::Paths;
-use anyhow::{Context, Result};
-use std::io::Read;
+use anyhow::{bail, Context, Result};
+use std::io::{IsTerminal, Read};
 
 /// Handle one hook call.
 pub fn run(args: &HookArgs) -> Result<()> {
@@ -22,6 +22,10 @@ pub fn run(args: &HookArgs) -> Result<()> {
         (payload, _) => {
             let payload = match payload {
                 Some(p) => p.clone(),
+                None if std::io::stdin().is_terminal() => bail!(
+                    "snap hook {} reads the hook's JSON payload on stdin (Codex's notify passes it as an argument): it is for the agent to call; see snap init {0}",
+                    agent.as_str()
+                ),
                 None => {
                     let mut s = String::new();
                     std::io::stdin()
