@@ -356,7 +356,8 @@ pub enum AgentKind {
 pub struct HookArgs {
     /// The agent calling
     pub agent: AgentKind,
-    /// The event payload (Codex passes it as an argument; Claude Code on stdin)
+    /// The event payload: Codex's `notify` passes it as an argument; hooks (Claude
+    /// Code's, Codex's hooks.json) on stdin
     pub payload: Option<String>,
 }
 

@@ -77,6 +77,9 @@ pub struct CommandRecord {
     /// The error text an agent reported for a failed command.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The coding agent that ran it (`claude`, `codex`); absent for a shell's command.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent: Option<String>,
 }
 
 /// A shell as `snap sessions --json` prints it.

@@ -500,9 +500,12 @@ fn codex_notify_checkpoints_and_remembers_the_thread() {
         "codex resume b5f6c1c2-1111-2222-3333-444455556666"
     );
     assert_eq!(b["current_task"], "port the parser");
-    // Without its payload argument: a usage error.
-    let out = snap_in(&w, &w.home, &["hook", "codex"], None);
-    assert!(!out.status.success());
+    let cps = state(&repo)["checkpoints"].as_array().unwrap().clone();
+    assert_eq!(cps.last().unwrap()["message"], "Done.");
+    // Without its payload argument the payload comes on stdin (Codex's hooks.json).
+    let out = snap_in(&w, &w.home, &["hook", "codex"], Some("not json"));
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not JSON"));
 }
 
 #[test]
@@ -720,7 +723,17 @@ fn init_prints_ready_to_paste_agent_snippets() {
     assert_eq!(v["hooks"]["PostToolUse"][0]["matcher"], "Bash");
     let out = w.snap(&["init", "codex"]);
     assert!(out.status.success());
-    let t: toml::Table = String::from_utf8_lossy(&out.stdout).parse().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let (config, hooks) = text.split_once("\n\n").unwrap();
+    let t: toml::Table = config.parse().unwrap();
+    let hooks: String = hooks.lines().filter(|l| !l.starts_with('#')).collect();
+    let hooks: Value = serde_json::from_str(&hooks).unwrap();
+    let want = format!("'{}' hook codex", w.bin.display());
+    assert_eq!(hooks["hooks"]["PostToolUse"][0]["matcher"], "Bash");
+    assert_eq!(
+        hooks["hooks"]["PostToolUse"][0]["hooks"][0]["command"],
+        want.as_str()
+    );
     let notify: Vec<&str> = t["notify"]
         .as_array()
         .unwrap()
@@ -728,4 +741,183 @@ fn init_prints_ready_to_paste_agent_snippets() {
         .map(|v| v.as_str().unwrap())
         .collect();
     assert_eq!(notify, [w.bin.to_str().unwrap(), "hook", "codex"]);
+}
+
+/// Run a hook like an agent does: payload on stdin, with this environment.
+fn hook_with_env(w: &World, dir: &Path, agent: &str, payload: &str, env: &[(&str, &str)]) {
+    let mut c = w.command(&w.bin);
+    c.args(["hook", agent]).current_dir(dir);
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(payload.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success() && out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn checkpoint_message_is_kept_with_head_and_the_brief_shows_it() {
+    let (w, repo) = repo_world();
+    ok(&w, &repo, &["checkpoint", "-m", "wrote the parser"]);
+    let s = state(&repo);
+    let cps = s["checkpoints"].as_array().unwrap();
+    assert_eq!(cps.len(), 1);
+    assert_eq!(cps[0]["message"], "wrote the parser");
+    assert_eq!(cps[0]["at"], s["last_checkpoint"]);
+    let head = w
+        .command("git")
+        .args(["rev-parse", "HEAD"])
+        .current_dir(&repo)
+        .output()
+        .unwrap();
+    assert_eq!(cps[0]["head"], String::from_utf8_lossy(&head.stdout).trim());
+    for key in [
+        "current_task",
+        "files_in_progress",
+        "next_steps",
+        "environment",
+        "last_checkpoint",
+    ] {
+        assert!(s.get(key).is_some(), "{key} missing: {s}");
+    }
+    let text = ok(&w, &repo, &["brief"]);
+    assert!(text.contains("wrote the parser"), "{text}");
+    let md = ok(&w, &repo, &["brief", "--markdown"]);
+    assert!(md.contains("wrote the parser"), "{md}");
+
+    // The next automatic checkpoint takes the agent's last message, redacted.
+    let secret = "ghp_abcdefghijklmnopqrstuvwxyz0123456789";
+    hook_with_env(
+        &w,
+        &repo,
+        "claude",
+        &claude_event(
+            "Stop",
+            "c1",
+            &repo,
+            serde_json::json!({"last_assistant_message": format!("  All tests pass; token {secret}\n")}),
+        ),
+        &[],
+    );
+    let s = state(&repo);
+    let cps = s["checkpoints"].as_array().unwrap();
+    assert_eq!(cps[0]["message"], "wrote the parser");
+    let last = cps[1]["message"].as_str().unwrap();
+    assert!(last.starts_with("All tests pass; token "), "{last}");
+    assert!(!last.contains(secret) && !last.ends_with('\n'), "{last}");
+
+    // The last 20 are kept; a long message is cut to 2,000 characters.
+    for i in 0..20 {
+        ok(&w, &repo, &["checkpoint", "-m", &format!("step {i}")]);
+    }
+    ok(&w, &repo, &["checkpoint", "-m", &"x".repeat(3000)]);
+    let s = state(&repo);
+    let cps = s["checkpoints"].as_array().unwrap();
+    assert_eq!(cps.len(), 20);
+    assert_eq!(cps[0]["message"], "step 1");
+    let long = cps[19]["message"].as_str().unwrap();
+    assert_eq!(long.chars().count(), 2000);
+}
+
+#[test]
+fn agent_commands_carry_duration_and_agent_in_history() {
+    let (w, repo) = repo_world();
+    let mut payload: Value =
+        serde_json::from_str(&claude_bash("PostToolUse", "c1", &repo, "cargo build")).unwrap();
+    payload["duration_ms"] = serde_json::json!(1520);
+    hook_with_env(&w, &repo, "claude", &payload.to_string(), &[]);
+    let h: Value = serde_json::from_str(&ok(&w, &repo, &["history", "--all", "--json"])).unwrap();
+    assert_eq!(h[0]["command"], "cargo build");
+    assert_eq!(h[0]["duration_ms"], 1520);
+    assert_eq!(h[0]["agent"], "claude");
+}
+
+/// A Codex `hooks.json` PostToolUse payload for its shell tool.
+fn codex_bash(thread: &str, cwd: &Path, command: &str, response: Value) -> String {
+    serde_json::json!({
+        "session_id": thread,
+        "transcript_path": null,
+        "cwd": cwd,
+        "hook_event_name": "PostToolUse",
+        "model": "fake",
+        "tool_name": "Bash",
+        "tool_use_id": "call_1",
+        "tool_input": {"command": command},
+        "tool_response": response,
+    })
+    .to_string()
+}
+
+#[test]
+fn codex_hooks_record_commands_as_codex_with_their_exit_status() {
+    let (w, repo) = repo_world();
+    let thread = "019a0000-aaaa-bbbb-cccc-000000000001";
+    let failing = codex_bash(
+        thread,
+        &repo,
+        "make check",
+        serde_json::json!({"exit_code": 3, "output": "boom"}),
+    );
+    hook_with_env(&w, &repo, "codex", &failing, &[]);
+    let unknown = codex_bash(thread, &repo, "ls", Value::String("a\nb\n".into()));
+    hook_with_env(&w, &repo, "codex", &unknown, &[]);
+    let h: Value = serde_json::from_str(&ok(&w, &repo, &["history", "--all", "--json"])).unwrap();
+    let h = h.as_array().unwrap();
+    assert_eq!(h.len(), 2, "{h:?}");
+    assert_eq!(h[0]["command"], "make check");
+    assert_eq!(h[0]["agent"], "codex");
+    assert_eq!(h[0]["exit"], 3);
+    assert_eq!(h[1]["command"], "ls");
+    assert_eq!(h[1]["exit"], Value::Null);
+    let b: Value = serde_json::from_str(&ok(&w, &repo, &["brief", "--json"])).unwrap();
+    assert_eq!(
+        b["resume"],
+        serde_json::json!([format!("codex resume {thread}")])
+    );
+}
+
+#[test]
+fn agent_ids_are_kept_per_shell_and_pane() {
+    let (w, repo) = repo_world();
+    let start = |sid: &str, shell: &str, pane: &str| {
+        let payload = claude_event(
+            "SessionStart",
+            sid,
+            &repo,
+            serde_json::json!({"source": "startup"}),
+        );
+        hook_with_env(
+            &w,
+            &repo,
+            "claude",
+            &payload,
+            &[("SNAP_SHELL_ID", shell), ("TMUX_PANE", pane)],
+        );
+    };
+    start("conv-a", "shellA", "%1");
+    start("conv-b", "shellB", "%2");
+    let ids: Value =
+        serde_json::from_slice(&std::fs::read(w.snap_home.join("agents/repo/ids.json")).unwrap())
+            .unwrap();
+    assert_eq!(ids["shells"]["shellA"]["claude"], "conv-a");
+    assert_eq!(ids["shells"]["shellA"]["tmux_pane"], "%1");
+    assert_eq!(ids["shells"]["shellB"]["claude"], "conv-b");
+    assert_eq!(ids["shells"]["shellB"]["tmux_pane"], "%2");
+    assert_eq!(
+        ids["transcripts"]["conv-a"],
+        "/home/u/.claude/projects/x/t.jsonl"
+    );
 }

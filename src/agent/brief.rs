@@ -217,6 +217,11 @@ fn gather(
     }
 }
 
+/// The latest checkpoint's message, from the (already redacted) agent state.
+fn checkpoint_message(b: &Brief) -> Option<&str> {
+    super::checkpoint::latest_message(b.agent.as_ref()?.as_object()?)
+}
+
 /// Hide the secrets of every text of a brief, as a snapshot's are hidden.
 fn redact(b: &mut Brief, r: &Redactor) {
     let hide = |s: &mut String| {
@@ -425,6 +430,9 @@ fn text(b: &Brief) -> String {
     if let Some(c) = &b.last_checkpoint {
         let _ = writeln!(out, "Last checkpoint: {c}{}", ago(c, now));
     }
+    if let Some(m) = checkpoint_message(b) {
+        let _ = writeln!(out, "Checkpoint message: {}", crate::text::safe(m));
+    }
     if !b.files_in_progress.is_empty() {
         out.push_str("Files in progress:\n");
         for f in &b.files_in_progress {
@@ -544,6 +552,9 @@ fn markdown(b: &Brief) -> String {
             let _ = writeln!(out, "- Last checkpoint: {c}{}", ago(c, now));
         }
         None => out.push_str("- Last checkpoint: none yet\n"),
+    }
+    if let Some(m) = checkpoint_message(b) {
+        let _ = writeln!(out, "- Checkpoint message: {}", crate::text::safe(m));
     }
     if let Some(e) = &b.environment {
         let _ = writeln!(out, "- Environment: {e}");
@@ -677,6 +688,7 @@ mod tests {
             exit,
             duration_ms: None,
             error: None,
+            agent: None,
         }
     }
 

@@ -1,13 +1,18 @@
 //! A checkpoint: bring `.agent-session.json` up to date (time, files in progress,
-//! environment), then snapshot the session.
+//! environment, the `checkpoints` list with its message and git HEAD), then snapshot
+//! the session.
 
 use super::state::AgentState;
 use super::{git, state};
 use crate::store::paths::Paths;
 use crate::store::shells;
 use crate::timefmt;
-use anyhow::Result;
+use anyhow::{bail, Result};
+use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
+
+/// The state file's list of recent checkpoints.
+pub const CHECKPOINTS: &str = "checkpoints";
 
 /// What a checkpoint did.
 #[derive(Debug)]
@@ -47,23 +52,37 @@ pub fn run(
     file: Option<&Path>,
     message: Option<&str>,
 ) -> Result<Outcome> {
+    run_labelled(paths, cwd, file, message, message.unwrap_or("checkpoint"))
+}
+
+/// [`run`], with the snapshot labelled `label` rather than by the message (an automatic
+/// checkpoint keeps the agent's last message, labels its snapshot by the event).
+pub fn run_labelled(
+    paths: &Paths,
+    cwd: &Path,
+    file: Option<&Path>,
+    message: Option<&str>,
+    label: &str,
+) -> Result<Outcome> {
     let (path, root) = state::locate(cwd, file);
     // git runs before the lock is taken, so parallel edits wait only for the write.
     let from_git = git::status(&root)
         .map(|s| s.in_progress())
         .unwrap_or_default();
     let at = timefmt::now_rfc3339();
+    let head = git::head(&root);
     let (_, files) = state::update(paths, &path, &root, |st| {
         let files = files_in_progress(st, from_git);
         st.set_strings("files_in_progress", &files);
         st.ensure_environment();
         st.set("last_checkpoint", serde_json::Value::String(at.clone()));
+        push_checkpoint(st, &at, message, head.as_deref())?;
         Ok(files)
     })?;
 
     let all = shells::load_all(paths);
     let session = super::session_for_dir(&all, cwd);
-    let snapshot = snapshot(paths, &all, &session, message.unwrap_or("checkpoint"));
+    let snapshot = snapshot(paths, &all, &session, label);
     Ok(Outcome {
         state_file: path,
         at,
@@ -71,6 +90,57 @@ pub fn run(
         session,
         snapshot,
     })
+}
+
+/// How many checkpoints `checkpoints` keeps (the latest last).
+pub const MAX_CHECKPOINTS: usize = 20;
+/// The longest checkpoint message kept, in characters.
+pub const MAX_MESSAGE: usize = 2000;
+
+/// Append `{at, message, head}` to the state's `checkpoints`, keeping the last
+/// [`MAX_CHECKPOINTS`]. A `checkpoints` that is not a list is an error (never replaced).
+fn push_checkpoint(
+    st: &mut AgentState,
+    at: &str,
+    message: Option<&str>,
+    head: Option<&str>,
+) -> Result<()> {
+    let mut list = match st.doc.get(CHECKPOINTS) {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(items)) => items.clone(),
+        Some(_) => bail!(
+            "{}: `{CHECKPOINTS}` must be a list: fix it or move it away (snap will not overwrite it)",
+            st.path.display()
+        ),
+    };
+    let message = message.map(trim_message).filter(|m| !m.is_empty());
+    list.push(json!({ "at": at, "message": message, "head": head }));
+    let extra = list.len().saturating_sub(MAX_CHECKPOINTS);
+    list.drain(..extra);
+    st.set(CHECKPOINTS, Value::Array(list));
+    Ok(())
+}
+
+/// A message as kept: surrounding blank space trimmed, at most [`MAX_MESSAGE`]
+/// characters (a cut one ends in `…`).
+pub fn trim_message(message: &str) -> String {
+    let m = message.trim();
+    if m.chars().count() <= MAX_MESSAGE {
+        return m.to_string();
+    }
+    let mut out: String = m.chars().take(MAX_MESSAGE - 1).collect();
+    out.push('…');
+    out
+}
+
+/// The latest checkpoint's message in a state document, if it has one.
+pub fn latest_message(doc: &serde_json::Map<String, Value>) -> Option<&str> {
+    doc.get(CHECKPOINTS)?
+        .as_array()?
+        .last()?
+        .get("message")?
+        .as_str()
+        .filter(|m| !m.is_empty())
 }
 
 /// At most this many files from git go into `files_in_progress` (pinned ones always do).

@@ -84,6 +84,20 @@ pub fn status(root: &Path) -> Option<Status> {
     out.status.success().then(|| parse(&out.stdout))
 }
 
+/// The commit HEAD points at in `root`; None outside a work tree or before a first commit.
+pub fn head(root: &Path) -> Option<String> {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args(["rev-parse", "--verify", "--quiet", "HEAD"])
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
+    let id = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    (out.status.success() && !id.is_empty()).then_some(id)
+}
+
 /// Parse `git status --porcelain=v1 -z -b` output (pure).
 pub fn parse(bytes: &[u8]) -> Status {
     let mut status = Status::default();

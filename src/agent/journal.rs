@@ -9,10 +9,13 @@ use crate::store::paths::{ensure_private_dir, is_safe_component, Paths};
 use crate::timefmt;
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::fs;
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
+
+use super::resume::PaneRef;
 
 /// Version of the journal's records.
 pub const SCHEMA: u32 = 1;
@@ -51,11 +54,52 @@ impl AgentCommand {
             exit: self.exit,
             duration_ms: self.duration_ms,
             error: self.error.clone(),
+            agent: Some(self.agent.clone()),
         }
     }
 }
 
+/// A coding-agent CLI whose hooks snap understands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Agent {
+    Claude,
+    Codex,
+}
+
+impl Agent {
+    /// Its name, as recorded and as its program is called.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Agent::Claude => "claude",
+            Agent::Codex => "codex",
+        }
+    }
+
+    /// The agent a program (name or path) is.
+    pub fn from_program(program: &str) -> Option<Agent> {
+        match Path::new(program).file_name()?.to_str()? {
+            "claude" => Some(Agent::Claude),
+            "codex" => Some(Agent::Codex),
+            _ => None,
+        }
+    }
+}
+
+/// The conversation ids of the agents run in one shell (one pane).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ShellIds {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claude: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub codex: Option<String>,
+    /// `$TMUX_PANE` of the shell, when it ran in tmux.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tmux_pane: Option<String>,
+}
+
 /// The agents' conversation ids for one session, and the project they worked in.
+/// `claude`/`codex` are the latest reported in the session; `shells` keeps them per
+/// shell the CLI ran in (`$SNAP_SHELL_ID`), which is what restore resumes per pane.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AgentIds {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -65,6 +109,59 @@ pub struct AgentIds {
     /// The project root the agent last reported from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub project: Option<String>,
+    /// Per shell id: the ids of the agents run in it.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub shells: BTreeMap<String, ShellIds>,
+    /// Per conversation id: its transcript, as the agent's hooks reported it.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub transcripts: BTreeMap<String, String>,
+}
+
+impl AgentIds {
+    /// The id of `agent`'s conversation in this pane: by its shell, else by its tmux pane.
+    pub fn for_pane(&self, agent: Agent, pane: PaneRef) -> Option<String> {
+        let of = |s: &ShellIds| match agent {
+            Agent::Claude => s.claude.clone(),
+            Agent::Codex => s.codex.clone(),
+        };
+        pane.shell_id
+            .and_then(|id| self.shells.get(id))
+            .and_then(of)
+            .or_else(|| {
+                let p = pane.tmux_pane?;
+                self.shells
+                    .values()
+                    .filter(|s| s.tmux_pane.as_deref() == Some(p))
+                    .find_map(of)
+            })
+    }
+
+    /// The transcript recorded for a conversation id.
+    pub fn transcript(&self, id: &str) -> Option<PathBuf> {
+        self.transcripts.get(id).map(PathBuf::from)
+    }
+}
+
+/// Where a hook ran: the conversation's transcript and the shell/pane it ran under.
+#[derive(Debug, Clone, Default)]
+pub struct IdContext {
+    pub transcript: Option<String>,
+    /// `$SNAP_SHELL_ID` of the hook's environment.
+    pub shell_id: Option<String>,
+    /// `$TMUX_PANE` of the hook's environment.
+    pub tmux_pane: Option<String>,
+}
+
+impl IdContext {
+    /// From this process's environment, with the payload's transcript.
+    pub fn from_env(transcript: Option<String>) -> IdContext {
+        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        IdContext {
+            transcript,
+            shell_id: var("SNAP_SHELL_ID").filter(|s| is_safe_component(s)),
+            tmux_pane: var("TMUX_PANE"),
+        }
+    }
 }
 
 /// `agents/`.
@@ -184,20 +281,27 @@ pub fn is_valid_id(id: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
 }
 
-/// Record an agent's session id (and project) for a session; rewrites `ids.json` only
-/// when something changed, and never a file it cannot parse.
+/// At most this many transcripts are remembered per session (the oldest go first).
+const MAX_TRANSCRIPTS: usize = 200;
+
+/// Record an agent's session id (and project) for a session, per shell when the hook
+/// ran under one; rewrites `ids.json` only when something changed, and never a file it
+/// cannot parse.
 pub fn record_id(
     paths: &Paths,
     session: &str,
-    agent: &str,
+    agent: Agent,
     id: &str,
     project: &Path,
+    ctx: &IdContext,
 ) -> Result<()> {
     if !is_valid_id(id) {
         bail!("agent session id {id:?} has unexpected characters: not recorded");
     }
     let dir = ensure_session_dir(paths, session)?;
     let path = dir.join("ids.json");
+    // Hooks of several panes fire at once: one read-modify-write at a time.
+    let _lock = lock(&dir.join("ids.lock"))?;
     let mut ids = match fs::read(&path) {
         Ok(bytes) => serde_json::from_slice::<AgentIds>(&bytes).with_context(|| {
             format!(
@@ -208,12 +312,28 @@ pub fn record_id(
         Err(_) => AgentIds::default(),
     };
     let before = ids.clone();
-    let slot = match agent {
-        "claude" => &mut ids.claude,
-        "codex" => &mut ids.codex,
-        other => bail!("unknown agent {other:?}"),
-    };
-    *slot = Some(id.to_string());
+    let set = |slot: &mut Option<String>| *slot = Some(id.to_string());
+    match agent {
+        Agent::Claude => set(&mut ids.claude),
+        Agent::Codex => set(&mut ids.codex),
+    }
+    if let Some(shell) = &ctx.shell_id {
+        let entry = ids.shells.entry(shell.clone()).or_default();
+        match agent {
+            Agent::Claude => set(&mut entry.claude),
+            Agent::Codex => set(&mut entry.codex),
+        }
+        if ctx.tmux_pane.is_some() {
+            entry.tmux_pane = ctx.tmux_pane.clone();
+        }
+    }
+    if let Some(t) = ctx.transcript.as_ref().filter(|t| !t.is_empty()) {
+        ids.transcripts.insert(id.to_string(), t.clone());
+        while ids.transcripts.len() > MAX_TRANSCRIPTS {
+            let first = ids.transcripts.keys().next().cloned();
+            first.map(|k| ids.transcripts.remove(&k));
+        }
+    }
     ids.project = Some(project.to_string_lossy().into_owned());
     if ids != before {
         write_atomic(&path, &serde_json::to_vec_pretty(&ids)?)?;
@@ -221,21 +341,34 @@ pub fn record_id(
     Ok(())
 }
 
+/// Hold an exclusive `flock` on `path` (created 0600) until the file is dropped.
+fn lock(path: &Path) -> Result<fs::File> {
+    let f = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("cannot open {}", path.display()))?;
+    f.lock()
+        .with_context(|| format!("cannot lock {}", path.display()))?;
+    Ok(f)
+}
+
 /// The command that resumes a session's agent conversation, when its id is known:
 /// `claude --resume <id>` or `codex resume <id>`. `agent_cli` is the agent's program
-/// (a name or path, e.g. `claude` or `/usr/bin/codex`).
+/// (a name or path, e.g. `claude` or `/usr/bin/codex`). The session's latest id: for
+/// one pane's conversation, see [`super::resume::for_pane`].
 pub fn resume_line(paths: &Paths, session: &str, agent_cli: &str) -> Option<String> {
-    let name = Path::new(agent_cli).file_name()?.to_str()?;
+    let agent = Agent::from_program(agent_cli)?;
     let ids = read_ids(paths, session);
     // The file may have been edited since: an id goes on a command line only when it
     // is a plain id (`x; rm -rf ~` is not).
     let valid = |id: Option<String>| id.filter(|i| is_valid_id(i));
-    let line = match name {
-        "claude" => format!("claude --resume {}", valid(ids.claude)?),
-        "codex" => format!("codex resume {}", valid(ids.codex)?),
-        _ => return None,
-    };
-    Some(line)
+    Some(match agent {
+        Agent::Claude => format!("claude --resume {}", valid(ids.claude)?),
+        Agent::Codex => format!("codex resume {}", valid(ids.codex)?),
+    })
 }
 
 #[cfg(test)]
@@ -274,6 +407,7 @@ mod tests {
         let r = &records(&p, None)[0].1;
         assert_eq!(r.shell_id, "agent:abc");
         assert_eq!(r.source, "agent");
+        assert_eq!(r.agent.as_deref(), Some("claude"));
         use std::os::unix::fs::PermissionsExt;
         let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
@@ -284,8 +418,9 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let p = paths(tmp.path());
         assert_eq!(resume_line(&p, "s", "claude"), None);
-        record_id(&p, "s", "claude", "0b1-uuid", Path::new("/p")).unwrap();
-        record_id(&p, "s", "codex", "thread-9", Path::new("/p")).unwrap();
+        let ctx = IdContext::default();
+        record_id(&p, "s", Agent::Claude, "0b1-uuid", Path::new("/p"), &ctx).unwrap();
+        record_id(&p, "s", Agent::Codex, "thread-9", Path::new("/p"), &ctx).unwrap();
         assert_eq!(
             resume_line(&p, "s", "/usr/local/bin/claude").as_deref(),
             Some("claude --resume 0b1-uuid")
@@ -295,7 +430,7 @@ mod tests {
             Some("codex resume thread-9")
         );
         assert_eq!(resume_line(&p, "s", "aider"), None);
-        assert!(record_id(&p, "s", "claude", "x; rm -rf /", Path::new("/p")).is_err());
+        assert!(record_id(&p, "s", Agent::Claude, "x; rm -rf /", Path::new("/p"), &ctx).is_err());
         // An ids file edited by hand never puts a command on the resume line.
         fs::write(
             tmp.path().join("agents/s/ids.json"),
@@ -307,13 +442,37 @@ mod tests {
     }
 
     #[test]
+    fn concurrent_id_records_are_all_kept() {
+        let tmp = tempfile::tempdir().unwrap();
+        let p = paths(tmp.path());
+        std::thread::scope(|s| {
+            for i in 0..8 {
+                let p = &p;
+                s.spawn(move || {
+                    let ctx = IdContext {
+                        transcript: None,
+                        shell_id: Some(format!("sh{i}")),
+                        tmux_pane: Some(format!("%{i}")),
+                    };
+                    let id = format!("conv-{i}");
+                    record_id(p, "s", Agent::Claude, &id, Path::new("/p"), &ctx).unwrap();
+                });
+            }
+        });
+        let ids = read_ids(&p, "s");
+        assert_eq!(ids.shells.len(), 8, "{ids:?}");
+        assert_eq!(ids.shells["sh3"].claude.as_deref(), Some("conv-3"));
+    }
+
+    #[test]
     fn a_damaged_ids_file_is_never_rewritten() {
         let tmp = tempfile::tempdir().unwrap();
         let p = paths(tmp.path());
         let dir = tmp.path().join("agents/s");
         fs::create_dir_all(&dir).unwrap();
         fs::write(dir.join("ids.json"), b"{oops").unwrap();
-        assert!(record_id(&p, "s", "claude", "a", Path::new("/p")).is_err());
+        let ctx = IdContext::default();
+        assert!(record_id(&p, "s", Agent::Claude, "a", Path::new("/p"), &ctx).is_err());
         assert_eq!(fs::read(dir.join("ids.json")).unwrap(), b"{oops");
     }
 }

@@ -7,6 +7,7 @@ pub mod checkpoint;
 pub mod git;
 pub mod hooks;
 pub mod journal;
+pub mod resume;
 pub mod state;
 
 use crate::store::paths::Paths;

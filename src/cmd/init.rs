@@ -17,7 +17,7 @@ pub fn run(args: &InitArgs) -> Result<()> {
         InitTarget::Zsh => ZSH.replace("@SNAP_BIN@", &posix_quote(&exe)),
         InitTarget::Fish => FISH.replace("@SNAP_BIN@", &fish_quote(&exe)),
         InitTarget::Claude => claude_settings(&exe)?,
-        InitTarget::Codex => codex_notify(&exe),
+        InitTarget::Codex => codex_notify(&exe)?,
     };
     print!("{script}");
     Ok(())
@@ -41,14 +41,32 @@ fn claude_settings(exe: &str) -> Result<String> {
     Ok(format!("{}\n", serde_json::to_string_pretty(&snippet)?))
 }
 
-/// The `notify` line for Codex's `~/.codex/config.toml` (top level, before any table).
-fn codex_notify(exe: &str) -> String {
+/// For Codex: the `notify` line for `~/.codex/config.toml` (top level, before any
+/// table: each turn's end, a checkpoint) and the `hooks.json` sending `PostToolUse` of
+/// its shell tool to `snap hook codex` on stdin (each command recorded).
+fn codex_notify(exe: &str) -> Result<String> {
     let argv = toml::Value::Array(vec![
         toml::Value::String(exe.to_string()),
         "hook".into(),
         "codex".into(),
     ]);
-    format!("# ~/.codex/config.toml (top level, before any [table])\nnotify = {argv}\n")
+    let hooks = serde_json::json!({
+        "hooks": {
+            "PostToolUse": [{
+                "matcher": "Bash",
+                "hooks": [{
+                    "type": "command",
+                    "command": format!("{} hook codex", posix_quote(exe)),
+                }],
+            }],
+        }
+    });
+    Ok(format!(
+        "# ~/.codex/config.toml (top level, before any [table])\nnotify = {argv}\n\n\
+         # ~/.codex/hooks.json (or .codex/hooks.json in a project); review and trust it\n\
+         # with /hooks in codex\n{}\n",
+        serde_json::to_string_pretty(&hooks)?
+    ))
 }
 
 #[cfg(test)]
@@ -65,10 +83,19 @@ mod tests {
                 "'/x y/snap' hook claude"
             );
         }
-        let t: toml::Table = codex_notify("/x \"y\"/snap").parse().unwrap();
+        let out = codex_notify("/x \"y\"/snap").unwrap();
+        let (toml_part, json_part) = out.split_once("\n\n").unwrap();
+        let t: toml::Table = toml_part.parse().unwrap();
         assert_eq!(
             t["notify"],
             toml::Value::Array(vec!["/x \"y\"/snap".into(), "hook".into(), "codex".into()])
+        );
+        let json: String = json_part.lines().filter(|l| !l.starts_with('#')).collect();
+        let h: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(h["hooks"]["PostToolUse"][0]["matcher"], "Bash");
+        assert_eq!(
+            h["hooks"]["PostToolUse"][0]["hooks"][0]["command"],
+            "'/x \"y\"/snap' hook codex"
         );
     }
 }

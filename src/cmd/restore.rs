@@ -54,7 +54,8 @@ pub fn run(args: &RestoreArgs) -> Result<()> {
         missing: args.missing,
         no_tmux: args.no_tmux,
     };
-    let plan = plan::plan(&source, &name, &journals, &world, &rules, opts);
+    let mut plan = plan::plan(&source, &name, &journals, &world, &rules, opts);
+    resume_agent_panes(&paths, &name, &mut plan);
     let brief = agent::brief::for_session(&paths, &name);
     let mut redactor = Redactor::new(&cfg)?;
     redactor.learn(journals.iter().flat_map(|s| [&s.env_base, &s.env_now]));
@@ -157,6 +158,28 @@ fn journal_only_source(journals: &[ShellState], name: &str) -> Option<Snapshot> 
         redacted: Vec::new(),
         sessions: Vec::new(),
     })
+}
+
+/// Each agent pane resumes its own conversation (the one its shell ran), with the CLI's
+/// own flags; one whose transcript is gone is left out, with why.
+fn resume_agent_panes(paths: &Paths, session: &str, plan: &mut Plan) {
+    for pane in plan.windows.iter_mut().flat_map(|w| w.panes.iter_mut()) {
+        let Some(r) = pane.relaunch.as_mut().filter(|r| r.action != Action::Skip) else {
+            continue;
+        };
+        let at = agent::resume::PaneRef {
+            shell_id: Some(&pane.replaces),
+            tmux_pane: None,
+        };
+        match agent::resume::for_pane(paths, session, at, &r.original) {
+            Some(agent::resume::Resume::Line(line)) => r.line = line,
+            Some(agent::resume::Resume::Gone(why)) => {
+                r.action = Action::Skip;
+                r.reason = Some(why);
+            }
+            None => {}
+        }
+    }
 }
 
 /// What is alive now: tmux, processes, directories, agents' resume lines.

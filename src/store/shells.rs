@@ -99,6 +99,7 @@ impl ShellState {
                 exit: c.end.as_ref().map(|e| e.status),
                 duration_ms: c.end.as_ref().and_then(|e| e.duration_ms),
                 error: None,
+                agent: None,
             })
             .collect()
     }
