@@ -51,6 +51,8 @@ pub enum Command {
     Brief(BriefArgs),
     /// Entry point for coding-agent hooks (Claude Code, Codex)
     Hook(HookArgs),
+    /// Serve brief, checkpoint, task and history as MCP tools over stdio
+    Mcp,
     /// Check the installation and say how to fix what is wrong
     Doctor(JsonArg),
     /// Print shell completions
