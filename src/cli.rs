@@ -100,9 +100,10 @@ pub enum InitTarget {
     Bash,
     Zsh,
     Fish,
-    /// Claude Code settings snippet wiring `snap hook claude`
+    /// Claude Code settings snippet wiring `snap hook claude`, then the `.mcp.json`
+    /// entry starting `snap mcp`
     Claude,
-    /// Codex config snippet wiring `snap hook codex`
+    /// Codex config snippet wiring `snap hook codex`, then its `[mcp_servers.snap]`
     Codex,
 }
 

@@ -711,7 +711,12 @@ fn init_prints_ready_to_paste_agent_snippets() {
     let w = World::new();
     let out = w.snap(&["init", "claude"]);
     assert!(out.status.success());
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    // The settings come first; the `.mcp.json` entry follows (tests/mcp.rs).
+    let v: Value = serde_json::Deserializer::from_slice(&out.stdout)
+        .into_iter()
+        .next()
+        .unwrap()
+        .unwrap();
     let want = format!("'{}' hook claude", w.bin.display());
     for event in ["PostToolUse", "PostToolUseFailure", "Stop", "SessionStart"] {
         assert_eq!(v["hooks"][event][0]["hooks"][0]["type"], "command");
