@@ -33,7 +33,8 @@ pub fn run() -> Result<()> {
 
 /// Run `server` over stdin and stdout.
 async fn serve(server: Server) -> Result<()> {
-    match server.serve(rmcp::transport::stdio()).await {
+    let (input, output) = protocol_stdio()?;
+    match server.serve((input, output)).await {
         Ok(running) => {
             running.waiting().await.context("the MCP server stopped")?;
             Ok(())
@@ -42,6 +43,32 @@ async fn serve(server: Server) -> Result<()> {
         Err(ServerInitializeError::ConnectionClosed(_)) => Ok(()),
         Err(e) => Err(anyhow::anyhow!("MCP: {e}")),
     }
+}
+
+/// The protocol's own copies of stdin and stdout (close-on-exec). Fds 0 and 1 then
+/// point at /dev/null and stderr: neither a stray print nor a process a tool starts
+/// (git, tmux) can write into the protocol stream or read the requests.
+fn protocol_stdio() -> Result<(tokio::fs::File, tokio::fs::File)> {
+    use std::os::fd::{AsFd, AsRawFd};
+    let copy = |fd: std::os::fd::BorrowedFd<'_>| -> Result<std::fs::File> {
+        Ok(fd
+            .try_clone_to_owned()
+            .context("cannot copy stdin or stdout")?
+            .into())
+    };
+    let input = copy(std::io::stdin().as_fd())?;
+    let output = copy(std::io::stdout().as_fd())?;
+    let null = std::fs::File::open("/dev/null").context("cannot open /dev/null")?;
+    for (from, to) in [(null.as_raw_fd(), 0), (2, 1)] {
+        // SAFETY: dup2 on descriptors this process owns; no Rust object owns 0 or 1.
+        if unsafe { libc::dup2(from, to) } < 0 {
+            return Err(std::io::Error::last_os_error()).context("cannot redirect stdin or stdout");
+        }
+    }
+    Ok((
+        tokio::fs::File::from_std(input),
+        tokio::fs::File::from_std(output),
+    ))
 }
 
 /// The MCP server of one project directory.
