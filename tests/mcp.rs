@@ -359,3 +359,341 @@ fn init_prints_the_mcp_entries_after_the_hooks() {
     assert_eq!(server["args"], toml::Value::Array(vec!["mcp".into()]));
     assert!(t["notify"].is_array(), "the notify line stays");
 }
+
+/// The Python with the `mcp` SDK (`SNAP_TEST_MCP_PYTHON`); None (after saying SKIPPED,
+/// or failing under `SNAP_TEST_STRICT=1`) when it is not set.
+fn mcp_python(test: &str) -> Option<PathBuf> {
+    match std::env::var_os("SNAP_TEST_MCP_PYTHON").filter(|p| !p.is_empty()) {
+        Some(p) => Some(PathBuf::from(p)),
+        None if std::env::var("SNAP_TEST_STRICT").as_deref() == Ok("1") => {
+            panic!("{test}: SNAP_TEST_MCP_PYTHON is not set (SNAP_TEST_STRICT=1)")
+        }
+        None => {
+            println!("SKIPPED: {test}: SNAP_TEST_MCP_PYTHON is not set (test.sh sets it)");
+            None
+        }
+    }
+}
+
+/// Run `tests/mcp/drive.py` against `snap mcp` in `dir`: the calls of `plan`, through
+/// the SDK's stdio client, after the `mode` lifecycle.
+fn drive(w: &World, python: &Path, dir: &Path, mode: &str, plan: &Value) -> Value {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/mcp/drive.py");
+    let mut child = w
+        .command(python)
+        .arg(&script)
+        .arg(&w.bin)
+        .arg(dir)
+        .arg(mode)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(plan.to_string().as_bytes())
+        .unwrap();
+    let pid = child.id();
+    let waiter = std::thread::spawn(move || child.wait_with_output().unwrap());
+    let deadline = std::time::Instant::now() + Duration::from_secs(180);
+    while !waiter.is_finished() {
+        if std::time::Instant::now() > deadline {
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status();
+            panic!("drive.py {mode}: no result within 180 s");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = waiter
+        .join()
+        .unwrap_or_else(|_| panic!("client {pid} panicked"));
+    assert!(
+        out.status.success(),
+        "drive.py {mode} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "drive.py {mode}: not JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    })
+}
+
+fn git(w: &World, dir: &Path, args: &[&str]) {
+    let out = w
+        .command("git")
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The JSON text of a call's answer.
+fn json_of(call: &Value) -> Value {
+    let text = call["text"].as_str().unwrap();
+    serde_json::from_str(text)
+        .unwrap_or_else(|e| panic!("{}: not JSON ({e}): {text}", call["tool"]))
+}
+
+/// The commands of a `history` answer.
+fn commands(call: &Value) -> Vec<String> {
+    json_of(call)
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["command"].as_str().unwrap().to_string())
+        .collect()
+}
+
+const GH_TOKEN: &str = "ghp_Zq8vR2mN4kL6jH1fD3sA5gW7eT9yU0iOpX";
+const URL_PASSWORD: &str = "s3cretpw99";
+const KNOWN_VALUE: &str = "hunter2hunter2";
+const SECRET_VAR_VALUE: &str = "tok-0123456789abcdef";
+
+#[test]
+fn every_tool_works_through_the_python_mcp_sdk_and_nothing_secret_comes_back() {
+    let test = "every_tool_works_through_the_python_mcp_sdk_and_nothing_secret_comes_back";
+    if !require(test, &["bash", "tmux", "git"]) {
+        return;
+    }
+    let Some(python) = mcp_python(test) else {
+        return;
+    };
+    let w = World::new();
+    let repo = project(&w, "repo");
+    std::fs::create_dir_all(repo.join("sub")).unwrap();
+    git(&w, &repo, &["init", "-q", "-b", "main"]);
+    std::fs::write(repo.join("lexer.rs"), "// lexer\n").unwrap();
+    git(&w, &repo, &["add", "."]);
+    git(&w, &repo, &["commit", "-q", "-m", "init"]);
+
+    // A real hooked shell of the project, with secrets in its environment and its commands.
+    w.write_rc(
+        Kind::Bash,
+        "",
+        &format!("export API_TOKEN={SECRET_VAR_VALUE}\nexport DB_PASSWORD={KNOWN_VALUE}"),
+    );
+    let p = w.start_session_in("work", &repo, &w.shell_command(Kind::Bash));
+    for line in [
+        format!("echo marker-one https://alice:{URL_PASSWORD}@example.com/x"),
+        format!("echo pushing {GH_TOKEN}"),
+        format!("echo {KNOWN_VALUE} {SECRET_VAR_VALUE} marker-two"),
+        "cd sub".to_string(),
+        "echo marker-sub".to_string(),
+        "cd ..".to_string(),
+        "false".to_string(),
+    ] {
+        p.run(&line);
+        p.wait_prompt();
+    }
+    w.wait_finished(7);
+
+    let plan = json!([
+        {"tool": "task_set", "args": {"task": "ship the parser"}},
+        {"tool": "task_next", "args": {"steps": ["write tests", "fix lexer", "ship"]}},
+        {"tool": "task_done", "args": {"step": 2}},
+        {"tool": "task_done", "args": {"step": "ship"}},
+        {"tool": "checkpoint", "args": {"message": "split the lexer"}},
+        {"tool": "brief", "args": {}},
+        {"tool": "brief", "args": {"format": "markdown"}},
+        {"tool": "brief", "args": {"format": "json"}},
+        {"tool": "history", "args": {}},
+        {"tool": "history", "args": {"failed": true}},
+        {"tool": "history", "args": {"search": "MARKER one"}},
+        {"tool": "history", "args": {"cwd": "sub"}},
+        {"tool": "history", "args": {"n": 2}},
+        {"tool": "history", "args": {"all": true, "search": "marker"}},
+        {"tool": "history", "args": {"session": "work", "n": 1}},
+        {"tool": "sessions", "args": {}},
+        {"tool": "sessions", "args": {"all": true}},
+        {"tool": "history", "args": {"n": 0}},
+        {"tool": "brief", "args": {"format": "html"}},
+        {"tool": "task_set", "args": {"task": format!("deploy with {GH_TOKEN}")}},
+        {"tool": "brief", "args": {"format": "json"}},
+    ]);
+    let out = drive(&w, &python, &repo, "initialize", &plan);
+    assert_eq!(out["protocol_version"], "2025-11-25", "{out}");
+    assert_eq!(out["server_name"], "snap");
+    let names: Vec<&str> = out["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "brief",
+            "checkpoint",
+            "task_set",
+            "task_next",
+            "task_done",
+            "history",
+            "sessions"
+        ]
+    );
+    let calls = out["calls"].as_array().unwrap();
+    assert_eq!(calls.len(), plan.as_array().unwrap().len());
+    for (i, c) in calls.iter().enumerate() {
+        assert_eq!(c["content_items"], 1, "call {i}: {c}");
+        let text = c["text"]
+            .as_str()
+            .unwrap_or_else(|| panic!("call {i}: no text: {c}"));
+        let want_error = matches!(i, 17 | 18);
+        assert_eq!(c["is_error"], want_error, "call {i}: {c}");
+        for secret in [GH_TOKEN, URL_PASSWORD, KNOWN_VALUE, SECRET_VAR_VALUE] {
+            assert!(
+                !text.contains(secret),
+                "call {i} ({}) leaks {secret}: {text}",
+                c["tool"]
+            );
+        }
+        assert!(
+            !text
+                .chars()
+                .any(|ch| ch.is_control() && ch != '\n' && ch != '\t'),
+            "call {i}: a control character: {text:?}"
+        );
+    }
+
+    // The task tools really change .agent-session.json.
+    assert_eq!(calls[0]["state"]["current_task"], "ship the parser");
+    assert_eq!(
+        calls[1]["state"]["next_steps"],
+        json!(["write tests", "fix lexer", "ship"])
+    );
+    assert_eq!(
+        calls[2]["state"]["next_steps"],
+        json!(["write tests", "ship"])
+    );
+    assert!(calls[2]["text"]
+        .as_str()
+        .unwrap()
+        .contains("done: fix lexer"));
+    assert_eq!(calls[3]["state"]["next_steps"], json!(["write tests"]));
+
+    // The checkpoint: state updated, message kept (in the state file's checkpoints where
+    // snap keeps them there, and as the label of the snapshot it took).
+    let cp = &calls[4];
+    assert!(cp["state"]["last_checkpoint"].is_string(), "{cp}");
+    let cp_text = cp["text"].as_str().unwrap();
+    assert!(
+        cp_text.contains("snapshot ") && cp_text.contains("of session work"),
+        "{cp_text}"
+    );
+    if let Some(list) = cp["state"]["checkpoints"].as_array() {
+        assert_eq!(list.last().unwrap()["message"], "split the lexer", "{cp}");
+    }
+    let labels: Vec<Value> = w
+        .snap_json(&["list", "--json"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["label"].clone())
+        .collect();
+    assert!(labels.contains(&json!("split the lexer")), "{labels:?}");
+
+    // The brief in its three formats.
+    let text = calls[5]["text"].as_str().unwrap();
+    assert!(
+        text.contains("ship the parser") && text.contains("write tests"),
+        "{text}"
+    );
+    let md = calls[6]["text"].as_str().unwrap();
+    assert!(md.starts_with("# ") && md.contains("write tests"), "{md}");
+    let brief = json_of(&calls[7]);
+    assert_eq!(brief["session"], "work");
+    assert_eq!(brief["current_task"], "ship the parser");
+    assert_eq!(brief["next_steps"], json!(["write tests"]));
+
+    // History of the hooked shell: the project's session, narrowed as asked, redacted.
+    let all = json_of(&calls[8]);
+    let records = all.as_array().unwrap();
+    assert!(records.iter().all(|r| r["session"] == "work"), "{all}");
+    let cmds = commands(&calls[8]);
+    assert!(cmds.contains(&"false".to_string()), "{cmds:?}");
+    assert!(
+        cmds.iter()
+            .any(|c| c.contains("marker-one") && c.contains("[redacted]")),
+        "{cmds:?}"
+    );
+    let failed = json_of(&calls[9]);
+    assert!(!failed.as_array().unwrap().is_empty());
+    for r in failed.as_array().unwrap() {
+        assert!(r["exit"].as_i64().is_some_and(|e| e != 0), "{failed}");
+    }
+    assert!(commands(&calls[9]).contains(&"false".to_string()));
+    let found = commands(&calls[10]);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].contains("marker-one"), "{found:?}");
+    let in_sub = json_of(&calls[11]);
+    assert_eq!(
+        commands(&calls[11]),
+        ["echo marker-sub", "cd .."],
+        "{in_sub}"
+    );
+    assert_eq!(commands(&calls[12]), cmds[cmds.len() - 2..].to_vec());
+    assert_eq!(commands(&calls[13]).len(), 3, "{}", calls[13]);
+    assert_eq!(commands(&calls[14]), ["false"]);
+
+    // Sessions: the live hooked shell, redacted.
+    for c in [&calls[15], &calls[16]] {
+        let sessions = json_of(c);
+        let work = sessions
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"] == "work")
+            .unwrap_or_else(|| panic!("{sessions}"));
+        assert!(work["shells"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["alive"] == true));
+    }
+
+    // Bad arguments: a clear error result, and the calls after them still answered.
+    assert!(
+        calls[17]["text"].as_str().unwrap().starts_with("n:"),
+        "{}",
+        calls[17]
+    );
+    assert!(
+        calls[18]["text"].as_str().unwrap().starts_with("format:"),
+        "{}",
+        calls[18]
+    );
+    let said = calls[19]["text"].as_str().unwrap();
+    assert!(said.contains("deploy with [redacted]"), "{said}");
+    let brief = json_of(&calls[20]);
+    assert_eq!(brief["current_task"], "deploy with [redacted]");
+
+    // The stateless lifecycle through the same SDK.
+    let plan = json!([
+        {"tool": "task_set", "args": {"task": "stateless task"}},
+        {"tool": "brief", "args": {"format": "json"}},
+        {"tool": "history", "args": {"n": 1}},
+        {"tool": "task_done", "args": {"step": 0}},
+        {"tool": "sessions", "args": {}},
+    ]);
+    let out = drive(&w, &python, &repo, "discover", &plan);
+    assert_eq!(out["protocol_version"], "2026-07-28", "{out}");
+    let calls = out["calls"].as_array().unwrap();
+    assert_eq!(calls[0]["state"]["current_task"], "stateless task");
+    assert_eq!(json_of(&calls[1])["current_task"], "stateless task");
+    assert_eq!(commands(&calls[2]), ["false"]);
+    assert_eq!(calls[3]["is_error"], true, "{}", calls[3]);
+    assert!(calls[3]["text"].as_str().unwrap().contains("from 1"));
+    assert_eq!(calls[4]["is_error"], false);
+}
