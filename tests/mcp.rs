@@ -320,6 +320,28 @@ fn tools_act_on_another_project_given_its_absolute_dir() {
 }
 
 #[test]
+fn notifications_and_garbage_before_the_first_request_do_not_end_the_server() {
+    let w = World::new();
+    let dir = project(&w, "proj");
+    let mut s = Server::start(&w, &dir);
+    s.send(json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
+    s.send(json!({"jsonrpc": "2.0", "id": 77, "result": {}}));
+    let stdin = s.stdin.as_mut().unwrap();
+    stdin.write_all(b"not json at all\n{\"half\n").unwrap();
+    let init = s.request(
+        1,
+        "initialize",
+        json!({"protocolVersion": "2025-11-25", "capabilities": {},
+               "clientInfo": {"name": "t", "version": "1"}}),
+    );
+    assert_eq!(init["result"]["serverInfo"]["name"], "snap", "{init}");
+    s.send(json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
+    let (text, err) = tool_text(&s.call(2, "sessions", json!({}), None));
+    assert!(!err && text.starts_with('['), "{text}");
+    assert!(s.close().success());
+}
+
+#[test]
 fn a_closed_stdin_ends_the_server_with_status_0() {
     let w = World::new();
     let dir = project(&w, "proj");

@@ -7,6 +7,7 @@
 mod args;
 mod query;
 mod tools;
+mod transport;
 
 use anyhow::{Context, Result};
 use rmcp::model::{
@@ -34,7 +35,8 @@ pub fn run() -> Result<()> {
 /// Run `server` over stdin and stdout.
 async fn serve(server: Server) -> Result<()> {
     let (input, output) = protocol_stdio()?;
-    match server.serve((input, output)).await {
+    let stdio = rmcp::transport::async_rw::AsyncRwTransport::new_server(input, output);
+    match server.serve(transport::Lenient::new(stdio)).await {
         Ok(running) => {
             running.waiting().await.context("the MCP server stopped")?;
             Ok(())
