@@ -190,6 +190,9 @@ fn the_2025_11_25_handshake_lists_every_tool_and_calls_one() {
             t["description"].as_str().is_some_and(|d| !d.is_empty()),
             "{t}"
         );
+        let reads = ["brief", "history", "sessions"].contains(&t["name"].as_str().unwrap());
+        assert_eq!(t["annotations"]["readOnlyHint"], reads, "{t}");
+        assert_eq!(t["annotations"]["destructiveHint"], false, "{t}");
     }
 
     let (text, err) = tool_text(&s.call(3, "task_set", json!({"task": "ship it"}), None));

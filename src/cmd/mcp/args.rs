@@ -68,13 +68,19 @@ impl Tool {
             }
             Tool::History => {
                 "Recorded commands of the project's session (shells' and agents'), oldest \
-                 first, as JSON. Redacted."
+                 first, as JSON; n keeps the newest N. Redacted."
             }
             Tool::Sessions => {
                 "Sessions and their shells (live ones and those ended in the last 7 days, \
                  or all), as JSON. Redacted."
             }
         }
+    }
+
+    /// Does the tool only read (brief, history, sessions)? The others write
+    /// `.agent-session.json` (and a checkpoint a snapshot), never destroying anything.
+    pub fn read_only(self) -> bool {
+        matches!(self, Tool::Brief | Tool::History | Tool::Sessions)
     }
 
     /// The JSON schema of the tool's arguments, `dir` included.

@@ -12,7 +12,7 @@ mod transport;
 use anyhow::{Context, Result};
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
-    ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig,
+    ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig, ToolAnnotations,
 };
 use rmcp::service::{RequestContext, ServerInitializeError};
 use rmcp::{ErrorData, RoleServer, ServerHandler, ServiceExt};
@@ -113,7 +113,13 @@ impl ServerHandler for Server {
     ) -> Result<ListToolsResult, ErrorData> {
         let tools = args::Tool::ALL
             .into_iter()
-            .map(|t| rmcp::model::Tool::new(t.name(), t.description(), t.input_schema()))
+            .map(|t| {
+                let hints = ToolAnnotations::new()
+                    .read_only(t.read_only())
+                    .destructive(false)
+                    .open_world(false);
+                rmcp::model::Tool::new(t.name(), t.description(), t.input_schema()).annotate(hints)
+            })
             .collect();
         Ok(ListToolsResult::with_all_items(tools))
     }
