@@ -176,7 +176,7 @@ pub struct HistoryArgs {
     pub failed: bool,
     /// Only commands holding every word of this text (case-insensitive)
     pub search: Option<String>,
-    /// Only commands run in this directory or below (relative to the project)
+    /// Only commands run in this directory or below (a relative one is taken from dir)
     pub cwd: Option<String>,
     /// This session instead of the project's
     pub session: Option<String>,
