@@ -323,6 +323,29 @@ fn tools_act_on_another_project_given_its_absolute_dir() {
 }
 
 #[test]
+fn a_checkpoint_that_snapshots_a_live_shell_puts_nothing_but_protocol_on_stdout() {
+    let test = "a_checkpoint_that_snapshots_a_live_shell_puts_nothing_but_protocol_on_stdout";
+    if !require(test, &["bash", "tmux"]) {
+        return;
+    }
+    let w = World::new();
+    let dir = project(&w, "proj");
+    w.write_rc(Kind::Bash, "", "");
+    let p = w.start_session_in("work", &dir, &w.shell_command(Kind::Bash));
+    p.run("echo hello");
+    w.wait_finished(1);
+    let mut s = Server::start(&w, &dir);
+    let meta = modern_meta();
+    let (text, err) = tool_text(&s.call(1, "checkpoint", json!({"message": "first"}), Some(&meta)));
+    assert!(!err, "{text}");
+    assert!(text.contains("of session work"), "{text}");
+    let (text, err) = tool_text(&s.call(2, "sessions", json!({}), Some(&meta)));
+    assert!(!err && text.contains("\"work\""), "{text}");
+    // Every line read so far, and to the end, parsed as a JSON-RPC message.
+    assert!(s.close().success());
+}
+
+#[test]
 fn notifications_and_garbage_before_the_first_request_do_not_end_the_server() {
     let w = World::new();
     let dir = project(&w, "proj");
