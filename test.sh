@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Run snap's whole test suite. Installs what the tests need (zsh, fish, tmux, python3,
-# shellcheck) when it can (as root, or with passwordless sudo); otherwise says what to
-# install. SNAP_TEST_STRICT=1 makes a test fail, not skip, when a shell is missing.
+# Run snap's whole test suite. Installs what the tests need (zsh, fish, tmux, python3
+# with venv, shellcheck, and the `mcp` Python SDK in a venv) when it can (as root, or
+# with passwordless sudo); otherwise says what to install. SNAP_TEST_STRICT=1 makes a test fail, not skip, when a shell is missing.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -9,6 +9,10 @@ need=()
 for p in zsh fish tmux python3 shellcheck git; do
     command -v "$p" >/dev/null 2>&1 || need+=("$p")
 done
+# Debian's python3 makes venvs only with python3-venv.
+if [[ -z ${SNAP_TEST_MCP_PYTHON-} ]] && ! python3 -c 'import ensurepip' >/dev/null 2>&1; then
+    need+=(python3-venv)
+fi
 if ((${#need[@]})); then
     pkgs=()
     for p in "${need[@]}"; do
@@ -44,6 +48,25 @@ if [[ -z ${SNAP_TEST_CLAUDE-} || -z ${SNAP_TEST_CODEX-} ]]; then
         fi
     else
         echo "test.sh: npm missing (install nodejs and npm): the real agent CLI tests are skipped" >&2
+    fi
+fi
+
+# The MCP client tests/mcp.rs drives: the `mcp` Python SDK, pinned, in a venv of its own
+# under the build directory (PyPI is reached once; later runs reuse it).
+MCP_SDK=mcp==2.3.0
+if [[ -z ${SNAP_TEST_MCP_PYTHON-} ]] && command -v python3 >/dev/null 2>&1; then
+    venv="${CARGO_TARGET_DIR:-target}/mcp-venv/${MCP_SDK/==/-}"
+    if [[ ! -x $venv/bin/python ]] || ! "$venv/bin/python" -c 'import mcp' 2>/dev/null; then
+        echo "test.sh: installing $MCP_SDK into $venv" >&2
+        rm -rf "$venv"
+        if ! { python3 -m venv "$venv" && "$venv/bin/pip" install -q --disable-pip-version-check "$MCP_SDK"; } >&2; then
+            echo "test.sh: could not install $MCP_SDK (python3-venv and PyPI needed): the MCP client test is skipped" >&2
+            rm -rf "$venv"
+        fi
+    fi
+    if [[ -x $venv/bin/python ]]; then
+        SNAP_TEST_MCP_PYTHON="$(cd "$(dirname "$venv/bin/python")" && pwd)/python"
+        export SNAP_TEST_MCP_PYTHON
     fi
 fi
 

@@ -51,6 +51,8 @@ pub enum Command {
     Brief(BriefArgs),
     /// Entry point for coding-agent hooks (Claude Code, Codex)
     Hook(HookArgs),
+    /// Serve brief, checkpoint, task and history as MCP tools over stdio
+    Mcp,
     /// Check the installation and say how to fix what is wrong
     Doctor(JsonArg),
     /// Print shell completions
@@ -98,9 +100,10 @@ pub enum InitTarget {
     Bash,
     Zsh,
     Fish,
-    /// Claude Code settings snippet wiring `snap hook claude`
+    /// Claude Code settings snippet wiring `snap hook claude`, then the `.mcp.json`
+    /// entry starting `snap mcp`
     Claude,
-    /// Codex config snippet wiring `snap hook codex`
+    /// Codex config snippet wiring `snap hook codex`, then its `[mcp_servers.snap]`
     Codex,
 }
 

@@ -714,7 +714,12 @@ fn init_prints_ready_to_paste_agent_snippets() {
     let w = World::new();
     let out = w.snap(&["init", "claude"]);
     assert!(out.status.success());
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    // The settings come first; the `.mcp.json` entry follows (tests/mcp.rs).
+    let v: Value = serde_json::Deserializer::from_slice(&out.stdout)
+        .into_iter()
+        .next()
+        .unwrap()
+        .unwrap();
     let want = format!("'{}' hook claude", w.bin.display());
     for event in ["PostToolUse", "PostToolUseFailure", "Stop", "SessionStart"] {
         assert_eq!(v["hooks"][event][0]["hooks"][0]["type"], "command");
@@ -724,7 +729,9 @@ fn init_prints_ready_to_paste_agent_snippets() {
     let out = w.snap(&["init", "codex"]);
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    let (config, hooks) = text.split_once("\n\n").unwrap();
+    // config.toml's notify line, hooks.json, then config.toml's MCP table.
+    let blocks: Vec<&str> = text.split("\n\n").collect();
+    let (config, hooks) = (blocks[0], blocks[1]);
     let t: toml::Table = config.parse().unwrap();
     let hooks: String = hooks.lines().filter(|l| !l.starts_with('#')).collect();
     let hooks: Value = serde_json::from_str(&hooks).unwrap();

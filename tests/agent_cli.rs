@@ -123,6 +123,19 @@ fn run(mut c: Command) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// The hooks `snap init claude` prints for `.claude/settings.json`: its first JSON
+/// document (the `.mcp.json` entry follows).
+fn claude_settings(w: &World) -> String {
+    let out = w.snap(&["init", "claude"]);
+    assert!(out.status.success());
+    let first: Value = serde_json::Deserializer::from_slice(&out.stdout)
+        .into_iter()
+        .next()
+        .unwrap()
+        .unwrap();
+    first.to_string()
+}
+
 fn history(w: &World, dir: &Path) -> Vec<Value> {
     let out = w
         .command(&w.bin)
@@ -156,9 +169,7 @@ fn real_claude_code_turns_are_recorded_through_the_hooks() {
     let w = World::new();
     let dir = project(&w);
     std::fs::create_dir_all(dir.join(".claude")).unwrap();
-    let settings = w.snap(&["init", "claude"]);
-    assert!(settings.status.success());
-    std::fs::write(dir.join(".claude/settings.json"), &settings.stdout).unwrap();
+    std::fs::write(dir.join(".claude/settings.json"), claude_settings(&w)).unwrap();
 
     let claude_cmd = |api: &FakeApi| {
         let mut c = w.command(&claude);
@@ -233,7 +244,8 @@ fn real_codex_exec_commands_are_recorded_as_codex_with_their_status() {
     let init = w.snap(&["init", "codex"]);
     assert!(init.status.success());
     let init = String::from_utf8_lossy(&init.stdout).into_owned();
-    let (notify, hooks) = init.split_once("\n\n").unwrap();
+    let blocks: Vec<&str> = init.split("\n\n").collect();
+    let (notify, hooks) = (blocks[0], blocks[1]);
     let hooks: String = hooks.lines().filter(|l| !l.starts_with('#')).collect();
     let home = w.home.join(".codex");
     std::fs::create_dir_all(&home).unwrap();
@@ -305,11 +317,7 @@ fn real_claude_panes_each_resume_their_own_conversation_after_kill_server() {
     let w = World::new();
     let dir = project(&w);
     std::fs::create_dir_all(dir.join(".claude")).unwrap();
-    std::fs::write(
-        dir.join(".claude/settings.json"),
-        w.snap(&["init", "claude"]).stdout,
-    )
-    .unwrap();
+    std::fs::write(dir.join(".claude/settings.json"), claude_settings(&w)).unwrap();
     let api = FakeApi::start(&w, "api", &[], "ok-final");
     let key = "sk-ant-fake-key-0123456789abcdefghij";
     // The interactive CLI's first-run questions, answered.

@@ -22,9 +22,12 @@ pub use journal::resume_line;
 /// resolved, as agents may report a logical path); else the
 /// name a shell starting there would get (`$SNAP_SESSION`, else the project's name).
 pub fn session_for_dir(shells: &[ShellState], dir: &Path) -> String {
-    if let Some(s) = current_shell_session(shells) {
-        return s;
-    }
+    current_shell_session(shells).unwrap_or_else(|| project_session(shells, dir))
+}
+
+/// The session of `dir`'s project, whatever shell this runs under: the most recently
+/// active session whose project it is, else the name a shell starting there would get.
+pub fn project_session(shells: &[ShellState], dir: &Path) -> String {
     let project = crate::session::project_dir(dir);
     let real = std::fs::canonicalize(&project).unwrap_or_else(|_| project.clone());
     let same_project =

@@ -3,7 +3,9 @@
 //! redacted and filtered as a snapshot is, unless `--raw`. Never a control character raw.
 
 use crate::cli::HistoryArgs;
+use crate::config::Config;
 use crate::model::CommandRecord;
+use crate::redact::Redactor;
 use crate::store::paths::Paths;
 use crate::store::shells;
 use anyhow::Result;
@@ -19,33 +21,9 @@ pub fn run(args: &HistoryArgs) -> Result<()> {
     } else {
         current_session(&all)
     };
-    let mut records: Vec<(i64, CommandRecord)> = Vec::new();
-    for s in all
-        .iter()
-        .filter(|s| session.as_ref().is_none_or(|n| &s.meta.session == n))
-    {
-        for (c, r) in s.commands.iter().zip(s.history()) {
-            records.push((c.started_us, r));
-        }
-    }
-    records.extend(crate::agent::journal::records(&paths, session.as_deref()));
     let redactor =
         crate::redact::for_own_records(&paths, args.raw, all.iter().map(|s| &s.env_now))?;
-    if let Some((cfg, r)) = &redactor {
-        records.retain(|(_, c)| cfg.keeps_command(&c.command, &c.cwd));
-        for (_, c) in &mut records {
-            for text in [&mut c.command, &mut c.cwd]
-                .into_iter()
-                .chain(c.error.as_mut())
-            {
-                if let Some(t) = r.text(text) {
-                    *text = t;
-                }
-            }
-        }
-    }
-    records.sort_by_key(|(t, _)| *t);
-    let mut records: Vec<CommandRecord> = records.into_iter().map(|(_, r)| r).collect();
+    let mut records = records(&paths, &all, session.as_deref(), redactor.as_ref());
     if let Some(n) = args.limit {
         let skip = records.len().saturating_sub(n);
         records.drain(..skip);
@@ -68,6 +46,41 @@ pub fn run(args: &HistoryArgs) -> Result<()> {
         ));
     }
     super::print_bytes(out.as_bytes())
+}
+
+/// The commands of `session` (every session when None), shells' and agents', oldest
+/// first. With a redactor, filtered by the config and redacted, as for a coding agent.
+pub fn records(
+    paths: &Paths,
+    all: &[shells::ShellState],
+    session: Option<&str>,
+    redactor: Option<&(Config, Redactor)>,
+) -> Vec<CommandRecord> {
+    let mut records: Vec<(i64, CommandRecord)> = Vec::new();
+    for s in all
+        .iter()
+        .filter(|s| session.is_none_or(|n| s.meta.session == n))
+    {
+        for (c, r) in s.commands.iter().zip(s.history()) {
+            records.push((c.started_us, r));
+        }
+    }
+    records.extend(crate::agent::journal::records(paths, session));
+    if let Some((cfg, r)) = redactor {
+        records.retain(|(_, c)| cfg.keeps_command(&c.command, &c.cwd));
+        for (_, c) in &mut records {
+            for text in [&mut c.command, &mut c.cwd]
+                .into_iter()
+                .chain(c.error.as_mut())
+            {
+                if let Some(t) = r.text(text) {
+                    *text = t;
+                }
+            }
+        }
+    }
+    records.sort_by_key(|(t, _)| *t);
+    records.into_iter().map(|(_, r)| r).collect()
 }
 
 /// The session of the shell this runs in, when its hook is loaded.

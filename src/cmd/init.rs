@@ -1,4 +1,5 @@
-//! `snap init SHELL`: print the hook with this binary's absolute path filled in.
+//! `snap init SHELL`: print the hook with this binary's absolute path filled in; for an
+//! agent, its hooks and the entry that starts `snap mcp`.
 
 use crate::cli::{InitArgs, InitTarget};
 use crate::text::{fish_quote, posix_quote};
@@ -16,8 +17,8 @@ pub fn run(args: &InitArgs) -> Result<()> {
         InitTarget::Bash => BASH.replace("@SNAP_BIN@", &posix_quote(&exe)),
         InitTarget::Zsh => ZSH.replace("@SNAP_BIN@", &posix_quote(&exe)),
         InitTarget::Fish => FISH.replace("@SNAP_BIN@", &fish_quote(&exe)),
-        InitTarget::Claude => claude_settings(&exe)?,
-        InitTarget::Codex => codex_notify(&exe)?,
+        InitTarget::Claude => claude_settings(&exe)? + "\n" + &claude_mcp(&exe)?,
+        InitTarget::Codex => codex_notify(&exe)? + "\n" + &codex_mcp(&exe),
     };
     print!("{script}");
     Ok(())
@@ -39,6 +40,24 @@ fn claude_settings(exe: &str) -> Result<String> {
         }
     });
     Ok(format!("{}\n", serde_json::to_string_pretty(&snippet)?))
+}
+
+/// The `.mcp.json` entry (project root) that starts `snap mcp` for Claude Code.
+fn claude_mcp(exe: &str) -> Result<String> {
+    let entry = serde_json::json!({
+        "mcpServers": { "snap": { "command": exe, "args": ["mcp"] } }
+    });
+    Ok(format!("{}\n", serde_json::to_string_pretty(&entry)?))
+}
+
+/// The `[mcp_servers.snap]` table for Codex's `~/.codex/config.toml` (after the
+/// top-level lines).
+fn codex_mcp(exe: &str) -> String {
+    let command = toml::Value::String(exe.to_string());
+    format!(
+        "# ~/.codex/config.toml (a table: after the top-level lines)\n\
+         [mcp_servers.snap]\ncommand = {command}\nargs = [\"mcp\"]\n"
+    )
 }
 
 /// For Codex: the `notify` line for `~/.codex/config.toml` (top level, before any
@@ -85,6 +104,7 @@ mod tests {
         }
         let out = codex_notify("/x \"y\"/snap").unwrap();
         let (toml_part, json_part) = out.split_once("\n\n").unwrap();
+        let json_part = json_part.trim_end();
         let t: toml::Table = toml_part.parse().unwrap();
         assert_eq!(
             t["notify"],
@@ -96,6 +116,27 @@ mod tests {
         assert_eq!(
             h["hooks"]["PostToolUse"][0]["hooks"][0]["command"],
             "'/x \"y\"/snap' hook codex"
+        );
+    }
+
+    #[test]
+    fn mcp_entries_start_snap_mcp_by_its_path() {
+        let m: serde_json::Value = serde_json::from_str(&claude_mcp("/x y/snap").unwrap()).unwrap();
+        assert_eq!(
+            m,
+            serde_json::json!({"mcpServers": {"snap": {"command": "/x y/snap", "args": ["mcp"]}}})
+        );
+        // config.toml's notify line (top level), hooks.json, config.toml's table.
+        let exe = "/x \"y\"/snap";
+        let out = codex_notify(exe).unwrap() + "\n" + &codex_mcp(exe);
+        let blocks: Vec<&str> = out.split("\n\n").collect();
+        assert_eq!(blocks.len(), 3, "{out}");
+        let t: toml::Table = format!("{}\n{}", blocks[0], blocks[2]).parse().unwrap();
+        assert_eq!(t["notify"][0].as_str(), Some(exe));
+        assert_eq!(t["mcp_servers"]["snap"]["command"].as_str(), Some(exe));
+        assert_eq!(
+            t["mcp_servers"]["snap"]["args"],
+            toml::Value::Array(vec!["mcp".into()])
         );
     }
 }

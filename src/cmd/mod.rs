@@ -12,6 +12,7 @@ mod hook;
 mod init;
 mod list;
 mod man;
+mod mcp;
 mod prune;
 mod restore;
 mod save;
@@ -46,6 +47,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Checkpoint(args) => checkpoint::run(&args),
         Command::Brief(args) => brief::run(&args),
         Command::Hook(args) => hook::run(&args),
+        Command::Mcp => mcp::run(),
         Command::Restore(args) => restore::run(&args),
     }
 }

@@ -29,6 +29,16 @@ pub fn group(shells: Vec<ShellState>) -> Vec<SessionView> {
         .collect()
 }
 
+/// Hide the secrets of these sessions: their names and their shells' views.
+pub fn redact_all(sessions: &mut [SessionView], r: &Redactor) {
+    for s in sessions {
+        if let Some(t) = r.text(&s.name) {
+            s.name = t;
+        }
+        s.shells.iter_mut().for_each(|sh| redact(sh, r));
+    }
+}
+
 /// Hide the secrets of a shell's view: environment, cwd, running command, tmux place.
 fn redact(sh: &mut ShellView, r: &Redactor) {
     r.env(&mut sh.env);
@@ -55,12 +65,7 @@ pub fn run(args: &SessionsArgs) -> Result<()> {
         crate::redact::for_own_records(&paths, args.raw, all.iter().map(|s| &s.env_now))?;
     let mut sessions = group(all);
     if let Some((_, r)) = &redactor {
-        for s in &mut sessions {
-            if let Some(t) = r.text(&s.name) {
-                s.name = t;
-            }
-            s.shells.iter_mut().for_each(|sh| redact(sh, r));
-        }
+        redact_all(&mut sessions, r);
     }
     if args.json {
         let out = crate::text::json_pretty(&sessions)? + "\n";

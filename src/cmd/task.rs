@@ -12,30 +12,10 @@ use std::path::Path;
 /// Run one `snap task` subcommand.
 pub fn run(cmd: &TaskCommand) -> Result<()> {
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
-    match cmd {
-        TaskCommand::Set(a) => edit(&cwd, &a.file, |st| {
-            st.set("current_task", Value::String(a.text.clone()));
-            Ok(format!("task: {}", a.text))
-        }),
-        TaskCommand::Next(a) => edit(&cwd, &a.file, |st| {
-            let mut steps = st.next_steps();
-            steps.extend(a.steps.iter().cloned());
-            st.set_strings("next_steps", &steps);
-            Ok(format!("{} next step(s)", steps.len()))
-        }),
-        TaskCommand::Done(a) => edit(&cwd, &a.file, |st| {
-            let mut steps = st.next_steps();
-            let idx = step_index(&steps, &a.text).with_context(|| {
-                format!(
-                    "no next step {:?} in {}: give its text or its number (snap task show)",
-                    a.text,
-                    st.path.display()
-                )
-            })?;
-            let done = steps.remove(idx);
-            st.set_strings("next_steps", &steps);
-            Ok(format!("done: {done}"))
-        }),
+    let said = match cmd {
+        TaskCommand::Set(a) => set(&cwd, &a.file, &a.text)?,
+        TaskCommand::Next(a) => next(&cwd, &a.file, &a.steps)?,
+        TaskCommand::Done(a) => done(&cwd, &a.file, &a.text)?,
         TaskCommand::Files(TaskFilesCommand::Add(a)) => edit(&cwd, &a.file, |st| {
             let mut pinned = st.pinned();
             let mut files = st.files_in_progress();
@@ -53,7 +33,7 @@ pub fn run(cmd: &TaskCommand) -> Result<()> {
             st.set_strings(PINNED, &pinned);
             st.set_strings("files_in_progress", &files);
             Ok(format!("{} file(s) in progress", files.len()))
-        }),
+        })?,
         TaskCommand::Files(TaskFilesCommand::Rm(a)) => edit(&cwd, &a.file, |st| {
             let mut pinned = st.pinned();
             let mut files = st.files_in_progress();
@@ -70,8 +50,8 @@ pub fn run(cmd: &TaskCommand) -> Result<()> {
             st.set_strings(PINNED, &pinned);
             st.set_strings("files_in_progress", &files);
             Ok(format!("{} file(s) in progress", files.len()))
-        }),
-        TaskCommand::Show(a) => show(&cwd, &a.file, a.json),
+        })?,
+        TaskCommand::Show(a) => return show(&cwd, &a.file, a.json),
         TaskCommand::Clear(f) => edit(&cwd, f, |st| {
             st.set("current_task", Value::String(String::new()));
             st.set_strings("files_in_progress", &[]);
@@ -80,25 +60,56 @@ pub fn run(cmd: &TaskCommand) -> Result<()> {
                 st.set_strings(PINNED, &[]);
             }
             Ok("task cleared".into())
-        }),
-    }
+        })?,
+    };
+    println!("{}", text::safe(&said));
+    Ok(())
 }
 
-/// Load, change and save under the file's edit lock, then print what changed.
+/// Set the current task; says what changed.
+pub fn set(cwd: &Path, file: &TaskFileArg, text: &str) -> Result<String> {
+    edit(cwd, file, |st| {
+        st.set("current_task", Value::String(text.to_string()));
+        Ok(format!("task: {text}"))
+    })
+}
+
+/// Append next steps; says how many there are.
+pub fn next(cwd: &Path, file: &TaskFileArg, new: &[String]) -> Result<String> {
+    edit(cwd, file, |st| {
+        let mut steps = st.next_steps();
+        steps.extend(new.iter().cloned());
+        st.set_strings("next_steps", &steps);
+        Ok(format!("{} next step(s)", steps.len()))
+    })
+}
+
+/// Remove a next step given by its text or its number (from 1); says which.
+pub fn done(cwd: &Path, file: &TaskFileArg, given: &str) -> Result<String> {
+    edit(cwd, file, |st| {
+        let mut steps = st.next_steps();
+        let idx = step_index(&steps, given).with_context(|| {
+            format!(
+                "no next step {given:?} in {}: give its text or its number (snap task show)",
+                st.path.display()
+            )
+        })?;
+        let done = steps.remove(idx);
+        st.set_strings("next_steps", &steps);
+        Ok(format!("done: {done}"))
+    })
+}
+
+/// Load, change, save; says what changed and where.
 fn edit(
     cwd: &Path,
     file: &TaskFileArg,
     change: impl FnOnce(&mut AgentState) -> Result<String>,
-) -> Result<()> {
+) -> Result<String> {
     let paths = Paths::from_env()?;
     let (path, root) = state::locate(cwd, file.file.as_deref());
     let (st, said) = state::update(&paths, &path, &root, change)?;
-    println!(
-        "{}  ({})",
-        text::safe(&said),
-        text::safe(&st.path.display().to_string())
-    );
-    Ok(())
+    Ok(format!("{said}  ({})", st.path.display()))
 }
 
 /// The index of a step given by its exact text, else by its number (from 1).
