@@ -3,9 +3,11 @@
 
 use crate::cli::RestoreArgs;
 use crate::config::Config;
+use crate::policy::lookup::OnDisk;
 use crate::policy::Rules;
+use crate::redact::Redactor;
 use crate::restore::execute::{self, Outcome};
-use crate::restore::plan::{self, Action, Mode, Options, Plan, World};
+use crate::restore::plan::{self, Action, Judging, Mode, Options, Plan, World};
 use crate::restore::tmux;
 use crate::snapshot_model::{Snapshot, SNAPSHOT_SCHEMA};
 use crate::store::paths::Paths;
@@ -51,7 +53,16 @@ pub fn run(args: &RestoreArgs) -> Result<()> {
         missing: args.missing,
         no_tmux: args.no_tmux,
     };
-    let plan = plan::plan(&source, &name, &journals, &world, &rules, opts);
+    let mut redactor = Redactor::new(&cfg)?;
+    redactor.learn(journals.iter().map(|j| &j.env_now));
+    let executable =
+        |name: &str, path: Option<&str>, cwd: &str| OnDisk::new(path, cwd).is_executable(name);
+    let judging = Judging {
+        rules: &rules,
+        executable: &executable,
+        redactor: &redactor,
+    };
+    let plan = plan::plan(&source, &name, &journals, &world, &judging, opts);
     let brief = agent::brief::for_session(&paths, &name);
     if args.dry_run {
         return print_plan(&plan, &brief, None, args.json);
@@ -252,7 +263,7 @@ fn print_plan(
                     .as_deref()
                     .map(|x| format!(": {x}"))
                     .unwrap_or_default();
-                out.push_str(&format!("      {what}: {}{why}\n", r.line));
+                out.push_str(&format!("      {what}: {}{why}\n", r.shown));
             }
         }
     }
