@@ -52,7 +52,14 @@ fn window<'w>(w: &'w World, name: &str, first: bool) -> Pane<'w> {
         pane
     };
     w.tmux_ok(&["rename-window", "-t", &pane.id, name]);
-    w.tmux_ok(&["set-option", "-w", "-t", &pane.id, "automatic-rename", "off"]);
+    w.tmux_ok(&[
+        "set-option",
+        "-w",
+        "-t",
+        &pane.id,
+        "automatic-rename",
+        "off",
+    ]);
     pane
 }
 
@@ -111,10 +118,7 @@ fn first_json(out: &str) -> Value {
 fn kill_tmux(w: &World) {
     w.tmux_ok(&["kill-server"]);
     wait_for("the shells to hang up", SOON, || {
-        w.shells()
-            .iter()
-            .all(|s| s["alive"] != true)
-            .then_some(())
+        w.shells().iter().all(|s| s["alive"] != true).then_some(())
     });
 }
 
@@ -123,7 +127,10 @@ fn kill_tmux(w: &World) {
 const NEVER_LINES: &[(&str, &str)] = &[
     ("ansi", "$'rm' -rf victim-ansi; sleep 300"),
     ("env-s", "env -S 'rm -rf victim-env-s'; sleep 300"),
-    ("herestring", "bash <<< 'rm -rf victim-herestring'; sleep 300"),
+    (
+        "herestring",
+        "bash <<< 'rm -rf victim-herestring'; sleep 300",
+    ),
     ("variable", "R=rm; $R -rf victim-variable; sleep 300"),
     ("quote", "echo $'\\'' ; rm -rf victim-quote; sleep 300 #'"),
     ("alias", "del victim-alias; sleep 300"),
@@ -184,9 +191,9 @@ fn restore_yes_runs_held_lines_but_no_line_that_once_bypassed_never() {
 
 #[test]
 fn dry_run_json_gives_each_relaunch_its_policy_action_reason_and_a_redacted_line() {
-    let Some(w) = setup(
-        "dry_run_json_gives_each_relaunch_its_policy_action_reason_and_a_redacted_line",
-    ) else {
+    let Some(w) =
+        setup("dry_run_json_gives_each_relaunch_its_policy_action_reason_and_a_redacted_line")
+    else {
         return;
     };
     run_in_windows(
@@ -194,7 +201,10 @@ fn dry_run_json_gives_each_relaunch_its_policy_action_reason_and_a_redacted_line
         &[
             ("variable", "R=rm; $R -rf victim; sleep 300"),
             ("wrapped", "sleep 300; bash -c 'rm -rf victim'"),
-            ("held", "echo --password=hunter2hunter2 >/dev/null; sleep 300"),
+            (
+                "held",
+                "echo --password=hunter2hunter2 >/dev/null; sleep 300",
+            ),
             ("dd", "slowcopy"),
             ("watcher", "sleep 300 | tail -f /dev/null"),
         ],
@@ -204,7 +214,10 @@ fn dry_run_json_gives_each_relaunch_its_policy_action_reason_and_a_redacted_line
     let out = snap_ok(&w, &["restore", "guard", "--dry-run", "--json"]);
     let v = first_json(&out);
     let plan = v["plan"].to_string();
-    assert!(!plan.contains("hunter2hunter2"), "a secret in the plan: {plan}");
+    assert!(
+        !plan.contains("hunter2hunter2"),
+        "a secret in the plan: {plan}"
+    );
     let relaunch = |window: &str| -> Value {
         let w = v["plan"]["windows"]
             .as_array()
@@ -240,7 +253,10 @@ fn dry_run_json_gives_each_relaunch_its_policy_action_reason_and_a_redacted_line
     let r = relaunch("dd");
     assert_eq!(r["policy"], "never", "{r}");
     assert_eq!(r["action"], "skip", "{r}");
-    assert_eq!(r["reason"], "never: dd (a process of this job at capture)", "{r}");
+    assert_eq!(
+        r["reason"], "never: dd (a process of this job at capture)",
+        "{r}"
+    );
 
     let r = relaunch("watcher");
     assert_eq!(r["policy"], "auto", "{r}");

@@ -36,16 +36,32 @@ pub struct Judge<'a> {
     /// Is this name (or path) an executable?
     pub exe: &'a dyn Fn(&str) -> bool,
     pub findings: Vec<Finding>,
-    /// The commands reached, as words with wrappers removed.
-    pub ran: Vec<Vec<String>>,
+    /// The commands reached, as words with wrappers removed, and whether they were
+    /// found inside a script (`bash -c`, `$(…)`) rather than on the line itself.
+    pub ran: Vec<(Vec<String>, bool)>,
+    /// How many scripts deep the walk is.
+    scripts: usize,
 }
 
-impl Judge<'_> {
+impl<'a> Judge<'a> {
+    /// A walk with these lists and this resolver.
+    pub fn new(rules: &'a Rules, exe: &'a dyn Fn(&str) -> bool) -> Judge<'a> {
+        Judge {
+            rules,
+            exe,
+            findings: Vec::new(),
+            ran: Vec::new(),
+            scripts: 0,
+        }
+    }
+
     /// Judge a line for `shell`, found at `at` (outermost first).
     pub fn line(&mut self, text: &str, shell: Shell, at: &[String], depth: usize) {
         if depth > MAX_DEPTH {
             return self.opaque("commands nested too deep".into(), at);
         }
+        let nested = depth > 0;
+        self.scripts += usize::from(nested);
         let found = match shell {
             Shell::Fish => fish::parse(text),
             Shell::Bash | Shell::Zsh => bash::parse(text),
@@ -63,6 +79,7 @@ impl Judge<'_> {
                 Found::Opaque(why) => self.opaque(why, at),
             }
         }
+        self.scripts -= usize::from(nested);
     }
 
     /// Judge one command from its words; `lookup`: its name must be a builtin or an
@@ -91,7 +108,7 @@ impl Judge<'_> {
         };
         let texts: Vec<String> = words.iter().map(|w| w.text().to_string()).collect();
         let norm = global::strip(&texts);
-        self.ran.push(norm.clone());
+        self.ran.push((norm.clone(), self.scripts > 0));
         if let Some(p) = self.rules.never.iter().find(|p| p.matches(&norm)) {
             return self.never(format!("never: {}", p.describe(&norm)), at);
         }

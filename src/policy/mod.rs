@@ -136,7 +136,7 @@ impl Rules {
     pub fn resume_line(&self, typed_line: &str, shell: Shell) -> Option<String> {
         let mut j = self.walker(&|_| true);
         j.line(typed_line, shell, &[], 0);
-        j.ran.iter().find_map(|w| self.agent_of(w))
+        j.ran.iter().find_map(|(w, _)| self.agent_of(w))
     }
 
     /// The resume line for a process's argv.
@@ -144,16 +144,11 @@ impl Rules {
         let mut j = self.walker(&|_| true);
         let cmd = Cmd::of_static(argv_words(argv));
         j.command(&cmd.words, Input::default(), Shell::Bash, &[], 0, true);
-        j.ran.iter().find_map(|w| self.agent_of(w))
+        j.ran.iter().find_map(|(w, _)| self.agent_of(w))
     }
 
     fn walker<'a>(&'a self, exe: &'a dyn Fn(&str) -> bool) -> Judge<'a> {
-        Judge {
-            rules: self,
-            exe,
-            findings: Vec::new(),
-            ran: Vec::new(),
-        }
+        Judge::new(self, exe)
     }
 
     fn agent_of(&self, words: &[String]) -> Option<String> {
@@ -214,8 +209,9 @@ fn verdict(findings: Vec<Finding>) -> Verdict {
     }
 }
 
-/// The commands a typed line runs, each as its words (quotes removed, leading
-/// assignments, wrappers and global options dropped, the program as its file name).
+/// The commands a typed line runs itself (not those of scripts it hands a shell), each
+/// as its words (quotes removed, leading assignments, wrappers and global options
+/// dropped, the program as its file name).
 pub fn commands_of(typed_line: &str) -> Vec<Vec<String>> {
     let rules = Rules {
         auto: Vec::new(),
@@ -227,7 +223,8 @@ pub fn commands_of(typed_line: &str) -> Vec<Vec<String>> {
     j.line(typed_line, Shell::Bash, &[], 0);
     j.ran
         .into_iter()
-        .map(|mut w| {
+        .filter(|(_, in_script)| !in_script)
+        .map(|(mut w, _)| {
             w[0] = basename(&w[0]).to_string();
             w
         })
