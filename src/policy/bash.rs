@@ -9,8 +9,20 @@ use brush_parser::ast::{
 use brush_parser::word::{WordPiece, WordPieceWithSource};
 use brush_parser::{Parser, ParserOptions};
 
+/// Parentheses nested deeper than this are not parsed: the parser's time doubles with
+/// each level of unbalanced `(` (30 of them took minutes).
+const MAX_PAREN_DEPTH: usize = 10;
+/// Longer lines are not parsed.
+const MAX_LINE: usize = 64 * 1024;
+
 /// What a bash (or zsh) line runs; a line that does not parse is one opaque part.
 pub fn parse(line: &str) -> Vec<Found> {
+    if line.len() > MAX_LINE {
+        return vec![Found::Opaque("the line is too long to judge".into())];
+    }
+    if paren_depth(line) > MAX_PAREN_DEPTH {
+        return vec![Found::Opaque("parentheses nested too deep to judge".into())];
+    }
     let options = ParserOptions::default();
     let mut parser = Parser::new(std::io::Cursor::new(line.as_bytes()), &options);
     let mut out = Vec::new();
@@ -23,6 +35,22 @@ pub fn parse(line: &str) -> Vec<Found> {
         Err(_) => out.push(Found::Opaque("the line does not parse as bash".into())),
     }
     out
+}
+
+/// The deepest nesting of `(`, quotes ignored (counting too many is only stricter).
+fn paren_depth(line: &str) -> usize {
+    let (mut depth, mut max) = (0usize, 0usize);
+    for c in line.chars() {
+        match c {
+            '(' => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            ')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    max
 }
 
 fn compound_list(list: &CompoundList, out: &mut Vec<Found>) {

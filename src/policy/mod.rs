@@ -36,7 +36,7 @@ use serde::{Deserialize, Serialize};
 use words::basename;
 
 /// What restore may do with a command that was running.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Policy {
     /// Run it again at once (dev servers, watchers, agent CLIs).

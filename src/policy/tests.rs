@@ -415,3 +415,17 @@ proptest::proptest! {
         let _ = rules.judge(&s, Shell::Fish, &exe);
     }
 }
+
+#[test]
+fn deeply_nested_parentheses_are_opaque_without_parsing() {
+    for unit in ["(", "((", "( ", "$((", "@("] {
+        let got = v(&unit.repeat(40));
+        assert_eq!(got.policy, Policy::Never, "{unit}");
+        assert_eq!(
+            got.reason.as_deref(),
+            Some("opaque: parentheses nested too deep to judge"),
+            "{unit}"
+        );
+    }
+    assert_eq!(j("(((((cd x && make)))))"), Policy::Hold);
+}
