@@ -9,9 +9,9 @@ use brush_parser::ast::{
 use brush_parser::word::{WordPiece, WordPieceWithSource};
 use brush_parser::{Parser, ParserOptions};
 
-/// Parentheses nested deeper than this are not parsed: the parser's time doubles with
-/// each level of unbalanced `(` (30 of them took minutes).
-const MAX_PAREN_DEPTH: usize = 10;
+/// Brackets nested deeper than this are not parsed: the parser's time doubles with each
+/// level of unbalanced `(` (30 of them took minutes), and 200 `${a:-` overflow its stack.
+const MAX_NESTING: usize = 10;
 /// Longer lines are not parsed.
 const MAX_LINE: usize = 64 * 1024;
 
@@ -20,8 +20,8 @@ pub fn parse(line: &str) -> Vec<Found> {
     if line.len() > MAX_LINE {
         return vec![Found::Opaque("the line is too long to judge".into())];
     }
-    if paren_depth(line) > MAX_PAREN_DEPTH {
-        return vec![Found::Opaque("parentheses nested too deep to judge".into())];
+    if nesting(line) > MAX_NESTING {
+        return vec![Found::Opaque("brackets nested too deep to judge".into())];
     }
     let options = ParserOptions::default();
     let mut parser = Parser::new(std::io::Cursor::new(line.as_bytes()), &options);
@@ -37,16 +37,17 @@ pub fn parse(line: &str) -> Vec<Found> {
     out
 }
 
-/// The deepest nesting of `(`, quotes ignored (counting too many is only stricter).
-fn paren_depth(line: &str) -> usize {
+/// The deepest nesting of `(`, `{` and `[`, quotes ignored (counting too many is only
+/// stricter).
+fn nesting(line: &str) -> usize {
     let (mut depth, mut max) = (0usize, 0usize);
     for c in line.chars() {
         match c {
-            '(' => {
+            '(' | '{' | '[' => {
                 depth += 1;
                 max = max.max(depth);
             }
-            ')' => depth = depth.saturating_sub(1),
+            ')' | '}' | ']' => depth = depth.saturating_sub(1),
             _ => {}
         }
     }

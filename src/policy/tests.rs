@@ -417,13 +417,13 @@ proptest::proptest! {
 }
 
 #[test]
-fn deeply_nested_parentheses_are_opaque_without_parsing() {
-    for unit in ["(", "((", "( ", "$((", "@("] {
+fn deeply_nested_brackets_are_opaque_without_parsing() {
+    for unit in ["(", "((", "( ", "$((", "@(", "${a:-", "{ "] {
         let got = v(&unit.repeat(40));
         assert_eq!(got.policy, Policy::Never, "{unit}");
         assert_eq!(
             got.reason.as_deref(),
-            Some("opaque: parentheses nested too deep to judge"),
+            Some("opaque: brackets nested too deep to judge"),
             "{unit}"
         );
     }
