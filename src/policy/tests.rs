@@ -198,6 +198,10 @@ fn every_place_a_command_can_hide_is_judged() {
         "npm run dev; git push origin main",
         "ssh host 'tail -f /var/log/syslog'",
         "apt-get install -y jq",
+        "strace -f -o log rm -rf D",
+        "script -qc 'rm -rf D' /dev/null",
+        "parallel rm ::: D",
+        "tmux new -d 'rm -rf D'",
     ] {
         assert_eq!(j(line), Policy::Never, "{line}");
     }

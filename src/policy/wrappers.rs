@@ -50,6 +50,26 @@ const SHELLS: &[&str] = &[
     "sh", "bash", "zsh", "dash", "ksh", "mksh", "ash", "yash", "posh", "fish",
 ];
 
+/// Programs that run a command of their own built in ways not read here: opaque when
+/// given arguments (`parallel rm ::: D`, `chroot / rm`, `tmux new 'rm -rf D'`).
+const OPAQUE_RUNNERS: &[&str] = &[
+    "parallel",
+    "chroot",
+    "unshare",
+    "nsenter",
+    "systemd-run",
+    "firejail",
+    "runuser",
+    "tmux",
+    "screen",
+    "dtach",
+    "abduco",
+    "expect",
+    "gdb",
+    "valgrind",
+    "su",
+];
+
 /// Files that are a command's standard input.
 const STDIN_FILES: &[&str] = &["/dev/stdin", "/dev/fd/0", "/proc/self/fd/0", "-"];
 
@@ -103,6 +123,13 @@ fn wrapper_spec(name: &str) -> Option<Spec> {
         "proxychains" | "proxychains4" => Spec {
             short: "q",
             short_valued: "f",
+            ..Spec::default()
+        },
+        "strace" | "ltrace" => Spec {
+            short: "fFcCqvxyrtTwkiZ",
+            short_valued: "oeEpsSPXUabuI",
+            long: &["follow-forks", "summary-only", "quiet"],
+            long_valued: &["output", "trace", "signal", "expr"],
             ..Spec::default()
         },
         "unbuffer" => Spec {
@@ -238,6 +265,33 @@ pub fn unwrap(words: &[Arg], stdin: Option<&Arg>, piped: bool, shell: Shell) -> 
         },
         "source" | "." => source(base, args, stdin, piped, shell),
         "trap" => trap(args, shell),
+        "script" => match opts::parse(
+            args,
+            &Spec {
+                short: "aeEfqT",
+                short_valued: "cIOBmt",
+                long: &["append", "return", "flush", "quiet", "force"],
+                long_valued: &[
+                    "command",
+                    "log-in",
+                    "log-out",
+                    "log-io",
+                    "logging-format",
+                    "timing",
+                ],
+                ..Spec::default()
+            },
+        ) {
+            Ok(p) if p.has(&["-c", "--command"]) => {
+                script_of(p.value(&["-c", "--command"]), "script -c")
+            }
+            Ok(_) => Unwrapped::command(Vec::new()),
+            Err(o) => unknown(o, "script"),
+        },
+        r if OPAQUE_RUNNERS.contains(&r) && !args.is_empty() => Unwrapped::wrapper(
+            Inner::Opaque(format!("{r} runs a command of its own that is not judged")),
+            "",
+        ),
         "fc" => Unwrapped::wrapper(
             Inner::Opaque("fc runs commands from history again".into()),
             "",
