@@ -413,7 +413,6 @@ fn env(args: &[Arg]) -> Unwrapped {
         Some(Arg::Dynamic(r)) => {
             Unwrapped::wrapper(Inner::Opaque(format!("opaque string of env -S: {r}")), "")
         }
-        None if rest.is_empty() => Unwrapped::wrapper(Inner::Words(Vec::new()), "env"),
         None => Unwrapped::wrapper(Inner::Words(rest.to_vec()), "env"),
     }
 }
