@@ -202,6 +202,10 @@ fn every_place_a_command_can_hide_is_judged() {
         "script -qc 'rm -rf D' /dev/null",
         "parallel rm ::: D",
         "tmux new -d 'rm -rf D'",
+        "cat <<EOF\n$(rm -rf D)\nEOF",
+        "[[ -n $(git push) ]]",
+        "echo $(( $(rm -rf D) + 1 ))",
+        "zsh <<< 'git push'",
     ] {
         assert_eq!(j(line), Policy::Never, "{line}");
     }
@@ -293,6 +297,8 @@ fn other_safe_lines_are_held_with_a_reason() {
         "./srv.sh --port 1",
         "bash ./srv.sh",
         "command -v rm",
+        "cat <<'EOF'\n$(rm -rf D)\nEOF",
+        "echo '$(rm -rf D)' \"\\$(rm)\"",
         "",
     ] {
         let got = v(line);
