@@ -34,3 +34,27 @@ impl OnDisk {
 fn executable(p: &Path) -> bool {
     std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_found_on_the_path_and_paths_from_the_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let bin = dir.path().join("bin");
+        std::fs::create_dir_all(&bin).unwrap();
+        for (name, mode) in [("tool", 0o755), ("data", 0o644)] {
+            std::fs::write(bin.join(name), "").unwrap();
+            std::fs::set_permissions(bin.join(name), std::fs::Permissions::from_mode(mode))
+                .unwrap();
+        }
+        let path = format!("/nonexistent:{}", bin.display());
+        let disk = OnDisk::new(Some(&path), &dir.path().display().to_string());
+        assert!(disk.is_executable("tool"));
+        assert!(!disk.is_executable("data"));
+        assert!(!disk.is_executable("del"));
+        assert!(disk.is_executable("./bin/data"));
+        assert!(!disk.is_executable("./bin/missing"));
+    }
+}

@@ -317,6 +317,8 @@ fn fish_lines_are_judged_conservatively() {
     let rules = Rules::new(&Config::default());
     let f = |line: &str| rules.judge(line, Shell::Fish, &exe).policy;
     assert_eq!(f("make; and npm run dev"), Policy::Auto);
+    assert_eq!(f("set -x PORT 1; env FOO=1 npm run dev &"), Policy::Auto);
+    assert_eq!(f("bash -c 'rm -rf D'"), Policy::Never);
     assert_eq!(f("make; or rm -rf D"), Policy::Never);
     assert_eq!(f("begin; sleep 1; end; rm x"), Policy::Never);
     assert_eq!(f("echo (rm -rf D)"), Policy::Never);
