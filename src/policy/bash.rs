@@ -3,8 +3,8 @@
 
 use super::found::{Arg, Cmd, Found};
 use brush_parser::ast::{
-    Command, CommandPrefixOrSuffixItem, CompoundCommand, CompoundList, ExtendedTestExpr,
-    IoFileRedirectTarget, IoRedirect, Pipeline, SimpleCommand,
+    Assignment, AssignmentValue, Command, CommandPrefixOrSuffixItem, CompoundCommand, CompoundList,
+    ExtendedTestExpr, IoFileRedirectTarget, IoRedirect, Pipeline, SimpleCommand,
 };
 use brush_parser::word::{WordPiece, WordPieceWithSource};
 use brush_parser::{Parser, ParserOptions};
@@ -164,9 +164,7 @@ fn simple(s: &SimpleCommand, piped: bool, out: &mut Vec<Found>) {
     for item in prefix {
         match item {
             // A leading assignment is not a command word, but its value may run something.
-            CommandPrefixOrSuffixItem::AssignmentWord(_, w) => {
-                word(&w.value, out);
-            }
+            CommandPrefixOrSuffixItem::AssignmentWord(a, _) => assignment(a, out),
             other => item_of(other, &mut cmd, out),
         }
     }
@@ -187,13 +185,40 @@ fn item_of(item: &CommandPrefixOrSuffixItem, cmd: &mut Cmd, out: &mut Vec<Found>
                 cmd.stdin = Some(stdin);
             }
         }
-        CommandPrefixOrSuffixItem::Word(w) | CommandPrefixOrSuffixItem::AssignmentWord(_, w) => {
+        CommandPrefixOrSuffixItem::Word(w) => {
             let arg = word(&w.value, out);
             cmd.words.push(arg);
         }
+        CommandPrefixOrSuffixItem::AssignmentWord(a, w) => match &a.value {
+            AssignmentValue::Scalar(_) => {
+                let arg = word(&w.value, out);
+                cmd.words.push(arg);
+            }
+            AssignmentValue::Array(_) => {
+                assignment(a, out);
+                cmd.words.push(Arg::Dynamic(w.value.clone()));
+            }
+        },
         CommandPrefixOrSuffixItem::ProcessSubstitution(_, sub) => {
             compound_list(&sub.list, out);
             cmd.words.push(Arg::Dynamic("<(…)".into()));
+        }
+    }
+}
+
+/// The words of an assignment's value (`X=$(…)`, `a=(… $(…))`).
+fn assignment(a: &Assignment, out: &mut Vec<Found>) {
+    match &a.value {
+        AssignmentValue::Scalar(w) => {
+            word(&w.value, out);
+        }
+        AssignmentValue::Array(items) => {
+            for (key, w) in items {
+                if let Some(k) = key {
+                    word(&k.value, out);
+                }
+                word(&w.value, out);
+            }
         }
     }
 }
@@ -276,9 +301,10 @@ fn piece(
     let source = raw.get(p.start_index..p.end_index).unwrap_or(raw);
     match &p.piece {
         WordPiece::Text(t) => {
-            if !quoted && (t.contains("<(") || t.contains(">(")) {
+            // `<(…)` inside a word, zsh's `=(…)` and glob qualifiers (`*(e:…:)`) run code.
+            if !quoted && t.contains('(') {
                 out.push(Found::Opaque(format!(
-                    "a process substitution inside the word {raw}"
+                    "a parenthesis inside the word {raw}"
                 )));
             }
             if !quoted && expands(t) {
@@ -305,7 +331,8 @@ fn piece(
         WordPiece::TildeExpansion(_) => *dynamic = true,
         WordPiece::ParameterExpansion(_) => {
             *dynamic = true;
-            if ["$(", "`", "<(", ">("].iter().any(|s| source.contains(s)) {
+            // Also zsh's flags (`${(e)x}` evaluates the value).
+            if source.contains(['(', '`']) {
                 out.push(Found::Opaque(format!(
                     "a command inside a parameter expansion: {source}"
                 )));

@@ -149,6 +149,8 @@ fn every_place_a_command_can_hide_is_judged() {
         "echo \"$(git push)\"",
         "cat <(rm -rf D)",
         "X=$(rm -rf D) make",
+        "a=(x $(rm -rf D)); make",
+        "declare -a a=(x $(rm -rf D))",
         "make > $(rm -rf D)",
         "echo ${x:-$(rm -rf D)}",
         "bash -c 'cd x && rm -f y'",
@@ -206,6 +208,9 @@ fn every_place_a_command_can_hide_is_judged() {
         "[[ -n $(git push) ]]",
         "echo $(( $(rm -rf D) + 1 ))",
         "zsh <<< 'git push'",
+        "cat =(rm -rf D)",
+        "ls *(e:'rm -rf D':)",
+        "echo ${(e)x}",
     ] {
         assert_eq!(j(line), Policy::Never, "{line}");
     }
@@ -297,6 +302,8 @@ fn other_safe_lines_are_held_with_a_reason() {
         "./srv.sh --port 1",
         "bash ./srv.sh",
         "command -v rm",
+        "a=(1 2 3); make",
+        "declare -a a=(1 2)",
         "cat <<'EOF'\n$(rm -rf D)\nEOF",
         "echo '$(rm -rf D)' \"\\$(rm)\"",
         "",
