@@ -3,8 +3,9 @@
 
 use super::found::{Arg, Cmd, Found};
 use brush_parser::ast::{
-    Assignment, AssignmentValue, Command, CommandPrefixOrSuffixItem, CompoundCommand, CompoundList,
-    ExtendedTestExpr, IoFileRedirectTarget, IoRedirect, Pipeline, SimpleCommand,
+    Assignment, AssignmentName, AssignmentValue, Command, CommandPrefixOrSuffixItem,
+    CompoundCommand, CompoundList, ExtendedTestExpr, IoFileRedirectTarget, IoRedirect, Pipeline,
+    SimpleCommand,
 };
 use brush_parser::word::{WordPiece, WordPieceWithSource};
 use brush_parser::{Parser, ParserOptions};
@@ -206,8 +207,14 @@ fn item_of(item: &CommandPrefixOrSuffixItem, cmd: &mut Cmd, out: &mut Vec<Found>
     }
 }
 
-/// The words of an assignment's value (`X=$(…)`, `a=(… $(…))`).
+/// The words of an assignment's value (`X=$(…)`, `a=(… $(…))`); assigning PATH or a
+/// variable run as code is opaque.
 fn assignment(a: &Assignment, out: &mut Vec<Found>) {
+    if let AssignmentName::VariableName(name) = &a.name {
+        if super::words::changes_what_runs(name) {
+            out.push(Found::Opaque(format!("the line sets {name}")));
+        }
+    }
     match &a.value {
         AssignmentValue::Scalar(w) => {
             word(&w.value, out);

@@ -1,7 +1,7 @@
 //! Walk everything a line runs and judge each command.
 
 use super::found::{Arg, Found};
-use super::words::{basename, is_assignment};
+use super::words::{basename, changes_what_runs, is_assignment};
 use super::wrappers::{self, Inner};
 use super::{bash, fish, global, Rules, Shell};
 
@@ -100,6 +100,12 @@ impl<'a> Judge<'a> {
             .iter()
             .position(|w| !is_assignment(w.text()))
             .unwrap_or(words.len());
+        for w in &words[..start] {
+            let name = w.text().split('=').next().unwrap_or_default();
+            if changes_what_runs(name) {
+                return self.opaque(format!("the line sets {name}"), at);
+            }
+        }
         let words = &words[start..];
         let Some(first) = words.first() else { return };
         let name = match first.value() {

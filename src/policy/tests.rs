@@ -211,6 +211,14 @@ fn every_place_a_command_can_hide_is_judged() {
         "cat =(rm -rf D)",
         "ls *(e:'rm -rf D':)",
         "echo ${(e)x}",
+        "hash -p /bin/rm ls; ls -rf D",
+        "PATH=/tmp/evil:$PATH ls",
+        "PATH=/tmp/evil; ls",
+        "export PATH=/tmp/evil; ls",
+        "env PATH=/tmp/evil ls",
+        "BASH_ENV=./x.sh bash -c true",
+        "bind -x '\"\\C-m\": rm -rf D'",
+        "LD_PRELOAD=/tmp/x.so make",
     ] {
         assert_eq!(j(line), Policy::Never, "{line}");
     }
@@ -303,6 +311,7 @@ fn other_safe_lines_are_held_with_a_reason() {
         "bash ./srv.sh",
         "command -v rm",
         "a=(1 2 3); make",
+        "export FOO=1 BAR=2; hash -r; make",
         "declare -a a=(1 2)",
         "cat <<'EOF'\n$(rm -rf D)\nEOF",
         "echo '$(rm -rf D)' \"\\$(rm)\"",
@@ -331,6 +340,7 @@ fn fish_lines_are_judged_conservatively() {
     assert_eq!(f("echo (rm -rf D)"), Policy::Never);
     assert_eq!(f("not git push"), Policy::Never);
     assert_eq!(f("$cmd x"), Policy::Never);
+    assert_eq!(f("set -x PATH /tmp/evil $PATH; ls"), Policy::Never);
     assert_eq!(f("make 2>err.log"), Policy::Hold);
     assert_eq!(f("echo 'open"), Policy::Never);
 }

@@ -82,6 +82,12 @@ pub fn is_assignment(word: &str) -> bool {
         .is_some_and(|(name, _)| crate::shellenv::is_var_name(name))
 }
 
+/// A variable that decides what later commands run: PATH, or one the shell or the
+/// loader runs as code (`BASH_ENV`, `LD_PRELOAD`, `PROMPT_COMMAND`, …).
+pub fn changes_what_runs(name: &str) -> bool {
+    matches!(name, "PATH" | "fish_user_paths" | "IFS") || crate::shellenv::runs_as_code(name)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

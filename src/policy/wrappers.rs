@@ -292,6 +292,22 @@ pub fn unwrap(words: &[Arg], stdin: Option<&Arg>, piped: bool, shell: Shell) -> 
             Inner::Opaque(format!("{r} runs a command of its own that is not judged")),
             "",
         ),
+        "hash" | "enable" | "bind" | "bindkey" | "complete" | "fish_add_path"
+            if rebinds(base, args) =>
+        {
+            Unwrapped::wrapper(
+                Inner::Opaque(format!("{base} changes what a name or a key runs")),
+                "",
+            )
+        }
+        "set" | "export" | "declare" | "typeset" | "local" | "readonly"
+            if sets_what_runs(base, args, shell) =>
+        {
+            Unwrapped::wrapper(
+                Inner::Opaque(format!("{base} changes PATH or a variable run as code")),
+                "",
+            )
+        }
         "fc" => Unwrapped::wrapper(
             Inner::Opaque("fc runs commands from history again".into()),
             "",
@@ -351,6 +367,38 @@ fn script_of(arg: Option<&Arg>, at: &str) -> Unwrapped {
     Unwrapped::wrapper(inner, at)
 }
 
+/// `hash -p /bin/rm ls`, `enable -f`, `bind -x`, `bindkey -s`, `complete -C`,
+/// `fish_add_path`: a later name or key runs something else.
+fn rebinds(name: &str, args: &[Arg]) -> bool {
+    let letter = |l: char| {
+        args.iter().any(|a| {
+            let t = a.text();
+            t.starts_with('-') && !t.starts_with("--") && t.contains(l)
+        })
+    };
+    match name {
+        "hash" => letter('p'),
+        "bind" => letter('x'),
+        "bindkey" => letter('s'),
+        "complete" => letter('C'),
+        _ => !args.is_empty(),
+    }
+}
+
+/// `export PATH=…`, fish's `set -x PATH …`: later commands resolve differently.
+fn sets_what_runs(name: &str, args: &[Arg], shell: Shell) -> bool {
+    let fish_set = name == "set" && shell == Shell::Fish;
+    args.iter().any(|a| {
+        let t = a.text();
+        let var = if fish_set {
+            t
+        } else {
+            t.split('=').next().unwrap_or(t)
+        };
+        (fish_set || t.contains('=')) && super::words::changes_what_runs(var)
+    })
+}
+
 /// Words joined by spaces, as `watch` and `eval` join them; Err names a dynamic word.
 fn joined(words: &[Arg]) -> Result<String, String> {
     words
@@ -398,7 +446,11 @@ fn env(args: &[Arg]) -> Unwrapped {
         Err(o) => return unknown(o, "env"),
     };
     let mut rest = &args[p.rest..];
-    while rest.first().is_some_and(|w| is_assignment(w.text())) {
+    while let Some(w) = rest.first().filter(|w| is_assignment(w.text())) {
+        let name = w.text().split('=').next().unwrap_or_default();
+        if super::words::changes_what_runs(name) {
+            return unknown(format!("{name}="), "env");
+        }
         rest = &rest[1..];
     }
     match p.value(&["-S", "--split-string"]) {
