@@ -21,6 +21,17 @@ pub enum Finding {
     Safe(String),
 }
 
+/// Where relative paths are looked up, as `cd` moves the line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Dir {
+    /// The shell's own directory.
+    Start,
+    /// This directory, relative to the shell's or absolute.
+    At(String),
+    /// Not known (`cd $X`, `cd -`, `cd` alone).
+    Unknown,
+}
+
 /// Where a command's standard input comes from.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Input<'a> {
@@ -41,6 +52,7 @@ pub struct Judge<'a> {
     pub ran: Vec<(Vec<String>, bool)>,
     /// How many scripts deep the walk is.
     scripts: usize,
+    dir: Dir,
 }
 
 impl<'a> Judge<'a> {
@@ -52,6 +64,7 @@ impl<'a> Judge<'a> {
             findings: Vec::new(),
             ran: Vec::new(),
             scripts: 0,
+            dir: Dir::Start,
         }
     }
 
@@ -119,7 +132,11 @@ impl<'a> Judge<'a> {
             return self.never(format!("never: {}", p.describe(&norm)), at);
         }
         let known = if name.contains('/') {
-            (self.exe)(name)
+            match (&self.dir, name.starts_with('/')) {
+                (_, true) | (Dir::Start, _) => (self.exe)(name),
+                (Dir::At(d), false) => (self.exe)(&format!("{d}/{name}")),
+                (Dir::Unknown, false) => false,
+            }
         } else {
             is_builtin(name, shell) || (self.exe)(name)
         };
@@ -128,6 +145,9 @@ impl<'a> Judge<'a> {
                 format!("opaque command word {name}: neither a builtin nor an executable on PATH"),
                 at,
             );
+        }
+        if matches!(name, "cd" | "pushd") {
+            self.change_dir(&words[1..]);
         }
         if let Some(u) = wrappers::unwrap(words, input.stdin, input.piped, shell) {
             for (inner, what) in u.inner {
@@ -154,6 +174,19 @@ impl<'a> Judge<'a> {
             Finding::Safe(basename(name).to_string())
         };
         self.findings.push(finding);
+    }
+
+    /// Follow `cd DIR` so that a later `./script` is looked up where it will run.
+    fn change_dir(&mut self, args: &[Arg]) {
+        let target = args
+            .iter()
+            .find(|a| !a.text().starts_with('-') || a.text() == "-");
+        self.dir = match (target.and_then(Arg::value), &self.dir) {
+            (Some(t), _) if t.starts_with('/') => Dir::At(t.to_string()),
+            (Some("-") | None, _) | (_, Dir::Unknown) => Dir::Unknown,
+            (Some(t), Dir::Start) => Dir::At(t.to_string()),
+            (Some(t), Dir::At(d)) => Dir::At(format!("{d}/{t}")),
+        };
     }
 
     fn never(&mut self, why: String, at: &[String]) {

@@ -57,7 +57,9 @@ const ON_PATH: &[&str] = &[
 ];
 
 fn exe(name: &str) -> bool {
-    ON_PATH.contains(&name) || name == "./srv.sh" || name.starts_with("/usr/bin/")
+    ON_PATH.contains(&name)
+        || ["./srv.sh", "web/./run.sh", "/opt/app/./go.sh"].contains(&name)
+        || name.starts_with("/usr/bin/")
 }
 
 fn v(line: &str) -> Verdict {
@@ -212,6 +214,8 @@ fn every_place_a_command_can_hide_is_judged() {
         "ls *(e:'rm -rf D':)",
         "echo ${(e)x}",
         "hash -p /bin/rm ls; ls -rf D",
+        "cd web && ./srv.sh",
+        "cd $D && ./srv.sh",
         "PATH=/tmp/evil:$PATH ls",
         "PATH=/tmp/evil; ls",
         "export PATH=/tmp/evil; ls",
@@ -308,6 +312,8 @@ fn other_safe_lines_are_held_with_a_reason() {
         "grep -r 'npm run dev' .",
         "cd web",
         "./srv.sh --port 1",
+        "cd web && ./run.sh",
+        "cd /opt && cd app && ./go.sh",
         "bash ./srv.sh",
         "command -v rm",
         "a=(1 2 3); make",
