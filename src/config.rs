@@ -20,7 +20,7 @@
 //!
 //! [relaunch]
 //! defaults = true
-//! auto = ["./serve.sh"]        # command patterns (see crate::policy)
+//! auto = ["./serve.sh"]        # command patterns (see crate::policy::patterns)
 //! hold = ["npm start"]
 //! never = ["deploy"]
 //! agents = { claude = "claude --continue" }

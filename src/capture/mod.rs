@@ -9,7 +9,8 @@ pub mod tmux;
 
 use crate::config::Config;
 use crate::model::CommandRecord;
-use crate::policy::{Policy, Rules};
+use crate::policy::lookup::OnDisk;
+use crate::policy::{Policy, Rules, Shell};
 use crate::redact::Redactor;
 use crate::snapshot_model::{
     ProcessSnap, SessionSnap, ShellSnap, Snapshot, TmuxPlace, SNAPSHOT_SCHEMA,
@@ -218,6 +219,10 @@ fn shell_snap(s: &ShellState, inputs: &Inputs, cfg: &Config, rules: &Rules) -> S
         .filter(|c| cfg.keeps_command(&c.text, &c.cwd))
         .filter(|_| !procs.runs_snap)
         .map(|c| c.text.clone());
+    // Names are looked up on the shell's own PATH, from its directory.
+    let disk = OnDisk::new(s.env_now.get("PATH").map(String::as_str), &s.cwd);
+    let exe = |name: &str| disk.is_executable(name);
+    let shell = Shell::of(&s.meta.kind);
     ShellSnap {
         id: s.meta.id.clone(),
         kind: s.meta.kind.clone(),
@@ -232,13 +237,15 @@ fn shell_snap(s: &ShellState, inputs: &Inputs, cfg: &Config, rules: &Rules) -> S
         project_dir: s.meta.project_dir.clone(),
         cwd: s.cwd.clone(),
         env: s.env_changed(),
-        running_policy: running.as_deref().map(|r| rules.judge(r)),
-        running_resume: running.as_deref().and_then(|r| rules.resume_line(r)),
+        running_policy: running
+            .as_deref()
+            .map(|r| rules.judge(r, shell, &exe).policy),
+        running_resume: running.as_deref().and_then(|r| rules.resume_line(r, shell)),
         running,
         history,
         tmux: inputs.places.get(&s.meta.id).cloned(),
         screen: inputs.screens.get(&s.meta.id).cloned(),
-        processes: process_snaps(s, &procs.procs, cfg, rules),
+        processes: process_snaps(s, &procs.procs, cfg, rules, &exe),
     }
 }
 
@@ -247,7 +254,9 @@ fn process_snaps(
     procs: &[ProcInfo],
     cfg: &Config,
     rules: &Rules,
+    exe: &dyn Fn(&str) -> bool,
 ) -> Vec<ProcessSnap> {
+    let shell = Shell::of(&s.meta.kind);
     // History filters apply to processes too: a filtered one goes with its descendants.
     let mut dropped: HashSet<u32> = HashSet::new();
     let mut out = Vec::new();
@@ -268,14 +277,18 @@ fn process_snaps(
             .filter(|t| cfg.keeps_command(t, ""));
         let (argv_policy, argv_resume) = by_argv
             .entry(p.cmd.as_slice())
-            .or_insert_with(|| (rules.judge_argv(&p.cmd), rules.resume_argv(&p.cmd)))
+            .or_insert_with(|| {
+                let policy = rules.judge_argv(&p.cmd).policy;
+                (policy, rules.resume_argv(&p.cmd))
+            })
             .clone();
         let policy = match (&typed, argv_policy) {
             (_, Policy::Never) => Policy::Never,
-            (Some(t), _) => rules.judge(t),
+            (Some(t), _) => rules.judge(t, shell, exe).policy,
             (None, p) => p,
         };
-        let resume = argv_resume.or_else(|| typed.as_deref().and_then(|t| rules.resume_line(t)));
+        let resume =
+            argv_resume.or_else(|| typed.as_deref().and_then(|t| rules.resume_line(t, shell)));
         out.push(ProcessSnap {
             pid: p.pid,
             ppid: p.ppid,

@@ -5,10 +5,11 @@
 
 use crate::cli::RestoreArgs;
 use crate::config::Config;
+use crate::policy::lookup::OnDisk;
 use crate::policy::Rules;
 use crate::redact::Redactor;
 use crate::restore::execute::{self, Outcome};
-use crate::restore::plan::{self, Action, Mode, Options, Plan, World};
+use crate::restore::plan::{self, Action, Judging, Mode, Options, Plan, World};
 use crate::restore::tmux;
 use crate::snapshot_model::{Snapshot, SNAPSHOT_SCHEMA};
 use crate::store::paths::Paths;
@@ -54,11 +55,18 @@ pub fn run(args: &RestoreArgs) -> Result<()> {
         missing: args.missing,
         no_tmux: args.no_tmux,
     };
-    let mut plan = plan::plan(&source, &name, &journals, &world, &rules, opts);
-    resume_agent_panes(&paths, &name, &mut plan);
-    let brief = agent::brief::for_session(&paths, &name);
     let mut redactor = Redactor::new(&cfg)?;
     redactor.learn(journals.iter().flat_map(|s| [&s.env_base, &s.env_now]));
+    let executable =
+        |name: &str, path: Option<&str>, cwd: &str| OnDisk::new(path, cwd).is_executable(name);
+    let judging = Judging {
+        rules: &rules,
+        executable: &executable,
+        redactor: &redactor,
+    };
+    let mut plan = plan::plan(&source, &name, &journals, &world, &judging, opts);
+    resume_agent_panes(&paths, &name, &mut plan, &redactor);
+    let brief = agent::brief::for_session(&paths, &name);
     let shown = redacted_plan(&plan, &redactor);
     if args.dry_run {
         return print_plan(&shown, &brief, None, &redactor, args.json);
@@ -162,7 +170,7 @@ fn journal_only_source(journals: &[ShellState], name: &str) -> Option<Snapshot> 
 
 /// Each agent pane resumes its own conversation (the one its shell ran), with the CLI's
 /// own flags; one whose transcript is gone is left out, with why.
-fn resume_agent_panes(paths: &Paths, session: &str, plan: &mut Plan) {
+fn resume_agent_panes(paths: &Paths, session: &str, plan: &mut Plan, redactor: &Redactor) {
     for pane in plan.windows.iter_mut().flat_map(|w| w.panes.iter_mut()) {
         let Some(r) = pane.relaunch.as_mut().filter(|r| r.action != Action::Skip) else {
             continue;
@@ -172,7 +180,10 @@ fn resume_agent_panes(paths: &Paths, session: &str, plan: &mut Plan) {
             tmux_pane: None,
         };
         match agent::resume::for_pane(paths, session, at, &r.original) {
-            Some(agent::resume::Resume::Line(line)) => r.line = line,
+            Some(agent::resume::Resume::Line(line)) => {
+                r.shown = redactor.text(&line).unwrap_or_else(|| line.clone());
+                r.line = line;
+            }
             Some(agent::resume::Resume::Gone(why)) => {
                 r.action = Action::Skip;
                 r.reason = Some(why);
@@ -242,6 +253,7 @@ fn redacted_plan(plan: &Plan, r: &Redactor) -> Plan {
             }
             if let Some(rl) = p.relaunch.as_mut() {
                 hide(&mut rl.line);
+                hide(&mut rl.shown);
                 hide(&mut rl.original);
                 rl.reason.iter_mut().for_each(hide);
             }
@@ -332,17 +344,21 @@ fn print_plan(
                     Action::Type => "typed, press Enter to run",
                     Action::Skip => "left out",
                 };
-                let why = r
-                    .reason
-                    .as_deref()
-                    .map(|x| format!(": {x}"))
-                    .unwrap_or_default();
-                // Every line of a multi-line command, the later ones indented under it.
-                let mut lines = r.line.lines();
+                // Every line of a multi-line command, the later ones indented under it;
+                // the reason after a one-line command, on a line of its own after more.
+                let mut lines = r.shown.lines();
                 let first = lines.next().unwrap_or_default();
-                out.push_str(&format!("      {what}: {first}{why}\n"));
-                for more in lines {
-                    out.push_str(&format!("        {more}\n"));
+                let more: Vec<&str> = lines.collect();
+                let why = r.reason.as_deref();
+                match why.filter(|_| more.is_empty()) {
+                    Some(why) => out.push_str(&format!("      {what}: {first}: {why}\n")),
+                    None => out.push_str(&format!("      {what}: {first}\n")),
+                }
+                for line in &more {
+                    out.push_str(&format!("        {line}\n"));
+                }
+                if let Some(why) = why.filter(|_| !more.is_empty()) {
+                    out.push_str(&format!("        ({why})\n"));
                 }
             }
         }

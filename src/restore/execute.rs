@@ -192,7 +192,7 @@ fn enter_command(pane_id: &str, script: &Path, pane: &PanePlan, outcome: &mut Ou
     if (run || launch::needs_held_key(&pane.kind)) && !wait_ready(pane_id, script) {
         outcome
             .failed
-            .push(format!("{}: its shell did not reach a prompt", r.line));
+            .push(format!("{}: its shell did not reach a prompt", r.shown));
         return;
     }
     let mut sent = Ok(String::new());
@@ -205,9 +205,9 @@ fn enter_command(pane_id: &str, script: &Path, pane: &PanePlan, outcome: &mut Ou
         sent = sent.and_then(|_| tmux::run(&["send-keys", "-t", pane_id, "Enter"]));
     }
     match (sent, run) {
-        (Err(e), _) => outcome.failed.push(format!("{}: {e:#}", r.line)),
-        (Ok(_), true) => outcome.relaunched.push(r.line.clone()),
-        (Ok(_), false) => outcome.held.push(r.line.clone()),
+        (Err(e), _) => outcome.failed.push(format!("{}: {e:#}", r.shown)),
+        (Ok(_), true) => outcome.relaunched.push(r.shown.clone()),
+        (Ok(_), false) => outcome.held.push(r.shown.clone()),
     }
 }
 
@@ -256,7 +256,7 @@ pub fn plain_background(paths: &Paths, plan: &Plan) -> Result<Outcome> {
                 r.reason.as_deref().unwrap_or("waits for you to run it")
             ));
             if r.action == Action::Type {
-                outcome.held.push(r.line.clone());
+                outcome.held.push(r.shown.clone());
             }
             continue;
         }
@@ -268,9 +268,9 @@ pub fn plain_background(paths: &Paths, plan: &Plan) -> Result<Outcome> {
             Ok(pid) => {
                 outcome
                     .background
-                    .push(format!("{} (pid {pid}, log {})", r.line, log.display()))
+                    .push(format!("{} (pid {pid}, log {})", r.shown, log.display()))
             }
-            Err(e) => outcome.failed.push(format!("{}: {e:#}", r.line)),
+            Err(e) => outcome.failed.push(format!("{}: {e:#}", r.shown)),
         }
     }
     Ok(outcome)
@@ -340,6 +340,7 @@ mod tests {
     fn relaunch(line: &str, action: Action) -> Relaunch {
         Relaunch {
             line: line.into(),
+            shown: line.into(),
             original: line.into(),
             policy: Policy::Hold,
             action,

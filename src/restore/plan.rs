@@ -2,8 +2,8 @@
 //! policy, options) to what restore will do. `--dry-run` prints it; only `execute`
 //! touches tmux or starts processes.
 
-use crate::policy::{Policy, Rules};
-use crate::redact::PLACEHOLDER;
+use crate::policy::{Policy, Rules, Shell};
+use crate::redact::{Redactor, PLACEHOLDER};
 use crate::snapshot_model::{ProcessSnap, ShellSnap, Snapshot};
 use crate::store::shells::{Ended, ShellState};
 use crate::timefmt;
@@ -41,14 +41,28 @@ pub enum Action {
 /// A command to bring back in a pane.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Relaunch {
-    /// The line typed at the new prompt.
+    /// The line typed at the new prompt, real text (never printed: see `shown`).
+    #[serde(skip)]
     pub line: String,
-    /// The line as it was running (differs for agent CLIs, resumed instead).
+    /// `line` redacted, as shown (`line` in JSON).
+    #[serde(rename = "line")]
+    pub shown: String,
+    /// The line as it was running, redacted (differs for agent CLIs, resumed instead).
     pub original: String,
     pub policy: Policy,
     pub action: Action,
-    /// Why it is left out, when it is.
+    /// Set whenever the action is not `run` or the policy not `auto`: the part of the
+    /// line (or the process) that decided.
     pub reason: Option<String>,
+}
+
+/// How commands are judged: the lists, the resolver, the redactor.
+pub struct Judging<'a> {
+    pub rules: &'a Rules,
+    /// Is this name (or path) an executable for a shell with this PATH (none recorded:
+    /// `None`) in this directory? The caller looks on disk; tests answer from a list.
+    pub executable: &'a dyn Fn(&str, Option<&str>, &str) -> bool,
+    pub redactor: &'a Redactor,
 }
 
 /// One pane of the rebuilt session.
@@ -206,6 +220,15 @@ impl Candidate<'_> {
         }
     }
 
+    /// The PATH the shell had, when recorded.
+    fn path(&self) -> Option<&str> {
+        match (self.journal, self.snap) {
+            (Some(j), _) => j.env_now.get("PATH").map(String::as_str),
+            (None, Some(s)) => s.env.get("PATH").map(String::as_str),
+            _ => None,
+        }
+    }
+
     fn running(&self) -> Option<String> {
         match (self.journal, self.snap) {
             (Some(j), _) => j.running().map(|c| c.text.clone()),
@@ -259,7 +282,7 @@ pub fn plan(
     session: &str,
     journals: &[ShellState],
     world: &World,
-    rules: &Rules,
+    judging: &Judging,
     opts: Options,
 ) -> Plan {
     let taken_us = timefmt::parse_us(&snapshot.taken_at).unwrap_or(0);
@@ -364,7 +387,7 @@ pub fn plan(
             *captured.entry(t.window_index).or_default() += 1;
         }
     }
-    plan.windows = windows(&back, &captured, world, rules, opts, &mut plan);
+    plan.windows = windows(&back, &captured, world, judging, opts, &mut plan);
     plan.reexport.sort();
     plan.reexport.dedup();
     plan
@@ -399,7 +422,7 @@ fn windows(
     back: &[&Candidate],
     captured: &HashMap<u32, usize>,
     world: &World,
-    rules: &Rules,
+    judging: &Judging,
     opts: Options,
     plan: &mut Plan,
 ) -> Vec<WindowPlan> {
@@ -417,9 +440,9 @@ fn windows(
     let mut jobs: Vec<WindowPlan> = Vec::new();
     for c in ordered {
         let place = c.snap.and_then(|s| s.tmux.as_ref());
-        let pane = pane_plan(c, world, rules, opts, plan);
+        let pane = pane_plan(c, world, judging, opts, plan);
         for p in c.snap.map(|s| s.processes.as_slice()).unwrap_or_default() {
-            if let Some(w) = job_window(p, c, &pane, world, rules, opts, plan) {
+            if let Some(w) = job_window(p, c, &pane, world, judging, opts, plan) {
                 jobs.push(w);
             }
         }
@@ -470,7 +493,7 @@ fn window_name(pane: &PanePlan) -> String {
 fn pane_plan(
     c: &Candidate,
     world: &World,
-    rules: &Rules,
+    judging: &Judging,
     opts: Options,
     plan: &mut Plan,
 ) -> PanePlan {
@@ -480,10 +503,16 @@ fn pane_plan(
     }
     let env = clean_env(c.env(), plan);
     let relaunch = c.running().map(|line| {
-        let foreground = c
-            .snap
-            .and_then(|s| s.processes.iter().find(|p| p.job_leader && p.foreground));
-        relaunch(&line, foreground, &cwd, world, rules, opts)
+        let all = c.snap.map(|s| s.processes.as_slice()).unwrap_or_default();
+        let foreground = all.iter().find(|p| p.job_leader && p.foreground);
+        let job = Job {
+            leader: foreground,
+            processes: foreground.map(|l| job_of(l, all)).unwrap_or_default(),
+            shell: Shell::of(&c.kind),
+            path: c.path(),
+            cwd: &cwd,
+        };
+        relaunch(&line, &job, world, judging, opts)
     });
     let history = c.history();
     PanePlan {
@@ -506,7 +535,7 @@ fn job_window(
     c: &Candidate,
     shell_pane: &PanePlan,
     world: &World,
-    rules: &Rules,
+    judging: &Judging,
     opts: Options,
     plan: &mut Plan,
 ) -> Option<WindowPlan> {
@@ -528,7 +557,15 @@ fn job_window(
     let (cwd, _) = existing_dir(p.cwd.as_deref().unwrap_or(&shell_pane.cwd), world);
     let mut env = shell_pane.env.clone();
     env.extend(clean_env(p.env.clone(), plan));
-    let mut r = relaunch(&line, Some(p), &cwd, world, rules, opts);
+    let all = c.snap.map(|s| s.processes.as_slice()).unwrap_or_default();
+    let job = Job {
+        leader: Some(p),
+        processes: job_of(p, all),
+        shell: Shell::of(&c.kind),
+        path: c.path(),
+        cwd: &cwd,
+    };
+    let mut r = relaunch(&line, &job, world, judging, opts);
     if p.cmd.iter().any(|a| a.contains(PLACEHOLDER)) && p.typed.is_none() {
         r.action = Action::Skip;
         r.reason = Some("its command line was redacted".into());
@@ -558,23 +595,58 @@ fn job_window(
     })
 }
 
-/// Decide what to do with a command that was running.
-fn relaunch(
-    line: &str,
-    process: Option<&ProcessSnap>,
-    cwd: &str,
-    world: &World,
-    rules: &Rules,
-    opts: Options,
-) -> Relaunch {
-    let policy = rules.judge(line);
-    let resume = rules.resume_line(line).map(|r| {
+/// The job a command ran as at capture, and where its shell looks names up.
+struct Job<'a> {
+    leader: Option<&'a ProcessSnap>,
+    /// The leader and its descendants.
+    processes: Vec<&'a ProcessSnap>,
+    shell: Shell,
+    path: Option<&'a str>,
+    cwd: &'a str,
+}
+
+/// A job leader and every process under it.
+fn job_of<'a>(leader: &'a ProcessSnap, all: &'a [ProcessSnap]) -> Vec<&'a ProcessSnap> {
+    let mut job = vec![leader];
+    let mut i = 0;
+    while let Some(p) = job.get(i) {
+        let pid = p.pid;
+        job.extend(all.iter().filter(|c| c.ppid == pid && c.pid != pid));
+        i += 1;
+        if job.len() > all.len() + 1 {
+            break;
+        }
+    }
+    job
+}
+
+/// Decide what to do with a command that was running: the line judged now, and no
+/// laxer than any process of its job judged at capture (`dd` behind an alias).
+fn relaunch(line: &str, job: &Job, world: &World, judging: &Judging, opts: Options) -> Relaunch {
+    let rules = judging.rules;
+    let exe = |name: &str| (judging.executable)(name, job.path, job.cwd);
+    let mut verdict = rules.judge(line, job.shell, &exe);
+    if verdict.policy != Policy::Never {
+        if let Some(p) = job.processes.iter().find(|p| p.policy == Policy::Never) {
+            let name = p
+                .cmd
+                .first()
+                .map_or("?", |a| a.rsplit('/').next().unwrap_or(a));
+            verdict.policy = Policy::Never;
+            verdict.reason = Some(format!("never: {name} (a process of this job at capture)"));
+        }
+    }
+    let policy = verdict.policy;
+    let resume = rules.resume_line(line, job.shell).map(|r| {
         let cli = r.split_whitespace().next().unwrap_or_default().to_string();
         world.agent_resume.get(&cli).cloned().unwrap_or(r)
     });
+    let typed = resume.unwrap_or_else(|| line.to_string());
+    let shown = |t: &str| judging.redactor.text(t).unwrap_or_else(|| t.to_string());
     let mut r = Relaunch {
-        line: resume.clone().unwrap_or_else(|| line.to_string()),
-        original: line.to_string(),
+        shown: shown(&typed),
+        original: shown(line),
+        line: typed,
         policy,
         action: match policy {
             Policy::Never => Action::Skip,
@@ -582,12 +654,12 @@ fn relaunch(
             Policy::Hold if opts.yes => Action::Run,
             Policy::Hold => Action::Type,
         },
-        reason: (policy == Policy::Never).then(|| "policy never: it must not run twice".into()),
+        reason: verdict.reason,
     };
     if line.contains(PLACEHOLDER) {
         r.action = Action::Skip;
         r.reason = Some("its text was redacted: type it again yourself".into());
-    } else if let Some(pid) = still_running(process, cwd, world) {
+    } else if let Some(pid) = still_running(job.leader, job.cwd, world) {
         r.action = Action::Skip;
         r.reason = Some(format!("still running (pid {pid})"));
     }
