@@ -12,6 +12,7 @@
 //! [retention]
 //! keep = 50          # each session's last N snapshots in which it had live shells
 //! max_age = "30d"    # older snapshots go (a session's newest one always stays)
+//! history_max_age = "365d"  # older commands leave the history (default: kept for ever)
 //!
 //! [secrets]
 //! defaults = true              # keep the built-in patterns
@@ -69,6 +70,10 @@ pub struct Retention {
     pub max_age: String,
     #[serde(skip)]
     pub max_age_dur: Option<Duration>,
+    /// Commands older than this leave the history (e.g. `365d`); empty: kept for ever.
+    pub history_max_age: String,
+    #[serde(skip)]
+    pub history_max_age_dur: Option<Duration>,
 }
 
 /// Secret patterns added to (or replacing) the built-in ones.
@@ -110,6 +115,8 @@ impl Default for Config {
                 keep: 50,
                 max_age: "30d".into(),
                 max_age_dur: Some(Duration::from_secs(30 * 86_400)),
+                history_max_age: String::new(),
+                history_max_age_dur: None,
             },
             secrets: Secrets {
                 defaults: true,
@@ -149,6 +156,7 @@ struct RawConfig {
 struct RawRetention {
     keep: Option<Spanned<i64>>,
     max_age: Option<Spanned<String>>,
+    history_max_age: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -228,6 +236,12 @@ impl Config {
                     .map_err(|e| at("retention.max_age", a.span(), e.to_string()))?;
                 cfg.retention.max_age_dur = Some(d);
                 cfg.retention.max_age = a.into_inner();
+            }
+            if let Some(a) = r.history_max_age {
+                let d = parse_duration(a.get_ref())
+                    .map_err(|e| at("retention.history_max_age", a.span(), e.to_string()))?;
+                cfg.retention.history_max_age_dur = Some(d);
+                cfg.retention.history_max_age = a.into_inner();
             }
         }
         if let Some(s) = raw.secrets {

@@ -60,8 +60,12 @@ pub struct ShellMeta {
 pub struct CommandRecord {
     pub shell_id: String,
     pub session: String,
-    /// `shell` (a prompt hook saw it) or `agent` (a coding agent's hook reported it).
+    /// `shell` (a prompt hook saw it), `agent` (a coding agent's hook reported it) or
+    /// `restore` (a line restore ran itself).
     pub source: String,
+    /// The coding agent that ran it (`claude`, `codex`), or null.
+    #[serde(default)]
+    pub agent: Option<String>,
     pub command: String,
     pub cwd: String,
     /// RFC 3339.

@@ -45,6 +45,7 @@ impl AgentCommand {
             shell_id: format!("agent:{}", self.agent_session),
             session: session.to_string(),
             source: "agent".into(),
+            agent: Some(self.agent.clone()),
             command: self.command.clone(),
             cwd: self.cwd.clone(),
             started_at: timefmt::rfc3339_us(self.time_us),
@@ -142,22 +143,6 @@ pub fn sessions(paths: &Paths) -> Vec<String> {
         .collect();
     names.sort();
     names
-}
-
-/// Every agent command of one session (or of all), as history records with their time.
-pub fn records(paths: &Paths, session: Option<&str>) -> Vec<(i64, CommandRecord)> {
-    let names = match session {
-        Some(s) => vec![s.to_string()],
-        None => sessions(paths),
-    };
-    names
-        .iter()
-        .flat_map(|name| {
-            read(paths, name)
-                .into_iter()
-                .map(move |c| (c.time_us, c.to_record(name)))
-        })
-        .collect()
 }
 
 /// A session's recorded agent ids (empty when none; a damaged file is named on stderr).
@@ -270,8 +255,8 @@ mod tests {
         let mut f = fs::OpenOptions::new().append(true).open(&path).unwrap();
         f.write_all(b"{broken\n").unwrap();
         append(&p, "proj", &c).unwrap();
-        assert_eq!(read(&p, "proj"), vec![c.clone(), c]);
-        let r = &records(&p, None)[0].1;
+        assert_eq!(read(&p, "proj"), vec![c.clone(), c.clone()]);
+        let r = &c.to_record("proj");
         assert_eq!(r.shell_id, "agent:abc");
         assert_eq!(r.source, "agent");
         use std::os::unix::fs::PermissionsExt;

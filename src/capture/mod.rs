@@ -41,6 +41,7 @@ pub fn snapshot_with(
     label: Option<&str>,
 ) -> Result<Snapshot> {
     let _one_at_a_time = lock::capture(paths)?;
+    crate::store::index::refresh(paths, crate::store::index::Wait::Block);
     let all = shells::load_all(paths);
     let snap = capture_from(paths, cfg, &all, session, label)?;
     snapshots::save(paths, &snap)?;

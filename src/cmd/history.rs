@@ -1,38 +1,32 @@
-//! `snap history [--session NAME | --all] [-n N] [--json]`: recorded commands, oldest first.
+//! `snap history [--session NAME | --all | --shell ID] [filters] [-n N] [--json]`:
+//! recorded commands from the index, the newest matches, oldest first.
 
-use crate::cli::HistoryArgs;
+use crate::cli::{HistoryArgs, SourceArg};
+use crate::config::parse_duration;
 use crate::model::CommandRecord;
+use crate::store::index::query::{self, Filter, Source};
+use crate::store::index::{self, Wait};
 use crate::store::paths::Paths;
-use crate::store::shells;
-use anyhow::Result;
+use crate::timefmt;
+use anyhow::{bail, Context, Result};
 
 /// Print the recorded commands.
 pub fn run(args: &HistoryArgs) -> Result<()> {
     let paths = Paths::from_env()?;
-    let all = shells::load_all(&paths);
-    let session = if args.all {
-        None
-    } else if let Some(s) = &args.session {
-        Some(s.clone())
-    } else {
-        current_session(&all)
+    let Some(ix) = index::open_ingested(&paths, Wait::Block)? else {
+        bail!("the index is busy: try again");
     };
-    let mut records: Vec<(i64, CommandRecord)> = Vec::new();
-    for s in all
-        .iter()
-        .filter(|s| session.as_ref().is_none_or(|n| &s.meta.session == n))
-    {
-        for (c, r) in s.commands.iter().zip(s.history()) {
-            records.push((c.started_us, r));
-        }
+    let mut filter = filter(args)?;
+    if !args.all && args.shell.is_none() {
+        filter.session = match &args.session {
+            Some(s) => Some(s.clone()),
+            None => match std::env::var("SNAP_SHELL_ID") {
+                Ok(id) => query::session_of(&ix, &id)?,
+                Err(_) => None,
+            },
+        };
     }
-    records.extend(crate::agent::journal::records(&paths, session.as_deref()));
-    records.sort_by_key(|(t, _)| *t);
-    let mut records: Vec<CommandRecord> = records.into_iter().map(|(_, r)| r).collect();
-    if let Some(n) = args.limit {
-        let skip = records.len().saturating_sub(n);
-        records.drain(..skip);
-    }
+    let records: Vec<CommandRecord> = query::history(&ix, &filter)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&records)?);
         return Ok(());
@@ -52,12 +46,49 @@ pub fn run(args: &HistoryArgs) -> Result<()> {
     Ok(())
 }
 
-/// The session of the shell this runs in, when its hook is loaded.
-fn current_session(all: &[shells::ShellState]) -> Option<String> {
-    let id = std::env::var("SNAP_SHELL_ID").ok()?;
-    all.iter()
-        .find(|s| s.meta.id == id)
-        .map(|s| s.meta.session.clone())
+/// The filter the flags ask for (sessions apart).
+fn filter(args: &HistoryArgs) -> Result<Filter> {
+    let cwd = match (&args.cwd, args.here) {
+        (_, true) => {
+            Some(std::env::current_dir().context("--here: cannot read the current directory")?)
+        }
+        (Some(d), false) if d.is_relative() => Some(std::env::current_dir()?.join(d)),
+        (Some(d), false) => Some(d.clone()),
+        (None, false) => None,
+    };
+    let since_us = match &args.since {
+        None => None,
+        Some(w) => {
+            Some(match timefmt::parse_us(w) {
+                Some(t) => t,
+                None => {
+                    let back = parse_duration(w).with_context(|| {
+                    format!("--since {w:?}: give a duration back (7d, 12h, 30m) or an RFC 3339 time")
+                })?;
+                    timefmt::now_us() - i64::try_from(back.as_micros()).unwrap_or(i64::MAX)
+                }
+            })
+        }
+    };
+    Ok(Filter {
+        session: None,
+        shell: args.shell.clone(),
+        words: args
+            .search
+            .as_deref()
+            .map(|t| t.split_whitespace().map(String::from).collect())
+            .unwrap_or_default(),
+        cwd: cwd.map(|d| d.to_string_lossy().into_owned()),
+        failed: args.failed,
+        exit: args.exit,
+        since_us,
+        source: args.source.map(|s| match s {
+            SourceArg::Shell => Source::Shell,
+            SourceArg::Agent => Source::Agent,
+            SourceArg::Restore => Source::Restore,
+        }),
+        limit: args.limit,
+    })
 }
 
 fn short_cwd(cwd: &str) -> String {

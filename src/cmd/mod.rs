@@ -13,6 +13,7 @@ mod init;
 mod list;
 mod man;
 mod prune;
+mod reindex;
 mod restore;
 mod save;
 mod sessions;
@@ -30,12 +31,13 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Init(args) => init::run(&args),
         Command::ShellStart(args) => shell_start::run(&args),
         Command::History(args) => history::run(&args),
-        Command::Sessions(args) => sessions::run(args.json),
+        Command::Sessions(args) => sessions::run(&args),
         Command::Save(args) => save::run(&args),
         Command::List(args) => list::run(args.json),
         Command::Show(args) => show::run(&args),
         Command::Prune(args) => prune::run(&args),
         Command::Forget(args) => forget::run(&args),
+        Command::Reindex => reindex::run(),
         Command::Daemon(cmd) => daemon::run(&cmd),
         Command::Config(args) => config::run(&args),
         Command::Doctor(args) => doctor::run(args.json),

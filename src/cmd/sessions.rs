@@ -1,10 +1,17 @@
-//! `snap sessions [--json]`: sessions and their shells, ended ones included.
+//! `snap sessions [--all] [--json]`: sessions and their shells, from the index: live
+//! shells and those ended since their session's last restore or within 7 days.
 
+use crate::cli::SessionsArgs;
 use crate::model::SessionView;
+use crate::store::index::{self, query, Wait};
 use crate::store::paths::Paths;
 use crate::store::shells::{self, ShellState};
-use anyhow::Result;
+use crate::timefmt;
+use anyhow::{bail, Result};
 use std::collections::BTreeMap;
+
+/// Ended shells stay listed this long (or since their session's last restore).
+const RECENT_US: i64 = 7 * 24 * 3600 * 1_000_000;
 
 /// Group shells by session, most recently active session last.
 pub fn group(shells: Vec<ShellState>) -> Vec<SessionView> {
@@ -25,10 +32,37 @@ pub fn group(shells: Vec<ShellState>) -> Vec<SessionView> {
         .collect()
 }
 
+/// The recorded shells worth listing, with liveness checked now: every one with `all`.
+pub fn listed(paths: &Paths, all: bool) -> Result<Vec<ShellState>> {
+    let Some(ix) = index::open_ingested(paths, Wait::Block)? else {
+        bail!("the index is busy: try again");
+    };
+    let week_ago = timefmt::now_us() - RECENT_US;
+    let restored = query::last_restores(&ix)?;
+    let since = restored.values().fold(week_ago, |a, &b| a.min(b));
+    let mut found = query::shells(&ix, &paths.shells(), (!all).then_some(since))?;
+    let pids: Vec<(u32, Option<u64>)> = found
+        .iter()
+        .map(|s| (s.meta.pid, s.meta.pid_started))
+        .collect();
+    shells::settle(&mut found, &crate::liveness::alive_now(&pids));
+    if all {
+        return Ok(found);
+    }
+    found.retain(|s| {
+        let since = restored
+            .get(&s.meta.session)
+            .map_or(week_ago, |&r| r.min(week_ago));
+        s.alive || s.ended_us.unwrap_or(s.last_seen_us) >= since
+    });
+    Ok(found)
+}
+
 /// Print the sessions.
-pub fn run(json: bool) -> Result<()> {
+pub fn run(args: &SessionsArgs) -> Result<()> {
+    let json = args.json;
     let paths = Paths::from_env()?;
-    let sessions = group(shells::load_all(&paths));
+    let sessions = group(listed(&paths, args.all)?);
     if json {
         println!("{}", serde_json::to_string_pretty(&sessions)?);
         return Ok(());

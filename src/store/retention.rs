@@ -1,10 +1,12 @@
 //! Retention, per session: keep each session's last N snapshots in which it had live
 //! shells (and none older than the maximum age, but always its newest), so frequent
 //! checkpoints of one session never evict a quiet session's snapshots. The newest
-//! snapshot overall always stays. Then shells that ended before their session's oldest
-//! kept snapshot lose their directories, and finished journal segments that such
-//! snapshots already hold go (never a shell's first segment: it holds the baseline
-//! environment).
+//! snapshot overall always stays.
+//!
+//! History is another matter: every command stays in the index, and every ended
+//! shell's journal stays on disk (so `snap reindex` can rebuild the index), until
+//! history pruning (`[retention] history_max_age`, `snap prune --history-older-than`)
+//! removes the commands older than its age and the shells that ended before it.
 //!
 //! Also `snap forget`: `$SNAP_HOME/forgotten.json` maps a session to when it was
 //! forgotten; snapshots taken until then no longer show it, and captures leave out its
@@ -13,7 +15,7 @@
 use crate::config::Config;
 use crate::snapshot_model::Snapshot;
 use crate::store::atomic::write_atomic;
-use crate::store::journal;
+use crate::store::index;
 use crate::store::paths::{ensure_private_dir, Paths};
 use crate::store::shells::{self, ShellState};
 use crate::store::snapshots;
@@ -33,6 +35,8 @@ pub struct Rules {
     pub keep: usize,
     /// Snapshots older than this go (a session's newest one stays).
     pub max_age: Option<Duration>,
+    /// Commands older than this leave the history; ended shells before it go.
+    pub history_max_age: Option<Duration>,
 }
 
 impl Rules {
@@ -41,6 +45,7 @@ impl Rules {
         Rules {
             keep: cfg.retention.keep,
             max_age: cfg.retention.max_age_dur,
+            history_max_age: cfg.retention.history_max_age_dur,
         }
     }
 }
@@ -50,10 +55,10 @@ impl Rules {
 pub struct Plan {
     /// Snapshot files.
     pub snapshots: Vec<PathBuf>,
-    /// Shell directories.
+    /// Shell directories of shells that ended before the history's age.
     pub shells: Vec<PathBuf>,
-    /// Journal segments.
-    pub segments: Vec<PathBuf>,
+    /// Commands started before this leave the index (µs since the epoch).
+    pub history_before_us: Option<i64>,
 }
 
 /// Sessions forgotten, and when (µs since the epoch).
@@ -233,7 +238,6 @@ fn read_summary(path: &std::path::Path) -> Option<Summary> {
 pub fn plan(
     snaps: &[(PathBuf, Summary)],
     shells: &[ShellState],
-    forgotten: &Forgotten,
     rules: Rules,
     now_us: i64,
 ) -> Plan {
@@ -249,8 +253,6 @@ pub fn plan(
         names.extend(s.sessions.iter().map(|x| x.0.as_str()));
     }
     let mut kept: BTreeSet<usize> = order.last().copied().into_iter().collect();
-    // Per session: the oldest kept snapshot in which it had live shells.
-    let mut oldest_live: BTreeMap<&str, i64> = BTreeMap::new();
     for name in names {
         let has = |i: usize, live: bool| {
             snaps[i]
@@ -267,17 +269,13 @@ pub fn plan(
             continue;
         }
         let newest = *live.last().unwrap_or(&0);
-        let chosen: Vec<usize> = live
-            .iter()
-            .rev()
-            .take(rules.keep.max(1))
-            .copied()
-            .filter(|&i| i == newest || min_time.is_none_or(|m| taken[i] >= m))
-            .collect();
-        if let Some(&oldest) = chosen.last() {
-            oldest_live.insert(name, taken[oldest]);
-        }
-        kept.extend(chosen);
+        kept.extend(
+            live.iter()
+                .rev()
+                .take(rules.keep.max(1))
+                .copied()
+                .filter(|&i| i == newest || min_time.is_none_or(|m| taken[i] >= m)),
+        );
     }
     let mut plan = Plan {
         snapshots: order
@@ -288,30 +286,12 @@ pub fn plan(
         ..Plan::default()
     };
 
-    for sh in shells {
-        let name = sh.meta.session.as_str();
-        if !sh.alive && is_forgotten(forgotten, name, &sh.meta.started_at) {
-            plan.shells.push(sh.dir.clone());
-            continue;
-        }
-        let Some(&since) = oldest_live.get(name) else {
-            continue;
-        };
-        let gone_at = sh.ended_us.unwrap_or(sh.last_seen_us);
-        if !sh.alive && gone_at < since {
-            plan.shells.push(sh.dir.clone());
-            continue;
-        }
-        let segs = journal::segments(&sh.dir);
-        if segs.len() > 2 {
-            for seg in &segs[1..segs.len() - 1] {
-                let newest = fs::read(seg)
-                    .map(|b| journal::parse(&b).records.iter().map(|r| r.time_us()).max())
-                    .ok()
-                    .flatten();
-                if newest.is_some_and(|t| t < since) {
-                    plan.segments.push(seg.clone());
-                }
+    if let Some(age) = rules.history_max_age {
+        let before = now_us - i64::try_from(age.as_micros()).unwrap_or(i64::MAX);
+        plan.history_before_us = Some(before);
+        for sh in shells.iter().filter(|sh| !sh.alive) {
+            if sh.ended_us.unwrap_or(sh.last_seen_us) < before {
+                plan.shells.push(sh.dir.clone());
             }
         }
     }
@@ -321,7 +301,7 @@ pub fn plan(
 /// Remove what the plan names; a failure is reported and the rest still goes.
 pub fn apply(plan: &Plan) -> Vec<String> {
     let mut errors = Vec::new();
-    for p in plan.snapshots.iter().chain(&plan.segments) {
+    for p in &plan.snapshots {
         if let Err(e) = fs::remove_file(p) {
             if e.kind() != std::io::ErrorKind::NotFound {
                 errors.push(format!("cannot remove {}: {e}", p.display()));
@@ -349,16 +329,35 @@ pub fn run_with(paths: &Paths, rules: Rules, all_shells: &[ShellState], dry_run:
     let plan = plan(
         &summaries(paths, &forgotten),
         all_shells,
-        &forgotten,
         rules,
         timefmt::now_us(),
     );
     if !dry_run {
+        if let Some(before) = plan.history_before_us {
+            // The index first: a shell directory goes only once its rows are gone.
+            if let Err(e) = prune_index(paths, before, &plan.shells) {
+                eprintln!("snap: cannot prune the history in the index: {e:#}");
+                return plan;
+            }
+        }
         for e in apply(&plan) {
             eprintln!("snap: {e}");
         }
     }
     plan
+}
+
+/// Remove from the index the commands started before `before_us` and the shells whose
+/// directories go.
+fn prune_index(paths: &Paths, before_us: i64, dirs: &[PathBuf]) -> Result<()> {
+    let Some(mut ix) = index::Index::open(paths, index::Wait::Block)? else {
+        anyhow::bail!("the index is busy");
+    };
+    let ids: Vec<String> = dirs
+        .iter()
+        .filter_map(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .collect();
+    index::prune(&mut ix, before_us, &ids)
 }
 
 #[cfg(test)]
@@ -429,8 +428,9 @@ mod tests {
         let rules = Rules {
             keep: 3,
             max_age: None,
+            history_max_age: None,
         };
-        let p = plan(&snaps, &[], &Forgotten::new(), rules, T + 11 * MIN);
+        let p = plan(&snaps, &[], rules, T + 11 * MIN);
         assert_eq!(names(&p), ["1", "2", "3", "4", "5", "6", "7"]);
     }
 
@@ -443,8 +443,9 @@ mod tests {
         let rules = Rules {
             keep: 2,
             max_age: None,
+            history_max_age: None,
         };
-        let p = plan(&snaps, &[], &Forgotten::new(), rules, T + 9 * MIN);
+        let p = plan(&snaps, &[], rules, T + 9 * MIN);
         // The two live ones stay, and the newest overall.
         assert_eq!(names(&p), ["2", "3", "4", "5", "6", "7"]);
     }
@@ -459,8 +460,9 @@ mod tests {
         let rules = Rules {
             keep: 10,
             max_age: Some(Duration::from_secs(60 * 30)),
+            history_max_age: None,
         };
-        let p = plan(&snaps, &[], &Forgotten::new(), rules, T + 101 * MIN);
+        let p = plan(&snaps, &[], rules, T + 101 * MIN);
         assert_eq!(names(&p), ["0"]);
     }
 

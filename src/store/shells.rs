@@ -93,6 +93,7 @@ impl ShellState {
                 shell_id: self.meta.id.clone(),
                 session: self.meta.session.clone(),
                 source: "shell".into(),
+                agent: None,
                 command: c.text.clone(),
                 cwd: c.cwd.clone(),
                 started_at: timefmt::rfc3339_us(c.started_us),

@@ -1,9 +1,65 @@
-//! Checks of the store: private permissions, and not on a network file system.
+//! Checks of the store: private permissions, not on a network file system, and the
+//! index opens, passes its integrity check and keeps up with the journals.
 
 use super::Check;
 use crate::store::paths::Paths;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
+
+/// The index: opens (a damaged one is set aside and rebuilt), `quick_check` passes,
+/// and how far behind the journals it was.
+pub fn index(paths: &Paths) -> Check {
+    use crate::store::index::{ingest, Index, Wait};
+    const NAME: &str = "index";
+    let path = crate::store::index::db_path(paths);
+    let opened = Index::open(paths, Wait::Block);
+    let mut ix = match opened {
+        Ok(Some(ix)) => ix,
+        Ok(None) => {
+            return Check::warn(
+                NAME,
+                format!("{} is busy", path.display()),
+                "run snap doctor again",
+            )
+        }
+        Err(e) => {
+            return Check::fail(
+                NAME,
+                format!("{}: {e:#}", path.display()),
+                format!("move {} away, then run snap reindex", path.display()),
+            )
+        }
+    };
+    let behind = ingest::behind(&ix).unwrap_or(0);
+    if let Err(e) = ingest::ingest(&mut ix, paths) {
+        return Check::fail(
+            NAME,
+            format!("cannot ingest the journals: {e:#}"),
+            "snap reindex",
+        );
+    }
+    match ix.check(false) {
+        Ok(ok) if ok == "ok" => {
+            let (shells, commands) = ix.counts().unwrap_or((0, 0));
+            Check::ok(
+                NAME,
+                format!(
+                    "{}: {commands} command(s) of {shells} shell(s), integrity ok, was {behind} journal byte(s) behind",
+                    path.display()
+                ),
+            )
+        }
+        Ok(problem) => Check::fail(
+            NAME,
+            format!("{}: quick_check says {problem}", path.display()),
+            format!(
+                "move {} away (it is rebuilt from the journals), or snap reindex",
+                path.display()
+            ),
+        ),
+        Err(e) => Check::fail(NAME, format!("{}: {e:#}", path.display()), "snap reindex"),
+    }
+}
 
 /// How many offenders to name; the rest are counted.
 const NAMED: usize = 3;

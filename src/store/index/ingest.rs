@@ -1,0 +1,506 @@
+//! Incremental ingestion: each journal file is read from where the last read stopped,
+//! guarded by its inode, its size and the last bytes read, and what it adds is committed
+//! in one transaction with the new offset, so a kill at any point loses and doubles
+//! nothing. A file replaced under the same name is read again from the start, for its
+//! whole shell. Only whole records are final; the last record of a journal still being
+//! written is stored but read again next time (see [`journal::parse_from`]).
+
+use super::Index;
+use crate::agent::journal::AgentCommand;
+use crate::model::ShellMeta;
+use crate::store::journal::{self, Carry, EndHow, Record};
+use crate::store::paths::Paths;
+use crate::store::shells;
+use crate::timefmt;
+use anyhow::Result;
+use rusqlite::{params, OptionalExtension, Transaction};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+use std::fs;
+use std::io::{Read, Seek, SeekFrom};
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
+
+/// How many bytes before an offset guard it.
+const TAIL: usize = 64;
+
+/// A shell's state after the final bytes of its journal.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct State {
+    parse: Carry,
+    next_seq: i64,
+    open_seq: Option<i64>,
+    /// The baseline environment is final (read from a final record).
+    have_base: bool,
+    base: Option<BTreeMap<String, String>>,
+    cwd: String,
+    last_seen_us: i64,
+    ended: Option<String>,
+    ended_us: Option<i64>,
+}
+
+/// Where a journal file was read up to.
+struct Mark {
+    inode: u64,
+    offset: u64,
+    tail: Vec<u8>,
+}
+
+/// Bring the index up to date with every journal.
+pub fn ingest(ix: &mut Index, paths: &Paths) -> Result<()> {
+    let done: HashMap<String, bool> = {
+        let mut stmt = ix
+            .conn
+            .prepare_cached("SELECT id, ended IS NOT NULL FROM shells")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    if let Ok(entries) = fs::read_dir(paths.shells()) {
+        let mut ids: Vec<String> = entries
+            .flatten()
+            .filter_map(|e| e.file_name().to_str().map(String::from))
+            .collect();
+        ids.sort();
+        for id in ids {
+            if done.get(&id) == Some(&true) {
+                continue; // its journal ended: nothing more is written there
+            }
+            ingest_shell(ix, paths, &id, done.contains_key(&id))?;
+        }
+    }
+    for session in crate::agent::journal::sessions(paths) {
+        ingest_agent(ix, paths, &session)?;
+    }
+    migrate_snapshots(ix, paths)?;
+    Ok(())
+}
+
+/// How many journal bytes the index has not read yet (of the files it knows).
+pub fn behind(ix: &Index) -> Result<u64> {
+    let mut stmt = ix.conn.prepare("SELECT path, offset FROM segments")?;
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+    let mut total = 0;
+    for row in rows {
+        let (path, offset) = row?;
+        if let Ok(m) = fs::metadata(&path) {
+            total += m.len().saturating_sub(offset as u64);
+        }
+    }
+    Ok(total)
+}
+
+/// Rebuild the index from the journals (and the snapshots, for shells whose journals
+/// are gone) from scratch.
+pub fn reindex(ix: &mut Index, paths: &Paths) -> Result<()> {
+    ix.conn.execute_batch(
+        "BEGIN IMMEDIATE;
+         DELETE FROM commands; DELETE FROM shells; DELETE FROM segments; DELETE FROM facts;
+         COMMIT;",
+    )?;
+    ingest(ix, paths)
+}
+
+fn ingest_shell(ix: &mut Index, paths: &Paths, id: &str, known: bool) -> Result<()> {
+    let dir = paths.shell_dir(id);
+    let meta = if known {
+        None
+    } else {
+        match shells::read_meta_quiet(&dir) {
+            Some(m) => Some(m),
+            None => return Ok(()), // not started yet (or not a shell): next time
+        }
+    };
+    let segs = journal::segments(&dir);
+    let tx = ix.conn.transaction()?;
+    let (mut state, meta_row) = match &meta {
+        Some(m) => (fresh_state(m), m.clone()),
+        None => {
+            let (carry, meta): (String, String) =
+                tx.query_row("SELECT carry, meta FROM shells WHERE id = ?1", [id], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })?;
+            let Ok(meta) = serde_json::from_str::<ShellMeta>(&meta) else {
+                return Ok(());
+            };
+            let state = serde_json::from_str(&carry).unwrap_or_else(|_| fresh_state(&meta));
+            (state, meta)
+        }
+    };
+    let mut marks = marks(&tx, id)?;
+    if known && segs.iter().any(|s| replaced(s, marks.get(&key(s)))) {
+        // A journal replaced under its name: this shell is read again from the start.
+        tx.execute("DELETE FROM commands WHERE src = ?1", [id])?;
+        tx.execute("DELETE FROM segments WHERE shell = ?1", [id])?;
+        marks.clear();
+        state = fresh_state(&meta_row);
+    }
+    let mut latest = state.clone();
+    let mut changed = meta.is_some();
+    for (i, seg) in segs.iter().enumerate() {
+        let last = i + 1 == segs.len();
+        let mark = marks.get(&key(seg));
+        let Ok(f_meta) = fs::metadata(seg) else {
+            continue;
+        };
+        let offset = mark.map_or(0, |m| m.offset);
+        if mark.is_some() && f_meta.len() == offset {
+            continue;
+        }
+        let Some(bytes) = read_from(seg, offset) else {
+            continue;
+        };
+        let chunk = journal::parse_from(&bytes, &state.parse, !last);
+        apply(&tx, &meta_row, &mut state, &chunk.done, true)?;
+        state.parse = chunk.carry;
+        latest = state.clone();
+        apply(&tx, &meta_row, &mut latest, &chunk.tentative, false)?;
+        let mut tail = mark.map(|m| m.tail.clone()).unwrap_or_default();
+        tail.extend_from_slice(&bytes[..chunk.consumed]);
+        let tail = tail[tail.len().saturating_sub(TAIL)..].to_vec();
+        tx.execute(
+            "INSERT INTO segments (path, shell, inode, offset, tail) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT(path) DO UPDATE SET inode = ?3, offset = ?4, tail = ?5",
+            params![
+                key(seg),
+                id,
+                f_meta.ino() as i64,
+                (offset + chunk.consumed as u64) as i64,
+                tail
+            ],
+        )?;
+        changed = true;
+    }
+    if changed {
+        save_shell(&tx, &meta_row, &state, &latest)?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+fn fresh_state(meta: &ShellMeta) -> State {
+    State {
+        cwd: meta.start_dir.clone(),
+        last_seen_us: timefmt::parse_us(&meta.started_at).unwrap_or(0),
+        ..State::default()
+    }
+}
+
+/// A journal file's key in `segments`: its path.
+fn key(path: &Path) -> String {
+    path.to_string_lossy().into_owned()
+}
+
+fn marks(tx: &Transaction, shell: &str) -> Result<HashMap<String, Mark>> {
+    let mut stmt =
+        tx.prepare_cached("SELECT path, inode, offset, tail FROM segments WHERE shell = ?1")?;
+    let rows = stmt.query_map([shell], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            Mark {
+                inode: r.get::<_, i64>(1)? as u64,
+                offset: r.get::<_, i64>(2)? as u64,
+                tail: r.get(3)?,
+            },
+        ))
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Is this file no longer the one read up to `mark` (another inode, shorter, or other
+/// bytes before the offset)?
+fn replaced(path: &Path, mark: Option<&Mark>) -> bool {
+    let Some(mark) = mark else { return false };
+    let Ok(meta) = fs::metadata(path) else {
+        return false;
+    };
+    if meta.ino() != mark.inode || meta.len() < mark.offset {
+        return true;
+    }
+    let start = mark.offset - mark.tail.len() as u64;
+    match read_range(path, start, mark.tail.len()) {
+        Some(bytes) => bytes != mark.tail,
+        None => true,
+    }
+}
+
+fn read_from(path: &Path, offset: u64) -> Option<Vec<u8>> {
+    let mut f = fs::File::open(path).ok()?;
+    f.seek(SeekFrom::Start(offset)).ok()?;
+    let mut out = Vec::new();
+    f.read_to_end(&mut out).ok()?;
+    Some(out)
+}
+
+fn read_range(path: &Path, offset: u64, len: usize) -> Option<Vec<u8>> {
+    let mut f = fs::File::open(path).ok()?;
+    f.seek(SeekFrom::Start(offset)).ok()?;
+    let mut out = vec![0; len];
+    f.read_exact(&mut out).ok()?;
+    Some(out)
+}
+
+/// Apply records to the shell's state and its command rows. Rows are keyed by their
+/// place in the shell (its `seq`), so applying a tentative record again replaces it.
+fn apply(
+    tx: &Transaction,
+    meta: &ShellMeta,
+    state: &mut State,
+    records: &[Record],
+    fin: bool,
+) -> Result<()> {
+    for r in records {
+        state.last_seen_us = state.last_seen_us.max(r.time_us());
+        match r {
+            Record::Start {
+                time_us,
+                cwd,
+                command,
+            } => {
+                state.cwd = cwd.clone();
+                let seq = state.next_seq;
+                tx.prepare_cached(
+                    "INSERT INTO commands (src, pos, shell, session, kind, source, text, cwd, start_us)
+                     VALUES (?1, ?2, ?1, ?3, ?4, 'shell', ?5, ?6, ?7)
+                     ON CONFLICT(src, pos) DO UPDATE SET text = ?5, cwd = ?6, start_us = ?7,
+                       end_us = NULL, exit = NULL, duration_ms = NULL",
+                )?
+                .execute(params![meta.id, seq, meta.session, meta.kind, command, cwd, time_us])?;
+                state.next_seq += 1;
+                state.open_seq = Some(seq);
+            }
+            Record::End {
+                time_us,
+                status,
+                duration_ms,
+                cwd,
+            } => {
+                if !cwd.is_empty() {
+                    state.cwd = cwd.clone();
+                }
+                if let Some(seq) = state.open_seq.take() {
+                    tx.prepare_cached(
+                        "UPDATE commands SET end_us = ?3, exit = ?4, duration_ms = ?5
+                         WHERE src = ?1 AND pos = ?2",
+                    )?
+                    .execute(params![
+                        meta.id,
+                        seq,
+                        time_us,
+                        status,
+                        duration_ms
+                    ])?;
+                }
+            }
+            Record::Env { vars, .. } => {
+                if !state.have_base {
+                    state.base = Some(vars.clone());
+                    state.have_base = fin;
+                }
+            }
+            Record::Exit { time_us, how } => {
+                state.ended = Some(
+                    match how {
+                        EndHow::Exit => "exit",
+                        EndHow::Hangup => "hangup",
+                    }
+                    .to_string(),
+                );
+                state.ended_us = Some(*time_us);
+                // A shell ended with a command open: nothing runs any more.
+                state.open_seq = None;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Write the shell's row: the final state as the carry, the latest for the columns.
+fn save_shell(tx: &Transaction, meta: &ShellMeta, state: &State, latest: &State) -> Result<()> {
+    let json = |v: &Option<BTreeMap<String, String>>| -> Result<Option<String>> {
+        Ok(match v {
+            Some(m) => Some(serde_json::to_string(m)?),
+            None => None,
+        })
+    };
+    // A shell is ended for ingestion only by a final exit record.
+    let ended = state.ended.as_ref().and(latest.ended.clone());
+    tx.prepare_cached(
+        "INSERT INTO shells (id, kind, session, meta, started_us, ended, ended_us, last_seen_us,
+            cwd, env_base, env_now, carry, replaces)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+         ON CONFLICT(id) DO UPDATE SET ended = ?6, ended_us = ?7, last_seen_us = ?8, cwd = ?9,
+            env_base = ?10, env_now = ?11, carry = ?12",
+    )?
+    .execute(params![
+        meta.id,
+        meta.kind,
+        meta.session,
+        serde_json::to_string(meta)?,
+        timefmt::parse_us(&meta.started_at).unwrap_or(0),
+        ended,
+        latest.ended_us,
+        latest.last_seen_us,
+        latest.cwd,
+        json(&latest.base)?,
+        json(&latest.parse.env)?,
+        serde_json::to_string(state)?,
+        meta.replaces,
+    ])?;
+    Ok(())
+}
+
+/// Read what is new in a session's agent journal: whole lines only.
+fn ingest_agent(ix: &mut Index, paths: &Paths, session: &str) -> Result<()> {
+    let Ok(dir) = crate::agent::journal::session_dir(paths, session) else {
+        return Ok(());
+    };
+    let path = dir.join("journal.jsonl");
+    let Ok(f_meta) = fs::metadata(&path) else {
+        return Ok(());
+    };
+    let src = format!("agents/{session}");
+    let tx = ix.conn.transaction()?;
+    let mut marks = marks(&tx, &src)?;
+    let k = key(&path);
+    if replaced(&path, marks.get(&k)) {
+        tx.execute("DELETE FROM commands WHERE src = ?1", [&src])?;
+        tx.execute("DELETE FROM segments WHERE shell = ?1", [&src])?;
+        marks.clear();
+    }
+    let mark = marks.get(&k);
+    let offset = mark.map_or(0, |m| m.offset);
+    if f_meta.len() == offset {
+        return Ok(());
+    }
+    let Some(bytes) = read_from(&path, offset) else {
+        return Ok(());
+    };
+    let consumed = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let mut pos = 0;
+    for line in bytes[..consumed].split_inclusive(|&b| b == b'\n') {
+        let at = offset + pos as u64;
+        pos += line.len();
+        let Ok(c) = serde_json::from_slice::<AgentCommand>(line) else {
+            continue;
+        };
+        tx.prepare_cached(
+            "INSERT INTO commands (src, pos, shell, session, source, agent, text, cwd, start_us,
+                exit, duration_ms, error)
+             VALUES (?1, ?2, ?3, ?4, 'agent', ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+             ON CONFLICT(src, pos) DO NOTHING",
+        )?
+        .execute(params![
+            src,
+            at as i64,
+            format!("agent:{}", c.agent_session),
+            session,
+            c.agent,
+            c.command,
+            c.cwd,
+            c.time_us,
+            c.exit,
+            c.duration_ms,
+            c.error
+        ])?;
+    }
+    let mut tail = mark.map(|m| m.tail.clone()).unwrap_or_default();
+    tail.extend_from_slice(&bytes[..consumed]);
+    let tail = tail[tail.len().saturating_sub(TAIL)..].to_vec();
+    tx.execute(
+        "INSERT INTO segments (path, shell, inode, offset, tail) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT(path) DO UPDATE SET inode = ?3, offset = ?4, tail = ?5",
+        params![
+            k,
+            src,
+            f_meta.ino() as i64,
+            (offset + consumed as u64) as i64,
+            tail
+        ],
+    )?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// Once per index: the history that only snapshots still hold, for shells whose
+/// journals an older snap's retention removed.
+fn migrate_snapshots(ix: &mut Index, paths: &Paths) -> Result<()> {
+    let tx = ix.conn.transaction()?;
+    let done: Option<String> = tx
+        .query_row("SELECT value FROM facts WHERE key = 'migrated'", [], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    if done.is_some() {
+        return Ok(());
+    }
+    let mut seen = std::collections::HashSet::new();
+    // Newest first: a shell's newest snapshot holds the longest tail of its history.
+    for (_, snap) in crate::store::snapshots::list_good(paths).into_iter().rev() {
+        for session in &snap.sessions {
+            for sh in &session.shells {
+                if !seen.insert(sh.id.clone()) || paths.shell_dir(&sh.id).is_dir() {
+                    continue;
+                }
+                let known: Option<i64> = tx
+                    .query_row("SELECT 1 FROM shells WHERE id = ?1", [&sh.id], |r| r.get(0))
+                    .optional()?;
+                if known.is_some() {
+                    continue;
+                }
+                let meta = ShellMeta {
+                    schema: crate::model::META_SCHEMA,
+                    id: sh.id.clone(),
+                    kind: sh.kind.clone(),
+                    pid: sh.pid,
+                    pid_started: None,
+                    tty: sh.tty.clone(),
+                    started_at: sh.started_at.clone(),
+                    session: session.name.clone(),
+                    start_dir: sh.cwd.clone(),
+                    project_dir: sh.project_dir.clone(),
+                    host: snap.host.clone(),
+                    tmux: None,
+                    parent: None,
+                    exec_from: None,
+                    replaces: sh.replaces.clone(),
+                    keep_env: vec![],
+                    shell_version: String::new(),
+                };
+                let mut state = fresh_state(&meta);
+                state.cwd = sh.cwd.clone();
+                state.ended = Some(sh.ended.clone().unwrap_or_else(|| "hangup".into()));
+                state.ended_us = sh.ended_at.as_deref().and_then(timefmt::parse_us);
+                state.last_seen_us = timefmt::parse_us(&sh.last_seen).unwrap_or(state.last_seen_us);
+                for (seq, c) in sh.history.iter().enumerate() {
+                    tx.prepare_cached(
+                        "INSERT INTO commands (src, pos, shell, session, kind, source, text, cwd,
+                            start_us, exit, duration_ms, error)
+                         VALUES (?1, ?2, ?1, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+                         ON CONFLICT(src, pos) DO NOTHING",
+                    )?
+                    .execute(params![
+                        sh.id,
+                        seq as i64,
+                        session.name,
+                        sh.kind,
+                        c.source,
+                        c.command,
+                        c.cwd,
+                        timefmt::parse_us(&c.started_at).unwrap_or(0),
+                        c.exit,
+                        c.duration_ms,
+                        c.error
+                    ])?;
+                }
+                state.next_seq = sh.history.len() as i64;
+                save_shell(&tx, &meta, &state, &state)?;
+            }
+        }
+    }
+    tx.execute(
+        "INSERT INTO facts (key, value) VALUES ('migrated', ?1)",
+        [timefmt::now_rfc3339()],
+    )?;
+    tx.commit()?;
+    Ok(())
+}
