@@ -201,6 +201,8 @@ pub struct Chunk {
     pub tentative: Vec<Record>,
     pub consumed: usize,
     pub carry: Carry,
+    /// Damaged records among the final ones.
+    pub skipped: usize,
 }
 
 /// Parse the bytes of a journal segment that follow what was consumed before, with the
@@ -245,6 +247,7 @@ pub fn parse_from(bytes: &[u8], carry: &Carry, finished: bool) -> Chunk {
     let next = carry_after(carry, &done);
     let tentative = parse_carried(&bytes[consumed..], &next);
     Chunk {
+        skipped: done.skipped,
         done: done.records,
         tentative: tentative.records,
         consumed,

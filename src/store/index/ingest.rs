@@ -13,7 +13,7 @@ use crate::store::paths::Paths;
 use crate::store::shells;
 use crate::timefmt;
 use anyhow::Result;
-use rusqlite::{params, OptionalExtension, Transaction};
+use rusqlite::{params, OptionalExtension, Transaction, TransactionBehavior};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::fs;
@@ -65,7 +65,7 @@ pub fn ingest(ix: &mut Index, paths: &Paths) -> Result<()> {
             if done.get(&id) == Some(&true) {
                 continue; // its journal ended: nothing more is written there
             }
-            ingest_shell(ix, paths, &id, done.contains_key(&id))?;
+            ingest_shell(ix, paths, &id)?;
         }
     }
     for session in crate::agent::journal::sessions(paths) {
@@ -100,34 +100,35 @@ pub fn reindex(ix: &mut Index, paths: &Paths) -> Result<()> {
     ingest(ix, paths)
 }
 
-fn ingest_shell(ix: &mut Index, paths: &Paths, id: &str, known: bool) -> Result<()> {
+fn ingest_shell(ix: &mut Index, paths: &Paths, id: &str) -> Result<()> {
     let dir = paths.shell_dir(id);
-    let meta = if known {
-        None
-    } else {
-        match shells::read_meta_quiet(&dir) {
-            Some(m) => Some(m),
-            None => return Ok(()), // not started yet (or not a shell): next time
-        }
-    };
     let segs = journal::segments(&dir);
-    let tx = ix.conn.transaction()?;
-    let (mut state, meta_row) = match &meta {
-        Some(m) => (fresh_state(m), m.clone()),
-        None => {
-            let (carry, meta): (String, String) =
-                tx.query_row("SELECT carry, meta FROM shells WHERE id = ?1", [id], |r| {
-                    Ok((r.get(0)?, r.get(1)?))
-                })?;
+    let tx = ix
+        .conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)?;
+    // Read under the write lock: another snap may have ingested this shell meanwhile.
+    let row: Option<(String, String)> = tx
+        .query_row("SELECT carry, meta FROM shells WHERE id = ?1", [id], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .optional()?;
+    let known = row.is_some();
+    let (carried, meta_row) = match row {
+        Some((carry, meta)) => {
             let Ok(meta) = serde_json::from_str::<ShellMeta>(&meta) else {
                 return Ok(());
             };
-            let state = serde_json::from_str(&carry).unwrap_or_else(|_| fresh_state(&meta));
-            (state, meta)
+            (serde_json::from_str::<State>(&carry).ok(), meta)
         }
+        None => match shells::read_meta_quiet(&dir) {
+            Some(m) => (None, m),
+            None => return Ok(()), // not started yet (or not a shell): next time
+        },
     };
     let mut marks = marks(&tx, id)?;
-    if known && segs.iter().any(|s| replaced(s, marks.get(&key(s)))) {
+    let mut state = carried.clone().unwrap_or_else(|| fresh_state(&meta_row));
+    let unreadable_carry = known && carried.is_none();
+    if unreadable_carry || segs.iter().any(|s| replaced(s, marks.get(&key(s)))) {
         // A journal replaced under its name: this shell is read again from the start.
         tx.execute("DELETE FROM commands WHERE src = ?1", [id])?;
         tx.execute("DELETE FROM segments WHERE shell = ?1", [id])?;
@@ -135,7 +136,7 @@ fn ingest_shell(ix: &mut Index, paths: &Paths, id: &str, known: bool) -> Result<
         state = fresh_state(&meta_row);
     }
     let mut latest = state.clone();
-    let mut changed = meta.is_some();
+    let mut changed = !known;
     for (i, seg) in segs.iter().enumerate() {
         let last = i + 1 == segs.len();
         let mark = marks.get(&key(seg));
@@ -150,6 +151,14 @@ fn ingest_shell(ix: &mut Index, paths: &Paths, id: &str, known: bool) -> Result<
             continue;
         };
         let chunk = journal::parse_from(&bytes, &state.parse, !last);
+        if chunk.skipped > 0 {
+            // Said once: these bytes are final, never read again.
+            eprintln!(
+                "snap: {}: {} damaged record(s) skipped (the file is left as it is)",
+                seg.display(),
+                chunk.skipped
+            );
+        }
         apply(&tx, &meta_row, &mut state, &chunk.done, true)?;
         state.parse = chunk.carry;
         latest = state.clone();
@@ -359,7 +368,9 @@ fn ingest_agent(ix: &mut Index, paths: &Paths, session: &str) -> Result<()> {
         return Ok(());
     };
     let src = format!("agents/{session}");
-    let tx = ix.conn.transaction()?;
+    let tx = ix
+        .conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)?;
     let mut marks = marks(&tx, &src)?;
     let k = key(&path);
     if replaced(&path, marks.get(&k)) {
@@ -424,7 +435,9 @@ fn ingest_agent(ix: &mut Index, paths: &Paths, session: &str) -> Result<()> {
 /// Once per index: the history that only snapshots still hold, for shells whose
 /// journals an older snap's retention removed.
 fn migrate_snapshots(ix: &mut Index, paths: &Paths) -> Result<()> {
-    let tx = ix.conn.transaction()?;
+    let tx = ix
+        .conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)?;
     let done: Option<String> = tx
         .query_row("SELECT value FROM facts WHERE key = 'migrated'", [], |r| {
             r.get(0)
@@ -503,4 +516,202 @@ fn migrate_snapshots(ix: &mut Index, paths: &Paths) -> Result<()> {
     )?;
     tx.commit()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::index::query::{self, Filter};
+    use crate::store::index::Wait;
+
+    const ID: &str = "1764000000000000-1-abcd";
+
+    fn store() -> (tempfile::TempDir, Paths) {
+        let tmp = tempfile::tempdir().unwrap();
+        let paths = Paths {
+            data: tmp.path().join("data"),
+            state: tmp.path().join("state"),
+            config_file: tmp.path().join("config.toml"),
+        };
+        let dir = paths.shell_dir(ID);
+        fs::create_dir_all(&dir).unwrap();
+        let meta = shells::test_meta(ID, 999_999_999, "2026-11-25T00:00:00Z", "proj");
+        fs::write(dir.join("meta"), serde_json::to_vec(&meta).unwrap()).unwrap();
+        (tmp, paths)
+    }
+
+    fn start(n: usize) -> String {
+        format!("\x1eS\t{n}.5\t/p\tt\necho {n}\n")
+    }
+
+    fn end(n: usize) -> String {
+        format!("\x1eE\t{n}.75\t0\t-\t/p\n")
+    }
+
+    fn commands(n: std::ops::Range<usize>) -> String {
+        n.map(|i| start(i) + &end(i)).collect()
+    }
+
+    fn append(path: &Path, text: &str) {
+        use std::io::Write;
+        let mut f = fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .unwrap();
+        f.write_all(text.as_bytes()).unwrap();
+    }
+
+    /// Ingest, then the commands the index holds: (text, exit).
+    fn history(paths: &Paths) -> Vec<(String, Option<i32>)> {
+        let mut ix = Index::open(paths, Wait::Block).unwrap().unwrap();
+        ingest(&mut ix, paths).unwrap();
+        query::history(&ix, &Filter::default())
+            .unwrap()
+            .into_iter()
+            .map(|r| (r.command, r.exit))
+            .collect()
+    }
+
+    fn echoes(n: std::ops::Range<usize>, open_last: bool) -> Vec<(String, Option<i32>)> {
+        let last = n.end.saturating_sub(1);
+        n.map(|i| {
+            let exit = (!(open_last && i == last)).then_some(0);
+            (format!("echo {i}"), exit)
+        })
+        .collect()
+    }
+
+    #[test]
+    fn a_growing_journal_is_read_from_its_offset_and_its_open_command_completed() {
+        let (_tmp, paths) = store();
+        let journal = paths.shell_dir(ID).join("journal");
+        append(&journal, &(commands(0..3) + &start(3)));
+        assert_eq!(history(&paths), echoes(0..4, true));
+        // The end of the open command, then a record cut mid-write.
+        append(&journal, &(end(3) + "\x1eS\t4.5\t/p\tt\nech"));
+        let mut want = echoes(0..4, false);
+        want.push(("ech".into(), None));
+        assert_eq!(history(&paths), want);
+        append(&journal, &("o 4\n".to_string() + &end(4)));
+        assert_eq!(history(&paths), echoes(0..5, false));
+        // Nothing new: nothing changes.
+        assert_eq!(history(&paths), echoes(0..5, false));
+    }
+
+    #[test]
+    fn a_new_segment_continues_the_open_command_of_the_one_before() {
+        let (_tmp, paths) = store();
+        let dir = paths.shell_dir(ID);
+        append(&dir.join("journal"), &(commands(0..2) + &start(2)));
+        assert_eq!(history(&paths), echoes(0..3, true));
+        append(&dir.join("journal.1"), &(end(2) + &commands(3..5)));
+        assert_eq!(history(&paths), echoes(0..5, false));
+        append(&dir.join("journal.2"), &commands(5..6));
+        assert_eq!(history(&paths), echoes(0..6, false));
+    }
+
+    #[test]
+    fn a_truncated_or_replaced_journal_is_read_again_without_doubles() {
+        let (_tmp, paths) = store();
+        let journal = paths.shell_dir(ID).join("journal");
+        append(&journal, &commands(0..4));
+        assert_eq!(history(&paths), echoes(0..4, false));
+        // Truncated: shorter than what was read.
+        fs::write(&journal, commands(0..2)).unwrap();
+        assert_eq!(history(&paths), echoes(0..2, false));
+        // Replaced under the same name by a longer file with other bytes before the
+        // offset (another inode, as an editor or a copy would leave it).
+        let other = paths.shell_dir(ID).join("other");
+        fs::write(&other, commands(10..15)).unwrap();
+        fs::rename(&other, &journal).unwrap();
+        assert_eq!(history(&paths), echoes(10..15, false));
+    }
+
+    #[test]
+    fn the_same_bytes_rewritten_in_place_with_other_content_are_noticed() {
+        let (_tmp, paths) = store();
+        let journal = paths.shell_dir(ID).join("journal");
+        append(&journal, &commands(0..3));
+        assert_eq!(history(&paths), echoes(0..3, false));
+        // Same inode, same length, other last bytes, then more.
+        let text = commands(0..3).replace("echo 2", "echo 9");
+        fs::write(&journal, &text).unwrap();
+        append(&journal, &commands(3..4));
+        let mut want = echoes(0..2, false);
+        want.push(("echo 9".into(), Some(0)));
+        want.extend(echoes(3..4, false));
+        assert_eq!(history(&paths), want);
+    }
+
+    #[test]
+    fn the_environment_carries_over_delta_records_across_reads() {
+        let (_tmp, paths) = store();
+        let journal = paths.shell_dir(ID).join("journal");
+        append(&journal, "\x1eV\t1\tbash\ndeclare -x A=\"1\"\n");
+        append(&journal, &commands(0..1));
+        history(&paths);
+        append(&journal, "\x1eV\t2\tbash+\ndeclare -x B=\"2\"\n");
+        append(&journal, &commands(1..2));
+        history(&paths);
+        let ix = Index::open(&paths, Wait::Block).unwrap().unwrap();
+        let found = query::shells(&ix, &paths.shells(), None).unwrap();
+        let pairs = |m: &BTreeMap<String, String>| {
+            m.iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(pairs(&found[0].env_base), ["A=1"]);
+        assert_eq!(pairs(&found[0].env_now), ["A=1", "B=2"]);
+    }
+
+    #[test]
+    fn snap_processes_ingesting_at_once_neither_lose_nor_double_a_command() {
+        let (_tmp, paths) = store();
+        let journal = paths.shell_dir(ID).join("journal");
+        const READERS: usize = 4;
+        const ROUNDS: usize = 20;
+        // Each round the shell writes a command while every reader ingests.
+        let round = std::sync::Arc::new(std::sync::Barrier::new(READERS + 1));
+        drop(Index::open(&paths, Wait::Block).unwrap());
+        let readers: Vec<_> = (0..READERS)
+            .map(|_| {
+                let (paths, round) = (paths.clone(), round.clone());
+                std::thread::spawn(move || {
+                    for _ in 0..ROUNDS {
+                        round.wait();
+                        let mut ix = Index::open(&paths, Wait::Block).unwrap().unwrap();
+                        ingest(&mut ix, &paths).unwrap();
+                    }
+                })
+            })
+            .collect();
+        for i in 0..ROUNDS {
+            round.wait();
+            append(&journal, &commands(i..i + 1));
+        }
+        for r in readers {
+            r.join().unwrap();
+        }
+        assert_eq!(history(&paths), echoes(0..ROUNDS, false));
+    }
+
+    #[test]
+    fn agent_commands_are_read_by_whole_lines_once() {
+        let (_tmp, paths) = store();
+        let dir = paths.data.join("agents/proj");
+        fs::create_dir_all(&dir).unwrap();
+        let line = |cmd: &str| {
+            format!(
+                "{{\"schema\":1,\"agent\":\"claude\",\"agent_session\":\"s1\",\"command\":\"{cmd}\",\"cwd\":\"/p\",\"time_us\":5,\"exit\":0}}\n"
+            )
+        };
+        let journal = dir.join("journal.jsonl");
+        append(&journal, &(line("cargo test") + &line("cargo b")[..20]));
+        assert_eq!(history(&paths), [("cargo test".to_string(), Some(0))]);
+        append(&journal, &line("cargo b")[20..]);
+        let got = history(&paths);
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[1].0, "cargo b");
+    }
 }

@@ -12,7 +12,7 @@ mod schema;
 
 use crate::store::paths::{ensure_private_dir, Paths};
 use anyhow::{Context, Result};
-use rusqlite::{Connection, ErrorCode};
+use rusqlite::{Connection, ErrorCode, TransactionBehavior};
 use std::fs;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -255,7 +255,9 @@ pub fn refresh(paths: &Paths, wait: Wait) {
 /// History pruning: remove the commands started before `before_us`, and the shells
 /// named (their directories are about to go), in one transaction.
 pub fn prune(ix: &mut Index, before_us: i64, shells: &[String]) -> Result<()> {
-    let tx = ix.conn.transaction()?;
+    let tx = ix
+        .conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)?;
     tx.execute("DELETE FROM commands WHERE start_us < ?1", [before_us])?;
     for id in shells {
         tx.execute("DELETE FROM commands WHERE src = ?1", [id])?;
@@ -275,7 +277,9 @@ pub fn prune(ix: &mut Index, before_us: i64, shells: &[String]) -> Result<()> {
 
 /// `snap forget --purge`: remove a session's commands and its shells (and agents') rows.
 pub fn purge_session(ix: &mut Index, session: &str) -> Result<Vec<String>> {
-    let tx = ix.conn.transaction()?;
+    let tx = ix
+        .conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)?;
     let ids: Vec<String> = {
         let mut stmt = tx.prepare("SELECT id FROM shells WHERE session = ?1")?;
         let rows = stmt.query_map([session], |r| r.get(0))?;

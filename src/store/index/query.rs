@@ -286,3 +286,113 @@ fn row_state(r: &rusqlite::Row) -> rusqlite::Result<Option<ShellState>> {
         meta,
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::index::{ingest, Wait};
+    use crate::store::paths::Paths;
+    use std::fs;
+
+    /// A store with one shell that ran these (command, cwd, exit) lines.
+    fn indexed(lines: &[(&str, &str, i32)]) -> (tempfile::TempDir, Index) {
+        let tmp = tempfile::tempdir().unwrap();
+        let paths = Paths {
+            data: tmp.path().join("data"),
+            state: tmp.path().join("state"),
+            config_file: tmp.path().join("c.toml"),
+        };
+        let id = "1764000000000000-1-abcd";
+        let dir = paths.shell_dir(id);
+        fs::create_dir_all(&dir).unwrap();
+        let meta = crate::store::shells::test_meta(id, 999_999_999, "2026-11-25T00:00:00Z", "p");
+        fs::write(dir.join("meta"), serde_json::to_vec(&meta).unwrap()).unwrap();
+        let mut journal = String::new();
+        for (i, (cmd, cwd, exit)) in lines.iter().enumerate() {
+            journal.push_str(&format!(
+                "\x1eS\t{i}.5\t{cwd}\tt\n{cmd}\n\x1eE\t{i}.75\t{exit}\t-\t{cwd}\n"
+            ));
+        }
+        fs::write(dir.join("journal"), journal).unwrap();
+        let mut ix = Index::open(&paths, Wait::Block).unwrap().unwrap();
+        ingest::ingest(&mut ix, &paths).unwrap();
+        (tmp, ix)
+    }
+
+    fn texts(ix: &Index, f: Filter) -> Vec<String> {
+        history(ix, &f)
+            .unwrap()
+            .into_iter()
+            .map(|r| r.command)
+            .collect()
+    }
+
+    #[test]
+    fn search_words_are_plain_case_insensitive_substrings_in_any_order() {
+        let (_t, ix) = indexed(&[
+            ("cargo test --release", "/p", 0),
+            ("git commit -m \"fix OR break\"", "/p", 0),
+            ("ls -la", "/p", 0),
+            ("Cargo Build", "/p", 0),
+        ]);
+        let words = |w: &[&str]| Filter {
+            words: w.iter().map(|s| s.to_string()).collect(),
+            ..Filter::default()
+        };
+        assert_eq!(
+            texts(&ix, words(&["CARGO"])),
+            ["cargo test --release", "Cargo Build"]
+        );
+        assert_eq!(
+            texts(&ix, words(&["release", "test"])),
+            ["cargo test --release"]
+        );
+        assert_eq!(
+            texts(&ix, words(&["OR"])),
+            ["git commit -m \"fix OR break\""]
+        );
+        assert_eq!(
+            texts(&ix, words(&["\"fix"])),
+            ["git commit -m \"fix OR break\""]
+        );
+        assert_eq!(texts(&ix, words(&["-la"])), ["ls -la"]);
+        assert_eq!(texts(&ix, words(&["--"])), ["cargo test --release"]);
+        assert_eq!(texts(&ix, words(&["%"])), Vec::<String>::new());
+        assert_eq!(texts(&ix, words(&["NOT", "x"])), Vec::<String>::new());
+    }
+
+    #[test]
+    fn failed_leaves_out_stopped_jobs_and_cwd_takes_the_directory_and_below() {
+        let (_t, ix) = indexed(&[
+            ("false", "/p", 1),
+            ("vim", "/p/sub", 148),
+            ("make", "/p/sub/deeper", 2),
+            ("ok", "/pp", 0),
+        ]);
+        let failed = Filter {
+            failed: true,
+            ..Filter::default()
+        };
+        assert_eq!(texts(&ix, failed), ["false", "make"]);
+        let below = Filter {
+            cwd: Some("/p/sub/".into()),
+            ..Filter::default()
+        };
+        assert_eq!(texts(&ix, below), ["vim", "make"]);
+        let p = Filter {
+            cwd: Some("/p".into()),
+            ..Filter::default()
+        };
+        assert_eq!(texts(&ix, p), ["false", "vim", "make"]);
+        let exit = Filter {
+            exit: Some(148),
+            ..Filter::default()
+        };
+        assert_eq!(texts(&ix, exit), ["vim"]);
+        let last = Filter {
+            limit: Some(2),
+            ..Filter::default()
+        };
+        assert_eq!(texts(&ix, last), ["make", "ok"]);
+    }
+}
