@@ -127,7 +127,7 @@ pub struct HistoryArgs {
     #[arg(long)]
     pub json: bool,
     /// Only commands containing each word of TEXT (case-insensitive, any order; plain text)
-    #[arg(long, value_name = "TEXT")]
+    #[arg(long, value_name = "TEXT", allow_hyphen_values = true)]
     pub search: Option<String>,
     /// Only commands run in DIR or below
     #[arg(long, value_name = "DIR", conflicts_with = "here")]
