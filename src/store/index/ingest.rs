@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::fs;
 use std::io::{Read, Seek, SeekFrom};
 use std::os::unix::fs::MetadataExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// How many bytes before an offset guard it.
 const TAIL: usize = 64;
@@ -55,6 +55,26 @@ pub fn ingest(ix: &mut Index, paths: &Paths) -> Result<()> {
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
         rows.collect::<rusqlite::Result<_>>()?
     };
+    // What each file looked like when last read: most are unchanged, and need no
+    // transaction at all.
+    let seen: HashMap<String, (u64, u64)> = {
+        let mut stmt = ix
+            .conn
+            .prepare_cached("SELECT path, inode, size FROM segments")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                (r.get::<_, i64>(1)? as u64, r.get::<_, i64>(2)? as u64),
+            ))
+        })?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    let unchanged = |files: &[PathBuf]| {
+        files.iter().all(|f| {
+            let Ok(m) = fs::metadata(f) else { return true };
+            seen.get(&key(f)) == Some(&(m.ino(), m.len()))
+        })
+    };
     if let Ok(entries) = fs::read_dir(paths.shells()) {
         let mut ids: Vec<String> = entries
             .flatten()
@@ -62,14 +82,19 @@ pub fn ingest(ix: &mut Index, paths: &Paths) -> Result<()> {
             .collect();
         ids.sort();
         for id in ids {
-            if done.get(&id) == Some(&true) {
-                continue; // its journal ended: nothing more is written there
+            match done.get(&id) {
+                Some(true) => continue, // its journal ended: nothing more is written there
+                Some(false) if unchanged(&journal::segments(&paths.shell_dir(&id))) => continue,
+                _ => ingest_shell(ix, paths, &id)?,
             }
-            ingest_shell(ix, paths, &id)?;
         }
     }
     for session in crate::agent::journal::sessions(paths) {
-        ingest_agent(ix, paths, &session)?;
+        if let Ok(dir) = crate::agent::journal::session_dir(paths, &session) {
+            if !unchanged(&[dir.join("journal.jsonl")]) {
+                ingest_agent(ix, paths, &session)?;
+            }
+        }
     }
     migrate_snapshots(ix, paths)?;
     Ok(())
@@ -167,14 +192,16 @@ fn ingest_shell(ix: &mut Index, paths: &Paths, id: &str) -> Result<()> {
         tail.extend_from_slice(&bytes[..chunk.consumed]);
         let tail = tail[tail.len().saturating_sub(TAIL)..].to_vec();
         tx.execute(
-            "INSERT INTO segments (path, shell, inode, offset, tail) VALUES (?1, ?2, ?3, ?4, ?5)
-             ON CONFLICT(path) DO UPDATE SET inode = ?3, offset = ?4, tail = ?5",
+            "INSERT INTO segments (path, shell, inode, offset, tail, size)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT(path) DO UPDATE SET inode = ?3, offset = ?4, tail = ?5, size = ?6",
             params![
                 key(seg),
                 id,
                 f_meta.ino() as i64,
                 (offset + chunk.consumed as u64) as i64,
-                tail
+                tail,
+                (offset + bytes.len() as u64) as i64
             ],
         )?;
         changed = true;
@@ -418,14 +445,16 @@ fn ingest_agent(ix: &mut Index, paths: &Paths, session: &str) -> Result<()> {
     tail.extend_from_slice(&bytes[..consumed]);
     let tail = tail[tail.len().saturating_sub(TAIL)..].to_vec();
     tx.execute(
-        "INSERT INTO segments (path, shell, inode, offset, tail) VALUES (?1, ?2, ?3, ?4, ?5)
-         ON CONFLICT(path) DO UPDATE SET inode = ?3, offset = ?4, tail = ?5",
+        "INSERT INTO segments (path, shell, inode, offset, tail, size)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT(path) DO UPDATE SET inode = ?3, offset = ?4, tail = ?5, size = ?6",
         params![
             k,
             src,
             f_meta.ino() as i64,
             (offset + consumed as u64) as i64,
-            tail
+            tail,
+            (offset + bytes.len() as u64) as i64
         ],
     )?;
     tx.commit()?;
@@ -435,6 +464,15 @@ fn ingest_agent(ix: &mut Index, paths: &Paths, session: &str) -> Result<()> {
 /// Once per index: the history that only snapshots still hold, for shells whose
 /// journals an older snap's retention removed.
 fn migrate_snapshots(ix: &mut Index, paths: &Paths) -> Result<()> {
+    let migrated: Option<String> = ix
+        .conn
+        .query_row("SELECT value FROM facts WHERE key = 'migrated'", [], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    if migrated.is_some() {
+        return Ok(());
+    }
     let tx = ix
         .conn
         .transaction_with_behavior(TransactionBehavior::Immediate)?;

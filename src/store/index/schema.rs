@@ -32,6 +32,8 @@ CREATE TABLE segments (
     shell TEXT NOT NULL,
     inode INTEGER NOT NULL,
     offset INTEGER NOT NULL,
+    -- The file's size when it was read (bytes past the offset are a record in progress).
+    size INTEGER NOT NULL,
     tail BLOB NOT NULL
 );
 CREATE INDEX segments_shell ON segments(shell);
