@@ -237,7 +237,8 @@ impl Config {
                 cfg.retention.max_age_dur = Some(d);
                 cfg.retention.max_age = a.into_inner();
             }
-            if let Some(a) = r.history_max_age {
+            // Empty (as `snap config` shows the default) keeps every command for ever.
+            if let Some(a) = r.history_max_age.filter(|a| !a.get_ref().is_empty()) {
                 let d = parse_duration(a.get_ref())
                     .map_err(|e| at("retention.history_max_age", a.span(), e.to_string()))?;
                 cfg.retention.history_max_age_dur = Some(d);
@@ -358,6 +359,10 @@ mod tests {
         let c = parse("").unwrap();
         assert_eq!(c.schedule, DEFAULT_SCHEDULE);
         assert_eq!(c.retention.keep, 50);
+        assert_eq!(
+            c.retention.history_max_age_dur, None,
+            "history kept for ever"
+        );
         assert!(c.notice);
         assert!(c.keeps_command("ls", "/"));
     }
@@ -367,13 +372,24 @@ mod tests {
         let c = parse(
             "schedule = \"*/1 * * * * *\"\nnotice = false\nenvironment = \"lab\"\n\
              history_filter = [\"^pass \"]\ncwd_filter = [\"^/private\"]\n\
-             [retention]\nkeep = 3\nmax_age = \"2h\"\n\
+             [retention]\nkeep = 3\nmax_age = \"2h\"\nhistory_max_age = \"365d\"\n\
              [secrets]\nnames = [\"*_API\"]\nvalues = [\"myco_[a-z]{4}\"]\n\
              [relaunch]\nauto = [\"serve\"]\nagents = { gemini = \"gemini --resume\" }\n",
         )
         .unwrap();
         assert_eq!(c.retention.keep, 3);
         assert_eq!(c.retention.max_age_dur, Some(Duration::from_secs(7200)));
+        assert_eq!(
+            c.retention.history_max_age_dur,
+            Some(Duration::from_secs(365 * 86_400))
+        );
+        assert_eq!(
+            parse("[retention]\nhistory_max_age = \"\"\n")
+                .unwrap()
+                .retention
+                .history_max_age_dur,
+            None
+        );
         assert!(!c.keeps_command("pass show x", "/"));
         assert!(!c.keeps_command("ls", "/private/x"));
         assert!(c.keeps_command("ls", "/public"));

@@ -451,6 +451,38 @@ mod tests {
     }
 
     #[test]
+    fn shells_go_only_by_the_history_age_and_never_while_alive() {
+        let shell = |id: &str, last_min: i64, alive: bool| {
+            let meta = shells::test_meta(id, 1, &timefmt::rfc3339_us(T), "s");
+            let mut s = shells::from_records(meta, PathBuf::from(format!("/d/{id}")), vec![]);
+            s.last_seen_us = T + last_min * MIN;
+            s.alive = alive;
+            s
+        };
+        let all = [
+            shell("old", 0, false),
+            shell("new", 50, false),
+            shell("live", 0, true),
+        ];
+        let snaps = vec![at(0, &[("s", true)]), at(60, &[("s", true)])];
+        let mut rules = Rules {
+            keep: 1,
+            max_age: None,
+            history_max_age: None,
+        };
+        let p = plan(&snaps, &all, rules, T + 60 * MIN);
+        assert!(
+            p.shells.is_empty(),
+            "snapshot retention keeps every journal"
+        );
+        assert_eq!(p.history_before_us, None);
+        rules.history_max_age = Some(Duration::from_secs(30 * 60));
+        let p = plan(&snaps, &all, rules, T + 60 * MIN);
+        assert_eq!(p.shells, [PathBuf::from("/d/old")]);
+        assert_eq!(p.history_before_us, Some(T + 30 * MIN));
+    }
+
+    #[test]
     fn max_age_keeps_each_sessions_newest() {
         let snaps = vec![
             at(0, &[("a", true)]),
