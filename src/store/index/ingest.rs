@@ -328,6 +328,8 @@ fn apply(
                 }
             }
             Record::Env { vars, .. } => {
+                // The latest environment (for final records the carry says the same).
+                state.parse.env = Some(vars.clone());
                 if !state.have_base {
                     state.base = Some(vars.clone());
                     state.have_base = fin;
@@ -691,6 +693,8 @@ mod tests {
         history(&paths);
         append(&journal, "\x1eV\t2\tbash+\ndeclare -x B=\"2\"\n");
         append(&journal, &commands(1..2));
+        // The last record, still tentative, is the environment now all the same.
+        append(&journal, "\x1eV\t3\tbash+\ndeclare -x C=\"3\"\n");
         history(&paths);
         let ix = Index::open(&paths, Wait::Block).unwrap().unwrap();
         let found = query::shells(&ix, &paths.shells(), None).unwrap();
@@ -700,7 +704,7 @@ mod tests {
                 .collect::<Vec<_>>()
         };
         assert_eq!(pairs(&found[0].env_base), ["A=1"]);
-        assert_eq!(pairs(&found[0].env_now), ["A=1", "B=2"]);
+        assert_eq!(pairs(&found[0].env_now), ["A=1", "B=2", "C=3"]);
     }
 
     #[test]

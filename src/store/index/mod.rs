@@ -227,10 +227,14 @@ pub fn open_ingested(paths: &Paths, wait: Wait) -> Result<Option<Index>> {
             Ok(Some(ix))
         }
         Err(e) if is_busy(&e) && wait == Wait::Never => Ok(None),
-        Err(e) => Err(e.context(format!(
-            "cannot update the index {}",
-            db_path(paths).display()
-        ))),
+        // A full disk, say: what was committed stays, and is what the index answers.
+        Err(e) => {
+            eprintln!(
+                "snap: cannot bring the index {} up to date ({e:#}): it answers with what it held",
+                db_path(paths).display()
+            );
+            Ok(Some(ix))
+        }
     }
 }
 
