@@ -152,27 +152,22 @@ impl Summary {
     }
 }
 
-/// A cache of summaries (`state/summaries.json`), by file name, length and mtime: a
-/// snapshot file never changes once written, so most saves parse only the new one.
-#[derive(Debug, Default, Serialize, Deserialize)]
-struct SummaryCache {
-    schema: u32,
-    files: BTreeMap<String, (u64, i64, Summary)>,
-}
-
 /// The summaries of the snapshot files that are safe to read and of this schema, with
 /// forgotten sessions dropped (the rest is left to the readers, which name bad files).
+/// Cached in the index by file name, length and mtime: a snapshot file never changes
+/// once written, so most saves parse only the new one.
 pub fn summaries(paths: &Paths, forgotten: &Forgotten) -> Vec<(PathBuf, Summary)> {
-    let cache_path = paths.state.join("summaries.json");
-    let old: SummaryCache = fs::read(&cache_path)
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok())
-        .filter(|c: &SummaryCache| c.schema == 1)
-        .unwrap_or_default();
-    let mut cache = SummaryCache {
-        schema: 1,
-        files: BTreeMap::new(),
-    };
+    let mut ix = index::Index::open(paths, index::Wait::Block).ok().flatten();
+    let old: BTreeMap<String, (u64, i64, Summary)> = ix
+        .as_ref()
+        .and_then(|ix| index::snapshot_summaries(ix).ok())
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|(file, len, mtime, json)| {
+            Some((file, (len, mtime, serde_json::from_str(&json).ok()?)))
+        })
+        .collect();
+    let mut cache: BTreeMap<String, (u64, i64, Summary)> = BTreeMap::new();
     let mut out = Vec::new();
     for path in snapshots::files(paths) {
         let Ok(meta) = snapshots::check_private(&path) else {
@@ -182,28 +177,23 @@ pub fn summaries(paths: &Paths, forgotten: &Forgotten) -> Vec<(PathBuf, Summary)
             .file_name()
             .map_or(String::new(), |n| n.to_string_lossy().into_owned());
         let stamp = (meta.len(), meta.mtime() * 1_000_000_000 + meta.mtime_nsec());
-        let summary = match old.files.get(&name) {
+        let summary = match old.get(&name) {
             Some((len, mtime, s)) if (*len, *mtime) == stamp => Some(s.clone()),
             _ => read_summary(&path),
         };
         let Some(summary) = summary else { continue };
-        cache
-            .files
-            .insert(name, (stamp.0, stamp.1, summary.clone()));
+        cache.insert(name, (stamp.0, stamp.1, summary.clone()));
         out.push((path, summary));
     }
-    if cache.files != old.files {
-        // A cache: renamed into place whole, but not worth an fsync (a lost or damaged
-        // cache is rebuilt from the files).
-        let saved = ensure_private_dir(&paths.state).and_then(|()| {
-            let mut tmp = tempfile::Builder::new()
-                .prefix(".tmp-")
-                .tempfile_in(&paths.state)?;
-            std::io::Write::write_all(&mut tmp, &serde_json::to_vec(&cache)?)?;
-            tmp.persist(&cache_path)?;
-            Ok(())
-        });
-        if let Err(e) = saved {
+    if let (Some(ix), true) = (ix.as_mut(), cache != old) {
+        // A cache: a lost one is rebuilt from the files.
+        let rows: Vec<index::SummaryRow> = cache
+            .iter()
+            .filter_map(|(f, (len, mtime, s))| {
+                Some((f.clone(), *len, *mtime, serde_json::to_string(s).ok()?))
+            })
+            .collect();
+        if let Err(e) = index::store_snapshot_summaries(ix, &rows) {
             eprintln!("snap: cannot cache snapshot summaries: {e:#}");
         }
     }
@@ -507,7 +497,8 @@ mod tests {
         crate::store::snapshots::save(&p, &a).unwrap();
         let first = summaries(&p, &Forgotten::new());
         assert_eq!(first.len(), 1);
-        assert!(p.state.join("summaries.json").exists());
+        let ix = index::Index::open(&p, index::Wait::Block).unwrap().unwrap();
+        assert_eq!(index::snapshot_summaries(&ix).unwrap().len(), 1);
         let path_b = crate::store::snapshots::save(&p, &b).unwrap();
         let second = summaries(&p, &Forgotten::new());
         assert_eq!(

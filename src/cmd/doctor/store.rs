@@ -12,6 +12,15 @@ pub fn index(paths: &Paths) -> Check {
     use crate::store::index::{ingest, Index, Wait};
     const NAME: &str = "index";
     let path = crate::store::index::db_path(paths);
+    if !path.exists() {
+        return Check::ok(
+            NAME,
+            format!(
+                "{} not built yet (the first snap history builds it)",
+                path.display()
+            ),
+        );
+    }
     let opened = Index::open(paths, Wait::Block);
     let mut ix = match opened {
         Ok(Some(ix)) => ix,

@@ -297,3 +297,33 @@ pub fn purge_session(ix: &mut Index, session: &str) -> Result<Vec<String>> {
     tx.commit()?;
     Ok(ids)
 }
+
+/// One snapshot file's summary as retention caches it: name, length, mtime, JSON.
+pub type SummaryRow = (String, u64, i64, String);
+
+/// The cached snapshot summaries.
+pub fn snapshot_summaries(ix: &Index) -> Result<Vec<SummaryRow>> {
+    let mut stmt = ix
+        .conn
+        .prepare("SELECT file, len, mtime_ns, summary FROM snapshots")?;
+    let rows = stmt.query_map([], |r| {
+        Ok((r.get(0)?, r.get::<_, i64>(1)? as u64, r.get(2)?, r.get(3)?))
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Replace the cached snapshot summaries with these.
+pub fn store_snapshot_summaries(ix: &mut Index, rows: &[SummaryRow]) -> Result<()> {
+    let tx = ix
+        .conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)?;
+    tx.execute("DELETE FROM snapshots", [])?;
+    for (file, len, mtime, summary) in rows {
+        tx.execute(
+            "INSERT INTO snapshots (file, len, mtime_ns, summary) VALUES (?1, ?2, ?3, ?4)",
+            rusqlite::params![file, *len as i64, mtime, summary],
+        )?;
+    }
+    tx.commit()?;
+    Ok(())
+}

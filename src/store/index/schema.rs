@@ -75,6 +75,14 @@ CREATE TRIGGER commands_au AFTER UPDATE OF text ON commands BEGIN
     INSERT INTO commands_fts(rowid, text) VALUES (new.id, new.text);
 END;
 
+-- What retention needs of each snapshot file, by name, length and mtime (JSON).
+CREATE TABLE snapshots (
+    file TEXT PRIMARY KEY,
+    len INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    summary TEXT NOT NULL
+);
+
 -- Facts about the index itself, e.g. `migrated`: the snapshots' history was taken in.
 CREATE TABLE facts (
     key TEXT PRIMARY KEY,
