@@ -145,6 +145,9 @@ fn exited_shells_keep_every_command_after_prune_keep_1_and_retention() {
     // History pruning by age is the way out.
     ok(&w.snap(&["prune", "--history-older-than", "0s"]));
     assert_eq!(commands_with(&w.history(), ": kept-"), Vec::<String>::new());
+    // The snapshots still hold them: a rebuild does not bring them back.
+    ok(&w.snap(&["reindex"]));
+    assert_eq!(commands_with(&w.history(), ": kept-"), Vec::<String>::new());
     assert_eq!(
         std::fs::read_dir(w.snap_home.join("shells"))
             .unwrap()
@@ -435,6 +438,7 @@ fn forget_keeps_the_sessions_history_unless_purge() {
     let w = World::new();
     w.write_rc(Kind::Bash, "", "");
     run_shells(&w, &[": forget-me\nexit\n".into()]);
+    ok(&w.snap(&["save"]));
     let session = w.history()[0]["session"].as_str().unwrap().to_string();
     ok(&w.snap(&["forget", &session]));
     assert_eq!(commands_with(&w.history(), ": forget-me").len(), 1);

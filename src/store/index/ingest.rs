@@ -116,13 +116,20 @@ pub fn behind(ix: &Index) -> Result<u64> {
 
 /// Rebuild the index from the journals (and the snapshots, for shells whose journals
 /// are gone) from scratch.
+/// What history pruning removed stays removed (snapshots of forgotten sessions are not
+/// read: `snapshots::list_good` leaves them out).
 pub fn reindex(ix: &mut Index, paths: &Paths) -> Result<()> {
     ix.conn.execute_batch(
         "BEGIN IMMEDIATE;
-         DELETE FROM commands; DELETE FROM shells; DELETE FROM segments; DELETE FROM facts;
+         DELETE FROM commands; DELETE FROM shells; DELETE FROM segments;
+         DELETE FROM facts WHERE key = 'migrated';
          COMMIT;",
     )?;
-    ingest(ix, paths)
+    ingest(ix, paths)?;
+    if let Some(before) = super::pruned_before(ix)? {
+        super::prune(ix, before, &[])?;
+    }
+    Ok(())
 }
 
 fn ingest_shell(ix: &mut Index, paths: &Paths, id: &str) -> Result<()> {
@@ -487,6 +494,7 @@ fn migrate_snapshots(ix: &mut Index, paths: &Paths) -> Result<()> {
         return Ok(());
     }
     let mut seen = std::collections::HashSet::new();
+    let pruned_before = super::fact_us(&tx, "pruned_before")?.unwrap_or(i64::MIN);
     // Newest first: a shell's newest snapshot holds the longest tail of its history.
     for (_, snap) in crate::store::snapshots::list_good(paths).into_iter().rev() {
         for session in &snap.sessions {
@@ -525,6 +533,10 @@ fn migrate_snapshots(ix: &mut Index, paths: &Paths) -> Result<()> {
                 state.ended_us = sh.ended_at.as_deref().and_then(timefmt::parse_us);
                 state.last_seen_us = timefmt::parse_us(&sh.last_seen).unwrap_or(state.last_seen_us);
                 for (seq, c) in sh.history.iter().enumerate() {
+                    let start_us = timefmt::parse_us(&c.started_at).unwrap_or(0);
+                    if start_us < pruned_before {
+                        continue; // history pruning removed it
+                    }
                     tx.prepare_cached(
                         "INSERT INTO commands (src, pos, shell, session, kind, source, text, cwd,
                             start_us, exit, duration_ms, error)
@@ -539,7 +551,7 @@ fn migrate_snapshots(ix: &mut Index, paths: &Paths) -> Result<()> {
                         c.source,
                         c.command,
                         c.cwd,
-                        timefmt::parse_us(&c.started_at).unwrap_or(0),
+                        start_us,
                         c.exit,
                         c.duration_ms,
                         c.error

@@ -268,6 +268,12 @@ pub fn prune(ix: &mut Index, before_us: i64, shells: &[String]) -> Result<()> {
         tx.execute("DELETE FROM segments WHERE shell = ?1", [id])?;
         tx.execute("DELETE FROM shells WHERE id = ?1", [id])?;
     }
+    // Remembered, so a rebuild from old snapshots does not bring them back.
+    tx.execute(
+        "INSERT INTO facts (key, value) VALUES ('pruned_before', ?1)
+         ON CONFLICT(key) DO UPDATE SET value = max(CAST(value AS INTEGER), ?1)",
+        [before_us],
+    )?;
     // Shells known only from snapshots, with nothing left.
     tx.execute(
         "DELETE FROM shells WHERE last_seen_us < ?1 AND ended IS NOT NULL
@@ -326,4 +332,22 @@ pub fn store_snapshot_summaries(ix: &mut Index, rows: &[SummaryRow]) -> Result<(
     }
     tx.commit()?;
     Ok(())
+}
+
+/// A time the index remembers (µs), e.g. `pruned_before`.
+fn fact_us(conn: &Connection, key: &str) -> Result<Option<i64>> {
+    use rusqlite::OptionalExtension;
+    let v: Option<i64> = conn
+        .query_row(
+            "SELECT CAST(value AS INTEGER) FROM facts WHERE key = ?1",
+            [key],
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok(v)
+}
+
+/// Commands before this time were pruned from the history.
+fn pruned_before(ix: &Index) -> Result<Option<i64>> {
+    fact_us(&ix.conn, "pruned_before")
 }
