@@ -267,7 +267,7 @@ fn append_commands(journal: &Path, shell: usize, n: std::ops::Range<usize>) {
 }
 
 #[test]
-fn ingestion_killed_9_at_random_points_loses_and_doubles_nothing() {
+fn ingestion_killed_9_at_random_points_in_reindex_save_or_history_loses_and_doubles_nothing() {
     let rounds = count("INDEX_KILLS", 30, 100);
     let (shells, cmds) = (60, 200);
     let w = World::new();
@@ -286,10 +286,10 @@ fn ingestion_killed_9_at_random_points_loses_and_doubles_nothing() {
             append_commands(&journals[s], s, have[s]..have[s] + 3);
             have[s] += 3;
         }
-        let args: &[&str] = if round % 3 == 0 {
-            &["reindex"]
-        } else {
-            &["history", "--all", "-n", "1"]
+        let args: &[&str] = match round % 3 {
+            0 => &["reindex"],
+            1 => &["save"],
+            _ => &["history", "--all", "-n", "1"],
         };
         let mut child = w.command(&w.bin).args(args).spawn().unwrap();
         std::thread::sleep(Duration::from_micros(rng.below(span)));
