@@ -447,3 +447,27 @@ fn forget_keeps_the_sessions_history_unless_purge() {
     ok(&w.snap(&["reindex"]));
     assert_eq!(commands_with(&w.history(), ": forget-me").len(), 0);
 }
+
+#[test]
+fn here_is_the_directory_as_the_shell_names_it_through_a_symlink() {
+    if !require("index here", &["bash"]) {
+        return;
+    }
+    let w = World::new();
+    w.write_rc(Kind::Bash, "", "");
+    let real = w.path("real/sub");
+    std::fs::create_dir_all(&real).unwrap();
+    let link = w.path("link");
+    std::os::unix::fs::symlink(w.path("real"), &link).unwrap();
+    let via = link.join("sub");
+    run_shells(&w, &[format!("cd '{}'\n: via-link\nexit\n", via.display())]);
+    let out = w
+        .command(&w.bin)
+        .args(["history", "--all", "--here", "--json"])
+        .current_dir(&via)
+        .env("PWD", &via)
+        .output()
+        .unwrap();
+    let v: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(commands_with(&v, ": via"), [": via-link"], "{v:?}");
+}

@@ -9,6 +9,7 @@ use crate::store::index::{self, Wait};
 use crate::store::paths::Paths;
 use crate::timefmt;
 use anyhow::{bail, Context, Result};
+use std::path::{Path, PathBuf};
 
 /// Print the recorded commands.
 pub fn run(args: &HistoryArgs) -> Result<()> {
@@ -46,13 +47,27 @@ pub fn run(args: &HistoryArgs) -> Result<()> {
     Ok(())
 }
 
+/// This directory as the shell names it (`$PWD`, symlinks kept, as the hook records
+/// it) when that is this directory, else as the kernel does.
+fn here() -> Result<PathBuf> {
+    use std::os::unix::fs::MetadataExt;
+    let real = std::env::current_dir()?;
+    let logical = std::env::var_os("PWD").map(PathBuf::from);
+    let same = |a: &Path, b: &Path| match (std::fs::metadata(a), std::fs::metadata(b)) {
+        (Ok(a), Ok(b)) => (a.dev(), a.ino()) == (b.dev(), b.ino()),
+        _ => false,
+    };
+    Ok(match logical {
+        Some(l) if l.is_absolute() && same(&l, &real) => l,
+        _ => real,
+    })
+}
+
 /// The filter the flags ask for (sessions apart).
 fn filter(args: &HistoryArgs) -> Result<Filter> {
     let cwd = match (&args.cwd, args.here) {
-        (_, true) => {
-            Some(std::env::current_dir().context("--here: cannot read the current directory")?)
-        }
-        (Some(d), false) if d.is_relative() => Some(std::env::current_dir()?.join(d)),
+        (_, true) => Some(here().context("--here: cannot read the current directory")?),
+        (Some(d), false) if d.is_relative() => Some(here()?.join(d)),
         (Some(d), false) => Some(d.clone()),
         (None, false) => None,
     };
