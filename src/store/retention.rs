@@ -308,9 +308,27 @@ pub fn apply(plan: &Plan) -> Vec<String> {
     errors
 }
 
-/// Plan (and unless `dry_run`, apply) retention over the whole store.
+/// Plan (and unless `dry_run`, apply) retention over the whole store: the shells as
+/// the index knows them (it has read every journal), else as the journals say.
 pub fn run(paths: &Paths, rules: Rules, dry_run: bool) -> Plan {
-    run_with(paths, rules, &shells::load_all(paths), dry_run)
+    let indexed = index::open_ingested(paths, index::Wait::Block)
+        .ok()
+        .flatten()
+        .and_then(|ix| index::query::shells(&ix, &paths.shells(), None).ok());
+    let all = match indexed {
+        Some(mut all) => {
+            let pids: Vec<(u32, Option<u64>)> = all
+                .iter()
+                .map(|s| (s.meta.pid, s.meta.pid_started))
+                .collect();
+            shells::settle(&mut all, &crate::liveness::alive_now(&pids));
+            // Shells known only from snapshots have no directory to remove.
+            all.retain(|s| s.dir.is_dir());
+            all
+        }
+        None => shells::load_all(paths),
+    };
+    run_with(paths, rules, &all, dry_run)
 }
 
 /// [`run`] with the shells already loaded.
