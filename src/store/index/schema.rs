@@ -25,6 +25,8 @@ CREATE TABLE shells (
     carry TEXT NOT NULL
 );
 CREATE INDEX shells_session ON shells(session);
+-- Which shells ended, read at every ingestion without the rows' JSON.
+CREATE INDEX shells_ended ON shells(id, ended);
 
 -- One row per journal file read: how far, and what guards that offset.
 CREATE TABLE segments (
