@@ -471,3 +471,42 @@ fn here_is_the_directory_as_the_shell_names_it_through_a_symlink() {
     let v: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(commands_with(&v, ": via"), [": via-link"], "{v:?}");
 }
+
+#[test]
+fn an_index_that_fails_its_integrity_check_is_set_aside_by_doctor_and_rebuilt() {
+    let w = World::new();
+    hand_made_shells(&w, 4, 300);
+    ok(&w.snap(&["reindex"]));
+    let db = w.snap_home.join("index.db");
+    {
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+            .unwrap();
+    }
+    // Damage pages in the middle of the file: the schema (page 1) still reads.
+    let mut bytes = std::fs::read(&db).unwrap();
+    let (from, to) = (bytes.len() / 3, bytes.len() / 2);
+    bytes[from..to].iter_mut().for_each(|b| *b = 0x5a);
+    std::fs::write(&db, &bytes).unwrap();
+    let out = w.snap(&["doctor", "--json"]);
+    let doctor: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let check = doctor
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["check"] == "index")
+        .cloned()
+        .unwrap();
+    assert_eq!(check["status"], "warn", "{check}");
+    assert!(
+        check["detail"].as_str().unwrap().contains("rebuilt"),
+        "{check}"
+    );
+    assert!(
+        stderr(&out).contains("index.db.corrupt-"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(commands_with(&w.history(), ": k-").len(), 4 * 300);
+    assert_eq!(integrity(&w), "ok");
+}

@@ -159,6 +159,25 @@ impl Index {
         &self.path
     }
 
+    /// [`Index::open`], then `PRAGMA quick_check`: an index that fails it is named,
+    /// set aside like a damaged one and replaced by an empty one. Also says what the
+    /// check found when it was not "ok". Costs a read of the whole file: for `doctor`
+    /// and `reindex`, not for every command.
+    pub fn open_checked(paths: &Paths) -> Result<(Index, Option<String>)> {
+        let busy = || anyhow::anyhow!("the index is busy: try again");
+        let ix = Index::open(paths, Wait::Block)?.ok_or_else(busy)?;
+        let found = match ix.check(false) {
+            Ok(ok) if ok == "ok" => return Ok((ix, None)),
+            Ok(problem) => problem,
+            Err(e) => format!("{e:#}"),
+        };
+        let path = ix.path.clone();
+        drop(ix);
+        set_aside(&path, &format!("quick_check: {found}"))?;
+        let ix = Index::open(paths, Wait::Block)?.ok_or_else(busy)?;
+        Ok((ix, Some(found)))
+    }
+
     /// How many shells and commands the index holds.
     pub fn counts(&self) -> Result<(i64, i64)> {
         Ok(self.conn.query_row(
