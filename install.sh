@@ -246,7 +246,8 @@ do_uninstall() {
 purge_data() {
     local d e
     if [[ -n ${SNAP_HOME-} ]]; then
-        for e in shells snapshots state config.toml; do
+        for e in shells snapshots state config.toml "$SNAP_HOME"/index.db*; do
+            e=${e#"$SNAP_HOME"/}
             if [[ -e $SNAP_HOME/$e ]]; then
                 rm -rf -- "${SNAP_HOME:?}/$e"
                 did "removed $SNAP_HOME/$e"

@@ -23,7 +23,7 @@ pub enum Command {
     Init(InitArgs),
     /// Recorded commands, oldest first
     History(HistoryArgs),
-    /// Sessions and their shells, ended ones included
+    /// Sessions and their shells: live ones, and those ended lately
     Sessions(SessionsArgs),
     /// Take a snapshot now
     Save(SaveArgs),
@@ -35,6 +35,8 @@ pub enum Command {
     Prune(PruneArgs),
     /// Drop a session from future restores
     Forget(ForgetArgs),
+    /// Rebuild the index of every recorded command from the journals
+    Reindex,
     /// The snapshot daemon: takes snapshots on a cron schedule
     #[command(subcommand)]
     Daemon(DaemonCommand),
@@ -131,8 +133,44 @@ pub struct HistoryArgs {
     /// otherwise sees secrets redacted and filtered commands left out
     #[arg(long)]
     pub raw: bool,
+    /// Only commands containing each word of TEXT (case-insensitive, any order; plain text)
+    #[arg(long, value_name = "TEXT", allow_hyphen_values = true)]
+    pub search: Option<String>,
+    /// Only commands run in DIR or below
+    #[arg(long, value_name = "DIR", conflicts_with = "here")]
+    pub cwd: Option<PathBuf>,
+    /// Only commands run in this directory or below
+    #[arg(long)]
+    pub here: bool,
+    /// Only failed commands (exit not 0, not a stopped job)
+    #[arg(long)]
+    pub failed: bool,
+    /// Only commands that exited with N
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub exit: Option<i32>,
+    /// Only commands started since WHEN: a duration back (7d, 12h, 30m) or an RFC 3339 time
+    #[arg(long, value_name = "WHEN")]
+    pub since: Option<String>,
+    /// Only this shell (implies --all)
+    #[arg(long, value_name = "ID", conflicts_with = "session")]
+    pub shell: Option<String>,
+    /// Only commands from this source
+    #[arg(long, value_enum)]
+    pub source: Option<SourceArg>,
 }
 
+/// Who ran a command, for `history --source`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SourceArg {
+    /// A prompt hook saw it
+    Shell,
+    /// A coding agent's hook reported it
+    Agent,
+    /// Restore ran the line itself
+    Restore,
+}
+
+/// `snap sessions`.
 #[derive(Debug, Args)]
 pub struct SessionsArgs {
     /// Print JSON
@@ -142,6 +180,9 @@ pub struct SessionsArgs {
     /// otherwise sees secrets redacted
     #[arg(long)]
     pub raw: bool,
+    /// Every shell ever recorded, not only live and recent ones
+    #[arg(long)]
+    pub all: bool,
 }
 
 #[derive(Debug, Args)]
@@ -175,6 +216,9 @@ pub struct PruneArgs {
     /// Remove snapshots older than this (e.g. 7d, 12h, 30m)
     #[arg(long, value_name = "DURATION")]
     pub older_than: Option<String>,
+    /// Remove recorded commands (and the journals of ended shells) older than this
+    #[arg(long, value_name = "DURATION")]
+    pub history_older_than: Option<String>,
     /// Say what would be removed, remove nothing
     #[arg(long)]
     pub dry_run: bool,
@@ -184,6 +228,9 @@ pub struct PruneArgs {
 pub struct ForgetArgs {
     /// The session to drop from future restores
     pub session: String,
+    /// Also remove its recorded commands and journals
+    #[arg(long)]
+    pub purge: bool,
 }
 
 #[derive(Debug, Subcommand)]

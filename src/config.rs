@@ -12,6 +12,7 @@
 //! [retention]
 //! keep = 50          # each session's last N snapshots in which it had live shells
 //! max_age = "30d"    # older snapshots go (a session's newest one always stays)
+//! history_max_age = "365d"  # older commands leave the history (default: kept for ever)
 //!
 //! [secrets]
 //! defaults = true              # keep the built-in patterns
@@ -69,6 +70,10 @@ pub struct Retention {
     pub max_age: String,
     #[serde(skip)]
     pub max_age_dur: Option<Duration>,
+    /// Commands older than this leave the history (e.g. `365d`); empty: kept for ever.
+    pub history_max_age: String,
+    #[serde(skip)]
+    pub history_max_age_dur: Option<Duration>,
 }
 
 /// Secret patterns added to (or replacing) the built-in ones.
@@ -110,6 +115,8 @@ impl Default for Config {
                 keep: 50,
                 max_age: "30d".into(),
                 max_age_dur: Some(Duration::from_secs(30 * 86_400)),
+                history_max_age: String::new(),
+                history_max_age_dur: None,
             },
             secrets: Secrets {
                 defaults: true,
@@ -149,6 +156,7 @@ struct RawConfig {
 struct RawRetention {
     keep: Option<Spanned<i64>>,
     max_age: Option<Spanned<String>>,
+    history_max_age: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -228,6 +236,13 @@ impl Config {
                     .map_err(|e| at("retention.max_age", a.span(), e.to_string()))?;
                 cfg.retention.max_age_dur = Some(d);
                 cfg.retention.max_age = a.into_inner();
+            }
+            // Empty (as `snap config` shows the default) keeps every command for ever.
+            if let Some(a) = r.history_max_age.filter(|a| !a.get_ref().is_empty()) {
+                let d = parse_duration(a.get_ref())
+                    .map_err(|e| at("retention.history_max_age", a.span(), e.to_string()))?;
+                cfg.retention.history_max_age_dur = Some(d);
+                cfg.retention.history_max_age = a.into_inner();
             }
         }
         if let Some(s) = raw.secrets {
@@ -344,6 +359,10 @@ mod tests {
         let c = parse("").unwrap();
         assert_eq!(c.schedule, DEFAULT_SCHEDULE);
         assert_eq!(c.retention.keep, 50);
+        assert_eq!(
+            c.retention.history_max_age_dur, None,
+            "history kept for ever"
+        );
         assert!(c.notice);
         assert!(c.keeps_command("ls", "/"));
     }
@@ -353,13 +372,24 @@ mod tests {
         let c = parse(
             "schedule = \"*/1 * * * * *\"\nnotice = false\nenvironment = \"lab\"\n\
              history_filter = [\"^pass \"]\ncwd_filter = [\"^/private\"]\n\
-             [retention]\nkeep = 3\nmax_age = \"2h\"\n\
+             [retention]\nkeep = 3\nmax_age = \"2h\"\nhistory_max_age = \"365d\"\n\
              [secrets]\nnames = [\"*_API\"]\nvalues = [\"myco_[a-z]{4}\"]\n\
              [relaunch]\nauto = [\"serve\"]\nagents = { gemini = \"gemini --resume\" }\n",
         )
         .unwrap();
         assert_eq!(c.retention.keep, 3);
         assert_eq!(c.retention.max_age_dur, Some(Duration::from_secs(7200)));
+        assert_eq!(
+            c.retention.history_max_age_dur,
+            Some(Duration::from_secs(365 * 86_400))
+        );
+        assert_eq!(
+            parse("[retention]\nhistory_max_age = \"\"\n")
+                .unwrap()
+                .retention
+                .history_max_age_dur,
+            None
+        );
         assert!(!c.keeps_command("pass show x", "/"));
         assert!(!c.keeps_command("ls", "/private/x"));
         assert!(c.keeps_command("ls", "/public"));

@@ -64,8 +64,12 @@ pub struct ShellMeta {
 pub struct CommandRecord {
     pub shell_id: String,
     pub session: String,
-    /// `shell` (a prompt hook saw it) or `agent` (a coding agent's hook reported it).
+    /// `shell` (a prompt hook saw it), `agent` (a coding agent's hook reported it) or
+    /// `restore` (a line restore ran itself).
     pub source: String,
+    /// The coding agent that ran it (`claude`, `codex`), or null.
+    #[serde(default)]
+    pub agent: Option<String>,
     pub command: String,
     pub cwd: String,
     /// RFC 3339.
@@ -77,9 +81,6 @@ pub struct CommandRecord {
     /// The error text an agent reported for a failed command.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
-    /// The coding agent that ran it (`claude`, `codex`); absent for a shell's command.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub agent: Option<String>,
 }
 
 /// A shell as `snap sessions --json` prints it.

@@ -10,7 +10,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 /// Every check doctor makes, in order.
-const CHECKS: [&str; 8] = [
+const CHECKS: [&str; 9] = [
     "hook",
     "rc",
     "daemon",
@@ -18,6 +18,7 @@ const CHECKS: [&str; 8] = [
     "tmux",
     "store-permissions",
     "store-fs",
+    "index",
     "config",
 ];
 

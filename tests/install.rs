@@ -123,6 +123,13 @@ fn uninstall_removes_everything_it_installed_and_keeps_the_data() {
     let journal = w.snap_home.join("shells/x/journal");
     std::fs::create_dir_all(journal.parent().unwrap()).unwrap();
     std::fs::write(&journal, "kept").unwrap();
+    let index: Vec<_> = ["index.db", "index.db-wal", "index.db-shm"]
+        .iter()
+        .map(|f| w.snap_home.join(f))
+        .collect();
+    for f in &index {
+        std::fs::write(f, "kept").unwrap();
+    }
 
     let out = install(&w, &["--uninstall"]);
     assert!(out.status.success(), "{}", text(&out));
@@ -147,6 +154,9 @@ fn uninstall_removes_everything_it_installed_and_keeps_the_data() {
     let out = install(&w, &["--uninstall", "--purge"]);
     assert!(out.status.success(), "{}", text(&out));
     assert!(!journal.exists(), "--purge removes the data");
+    for f in &index {
+        assert!(!f.exists(), "--purge removes {}", f.display());
+    }
 }
 
 #[test]

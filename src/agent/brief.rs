@@ -682,13 +682,13 @@ mod tests {
             shell_id: "sh1".into(),
             session: "s".into(),
             source: source.into(),
+            agent: None,
             command: cmd.into(),
             cwd: "/p".into(),
             started_at: "2026-01-01T00:00:00Z".into(),
             exit,
             duration_ms: None,
             error: None,
-            agent: None,
         }
     }
 

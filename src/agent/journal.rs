@@ -48,13 +48,13 @@ impl AgentCommand {
             shell_id: format!("agent:{}", self.agent_session),
             session: session.to_string(),
             source: "agent".into(),
+            agent: Some(self.agent.clone()),
             command: self.command.clone(),
             cwd: self.cwd.clone(),
             started_at: timefmt::rfc3339_us(self.time_us),
             exit: self.exit,
             duration_ms: self.duration_ms,
             error: self.error.clone(),
-            agent: Some(self.agent.clone()),
         }
     }
 }
@@ -241,22 +241,6 @@ pub fn sessions(paths: &Paths) -> Vec<String> {
     names
 }
 
-/// Every agent command of one session (or of all), as history records with their time.
-pub fn records(paths: &Paths, session: Option<&str>) -> Vec<(i64, CommandRecord)> {
-    let names = match session {
-        Some(s) => vec![s.to_string()],
-        None => sessions(paths),
-    };
-    names
-        .iter()
-        .flat_map(|name| {
-            read(paths, name)
-                .into_iter()
-                .map(move |c| (c.time_us, c.to_record(name)))
-        })
-        .collect()
-}
-
 /// A session's recorded agent ids (empty when none; a damaged file is named on stderr).
 pub fn read_ids(paths: &Paths, session: &str) -> AgentIds {
     let Ok(dir) = session_dir(paths, session) else {
@@ -403,8 +387,8 @@ mod tests {
         let mut f = fs::OpenOptions::new().append(true).open(&path).unwrap();
         f.write_all(b"{broken\n").unwrap();
         append(&p, "proj", &c).unwrap();
-        assert_eq!(read(&p, "proj"), vec![c.clone(), c]);
-        let r = &records(&p, None)[0].1;
+        assert_eq!(read(&p, "proj"), vec![c.clone(), c.clone()]);
+        let r = &c.to_record("proj");
         assert_eq!(r.shell_id, "agent:abc");
         assert_eq!(r.source, "agent");
         assert_eq!(r.agent.as_deref(), Some("claude"));

@@ -88,6 +88,7 @@ pub fn run(json: bool) -> Result<()> {
         tools::tmux(&ctx),
         store::permissions(&paths),
         store::filesystem(&paths),
+        store::index(&paths),
         selfrun::config(&ctx, &paths),
     ];
     if json {

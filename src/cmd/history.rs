@@ -1,32 +1,39 @@
-//! `snap history [--session NAME | --all] [-n N] [--json] [--raw]`: recorded commands,
-//! oldest first. Real values, as the shell's own `history`; under a coding agent
-//! redacted and filtered as a snapshot is, unless `--raw`. Never a control character raw.
+//! `snap history [--session NAME | --all | --shell ID] [filters] [-n N] [--json] [--raw]`:
+//! recorded commands from the index, the newest matches, oldest first. Real values, as
+//! the shell's own `history`; under a coding agent redacted and filtered as a snapshot
+//! is, unless `--raw`. Never a control character raw.
 
-use crate::cli::HistoryArgs;
-use crate::config::Config;
+use crate::cli::{HistoryArgs, SourceArg};
+use crate::config::{parse_duration, Config};
 use crate::model::CommandRecord;
 use crate::redact::Redactor;
+use crate::store::index::query::{self, Filter, Source};
+use crate::store::index::{self, Wait};
 use crate::store::paths::Paths;
 use crate::store::shells;
-use anyhow::Result;
+use crate::timefmt;
+use anyhow::{bail, Context, Result};
+use std::path::{Path, PathBuf};
 
 /// Print the recorded commands.
 pub fn run(args: &HistoryArgs) -> Result<()> {
     let paths = Paths::from_env()?;
-    let all = shells::load_all(&paths);
-    let session = if args.all {
-        None
-    } else if let Some(s) = &args.session {
-        Some(s.clone())
-    } else {
-        current_session(&all)
+    let Some(ix) = index::open_ingested(&paths, Wait::Block)? else {
+        bail!("the index is busy: try again");
     };
-    let redactor =
-        crate::redact::for_own_records(&paths, args.raw, all.iter().map(|s| &s.env_now))?;
-    let mut records = records(&paths, &all, session.as_deref(), redactor.as_ref());
-    if let Some(n) = args.limit {
-        let skip = records.len().saturating_sub(n);
-        records.drain(..skip);
+    let mut filter = filter(args)?;
+    if !args.all && args.shell.is_none() {
+        filter.session = match &args.session {
+            Some(s) => Some(s.clone()),
+            None => match std::env::var("SNAP_SHELL_ID") {
+                Ok(id) => query::session_of(&ix, &id)?,
+                Err(_) => None,
+            },
+        };
+    }
+    let mut records: Vec<CommandRecord> = query::history(&ix, &filter)?;
+    if let Some(r) = agent_redactor(&paths, args.raw)? {
+        redact(&mut records, &r);
     }
     if args.json {
         let out = crate::text::json_pretty(&records)? + "\n";
@@ -48,47 +55,107 @@ pub fn run(args: &HistoryArgs) -> Result<()> {
     super::print_bytes(out.as_bytes())
 }
 
-/// The commands of `session` (every session when None), shells' and agents', oldest
-/// first. With a redactor, filtered by the config and redacted, as for a coding agent.
-pub fn records(
-    paths: &Paths,
-    all: &[shells::ShellState],
-    session: Option<&str>,
-    redactor: Option<&(Config, Redactor)>,
-) -> Vec<CommandRecord> {
-    let mut records: Vec<(i64, CommandRecord)> = Vec::new();
-    for s in all
-        .iter()
-        .filter(|s| session.is_none_or(|n| s.meta.session == n))
-    {
-        for (c, r) in s.commands.iter().zip(s.history()) {
-            records.push((c.started_us, r));
-        }
+/// Under a coding agent (and without `--raw`): the config's filters and a redactor that
+/// knows the shells' secrets. None otherwise: the user's own records keep real values.
+fn agent_redactor(paths: &Paths, raw: bool) -> Result<Option<(Config, Redactor)>> {
+    if raw || !crate::redact::under_agent() {
+        return Ok(None);
     }
-    records.extend(crate::agent::journal::records(paths, session));
-    if let Some((cfg, r)) = redactor {
-        records.retain(|(_, c)| cfg.keeps_command(&c.command, &c.cwd));
-        for (_, c) in &mut records {
-            for text in [&mut c.command, &mut c.cwd]
-                .into_iter()
-                .chain(c.error.as_mut())
-            {
-                if let Some(t) = r.text(text) {
-                    *text = t;
-                }
+    let all = shells::load_all(paths);
+    crate::redact::for_own_records(paths, raw, all.iter().map(|s| &s.env_now))
+}
+
+/// Leave out what the config's filters keep out, and redact the rest (as for an agent).
+fn redact(records: &mut Vec<CommandRecord>, (cfg, r): &(Config, Redactor)) {
+    records.retain(|c| cfg.keeps_command(&c.command, &c.cwd));
+    for c in records.iter_mut() {
+        for text in [&mut c.command, &mut c.cwd]
+            .into_iter()
+            .chain(c.error.as_mut())
+        {
+            if let Some(t) = r.text(text) {
+                *text = t;
             }
         }
     }
-    records.sort_by_key(|(t, _)| *t);
-    records.into_iter().map(|(_, r)| r).collect()
 }
 
-/// The session of the shell this runs in, when its hook is loaded.
-fn current_session(all: &[shells::ShellState]) -> Option<String> {
-    let id = std::env::var("SNAP_SHELL_ID").ok()?;
-    all.iter()
-        .find(|s| s.meta.id == id)
-        .map(|s| s.meta.session.clone())
+/// The commands of `session` (every session when None), shells' and agents', oldest
+/// first, filtered and redacted as for a coding agent.
+pub fn records(
+    paths: &Paths,
+    session: Option<&str>,
+    redactor: &(Config, Redactor),
+) -> Result<Vec<CommandRecord>> {
+    let Some(ix) = index::open_ingested(paths, Wait::Block)? else {
+        bail!("the index is busy: try again");
+    };
+    let filter = Filter {
+        session: session.map(str::to_string),
+        ..Filter::default()
+    };
+    let mut records = query::history(&ix, &filter)?;
+    redact(&mut records, redactor);
+    Ok(records)
+}
+
+/// This directory as the shell names it (`$PWD`, symlinks kept, as the hook records
+/// it) when that is this directory, else as the kernel does.
+fn here() -> Result<PathBuf> {
+    use std::os::unix::fs::MetadataExt;
+    let real = std::env::current_dir()?;
+    let logical = std::env::var_os("PWD").map(PathBuf::from);
+    let same = |a: &Path, b: &Path| match (std::fs::metadata(a), std::fs::metadata(b)) {
+        (Ok(a), Ok(b)) => (a.dev(), a.ino()) == (b.dev(), b.ino()),
+        _ => false,
+    };
+    Ok(match logical {
+        Some(l) if l.is_absolute() && same(&l, &real) => l,
+        _ => real,
+    })
+}
+
+/// The filter the flags ask for (sessions apart).
+fn filter(args: &HistoryArgs) -> Result<Filter> {
+    let cwd = match (&args.cwd, args.here) {
+        (_, true) => Some(here().context("--here: cannot read the current directory")?),
+        (Some(d), false) if d.is_relative() => Some(here()?.join(d)),
+        (Some(d), false) => Some(d.clone()),
+        (None, false) => None,
+    };
+    let since_us = match &args.since {
+        None => None,
+        Some(w) => {
+            Some(match timefmt::parse_us(w) {
+                Some(t) => t,
+                None => {
+                    let back = parse_duration(w).with_context(|| {
+                    format!("--since {w:?}: give a duration back (7d, 12h, 30m) or an RFC 3339 time")
+                })?;
+                    timefmt::now_us() - i64::try_from(back.as_micros()).unwrap_or(i64::MAX)
+                }
+            })
+        }
+    };
+    Ok(Filter {
+        session: None,
+        shell: args.shell.clone(),
+        words: args
+            .search
+            .as_deref()
+            .map(|t| t.split_whitespace().map(String::from).collect())
+            .unwrap_or_default(),
+        cwd: cwd.map(|d| d.to_string_lossy().into_owned()),
+        failed: args.failed,
+        exit: args.exit,
+        since_us,
+        source: args.source.map(|s| match s {
+            SourceArg::Shell => Source::Shell,
+            SourceArg::Agent => Source::Agent,
+            SourceArg::Restore => Source::Restore,
+        }),
+        limit: args.limit,
+    })
 }
 
 fn short_cwd(cwd: &str) -> String {

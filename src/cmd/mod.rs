@@ -14,6 +14,7 @@ mod list;
 mod man;
 mod mcp;
 mod prune;
+mod reindex;
 mod restore;
 mod save;
 mod sessions;
@@ -37,6 +38,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Show(args) => show::run(&args),
         Command::Prune(args) => prune::run(&args),
         Command::Forget(args) => forget::run(&args),
+        Command::Reindex => reindex::run(),
         Command::Daemon(cmd) => daemon::run(&cmd),
         Command::Config(args) => config::run(&args),
         Command::Doctor(args) => doctor::run(args.json),

@@ -1,7 +1,10 @@
-//! `snap prune [--keep N] [--older-than DURATION] [--dry-run]`: retention now.
+//! `snap prune [--keep N] [--older-than DURATION] [--history-older-than DURATION]
+//! [--dry-run]`: retention now. Snapshots go by count and age; commands leave the history
+//! only by `--history-older-than` (or `[retention] history_max_age`).
 
 use crate::cli::PruneArgs;
 use crate::config::{parse_duration, Config};
+use crate::store::index::{self, Wait};
 use crate::store::paths::Paths;
 use crate::store::retention::{self, Rules};
 use anyhow::{bail, Context, Result};
@@ -20,6 +23,13 @@ pub fn run(args: &PruneArgs) -> Result<()> {
     if let Some(d) = &args.older_than {
         rules.max_age = Some(parse_duration(d).context("--older-than")?);
     }
+    if let Some(d) = &args.history_older_than {
+        rules.history_max_age = Some(parse_duration(d).context("--history-older-than")?);
+    }
+    // The index holds every journal's commands before any journal can go.
+    if rules.history_max_age.is_some() {
+        index::open_ingested(&paths, Wait::Block)?;
+    }
     let plan = retention::run(&paths, rules, args.dry_run);
     let verb = if args.dry_run {
         "would remove"
@@ -32,19 +42,23 @@ pub fn run(args: &PruneArgs) -> Result<()> {
     for p in &plan.shells {
         super::print_bytes(format!("{verb} shell {}\n", p.display()).as_bytes())?;
     }
-    for p in &plan.segments {
-        super::print_bytes(format!("{verb} journal segment {}\n", p.display()).as_bytes())?;
-    }
-    super::print_bytes(format!(
-        "{verb} {} snapshot(s), {} shell(s), {} journal segment(s); each session keeps its last {}{}\n",
-        plan.snapshots.len(),
-        plan.shells.len(),
-        plan.segments.len(),
-        rules.keep,
-        rules
-            .max_age
-            .map(|d| format!(" within {} s (and always its newest)", d.as_secs()))
-            .unwrap_or_default()
-    ).as_bytes())?;
+    let history = rules
+        .history_max_age
+        .map(|d| format!("; commands older than {} s left the history", d.as_secs()))
+        .unwrap_or_else(|| "; every command stays in the history".into());
+    super::print_bytes(
+        format!(
+            "{verb} {} snapshot(s), {} ended shell(s); each session keeps its last {}{}{}\n",
+            plan.snapshots.len(),
+            plan.shells.len(),
+            rules.keep,
+            rules
+                .max_age
+                .map(|d| format!(" within {} s (and always its newest)", d.as_secs()))
+                .unwrap_or_default(),
+            history
+        )
+        .as_bytes(),
+    )?;
     Ok(())
 }

@@ -92,6 +92,10 @@ pub fn run(args: &ShellStartArgs) -> Result<()> {
     // A shell started by restore or start is the answer, not the question (and a hook
     // sourced again has been told already).
     if std::env::var_os("SNAP_RESTORE").is_none() && !existed {
+        // Never waits: a busy (or not yet built) index is left to the next reader.
+        if crate::store::index::db_path(&paths).exists() {
+            crate::store::index::refresh(&paths, crate::store::index::Wait::Never);
+        }
         crate::notice::maybe_show(&paths, &args.id);
     }
     Ok(())

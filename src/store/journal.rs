@@ -223,6 +223,7 @@ pub fn parse(bytes: &[u8]) -> Parsed {
 
 /// Parse one segment's bytes, of a shell with this token (None: format 1). Never
 /// panics, whatever the input.
+#[cfg(test)]
 pub fn parse_segment(bytes: &[u8], token: Option<&str>) -> Parsed {
     let mut out = Parsed::default();
     parse_into(&mut out, bytes, format_of(bytes, token));
@@ -265,6 +266,149 @@ fn parse_into(out: &mut Parsed, bytes: &[u8], format: Format) {
     }
     if let Some(pending) = current.take() {
         finish(out, pending, format);
+    }
+}
+
+/// What a reader carries from the bytes it consumed into the next ones: the environment
+/// a delta record (`bash+`, `zsh+`) changes, and the start record a derived duration
+/// needs (its time and whether it was precise) when it was the last record.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Carry {
+    pub env: Option<BTreeMap<String, String>>,
+    pub open_start: Option<(i64, bool)>,
+    /// bash's history as the records so far showed it (form `m`).
+    #[serde(default)]
+    pub history: HistoryLines,
+    /// The last start was a private line's: its end goes too.
+    #[serde(default)]
+    pub drop_end: bool,
+}
+
+/// What an incremental read gave: the records of whole lines up to `consumed` (their
+/// records are final), the records after it (the last record, which its writer may
+/// still extend: read it again next time), and the carry at `consumed`.
+#[derive(Debug, Default)]
+pub struct Chunk {
+    pub done: Vec<Record>,
+    pub tentative: Vec<Record>,
+    pub consumed: usize,
+    pub carry: Carry,
+    /// Damaged records among the final ones.
+    pub skipped: usize,
+}
+
+/// Parse the bytes of a journal segment that follow what was consumed before, with the
+/// carry left there, for a shell with this token (None: format 1). With `finished` (a
+/// newer segment exists, so nobody writes here) every byte is final; else the last
+/// record stays tentative unless it is an end or exit record ended by LF. What was
+/// consumed always ends at a record start, so the bytes given begin with one and tell
+/// the segment's format as its first bytes do.
+pub fn parse_from(bytes: &[u8], carry: &Carry, finished: bool, token: Option<&str>) -> Chunk {
+    let format = format_of(bytes, token);
+    let mut last_start = None;
+    let mut pos = 0;
+    for line in split_lines(bytes, format) {
+        if record_fields(line, format).is_some()
+            || (line.last() != Some(&b'\n') && partial_start(line, format))
+        {
+            last_start = Some((pos, line));
+        }
+        pos += line.len();
+    }
+    let consumed = match last_start {
+        _ if finished => bytes.len(),
+        None => 0,
+        Some((at, line)) => {
+            let whole = bytes.last() == Some(&b'\n');
+            let bodiless = matches!(
+                after_prefix(line, format).and_then(|t| t.first()),
+                Some(b'E' | b'X')
+            );
+            if whole && bodiless {
+                bytes.len()
+            } else {
+                at
+            }
+        }
+    };
+    let done = if consumed < bytes.len() {
+        // The record after the boundary ends the ones before it, as it would in one
+        // read: a stand-in for it, taken out again.
+        let mut head = bytes[..consumed].to_vec();
+        head.push(RS);
+        if let Format::V2(token) = format {
+            head.extend_from_slice(token);
+        }
+        head.extend_from_slice(b"X\t0\texit\n");
+        let mut done = parse_carried(&head, carry, format);
+        done.records.pop();
+        done
+    } else {
+        parse_carried(bytes, carry, format)
+    };
+    let next = carry_after(carry, &done);
+    let tentative = parse_carried(&bytes[consumed..], &next, format);
+    Chunk {
+        skipped: done.skipped,
+        done: done.records,
+        tentative: tentative.records,
+        consumed,
+        carry: next,
+    }
+}
+
+/// Parse with a carry: the carried environment and open start are seeded in front of
+/// the records, then taken out again.
+fn parse_carried(bytes: &[u8], carry: &Carry, format: Format) -> Parsed {
+    let mut seed = Vec::new();
+    if let Some(vars) = &carry.env {
+        seed.push(Record::Env {
+            time_us: 0,
+            vars: vars.clone(),
+        });
+    }
+    if let Some((time_us, _)) = carry.open_start {
+        seed.push(Record::Start {
+            time_us,
+            cwd: String::new(),
+            command: String::new(),
+            origin: Origin::Shell,
+        });
+    }
+    let seeded = seed.len();
+    let mut out = Parsed {
+        records: seed,
+        skipped: 0,
+        last_start_precise: carry.open_start.is_some_and(|(_, p)| p),
+        history: carry.history.clone(),
+        drop_end: carry.drop_end,
+    };
+    parse_into(&mut out, bytes, format);
+    out.records.drain(..seeded);
+    out
+}
+
+/// The carry after these records, from the carry before them.
+fn carry_after(before: &Carry, parsed: &Parsed) -> Carry {
+    let env = parsed
+        .records
+        .iter()
+        .rev()
+        .find_map(|r| match r {
+            Record::Env { vars, .. } => Some(vars.clone()),
+            _ => None,
+        })
+        .or_else(|| before.env.clone());
+    let open_start = match parsed.records.last() {
+        None => before.open_start,
+        Some(Record::Start { time_us, .. }) => Some((*time_us, parsed.last_start_precise)),
+        Some(_) => None,
+    };
+    Carry {
+        env,
+        open_start,
+        history: parsed.history.clone(),
+        drop_end: parsed.drop_end,
     }
 }
 
@@ -400,7 +544,7 @@ fn finish(out: &mut Parsed, (fields, body, cut): Pending, format: Format) {
 
 /// bash's history as the journal showed it: the reader's half of telling an execution
 /// from a line history kept private (the hook's half is bash's `__snap_line_form`).
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct HistoryLines {
     /// History's last line.
     last: Option<String>,
@@ -1043,6 +1187,68 @@ mod tests {
         let p = parse_segment(&j, Some(TOKEN));
         let texts: Vec<&str> = starts(&p).into_iter().map(|(c, _)| c).collect();
         assert_eq!(texts, ["make", "make"]);
+    }
+
+    /// Read `bytes` as a writer appending them would leave them at each cut, carrying
+    /// state between reads; the records, final and tentative, at the end.
+    fn read_growing(bytes: &[u8], cuts: &[usize]) -> Vec<Record> {
+        let mut offset = 0;
+        let mut carry = Carry::default();
+        let mut done = Vec::new();
+        let mut tentative = Vec::new();
+        for &cut in cuts.iter().chain([&bytes.len()]) {
+            let cut = cut.clamp(offset, bytes.len());
+            let chunk = parse_from(&bytes[offset..cut], &carry, false, None);
+            offset += chunk.consumed;
+            carry = chunk.carry;
+            done.extend(chunk.done);
+            tentative = chunk.tentative;
+        }
+        done.extend(tentative);
+        done
+    }
+
+    const GROWING: &str = concat!(
+        "^V\t1\tbash\ndeclare -x A=\"1\"\n",
+        "^S\t1.5\t/\th\t   12  printf 'a\tb'\n^E\t2.5\t0\t-\t/\n",
+        "^V\t2\tbash+\ndeclare -x C=\"x y\"\n",
+        "^S\t5.5\t/\th\t   14* for i in 1\ndo :\ndone\n^E\t6.5\t0\t-\t/\n",
+        "^S\t7.5\t/\tt\nsleep 9\n",
+    );
+
+    #[test]
+    fn an_incremental_read_keeps_the_last_start_or_environment_tentative() {
+        let j = rec(GROWING);
+        let chunk = parse_from(&j, &Carry::default(), false, None);
+        assert_eq!(chunk.tentative.len(), 1);
+        assert!(
+            matches!(&chunk.tentative[0], Record::Start { command, .. } if command == "sleep 9")
+        );
+        assert_eq!(
+            &j[chunk.consumed..],
+            rec("^S\t7.5\t/\tt\nsleep 9\n").as_slice()
+        );
+        let finished = parse_from(&j, &Carry::default(), true, None);
+        assert_eq!(finished.consumed, j.len());
+        assert!(finished.tentative.is_empty());
+        // An end record ended by LF is final.
+        let mut ended = j.clone();
+        ended.extend(rec("^E\t8.5\t1\t-\t/\n"));
+        assert_eq!(
+            parse_from(&ended, &Carry::default(), false, None).consumed,
+            ended.len()
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn reading_a_growing_journal_piece_by_piece_gives_what_one_read_gives(
+            mut cuts in proptest::collection::vec(0usize..400, 0..8)
+        ) {
+            let j = rec(GROWING);
+            cuts.sort();
+            proptest::prop_assert_eq!(read_growing(&j, &cuts), parse(&j).records);
+        }
     }
 
     proptest::proptest! {

@@ -1,6 +1,7 @@
 //! Everything snap keeps on disk.
 
 pub mod atomic;
+pub mod index;
 pub mod journal;
 pub mod lock;
 pub mod paths;

@@ -1,10 +1,12 @@
 //! Retention, per session: keep each session's last N snapshots in which it had live
 //! shells (and none older than the maximum age, but always its newest), so frequent
 //! checkpoints of one session never evict a quiet session's snapshots. The newest
-//! snapshot overall always stays. Then shells that ended before their session's oldest
-//! kept snapshot lose their directories, and finished journal segments that such
-//! snapshots already hold go (never a shell's first segment: it holds the baseline
-//! environment).
+//! snapshot overall always stays.
+//!
+//! History is another matter: every command stays in the index, and every ended
+//! shell's journal stays on disk (so `snap reindex` can rebuild the index), until
+//! history pruning (`[retention] history_max_age`, `snap prune --history-older-than`)
+//! removes the commands older than its age and the shells that ended before it.
 //!
 //! Also `snap forget`: `$SNAP_HOME/forgotten.json` maps a session to when it was
 //! forgotten; snapshots taken until then no longer show it, and captures leave out its
@@ -13,7 +15,7 @@
 use crate::config::Config;
 use crate::snapshot_model::Snapshot;
 use crate::store::atomic::write_atomic;
-use crate::store::journal;
+use crate::store::index;
 use crate::store::paths::{ensure_private_dir, Paths};
 use crate::store::shells::{self, ShellState};
 use crate::store::snapshots;
@@ -33,6 +35,8 @@ pub struct Rules {
     pub keep: usize,
     /// Snapshots older than this go (a session's newest one stays).
     pub max_age: Option<Duration>,
+    /// Commands older than this leave the history; ended shells before it go.
+    pub history_max_age: Option<Duration>,
 }
 
 impl Rules {
@@ -41,6 +45,7 @@ impl Rules {
         Rules {
             keep: cfg.retention.keep,
             max_age: cfg.retention.max_age_dur,
+            history_max_age: cfg.retention.history_max_age_dur,
         }
     }
 }
@@ -50,10 +55,10 @@ impl Rules {
 pub struct Plan {
     /// Snapshot files.
     pub snapshots: Vec<PathBuf>,
-    /// Shell directories.
+    /// Shell directories of shells that ended before the history's age.
     pub shells: Vec<PathBuf>,
-    /// Journal segments.
-    pub segments: Vec<PathBuf>,
+    /// Commands started before this leave the index (µs since the epoch).
+    pub history_before_us: Option<i64>,
 }
 
 /// Sessions forgotten, and when (µs since the epoch).
@@ -147,27 +152,22 @@ impl Summary {
     }
 }
 
-/// A cache of summaries (`state/summaries.json`), by file name, length and mtime: a
-/// snapshot file never changes once written, so most saves parse only the new one.
-#[derive(Debug, Default, Serialize, Deserialize)]
-struct SummaryCache {
-    schema: u32,
-    files: BTreeMap<String, (u64, i64, Summary)>,
-}
-
 /// The summaries of the snapshot files that are safe to read and of this schema, with
 /// forgotten sessions dropped (the rest is left to the readers, which name bad files).
+/// Cached in the index by file name, length and mtime: a snapshot file never changes
+/// once written, so most saves parse only the new one.
 pub fn summaries(paths: &Paths, forgotten: &Forgotten) -> Vec<(PathBuf, Summary)> {
-    let cache_path = paths.state.join("summaries.json");
-    let old: SummaryCache = fs::read(&cache_path)
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok())
-        .filter(|c: &SummaryCache| c.schema == 1)
-        .unwrap_or_default();
-    let mut cache = SummaryCache {
-        schema: 1,
-        files: BTreeMap::new(),
-    };
+    let mut ix = index::Index::open(paths, index::Wait::Block).ok().flatten();
+    let old: BTreeMap<String, (u64, i64, Summary)> = ix
+        .as_ref()
+        .and_then(|ix| index::snapshot_summaries(ix).ok())
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|(file, len, mtime, json)| {
+            Some((file, (len, mtime, serde_json::from_str(&json).ok()?)))
+        })
+        .collect();
+    let mut cache: BTreeMap<String, (u64, i64, Summary)> = BTreeMap::new();
     let mut out = Vec::new();
     for path in snapshots::files(paths) {
         let Ok(meta) = snapshots::check_private(&path) else {
@@ -177,28 +177,23 @@ pub fn summaries(paths: &Paths, forgotten: &Forgotten) -> Vec<(PathBuf, Summary)
             .file_name()
             .map_or(String::new(), |n| n.to_string_lossy().into_owned());
         let stamp = (meta.len(), meta.mtime() * 1_000_000_000 + meta.mtime_nsec());
-        let summary = match old.files.get(&name) {
+        let summary = match old.get(&name) {
             Some((len, mtime, s)) if (*len, *mtime) == stamp => Some(s.clone()),
             _ => read_summary(&path),
         };
         let Some(summary) = summary else { continue };
-        cache
-            .files
-            .insert(name, (stamp.0, stamp.1, summary.clone()));
+        cache.insert(name, (stamp.0, stamp.1, summary.clone()));
         out.push((path, summary));
     }
-    if cache.files != old.files {
-        // A cache: renamed into place whole, but not worth an fsync (a lost or damaged
-        // cache is rebuilt from the files).
-        let saved = ensure_private_dir(&paths.state).and_then(|()| {
-            let mut tmp = tempfile::Builder::new()
-                .prefix(".tmp-")
-                .tempfile_in(&paths.state)?;
-            std::io::Write::write_all(&mut tmp, &serde_json::to_vec(&cache)?)?;
-            tmp.persist(&cache_path)?;
-            Ok(())
-        });
-        if let Err(e) = saved {
+    if let (Some(ix), true) = (ix.as_mut(), cache != old) {
+        // A cache: a lost one is rebuilt from the files.
+        let rows: Vec<index::SummaryRow> = cache
+            .iter()
+            .filter_map(|(f, (len, mtime, s))| {
+                Some((f.clone(), *len, *mtime, serde_json::to_string(s).ok()?))
+            })
+            .collect();
+        if let Err(e) = index::store_snapshot_summaries(ix, &rows) {
             eprintln!("snap: cannot cache snapshot summaries: {e:#}");
         }
     }
@@ -233,7 +228,6 @@ fn read_summary(path: &std::path::Path) -> Option<Summary> {
 pub fn plan(
     snaps: &[(PathBuf, Summary)],
     shells: &[ShellState],
-    forgotten: &Forgotten,
     rules: Rules,
     now_us: i64,
 ) -> Plan {
@@ -249,8 +243,6 @@ pub fn plan(
         names.extend(s.sessions.iter().map(|x| x.0.as_str()));
     }
     let mut kept: BTreeSet<usize> = order.last().copied().into_iter().collect();
-    // Per session: the oldest kept snapshot in which it had live shells.
-    let mut oldest_live: BTreeMap<&str, i64> = BTreeMap::new();
     for name in names {
         let has = |i: usize, live: bool| {
             snaps[i]
@@ -267,17 +259,13 @@ pub fn plan(
             continue;
         }
         let newest = *live.last().unwrap_or(&0);
-        let chosen: Vec<usize> = live
-            .iter()
-            .rev()
-            .take(rules.keep.max(1))
-            .copied()
-            .filter(|&i| i == newest || min_time.is_none_or(|m| taken[i] >= m))
-            .collect();
-        if let Some(&oldest) = chosen.last() {
-            oldest_live.insert(name, taken[oldest]);
-        }
-        kept.extend(chosen);
+        kept.extend(
+            live.iter()
+                .rev()
+                .take(rules.keep.max(1))
+                .copied()
+                .filter(|&i| i == newest || min_time.is_none_or(|m| taken[i] >= m)),
+        );
     }
     let mut plan = Plan {
         snapshots: order
@@ -288,36 +276,12 @@ pub fn plan(
         ..Plan::default()
     };
 
-    for sh in shells {
-        let name = sh.meta.session.as_str();
-        if !sh.alive && is_forgotten(forgotten, name, &sh.meta.started_at) {
-            plan.shells.push(sh.dir.clone());
-            continue;
-        }
-        let Some(&since) = oldest_live.get(name) else {
-            continue;
-        };
-        let gone_at = sh.ended_us.unwrap_or(sh.last_seen_us);
-        if !sh.alive && gone_at < since {
-            plan.shells.push(sh.dir.clone());
-            continue;
-        }
-        let segs = journal::segments(&sh.dir);
-        if segs.len() > 2 {
-            for seg in &segs[1..segs.len() - 1] {
-                let newest = fs::read(seg)
-                    .map(|b| {
-                        journal::parse_segment(&b, sh.meta.token.as_deref())
-                            .records
-                            .iter()
-                            .map(|r| r.time_us())
-                            .max()
-                    })
-                    .ok()
-                    .flatten();
-                if newest.is_some_and(|t| t < since) {
-                    plan.segments.push(seg.clone());
-                }
+    if let Some(age) = rules.history_max_age {
+        let before = now_us - i64::try_from(age.as_micros()).unwrap_or(i64::MAX);
+        plan.history_before_us = Some(before);
+        for sh in shells.iter().filter(|sh| !sh.alive) {
+            if sh.ended_us.unwrap_or(sh.last_seen_us) < before {
+                plan.shells.push(sh.dir.clone());
             }
         }
     }
@@ -327,7 +291,7 @@ pub fn plan(
 /// Remove what the plan names; a failure is reported and the rest still goes.
 pub fn apply(plan: &Plan) -> Vec<String> {
     let mut errors = Vec::new();
-    for p in plan.snapshots.iter().chain(&plan.segments) {
+    for p in &plan.snapshots {
         if let Err(e) = fs::remove_file(p) {
             if e.kind() != std::io::ErrorKind::NotFound {
                 errors.push(format!("cannot remove {}: {e}", p.display()));
@@ -344,9 +308,27 @@ pub fn apply(plan: &Plan) -> Vec<String> {
     errors
 }
 
-/// Plan (and unless `dry_run`, apply) retention over the whole store.
+/// Plan (and unless `dry_run`, apply) retention over the whole store: the shells as
+/// the index knows them (it has read every journal), else as the journals say.
 pub fn run(paths: &Paths, rules: Rules, dry_run: bool) -> Plan {
-    run_with(paths, rules, &shells::load_all(paths), dry_run)
+    let indexed = index::open_ingested(paths, index::Wait::Block)
+        .ok()
+        .flatten()
+        .and_then(|ix| index::query::shells(&ix, &paths.shells(), None).ok());
+    let all = match indexed {
+        Some(mut all) => {
+            let pids: Vec<(u32, Option<u64>)> = all
+                .iter()
+                .map(|s| (s.meta.pid, s.meta.pid_started))
+                .collect();
+            shells::settle(&mut all, &crate::liveness::alive_now(&pids));
+            // Shells known only from snapshots have no directory to remove.
+            all.retain(|s| s.dir.is_dir());
+            all
+        }
+        None => shells::load_all(paths),
+    };
+    run_with(paths, rules, &all, dry_run)
 }
 
 /// [`run`] with the shells already loaded.
@@ -355,16 +337,35 @@ pub fn run_with(paths: &Paths, rules: Rules, all_shells: &[ShellState], dry_run:
     let plan = plan(
         &summaries(paths, &forgotten),
         all_shells,
-        &forgotten,
         rules,
         timefmt::now_us(),
     );
     if !dry_run {
+        if let Some(before) = plan.history_before_us {
+            // The index first: a shell directory goes only once its rows are gone.
+            if let Err(e) = prune_index(paths, before, &plan.shells) {
+                eprintln!("snap: cannot prune the history in the index: {e:#}");
+                return plan;
+            }
+        }
         for e in apply(&plan) {
             eprintln!("snap: {e}");
         }
     }
     plan
+}
+
+/// Remove from the index the commands started before `before_us` and the shells whose
+/// directories go.
+fn prune_index(paths: &Paths, before_us: i64, dirs: &[PathBuf]) -> Result<()> {
+    let Some(mut ix) = index::Index::open(paths, index::Wait::Block)? else {
+        anyhow::bail!("the index is busy");
+    };
+    let ids: Vec<String> = dirs
+        .iter()
+        .filter_map(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .collect();
+    index::prune(&mut ix, before_us, &ids)
 }
 
 #[cfg(test)]
@@ -435,8 +436,9 @@ mod tests {
         let rules = Rules {
             keep: 3,
             max_age: None,
+            history_max_age: None,
         };
-        let p = plan(&snaps, &[], &Forgotten::new(), rules, T + 11 * MIN);
+        let p = plan(&snaps, &[], rules, T + 11 * MIN);
         assert_eq!(names(&p), ["1", "2", "3", "4", "5", "6", "7"]);
     }
 
@@ -449,10 +451,43 @@ mod tests {
         let rules = Rules {
             keep: 2,
             max_age: None,
+            history_max_age: None,
         };
-        let p = plan(&snaps, &[], &Forgotten::new(), rules, T + 9 * MIN);
+        let p = plan(&snaps, &[], rules, T + 9 * MIN);
         // The two live ones stay, and the newest overall.
         assert_eq!(names(&p), ["2", "3", "4", "5", "6", "7"]);
+    }
+
+    #[test]
+    fn shells_go_only_by_the_history_age_and_never_while_alive() {
+        let shell = |id: &str, last_min: i64, alive: bool| {
+            let meta = shells::test_meta(id, 1, &timefmt::rfc3339_us(T), "s");
+            let mut s = shells::from_records(meta, PathBuf::from(format!("/d/{id}")), vec![]);
+            s.last_seen_us = T + last_min * MIN;
+            s.alive = alive;
+            s
+        };
+        let all = [
+            shell("old", 0, false),
+            shell("new", 50, false),
+            shell("live", 0, true),
+        ];
+        let snaps = vec![at(0, &[("s", true)]), at(60, &[("s", true)])];
+        let mut rules = Rules {
+            keep: 1,
+            max_age: None,
+            history_max_age: None,
+        };
+        let p = plan(&snaps, &all, rules, T + 60 * MIN);
+        assert!(
+            p.shells.is_empty(),
+            "snapshot retention keeps every journal"
+        );
+        assert_eq!(p.history_before_us, None);
+        rules.history_max_age = Some(Duration::from_secs(30 * 60));
+        let p = plan(&snaps, &all, rules, T + 60 * MIN);
+        assert_eq!(p.shells, [PathBuf::from("/d/old")]);
+        assert_eq!(p.history_before_us, Some(T + 30 * MIN));
     }
 
     #[test]
@@ -465,8 +500,9 @@ mod tests {
         let rules = Rules {
             keep: 10,
             max_age: Some(Duration::from_secs(60 * 30)),
+            history_max_age: None,
         };
-        let p = plan(&snaps, &[], &Forgotten::new(), rules, T + 101 * MIN);
+        let p = plan(&snaps, &[], rules, T + 101 * MIN);
         assert_eq!(names(&p), ["0"]);
     }
 
@@ -479,7 +515,8 @@ mod tests {
         crate::store::snapshots::save(&p, &a).unwrap();
         let first = summaries(&p, &Forgotten::new());
         assert_eq!(first.len(), 1);
-        assert!(p.state.join("summaries.json").exists());
+        let ix = index::Index::open(&p, index::Wait::Block).unwrap().unwrap();
+        assert_eq!(index::snapshot_summaries(&ix).unwrap().len(), 1);
         let path_b = crate::store::snapshots::save(&p, &b).unwrap();
         let second = summaries(&p, &Forgotten::new());
         assert_eq!(

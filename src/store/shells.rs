@@ -93,13 +93,13 @@ impl ShellState {
                 shell_id: self.meta.id.clone(),
                 session: self.meta.session.clone(),
                 source: "shell".into(),
+                agent: None,
                 command: c.text.clone(),
                 cwd: c.cwd.clone(),
                 started_at: timefmt::rfc3339_us(c.started_us),
                 exit: c.end.as_ref().map(|e| e.status),
                 duration_ms: c.end.as_ref().and_then(|e| e.duration_ms),
                 error: None,
-                agent: None,
             })
             .collect()
     }

@@ -1,9 +1,64 @@
-//! Checks of the store: private permissions, and not on a network file system.
+//! Checks of the store: private permissions, not on a network file system, and the
+//! index opens, passes its integrity check and keeps up with the journals.
 
 use super::Check;
 use crate::store::paths::Paths;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
+
+/// The index: opens (a damaged one is set aside and rebuilt), `quick_check` passes,
+/// and how far behind the journals it was.
+pub fn index(paths: &Paths) -> Check {
+    use crate::store::index::{ingest, Index};
+    const NAME: &str = "index";
+    let path = crate::store::index::db_path(paths);
+    if !path.exists() {
+        return Check::ok(
+            NAME,
+            format!(
+                "{} not built yet (the first snap history builds it)",
+                path.display()
+            ),
+        );
+    }
+    let (mut ix, damage) = match Index::open_checked(paths) {
+        Ok(found) => found,
+        Err(e) => {
+            return Check::fail(
+                NAME,
+                format!("{}: {e:#}", path.display()),
+                format!("move {} away, then run snap reindex", path.display()),
+            )
+        }
+    };
+    let behind = ingest::behind(&ix).unwrap_or(0);
+    if let Err(e) = ingest::ingest(&mut ix, paths) {
+        return Check::fail(
+            NAME,
+            format!("cannot ingest the journals: {e:#}"),
+            "snap reindex",
+        );
+    }
+    let (shells, commands) = ix.counts().unwrap_or((0, 0));
+    let held = format!("{commands} command(s) of {shells} shell(s)");
+    match damage {
+        None => Check::ok(
+            NAME,
+            format!(
+                "{}: {held}, integrity ok, was {behind} journal byte(s) behind",
+                path.display()
+            ),
+        ),
+        Some(problem) => Check::warn(
+            NAME,
+            format!(
+                "{} failed its integrity check ({problem}): set aside and rebuilt from the journals, {held}",
+                path.display()
+            ),
+            "nothing to do; if it happens again, check the disk",
+        ),
+    }
+}
 
 /// How many offenders to name; the rest are counted.
 const NAMED: usize = 3;

@@ -27,18 +27,16 @@ pub struct HistoryQuery {
 /// The commands matching `q`, oldest first, filtered and redacted as for an agent.
 pub fn history(
     paths: &Paths,
-    all: &[ShellState],
     redactor: &(Config, Redactor),
     q: &HistoryQuery,
-) -> Vec<CommandRecord> {
-    let mut records =
-        crate::cmd::history::records(paths, all, q.session.as_deref(), Some(redactor));
+) -> anyhow::Result<Vec<CommandRecord>> {
+    let mut records = crate::cmd::history::records(paths, q.session.as_deref(), redactor)?;
     records.retain(|r| matches(r, q));
     if let Some(n) = q.limit {
         let skip = records.len().saturating_sub(n);
         records.drain(..skip);
     }
-    records
+    Ok(records)
 }
 
 /// Does `r` pass the filters of `q` (the session aside)?

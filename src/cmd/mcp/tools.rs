@@ -102,7 +102,7 @@ fn run(
         Tool::History => {
             let (dir, a): (_, args::HistoryArgs) = args::parse(args, start)?;
             let q = history_query(&all, start, &dir, a)?;
-            let records = query::history(paths, &all, redactor, &q);
+            let records = query::history(paths, redactor, &q).map_err(failed)?;
             serde_json::to_value(records)
                 .map(Out::Json)
                 .map_err(|e| e.to_string())

@@ -1,0 +1,785 @@
+//! Incremental ingestion: each journal file is read from where the last read stopped,
+//! guarded by its inode, its size and the last bytes read, and what it adds is committed
+//! in one transaction with the new offset, so a kill at any point loses and doubles
+//! nothing. A file replaced under the same name is read again from the start, for its
+//! whole shell. Only whole records are final; the last record of a journal still being
+//! written is stored but read again next time (see [`journal::parse_from`]).
+
+use super::Index;
+use crate::agent::journal::AgentCommand;
+use crate::model::ShellMeta;
+use crate::store::journal::{self, Carry, EndHow, Origin, Record};
+use crate::store::paths::Paths;
+use crate::store::shells;
+use crate::timefmt;
+use anyhow::Result;
+use rusqlite::{params, OptionalExtension, Transaction, TransactionBehavior};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+use std::fs;
+use std::io::{Read, Seek, SeekFrom};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+/// How many bytes before an offset guard it.
+const TAIL: usize = 64;
+
+/// A shell's state after the final bytes of its journal.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct State {
+    parse: Carry,
+    next_seq: i64,
+    open_seq: Option<i64>,
+    /// The baseline environment is final (read from a final record).
+    have_base: bool,
+    base: Option<BTreeMap<String, String>>,
+    cwd: String,
+    last_seen_us: i64,
+    ended: Option<String>,
+    ended_us: Option<i64>,
+}
+
+/// Where a journal file was read up to.
+struct Mark {
+    inode: u64,
+    offset: u64,
+    tail: Vec<u8>,
+}
+
+/// Bring the index up to date with every journal.
+pub fn ingest(ix: &mut Index, paths: &Paths) -> Result<()> {
+    let done: HashMap<String, bool> = {
+        let mut stmt = ix
+            .conn
+            .prepare_cached("SELECT id, ended IS NOT NULL FROM shells")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    // What each file looked like when last read: most are unchanged, and need no
+    // transaction at all.
+    let seen: HashMap<String, (u64, u64)> = {
+        let mut stmt = ix
+            .conn
+            .prepare_cached("SELECT path, inode, size FROM segments")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                (r.get::<_, i64>(1)? as u64, r.get::<_, i64>(2)? as u64),
+            ))
+        })?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    let unchanged = |files: &[PathBuf]| {
+        files.iter().all(|f| {
+            let Ok(m) = fs::metadata(f) else { return true };
+            seen.get(&key(f)) == Some(&(m.ino(), m.len()))
+        })
+    };
+    if let Ok(entries) = fs::read_dir(paths.shells()) {
+        let mut ids: Vec<String> = entries
+            .flatten()
+            .filter_map(|e| e.file_name().to_str().map(String::from))
+            .collect();
+        ids.sort();
+        for id in ids {
+            match done.get(&id) {
+                Some(true) => continue, // its journal ended: nothing more is written there
+                Some(false) if unchanged(&journal::segments(&paths.shell_dir(&id))) => continue,
+                _ => ingest_shell(ix, paths, &id)?,
+            }
+        }
+    }
+    for session in crate::agent::journal::sessions(paths) {
+        if let Ok(dir) = crate::agent::journal::session_dir(paths, &session) {
+            if !unchanged(&[dir.join("journal.jsonl")]) {
+                ingest_agent(ix, paths, &session)?;
+            }
+        }
+    }
+    migrate_snapshots(ix, paths)?;
+    Ok(())
+}
+
+/// How many journal bytes the index has not read yet (of the files it knows).
+pub fn behind(ix: &Index) -> Result<u64> {
+    let mut stmt = ix.conn.prepare("SELECT path, offset FROM segments")?;
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+    let mut total = 0;
+    for row in rows {
+        let (path, offset) = row?;
+        if let Ok(m) = fs::metadata(&path) {
+            total += m.len().saturating_sub(offset as u64);
+        }
+    }
+    Ok(total)
+}
+
+/// Rebuild the index from the journals (and the snapshots, for shells whose journals
+/// are gone) from scratch.
+/// What history pruning removed stays removed (snapshots of forgotten sessions are not
+/// read: `snapshots::list_good` leaves them out).
+pub fn reindex(ix: &mut Index, paths: &Paths) -> Result<()> {
+    ix.conn.execute_batch(
+        "BEGIN IMMEDIATE;
+         DELETE FROM commands; DELETE FROM shells; DELETE FROM segments;
+         DELETE FROM facts WHERE key = 'migrated';
+         COMMIT;",
+    )?;
+    ingest(ix, paths)?;
+    if let Some(before) = super::pruned_before(ix)? {
+        super::prune(ix, before, &[])?;
+    }
+    Ok(())
+}
+
+fn ingest_shell(ix: &mut Index, paths: &Paths, id: &str) -> Result<()> {
+    let dir = paths.shell_dir(id);
+    let segs = journal::segments(&dir);
+    let tx = ix
+        .conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)?;
+    // Read under the write lock: another snap may have ingested this shell meanwhile.
+    let row: Option<(String, String)> = tx
+        .query_row("SELECT carry, meta FROM shells WHERE id = ?1", [id], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .optional()?;
+    let known = row.is_some();
+    let (carried, meta_row) = match row {
+        Some((carry, meta)) => {
+            let Ok(meta) = serde_json::from_str::<ShellMeta>(&meta) else {
+                return Ok(());
+            };
+            (serde_json::from_str::<State>(&carry).ok(), meta)
+        }
+        None => match shells::read_meta_quiet(&dir) {
+            Some(m) => (None, m),
+            None => return Ok(()), // not started yet (or not a shell): next time
+        },
+    };
+    let mut marks = marks(&tx, id)?;
+    let mut state = carried.clone().unwrap_or_else(|| fresh_state(&meta_row));
+    let unreadable_carry = known && carried.is_none();
+    if unreadable_carry || segs.iter().any(|s| replaced(s, marks.get(&key(s)))) {
+        // A journal replaced under its name: this shell is read again from the start.
+        tx.execute("DELETE FROM commands WHERE src = ?1", [id])?;
+        tx.execute("DELETE FROM segments WHERE shell = ?1", [id])?;
+        marks.clear();
+        state = fresh_state(&meta_row);
+    }
+    // The meta on disk first: a hook sourced again over an older one gives the shell a
+    // token (and starts a format 2 segment) after the index first saw it.
+    let token = shells::read_meta_quiet(&dir)
+        .and_then(|m| m.token)
+        .or_else(|| meta_row.token.clone());
+    let token = token.as_deref();
+    let mut latest = state.clone();
+    let mut changed = !known;
+    for (i, seg) in segs.iter().enumerate() {
+        let last = i + 1 == segs.len();
+        let mark = marks.get(&key(seg));
+        let Ok(f_meta) = fs::metadata(seg) else {
+            continue;
+        };
+        let offset = mark.map_or(0, |m| m.offset);
+        if mark.is_some() && f_meta.len() == offset {
+            continue;
+        }
+        let Some(bytes) = read_from(seg, offset) else {
+            continue;
+        };
+        let chunk = journal::parse_from(&bytes, &state.parse, !last, token);
+        if chunk.skipped > 0 {
+            // Said once: these bytes are final, never read again.
+            eprintln!(
+                "snap: {}: {} damaged record(s) skipped (the file is left as it is)",
+                seg.display(),
+                chunk.skipped
+            );
+        }
+        apply(&tx, &meta_row, &mut state, &chunk.done, true)?;
+        state.parse = chunk.carry;
+        latest = state.clone();
+        apply(&tx, &meta_row, &mut latest, &chunk.tentative, false)?;
+        let mut tail = mark.map(|m| m.tail.clone()).unwrap_or_default();
+        tail.extend_from_slice(&bytes[..chunk.consumed]);
+        let tail = tail[tail.len().saturating_sub(TAIL)..].to_vec();
+        tx.execute(
+            "INSERT INTO segments (path, shell, inode, offset, tail, size)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT(path) DO UPDATE SET inode = ?3, offset = ?4, tail = ?5, size = ?6",
+            params![
+                key(seg),
+                id,
+                f_meta.ino() as i64,
+                (offset + chunk.consumed as u64) as i64,
+                tail,
+                (offset + bytes.len() as u64) as i64
+            ],
+        )?;
+        changed = true;
+    }
+    if changed {
+        save_shell(&tx, &meta_row, &state, &latest)?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+fn fresh_state(meta: &ShellMeta) -> State {
+    State {
+        cwd: meta.start_dir.clone(),
+        last_seen_us: timefmt::parse_us(&meta.started_at).unwrap_or(0),
+        ..State::default()
+    }
+}
+
+/// A journal file's key in `segments`: its path.
+fn key(path: &Path) -> String {
+    path.to_string_lossy().into_owned()
+}
+
+fn marks(tx: &Transaction, shell: &str) -> Result<HashMap<String, Mark>> {
+    let mut stmt =
+        tx.prepare_cached("SELECT path, inode, offset, tail FROM segments WHERE shell = ?1")?;
+    let rows = stmt.query_map([shell], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            Mark {
+                inode: r.get::<_, i64>(1)? as u64,
+                offset: r.get::<_, i64>(2)? as u64,
+                tail: r.get(3)?,
+            },
+        ))
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Is this file no longer the one read up to `mark` (another inode, shorter, or other
+/// bytes before the offset)?
+fn replaced(path: &Path, mark: Option<&Mark>) -> bool {
+    let Some(mark) = mark else { return false };
+    let Ok(meta) = fs::metadata(path) else {
+        return false;
+    };
+    if meta.ino() != mark.inode || meta.len() < mark.offset {
+        return true;
+    }
+    let start = mark.offset - mark.tail.len() as u64;
+    match read_range(path, start, mark.tail.len()) {
+        Some(bytes) => bytes != mark.tail,
+        None => true,
+    }
+}
+
+fn read_from(path: &Path, offset: u64) -> Option<Vec<u8>> {
+    let mut f = fs::File::open(path).ok()?;
+    f.seek(SeekFrom::Start(offset)).ok()?;
+    let mut out = Vec::new();
+    f.read_to_end(&mut out).ok()?;
+    Some(out)
+}
+
+fn read_range(path: &Path, offset: u64, len: usize) -> Option<Vec<u8>> {
+    let mut f = fs::File::open(path).ok()?;
+    f.seek(SeekFrom::Start(offset)).ok()?;
+    let mut out = vec![0; len];
+    f.read_exact(&mut out).ok()?;
+    Some(out)
+}
+
+/// Apply records to the shell's state and its command rows. Rows are keyed by their
+/// place in the shell (its `seq`), so applying a tentative record again replaces it.
+fn apply(
+    tx: &Transaction,
+    meta: &ShellMeta,
+    state: &mut State,
+    records: &[Record],
+    fin: bool,
+) -> Result<()> {
+    for r in records {
+        state.last_seen_us = state.last_seen_us.max(r.time_us());
+        match r {
+            Record::Start {
+                time_us,
+                cwd,
+                command,
+                origin,
+            } => {
+                state.cwd = cwd.clone();
+                let seq = state.next_seq;
+                let source = match origin {
+                    Origin::Shell => "shell",
+                    Origin::Restore => "restore",
+                };
+                tx.prepare_cached(
+                    "INSERT INTO commands (src, pos, shell, session, kind, source, text, cwd, start_us)
+                     VALUES (?1, ?2, ?1, ?3, ?4, ?8, ?5, ?6, ?7)
+                     ON CONFLICT(src, pos) DO UPDATE SET text = ?5, cwd = ?6, start_us = ?7,
+                       source = ?8, end_us = NULL, exit = NULL, duration_ms = NULL",
+                )?
+                .execute(params![
+                    meta.id, seq, meta.session, meta.kind, command, cwd, time_us, source
+                ])?;
+                state.next_seq += 1;
+                state.open_seq = Some(seq);
+            }
+            Record::End {
+                time_us,
+                status,
+                duration_ms,
+                cwd,
+            } => {
+                if !cwd.is_empty() {
+                    state.cwd = cwd.clone();
+                }
+                if let Some(seq) = state.open_seq.take() {
+                    tx.prepare_cached(
+                        "UPDATE commands SET end_us = ?3, exit = ?4, duration_ms = ?5
+                         WHERE src = ?1 AND pos = ?2",
+                    )?
+                    .execute(params![
+                        meta.id,
+                        seq,
+                        time_us,
+                        status,
+                        duration_ms
+                    ])?;
+                }
+            }
+            Record::Env { vars, .. } => {
+                // The latest environment (for final records the carry says the same).
+                state.parse.env = Some(vars.clone());
+                if !state.have_base {
+                    state.base = Some(vars.clone());
+                    state.have_base = fin;
+                }
+            }
+            Record::Exit { time_us, how } => {
+                state.ended = Some(
+                    match how {
+                        EndHow::Exit => "exit",
+                        EndHow::Hangup => "hangup",
+                    }
+                    .to_string(),
+                );
+                state.ended_us = Some(*time_us);
+                // A shell ended with a command open: nothing runs any more.
+                state.open_seq = None;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Write the shell's row: the final state as the carry, the latest for the columns.
+fn save_shell(tx: &Transaction, meta: &ShellMeta, state: &State, latest: &State) -> Result<()> {
+    let json = |v: &Option<BTreeMap<String, String>>| -> Result<Option<String>> {
+        Ok(match v {
+            Some(m) => Some(serde_json::to_string(m)?),
+            None => None,
+        })
+    };
+    // A shell is ended for ingestion only by a final exit record.
+    let ended = state.ended.as_ref().and(latest.ended.clone());
+    tx.prepare_cached(
+        "INSERT INTO shells (id, kind, session, meta, started_us, ended, ended_us, last_seen_us,
+            cwd, env_base, env_now, carry, replaces)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+         ON CONFLICT(id) DO UPDATE SET ended = ?6, ended_us = ?7, last_seen_us = ?8, cwd = ?9,
+            env_base = ?10, env_now = ?11, carry = ?12",
+    )?
+    .execute(params![
+        meta.id,
+        meta.kind,
+        meta.session,
+        serde_json::to_string(meta)?,
+        timefmt::parse_us(&meta.started_at).unwrap_or(0),
+        ended,
+        latest.ended_us,
+        latest.last_seen_us,
+        latest.cwd,
+        json(&latest.base)?,
+        json(&latest.parse.env)?,
+        serde_json::to_string(state)?,
+        meta.replaces,
+    ])?;
+    Ok(())
+}
+
+/// Read what is new in a session's agent journal: whole lines only.
+fn ingest_agent(ix: &mut Index, paths: &Paths, session: &str) -> Result<()> {
+    let Ok(dir) = crate::agent::journal::session_dir(paths, session) else {
+        return Ok(());
+    };
+    let path = dir.join("journal.jsonl");
+    let Ok(f_meta) = fs::metadata(&path) else {
+        return Ok(());
+    };
+    let src = format!("agents/{session}");
+    let tx = ix
+        .conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let mut marks = marks(&tx, &src)?;
+    let k = key(&path);
+    if replaced(&path, marks.get(&k)) {
+        tx.execute("DELETE FROM commands WHERE src = ?1", [&src])?;
+        tx.execute("DELETE FROM segments WHERE shell = ?1", [&src])?;
+        marks.clear();
+    }
+    let mark = marks.get(&k);
+    let offset = mark.map_or(0, |m| m.offset);
+    if f_meta.len() == offset {
+        return Ok(());
+    }
+    let Some(bytes) = read_from(&path, offset) else {
+        return Ok(());
+    };
+    let consumed = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let mut pos = 0;
+    for line in bytes[..consumed].split_inclusive(|&b| b == b'\n') {
+        let at = offset + pos as u64;
+        pos += line.len();
+        let Ok(c) = serde_json::from_slice::<AgentCommand>(line) else {
+            continue;
+        };
+        tx.prepare_cached(
+            "INSERT INTO commands (src, pos, shell, session, source, agent, text, cwd, start_us,
+                exit, duration_ms, error)
+             VALUES (?1, ?2, ?3, ?4, 'agent', ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+             ON CONFLICT(src, pos) DO NOTHING",
+        )?
+        .execute(params![
+            src,
+            at as i64,
+            format!("agent:{}", c.agent_session),
+            session,
+            c.agent,
+            c.command,
+            c.cwd,
+            c.time_us,
+            c.exit,
+            c.duration_ms,
+            c.error
+        ])?;
+    }
+    let mut tail = mark.map(|m| m.tail.clone()).unwrap_or_default();
+    tail.extend_from_slice(&bytes[..consumed]);
+    let tail = tail[tail.len().saturating_sub(TAIL)..].to_vec();
+    tx.execute(
+        "INSERT INTO segments (path, shell, inode, offset, tail, size)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT(path) DO UPDATE SET inode = ?3, offset = ?4, tail = ?5, size = ?6",
+        params![
+            k,
+            src,
+            f_meta.ino() as i64,
+            (offset + consumed as u64) as i64,
+            tail,
+            (offset + bytes.len() as u64) as i64
+        ],
+    )?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// Once per index: the history that only snapshots still hold, for shells whose
+/// journals an older snap's retention removed.
+fn migrate_snapshots(ix: &mut Index, paths: &Paths) -> Result<()> {
+    let migrated: Option<String> = ix
+        .conn
+        .query_row("SELECT value FROM facts WHERE key = 'migrated'", [], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    if migrated.is_some() {
+        return Ok(());
+    }
+    let tx = ix
+        .conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let done: Option<String> = tx
+        .query_row("SELECT value FROM facts WHERE key = 'migrated'", [], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    if done.is_some() {
+        return Ok(());
+    }
+    let mut seen = std::collections::HashSet::new();
+    let pruned_before = super::fact_us(&tx, "pruned_before")?.unwrap_or(i64::MIN);
+    // Newest first: a shell's newest snapshot holds the longest tail of its history.
+    for (_, snap) in crate::store::snapshots::list_good(paths).into_iter().rev() {
+        for session in &snap.sessions {
+            for sh in &session.shells {
+                if !seen.insert(sh.id.clone()) || paths.shell_dir(&sh.id).is_dir() {
+                    continue;
+                }
+                let known: Option<i64> = tx
+                    .query_row("SELECT 1 FROM shells WHERE id = ?1", [&sh.id], |r| r.get(0))
+                    .optional()?;
+                if known.is_some() {
+                    continue;
+                }
+                let meta = ShellMeta {
+                    schema: crate::model::META_SCHEMA,
+                    id: sh.id.clone(),
+                    kind: sh.kind.clone(),
+                    pid: sh.pid,
+                    pid_started: None,
+                    tty: sh.tty.clone(),
+                    started_at: sh.started_at.clone(),
+                    session: session.name.clone(),
+                    start_dir: sh.cwd.clone(),
+                    project_dir: sh.project_dir.clone(),
+                    host: snap.host.clone(),
+                    tmux: None,
+                    parent: None,
+                    exec_from: None,
+                    replaces: sh.replaces.clone(),
+                    keep_env: vec![],
+                    shell_version: String::new(),
+                    token: None,
+                };
+                let mut state = fresh_state(&meta);
+                state.cwd = sh.cwd.clone();
+                state.ended = Some(sh.ended.clone().unwrap_or_else(|| "hangup".into()));
+                state.ended_us = sh.ended_at.as_deref().and_then(timefmt::parse_us);
+                state.last_seen_us = timefmt::parse_us(&sh.last_seen).unwrap_or(state.last_seen_us);
+                for (seq, c) in sh.history.iter().enumerate() {
+                    let start_us = timefmt::parse_us(&c.started_at).unwrap_or(0);
+                    if start_us < pruned_before {
+                        continue; // history pruning removed it
+                    }
+                    tx.prepare_cached(
+                        "INSERT INTO commands (src, pos, shell, session, kind, source, text, cwd,
+                            start_us, exit, duration_ms, error)
+                         VALUES (?1, ?2, ?1, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+                         ON CONFLICT(src, pos) DO NOTHING",
+                    )?
+                    .execute(params![
+                        sh.id,
+                        seq as i64,
+                        session.name,
+                        sh.kind,
+                        c.source,
+                        c.command,
+                        c.cwd,
+                        start_us,
+                        c.exit,
+                        c.duration_ms,
+                        c.error
+                    ])?;
+                }
+                state.next_seq = sh.history.len() as i64;
+                save_shell(&tx, &meta, &state, &state)?;
+            }
+        }
+    }
+    tx.execute(
+        "INSERT INTO facts (key, value) VALUES ('migrated', ?1)",
+        [timefmt::now_rfc3339()],
+    )?;
+    tx.commit()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::index::query::{self, Filter};
+    use crate::store::index::Wait;
+
+    const ID: &str = "1764000000000000-1-abcd";
+
+    fn store() -> (tempfile::TempDir, Paths) {
+        let tmp = tempfile::tempdir().unwrap();
+        let paths = Paths {
+            data: tmp.path().join("data"),
+            state: tmp.path().join("state"),
+            config_file: tmp.path().join("config.toml"),
+        };
+        let dir = paths.shell_dir(ID);
+        fs::create_dir_all(&dir).unwrap();
+        let meta = shells::test_meta(ID, 999_999_999, "2026-11-25T00:00:00Z", "proj");
+        fs::write(dir.join("meta"), serde_json::to_vec(&meta).unwrap()).unwrap();
+        (tmp, paths)
+    }
+
+    fn start(n: usize) -> String {
+        format!("\x1eS\t{n}.5\t/p\tt\necho {n}\n")
+    }
+
+    fn end(n: usize) -> String {
+        format!("\x1eE\t{n}.75\t0\t-\t/p\n")
+    }
+
+    fn commands(n: std::ops::Range<usize>) -> String {
+        n.map(|i| start(i) + &end(i)).collect()
+    }
+
+    fn append(path: &Path, text: &str) {
+        use std::io::Write;
+        let mut f = fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .unwrap();
+        f.write_all(text.as_bytes()).unwrap();
+    }
+
+    /// Ingest, then the commands the index holds: (text, exit).
+    fn history(paths: &Paths) -> Vec<(String, Option<i32>)> {
+        let mut ix = Index::open(paths, Wait::Block).unwrap().unwrap();
+        ingest(&mut ix, paths).unwrap();
+        query::history(&ix, &Filter::default())
+            .unwrap()
+            .into_iter()
+            .map(|r| (r.command, r.exit))
+            .collect()
+    }
+
+    fn echoes(n: std::ops::Range<usize>, open_last: bool) -> Vec<(String, Option<i32>)> {
+        let last = n.end.saturating_sub(1);
+        n.map(|i| {
+            let exit = (!(open_last && i == last)).then_some(0);
+            (format!("echo {i}"), exit)
+        })
+        .collect()
+    }
+
+    #[test]
+    fn a_growing_journal_is_read_from_its_offset_and_its_open_command_completed() {
+        let (_tmp, paths) = store();
+        let journal = paths.shell_dir(ID).join("journal");
+        append(&journal, &(commands(0..3) + &start(3)));
+        assert_eq!(history(&paths), echoes(0..4, true));
+        // The end of the open command, then a record cut mid-write.
+        append(&journal, &(end(3) + "\x1eS\t4.5\t/p\tt\nech"));
+        let mut want = echoes(0..4, false);
+        want.push(("ech".into(), None));
+        assert_eq!(history(&paths), want);
+        append(&journal, &("o 4\n".to_string() + &end(4)));
+        assert_eq!(history(&paths), echoes(0..5, false));
+        // Nothing new: nothing changes.
+        assert_eq!(history(&paths), echoes(0..5, false));
+    }
+
+    #[test]
+    fn a_new_segment_continues_the_open_command_of_the_one_before() {
+        let (_tmp, paths) = store();
+        let dir = paths.shell_dir(ID);
+        append(&dir.join("journal"), &(commands(0..2) + &start(2)));
+        assert_eq!(history(&paths), echoes(0..3, true));
+        append(&dir.join("journal.1"), &(end(2) + &commands(3..5)));
+        assert_eq!(history(&paths), echoes(0..5, false));
+        append(&dir.join("journal.2"), &commands(5..6));
+        assert_eq!(history(&paths), echoes(0..6, false));
+    }
+
+    #[test]
+    fn a_truncated_or_replaced_journal_is_read_again_without_doubles() {
+        let (_tmp, paths) = store();
+        let journal = paths.shell_dir(ID).join("journal");
+        append(&journal, &commands(0..4));
+        assert_eq!(history(&paths), echoes(0..4, false));
+        // Truncated: shorter than what was read.
+        fs::write(&journal, commands(0..2)).unwrap();
+        assert_eq!(history(&paths), echoes(0..2, false));
+        // Replaced under the same name by a longer file with other bytes before the
+        // offset (another inode, as an editor or a copy would leave it).
+        let other = paths.shell_dir(ID).join("other");
+        fs::write(&other, commands(10..15)).unwrap();
+        fs::rename(&other, &journal).unwrap();
+        assert_eq!(history(&paths), echoes(10..15, false));
+    }
+
+    #[test]
+    fn the_same_bytes_rewritten_in_place_with_other_content_are_noticed() {
+        let (_tmp, paths) = store();
+        let journal = paths.shell_dir(ID).join("journal");
+        append(&journal, &commands(0..3));
+        assert_eq!(history(&paths), echoes(0..3, false));
+        // Same inode, same length, other last bytes, then more.
+        let text = commands(0..3).replace("echo 2", "echo 9");
+        fs::write(&journal, &text).unwrap();
+        append(&journal, &commands(3..4));
+        let mut want = echoes(0..2, false);
+        want.push(("echo 9".into(), Some(0)));
+        want.extend(echoes(3..4, false));
+        assert_eq!(history(&paths), want);
+    }
+
+    #[test]
+    fn the_environment_carries_over_delta_records_across_reads() {
+        let (_tmp, paths) = store();
+        let journal = paths.shell_dir(ID).join("journal");
+        append(&journal, "\x1eV\t1\tbash\ndeclare -x A=\"1\"\n");
+        append(&journal, &commands(0..1));
+        history(&paths);
+        append(&journal, "\x1eV\t2\tbash+\ndeclare -x B=\"2\"\n");
+        append(&journal, &commands(1..2));
+        // The last record, still tentative, is the environment now all the same.
+        append(&journal, "\x1eV\t3\tbash+\ndeclare -x C=\"3\"\n");
+        history(&paths);
+        let ix = Index::open(&paths, Wait::Block).unwrap().unwrap();
+        let found = query::shells(&ix, &paths.shells(), None).unwrap();
+        let pairs = |m: &BTreeMap<String, String>| {
+            m.iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(pairs(&found[0].env_base), ["A=1"]);
+        assert_eq!(pairs(&found[0].env_now), ["A=1", "B=2", "C=3"]);
+    }
+
+    #[test]
+    fn snap_processes_ingesting_at_once_neither_lose_nor_double_a_command() {
+        let (_tmp, paths) = store();
+        let journal = paths.shell_dir(ID).join("journal");
+        const READERS: usize = 4;
+        const ROUNDS: usize = 20;
+        // Each round the shell writes a command while every reader ingests.
+        let round = std::sync::Arc::new(std::sync::Barrier::new(READERS + 1));
+        drop(Index::open(&paths, Wait::Block).unwrap());
+        let readers: Vec<_> = (0..READERS)
+            .map(|_| {
+                let (paths, round) = (paths.clone(), round.clone());
+                std::thread::spawn(move || {
+                    for _ in 0..ROUNDS {
+                        round.wait();
+                        let mut ix = Index::open(&paths, Wait::Block).unwrap().unwrap();
+                        ingest(&mut ix, &paths).unwrap();
+                    }
+                })
+            })
+            .collect();
+        for i in 0..ROUNDS {
+            round.wait();
+            append(&journal, &commands(i..i + 1));
+        }
+        for r in readers {
+            r.join().unwrap();
+        }
+        assert_eq!(history(&paths), echoes(0..ROUNDS, false));
+    }
+
+    #[test]
+    fn agent_commands_are_read_by_whole_lines_once() {
+        let (_tmp, paths) = store();
+        let dir = paths.data.join("agents/proj");
+        fs::create_dir_all(&dir).unwrap();
+        let line = |cmd: &str| {
+            format!(
+                "{{\"schema\":1,\"agent\":\"claude\",\"agent_session\":\"s1\",\"command\":\"{cmd}\",\"cwd\":\"/p\",\"time_us\":5,\"exit\":0}}\n"
+            )
+        };
+        let journal = dir.join("journal.jsonl");
+        append(&journal, &(line("cargo test") + &line("cargo b")[..20]));
+        assert_eq!(history(&paths), [("cargo test".to_string(), Some(0))]);
+        append(&journal, &line("cargo b")[20..]);
+        let got = history(&paths);
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[1].0, "cargo b");
+    }
+}

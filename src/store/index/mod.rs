@@ -1,0 +1,372 @@
+//! The index: `index.db` (SQLite, WAL) beside the journals, holding every command ever
+//! recorded, the shells, their environments and the agents' commands, with a trigram
+//! full-text index on command text. It is fed from the journals (see [`ingest`]) and is
+//! only ever a cache of them: a damaged index is set aside and rebuilt.
+//!
+//! Concurrent snap processes serialise on SQLite's own locking, waiting up to
+//! [`BUSY_WAIT`]; what runs at a new shell's start never waits ([`Wait::Never`]).
+
+pub mod ingest;
+pub mod query;
+mod schema;
+
+use crate::store::paths::{ensure_private_dir, Paths};
+use anyhow::{Context, Result};
+use rusqlite::{Connection, ErrorCode, TransactionBehavior};
+use std::fs;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// How long a snap process waits for another one's transaction.
+pub const BUSY_WAIT: Duration = Duration::from_secs(5);
+
+/// Whether to wait for the database when another process holds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wait {
+    /// Up to [`BUSY_WAIT`].
+    Block,
+    /// Not at all: give up (what runs at a shell's start).
+    Never,
+}
+
+/// An open index.
+pub struct Index {
+    pub(crate) conn: Connection,
+    path: PathBuf,
+}
+
+/// `index.db` in the data directory (`$SNAP_HOME`, else `~/.local/share/snap`).
+pub fn db_path(paths: &Paths) -> PathBuf {
+    paths.data.join("index.db")
+}
+
+/// Why a database could not be used.
+enum Failure {
+    /// Another process holds it (only with [`Wait::Never`], or past the busy wait).
+    Busy,
+    /// Not a database, damaged, or of another schema: set it aside and rebuild.
+    Damaged(String),
+    /// Anything else (permissions, a full disk): say so.
+    Other(anyhow::Error),
+}
+
+fn classify(e: rusqlite::Error) -> Failure {
+    match e.sqlite_error_code() {
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => Failure::Busy,
+        Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => {
+            Failure::Damaged(e.to_string())
+        }
+        _ => Failure::Other(e.into()),
+    }
+}
+
+/// Is this error the database being damaged (rather than busy or out of space)?
+pub fn is_damage(e: &anyhow::Error) -> bool {
+    e.downcast_ref::<rusqlite::Error>().is_some_and(|e| {
+        matches!(
+            e.sqlite_error_code(),
+            Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt)
+        )
+    })
+}
+
+impl Index {
+    /// Open (creating it 0600 if need be) the index; None when it is busy and `wait`
+    /// says not to wait. A damaged database is named on stderr, renamed
+    /// `index.db.corrupt-<UTC time>` and replaced by an empty one (ingestion refills it).
+    pub fn open(paths: &Paths, wait: Wait) -> Result<Option<Index>> {
+        ensure_private_dir(&paths.data)?;
+        let path = db_path(paths);
+        match Self::try_open(&path, wait) {
+            Ok(ix) => Ok(Some(ix)),
+            Err(Failure::Busy) => Self::busy(wait, &path),
+            Err(Failure::Other(e)) => Err(e),
+            Err(Failure::Damaged(why)) => {
+                set_aside(&path, &why)?;
+                match Self::try_open(&path, wait) {
+                    Ok(ix) => Ok(Some(ix)),
+                    Err(Failure::Busy) => Self::busy(wait, &path),
+                    Err(Failure::Other(e)) => Err(e),
+                    Err(Failure::Damaged(why)) => anyhow::bail!(
+                        "{}: a new index is damaged too ({why}): check the disk",
+                        path.display()
+                    ),
+                }
+            }
+        }
+    }
+
+    fn busy(wait: Wait, path: &Path) -> Result<Option<Index>> {
+        match wait {
+            Wait::Never => Ok(None),
+            Wait::Block => anyhow::bail!(
+                "{} stayed busy for {} s (another snap is writing it): try again",
+                path.display(),
+                BUSY_WAIT.as_secs()
+            ),
+        }
+    }
+
+    fn try_open(path: &Path, wait: Wait) -> Result<Index, Failure> {
+        // Created 0600 before SQLite sees it: its -wal and -shm take the same mode.
+        fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .open(path)
+            .with_context(|| format!("cannot create {}", path.display()))
+            .map_err(Failure::Other)?;
+        let conn = Connection::open(path).map_err(classify)?;
+        conn.busy_timeout(match wait {
+            Wait::Block => BUSY_WAIT,
+            Wait::Never => Duration::ZERO,
+        })
+        .map_err(classify)?;
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+            .map_err(classify)?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(Failure::Other(anyhow::anyhow!(
+                "{}: cannot switch to WAL (journal mode {mode})",
+                path.display()
+            )));
+        }
+        conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = OFF;")
+            .map_err(classify)?;
+        if let Some(v) = schema::ensure(&conn).map_err(classify)? {
+            return Err(Failure::Damaged(format!(
+                "schema version {v}, this snap writes {}",
+                schema::VERSION
+            )));
+        }
+        for suffix in ["", "-wal", "-shm"] {
+            let f = PathBuf::from(format!("{}{suffix}", path.display()));
+            if let Ok(m) = fs::metadata(&f) {
+                if m.permissions().mode() & 0o077 != 0 {
+                    let _ = fs::set_permissions(&f, fs::Permissions::from_mode(0o600));
+                }
+            }
+        }
+        Ok(Index {
+            conn,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// Where this index lives.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// [`Index::open`], then `PRAGMA quick_check`: an index that fails it is named,
+    /// set aside like a damaged one and replaced by an empty one. Also says what the
+    /// check found when it was not "ok". Costs a read of the whole file: for `doctor`
+    /// and `reindex`, not for every command.
+    pub fn open_checked(paths: &Paths) -> Result<(Index, Option<String>)> {
+        let busy = || anyhow::anyhow!("the index is busy: try again");
+        let ix = Index::open(paths, Wait::Block)?.ok_or_else(busy)?;
+        let found = match ix.check(false) {
+            Ok(ok) if ok == "ok" => return Ok((ix, None)),
+            Ok(problem) => problem,
+            Err(e) => format!("{e:#}"),
+        };
+        let path = ix.path.clone();
+        drop(ix);
+        set_aside(&path, &format!("quick_check: {found}"))?;
+        let ix = Index::open(paths, Wait::Block)?.ok_or_else(busy)?;
+        Ok((ix, Some(found)))
+    }
+
+    /// How many shells and commands the index holds.
+    pub fn counts(&self) -> Result<(i64, i64)> {
+        Ok(self.conn.query_row(
+            "SELECT (SELECT count(*) FROM shells), (SELECT count(*) FROM commands)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?)
+    }
+
+    /// `PRAGMA quick_check` (or `integrity_check` when `full`): "ok", or what is wrong.
+    pub fn check(&self, full: bool) -> Result<String> {
+        let pragma = if full {
+            "integrity_check"
+        } else {
+            "quick_check"
+        };
+        let mut stmt = self.conn.prepare(&format!("PRAGMA {pragma}"))?;
+        let lines: Vec<String> = stmt
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(lines.join("; "))
+    }
+}
+
+/// Rename a damaged database (and its -wal, -shm) to `index.db.corrupt-<UTC time>`,
+/// named on stderr; never deleted.
+fn set_aside(path: &Path, why: &str) -> Result<()> {
+    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.6fZ");
+    let to = PathBuf::from(format!("{}.corrupt-{stamp}", path.display()));
+    eprintln!(
+        "snap: {} is damaged ({why}): moved to {}, rebuilding the index from the journals",
+        path.display(),
+        to.display()
+    );
+    for suffix in ["-wal", "-shm"] {
+        let from = PathBuf::from(format!("{}{suffix}", path.display()));
+        if from.exists() {
+            let _ = fs::rename(&from, format!("{}{suffix}", to.display()));
+        }
+    }
+    fs::rename(path, &to).with_context(|| {
+        format!(
+            "cannot move the damaged {} aside: move it away by hand",
+            path.display()
+        )
+    })
+}
+
+/// Open the index and bring it up to date with the journals. None when it is busy and
+/// `wait` says not to wait. A database found damaged while ingesting is set aside and
+/// rebuilt once.
+pub fn open_ingested(paths: &Paths, wait: Wait) -> Result<Option<Index>> {
+    let Some(mut ix) = Index::open(paths, wait)? else {
+        return Ok(None);
+    };
+    match ingest::ingest(&mut ix, paths) {
+        Ok(()) => Ok(Some(ix)),
+        Err(e) if is_damage(&e) => {
+            let path = ix.path.clone();
+            drop(ix);
+            set_aside(&path, &format!("{e:#}"))?;
+            let Some(mut ix) = Index::open(paths, wait)? else {
+                return Ok(None);
+            };
+            ingest::ingest(&mut ix, paths)?;
+            Ok(Some(ix))
+        }
+        Err(e) if is_busy(&e) && wait == Wait::Never => Ok(None),
+        // A full disk, say: what was committed stays, and is what the index answers.
+        Err(e) => {
+            eprintln!(
+                "snap: cannot bring the index {} up to date ({e:#}): it answers with what it held",
+                db_path(paths).display()
+            );
+            Ok(Some(ix))
+        }
+    }
+}
+
+/// Is this error another process holding the database?
+pub fn is_busy(e: &anyhow::Error) -> bool {
+    e.downcast_ref::<rusqlite::Error>().is_some_and(|e| {
+        matches!(
+            e.sqlite_error_code(),
+            Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked)
+        )
+    })
+}
+
+/// Bring the index up to date before a command reads the store; a failure is said on
+/// stderr once and the command goes on (the journals stay the truth).
+pub fn refresh(paths: &Paths, wait: Wait) {
+    if let Err(e) = open_ingested(paths, wait) {
+        eprintln!("snap: {e:#}");
+    }
+}
+
+/// History pruning: remove the commands started before `before_us`, and the shells
+/// named (their directories are about to go), in one transaction.
+pub fn prune(ix: &mut Index, before_us: i64, shells: &[String]) -> Result<()> {
+    let tx = ix
+        .conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)?;
+    tx.execute("DELETE FROM commands WHERE start_us < ?1", [before_us])?;
+    for id in shells {
+        tx.execute("DELETE FROM commands WHERE src = ?1", [id])?;
+        tx.execute("DELETE FROM segments WHERE shell = ?1", [id])?;
+        tx.execute("DELETE FROM shells WHERE id = ?1", [id])?;
+    }
+    // Remembered, so a rebuild from old snapshots does not bring them back.
+    tx.execute(
+        "INSERT INTO facts (key, value) VALUES ('pruned_before', ?1)
+         ON CONFLICT(key) DO UPDATE SET value = max(CAST(value AS INTEGER), ?1)",
+        [before_us],
+    )?;
+    // Shells known only from snapshots, with nothing left.
+    tx.execute(
+        "DELETE FROM shells WHERE last_seen_us < ?1 AND ended IS NOT NULL
+         AND NOT EXISTS (SELECT 1 FROM commands c WHERE c.src = shells.id)
+         AND NOT EXISTS (SELECT 1 FROM segments g WHERE g.shell = shells.id)",
+        [before_us],
+    )?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// `snap forget --purge`: remove a session's commands and its shells (and agents') rows.
+pub fn purge_session(ix: &mut Index, session: &str) -> Result<Vec<String>> {
+    let tx = ix
+        .conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let ids: Vec<String> = {
+        let mut stmt = tx.prepare("SELECT id FROM shells WHERE session = ?1")?;
+        let rows = stmt.query_map([session], |r| r.get(0))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    tx.execute("DELETE FROM commands WHERE session = ?1", [session])?;
+    for id in ids.iter().cloned().chain([format!("agents/{session}")]) {
+        tx.execute("DELETE FROM segments WHERE shell = ?1", [&id])?;
+    }
+    tx.execute("DELETE FROM shells WHERE session = ?1", [session])?;
+    tx.commit()?;
+    Ok(ids)
+}
+
+/// One snapshot file's summary as retention caches it: name, length, mtime, JSON.
+pub type SummaryRow = (String, u64, i64, String);
+
+/// The cached snapshot summaries.
+pub fn snapshot_summaries(ix: &Index) -> Result<Vec<SummaryRow>> {
+    let mut stmt = ix
+        .conn
+        .prepare("SELECT file, len, mtime_ns, summary FROM snapshots")?;
+    let rows = stmt.query_map([], |r| {
+        Ok((r.get(0)?, r.get::<_, i64>(1)? as u64, r.get(2)?, r.get(3)?))
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Replace the cached snapshot summaries with these.
+pub fn store_snapshot_summaries(ix: &mut Index, rows: &[SummaryRow]) -> Result<()> {
+    let tx = ix
+        .conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)?;
+    tx.execute("DELETE FROM snapshots", [])?;
+    for (file, len, mtime, summary) in rows {
+        tx.execute(
+            "INSERT INTO snapshots (file, len, mtime_ns, summary) VALUES (?1, ?2, ?3, ?4)",
+            rusqlite::params![file, *len as i64, mtime, summary],
+        )?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+/// A time the index remembers (µs), e.g. `pruned_before`.
+fn fact_us(conn: &Connection, key: &str) -> Result<Option<i64>> {
+    use rusqlite::OptionalExtension;
+    let v: Option<i64> = conn
+        .query_row(
+            "SELECT CAST(value AS INTEGER) FROM facts WHERE key = ?1",
+            [key],
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok(v)
+}
+
+/// Commands before this time were pruned from the history.
+fn pruned_before(ix: &Index) -> Result<Option<i64>> {
+    fact_us(&ix.conn, "pruned_before")
+}

@@ -1,0 +1,124 @@
+//! The index's tables, versioned by SQLite's `user_version`.
+
+use rusqlite::Connection;
+
+/// The schema this build writes. An index of another version is rebuilt from the
+/// journals (it is a cache of them; nothing is lost).
+pub const VERSION: i64 = 1;
+
+const TABLES: &str = "
+CREATE TABLE shells (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    session TEXT NOT NULL,
+    meta TEXT NOT NULL,
+    -- The shell this one replaces in a restore.
+    replaces TEXT,
+    started_us INTEGER NOT NULL,
+    ended TEXT,
+    ended_us INTEGER,
+    last_seen_us INTEGER NOT NULL,
+    cwd TEXT NOT NULL,
+    env_base TEXT,
+    env_now TEXT,
+    -- Ingestion's state after the last final byte (JSON).
+    carry TEXT NOT NULL
+);
+CREATE INDEX shells_session ON shells(session);
+-- Which shells ended, read at every ingestion without the rows' JSON.
+CREATE INDEX shells_ended ON shells(id, ended);
+
+-- One row per journal file read: how far, and what guards that offset.
+CREATE TABLE segments (
+    path TEXT PRIMARY KEY,
+    shell TEXT NOT NULL,
+    inode INTEGER NOT NULL,
+    offset INTEGER NOT NULL,
+    -- The file's size when it was read (bytes past the offset are a record in progress).
+    size INTEGER NOT NULL,
+    tail BLOB NOT NULL
+);
+CREATE INDEX segments_shell ON segments(shell);
+
+CREATE TABLE commands (
+    id INTEGER PRIMARY KEY,
+    -- Where the row comes from (a shell id, or `agents/<session>`) and its place there.
+    src TEXT NOT NULL,
+    pos INTEGER NOT NULL,
+    shell TEXT NOT NULL,
+    session TEXT NOT NULL,
+    kind TEXT,
+    source TEXT NOT NULL,
+    agent TEXT,
+    text TEXT NOT NULL,
+    cwd TEXT NOT NULL,
+    start_us INTEGER NOT NULL,
+    end_us INTEGER,
+    exit INTEGER,
+    duration_ms INTEGER,
+    error TEXT,
+    UNIQUE (src, pos)
+);
+CREATE INDEX commands_start ON commands(start_us, id);
+CREATE INDEX commands_session ON commands(session, start_us);
+CREATE INDEX commands_shell ON commands(shell, start_us);
+
+CREATE VIRTUAL TABLE commands_fts USING fts5(
+    text, content = 'commands', content_rowid = 'id', tokenize = 'trigram'
+);
+CREATE TRIGGER commands_ai AFTER INSERT ON commands BEGIN
+    INSERT INTO commands_fts(rowid, text) VALUES (new.id, new.text);
+END;
+CREATE TRIGGER commands_ad AFTER DELETE ON commands BEGIN
+    INSERT INTO commands_fts(commands_fts, rowid, text) VALUES ('delete', old.id, old.text);
+END;
+CREATE TRIGGER commands_au AFTER UPDATE OF text ON commands BEGIN
+    INSERT INTO commands_fts(commands_fts, rowid, text) VALUES ('delete', old.id, old.text);
+    INSERT INTO commands_fts(rowid, text) VALUES (new.id, new.text);
+END;
+
+-- What retention needs of each snapshot file, by name, length and mtime (JSON).
+CREATE TABLE snapshots (
+    file TEXT PRIMARY KEY,
+    len INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    summary TEXT NOT NULL
+);
+
+-- Facts about the index itself, e.g. `migrated`: the snapshots' history was taken in.
+CREATE TABLE facts (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+";
+
+/// Create the tables in an empty database; else the version found when it is not this
+/// one (None when it is).
+pub fn ensure(conn: &Connection) -> rusqlite::Result<Option<i64>> {
+    let version = || conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0));
+    if version()? == VERSION {
+        return Ok(None);
+    }
+    // Under the write lock, so two processes never both create the tables.
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    let found = version()?;
+    let objects: i64 = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))?;
+    let result = if found == VERSION {
+        Ok(None)
+    } else if objects != 0 {
+        Ok(Some(found))
+    } else {
+        conn.execute_batch(&format!("{TABLES} PRAGMA user_version = {VERSION};"))
+            .map(|()| None)
+    };
+    match result {
+        Ok(v) => {
+            conn.execute_batch("COMMIT")?;
+            Ok(v)
+        }
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            Err(e)
+        }
+    }
+}
