@@ -44,9 +44,54 @@ pub fn snapshot_with(
     // Restore's leftovers hold environments and history: a save clears the stale ones.
     crate::restore::launch::remove_stale(paths);
     let all = shells::load_all(paths);
-    let snap = capture_from(paths, cfg, &all, session, label)?;
+    let snap = capture_from(paths, cfg, &all, session, label, &|_| {})?;
     snapshots::save(paths, &snap)?;
     retention::run_with(paths, retention::Rules::from_config(cfg), &all, false);
+    Ok(snap)
+}
+
+/// What restore gave one new shell (the snapshot it takes once they are up).
+#[derive(Debug, Clone, Default)]
+pub struct Given {
+    /// The saved screen its pane shows (the brief printed above it is no part of it).
+    pub screen: Option<String>,
+    /// The command put in its edit buffer or entered for it.
+    pub pending: Option<String>,
+}
+
+/// After a restore: capture `session` as rebuilt, each new shell (by its tmux pane id)
+/// with the screen and the command restore gave it, and save it.
+pub fn snapshot_after_restore(
+    paths: &Paths,
+    cfg: &Config,
+    session: &str,
+    given: &HashMap<String, Given>,
+) -> Result<Snapshot> {
+    let _one_at_a_time = lock::capture(paths)?;
+    let all = shells::load_all(paths);
+    let patch = |snap: &mut Snapshot| {
+        let shells = snap
+            .sessions
+            .iter_mut()
+            .filter(|s| s.name == session)
+            .flat_map(|s| &mut s.shells);
+        for sh in shells.filter(|s| s.alive && s.replaces.is_some()) {
+            let Some(g) = sh.tmux.as_ref().and_then(|t| given.get(&t.pane_id)) else {
+                continue;
+            };
+            sh.screen = g.screen.clone();
+            sh.pending = g.pending.clone();
+        }
+    };
+    let snap = capture_from(
+        paths,
+        cfg,
+        &all,
+        Some(session),
+        Some("after restore"),
+        &patch,
+    )?;
+    snapshots::save(paths, &snap)?;
     Ok(snap)
 }
 
@@ -71,6 +116,7 @@ fn capture_from(
     all: &[ShellState],
     session: Option<&str>,
     label: Option<&str>,
+    patch: &dyn Fn(&mut Snapshot),
 ) -> Result<Snapshot> {
     let forgotten = retention::forgotten(paths);
     let mut shells = all.to_vec();
@@ -115,6 +161,7 @@ fn capture_from(
             .chain(leaders),
     );
     let mut snap = build(&inputs, cfg, read_agent);
+    patch(&mut snap);
     redact(&mut snap, &redactor);
     Ok(snap)
 }
@@ -235,6 +282,7 @@ fn shell_snap(s: &ShellState, inputs: &Inputs, cfg: &Config, rules: &Rules) -> S
         running_policy: running.as_deref().map(|r| rules.judge(r)),
         running_resume: running.as_deref().and_then(|r| rules.resume_line(r)),
         running,
+        pending: None,
         history,
         tmux: inputs.places.get(&s.meta.id).cloned(),
         screen: inputs.screens.get(&s.meta.id).cloned(),
@@ -399,6 +447,9 @@ pub fn redact(snap: &mut Snapshot, r: &Redactor) {
             text(&mut sh.cwd, "cwd", &mut touched);
             if let Some(run) = sh.running.as_mut() {
                 text(run, "running", &mut touched);
+            }
+            if let Some(p) = sh.pending.as_mut() {
+                text(p, "pending", &mut touched);
             }
             for h in &mut sh.history {
                 text(&mut h.command, "history", &mut touched);
