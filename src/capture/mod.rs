@@ -137,7 +137,7 @@ fn capture_from(
         })
         .collect();
     let procs = processes::capture(&alive);
-    let (places, screens) = tmux_state(&shells);
+    let (places, screens) = tmux_state(&shells, &tmux::closed_file(&paths.state));
     let inputs = Inputs {
         shells,
         procs,
@@ -167,8 +167,12 @@ fn capture_from(
 }
 
 /// The tmux place and screen of every live shell in tmux: one `list-panes` per server,
-/// one `capture-pane` per pane.
-fn tmux_state(shells: &[ShellState]) -> (HashMap<String, TmuxPlace>, HashMap<String, String>) {
+/// one `capture-pane` per pane. Each of their tmux sessions is asked to note in `notes`
+/// the panes that close while it runs.
+fn tmux_state(
+    shells: &[ShellState],
+    notes: &Path,
+) -> (HashMap<String, TmuxPlace>, HashMap<String, String>) {
     let (mut places, mut screens) = (HashMap::new(), HashMap::new());
     let sockets: BTreeSet<&str> = shells
         .iter()
@@ -188,6 +192,14 @@ fn tmux_state(shells: &[ShellState]) -> (HashMap<String, TmuxPlace>, HashMap<Str
                 screens.insert(s.meta.id.clone(), screen);
             }
             places.insert(s.meta.id.clone(), pane.place.clone());
+        }
+        let sessions: BTreeSet<&str> = places
+            .values()
+            .filter(|p| p.socket == socket)
+            .map(|p| p.session.as_str())
+            .collect();
+        for session in sessions {
+            tmux::note_closed_panes(socket, session, notes);
         }
     }
     (places, screens)

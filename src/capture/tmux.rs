@@ -1,7 +1,10 @@
-//! tmux state: one `list-panes -a -F …` per server, one `capture-pane` per pane.
+//! tmux state: one `list-panes -a -F …` per server, one `capture-pane` per pane; and
+//! the notes tmux keeps, through hooks snap sets on the sessions it captures, of panes
+//! closed while their server ran (a crash closes every pane at once and runs no hook).
 
 use crate::snapshot_model::TmuxPlace;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 /// Lines of a pane kept as its screen.
@@ -87,9 +90,168 @@ fn tmux(socket: &str, args: &[&str]) -> Option<String> {
         .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
+/// The events after which tmux notes which panes are still open: a pane killed, a
+/// pane whose program ended, a window closed.
+const CLOSE_HOOKS: [&str; 3] = ["after-kill-pane", "pane-exited", "window-unlinked"];
+
+/// snap's own entry in each of those hook arrays; the user's entries are left alone.
+const HOOK_INDEX: u32 = 7311;
+
+/// The file tmux appends its notes to, one line per event:
+/// `<time, ns since the epoch>\t<server socket>\t<server start, s>\t<pane that closed, or
+/// empty>\t<every pane of the server still open, space-separated>`.
+pub fn closed_file(state_dir: &Path) -> PathBuf {
+    state_dir.join("tmux-closed")
+}
+
+/// Have the tmux server at `socket` note in `file` each pane of `session` that closes
+/// while it runs. Idempotent. False when it cannot (the path cannot be put in a hook,
+/// the file cannot be made, tmux refused).
+pub fn note_closed_panes(socket: &str, session: &str, file: &Path) -> bool {
+    let Some(command) = hook_command(file) else {
+        return false;
+    };
+    if !private_file(file) {
+        return false;
+    }
+    let target = format!("={session}:");
+    let names: Vec<String> = CLOSE_HOOKS
+        .iter()
+        .map(|h| format!("{h}[{HOOK_INDEX}]"))
+        .collect();
+    let mut args: Vec<&str> = Vec::new();
+    for name in &names {
+        if !args.is_empty() {
+            args.push(";");
+        }
+        args.extend(["set-hook", "-t", &target, name, &command]);
+    }
+    tmux(socket, &args).is_some()
+}
+
+/// Create `file` (0600) when missing.
+fn private_file(file: &Path) -> bool {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .open(file)
+        .is_ok()
+}
+
+/// The tmux command of the hooks (pure): `run-shell` appending one note to `file`, in
+/// the foreground, so a `kill-pane` returns once its note is written. None
+/// when the path holds a character that cannot be put there safely.
+fn hook_command(file: &Path) -> Option<String> {
+    let path = file.to_str()?;
+    if path.contains(['\'', '\n', '\r']) {
+        return None;
+    }
+    // Inside sh's double quotes; `#` doubled for tmux's formats.
+    let mut quoted = String::new();
+    for c in path.chars() {
+        match c {
+            '"' | '\\' | '$' | '`' => {
+                quoted.push('\\');
+                quoted.push(c);
+            }
+            '#' => quoted.push_str("##"),
+            c => quoted.push(c),
+        }
+    }
+    Some(format!(
+        "run-shell 'printf \"%s\\t%s\\t%s\\t%s\\t%s\\n\" \"$(date +%s%N)\" #{{q:socket_path}} \"#{{start_time}}\" \"#{{hook_pane}}\" \"#{{S:#{{W:#{{P:#{{pane_id}} }}}}}}\" >> \"{quoted}\"'"
+    ))
+}
+
+/// What tmux noted once: at `time_us`, on the server at `socket` started at
+/// `server_started_us`, `closed` (when tmux named it) had closed and the panes of `open`
+/// were still open.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClosedNote {
+    pub socket: String,
+    pub time_us: i64,
+    pub server_started_us: i64,
+    pub closed: Option<String>,
+    pub open: HashSet<String>,
+}
+
+impl ClosedNote {
+    /// Was the pane `pane_id` of `socket`, with a shell started at `started_us`, closed
+    /// by then? (Pane ids are not reused while a server runs: the shell must have
+    /// started while this server ran, before the note.)
+    pub fn closes(&self, socket: &str, pane_id: &str, started_us: i64) -> bool {
+        self.socket == socket
+            && (self.server_started_us..self.time_us).contains(&started_us)
+            && (self.closed.as_deref() == Some(pane_id) || !self.open.contains(pane_id))
+    }
+}
+
+/// Every note in `file`; lines that do not parse are skipped.
+pub fn read_closed(file: &Path) -> Vec<ClosedNote> {
+    std::fs::read_to_string(file)
+        .map(|text| text.lines().filter_map(parse_note).collect())
+        .unwrap_or_default()
+}
+
+/// One line of the notes file (pure).
+fn parse_note(line: &str) -> Option<ClosedNote> {
+    let mut f = line.splitn(5, '\t');
+    let time = f.next()?;
+    let digits: String = time.chars().take_while(char::is_ascii_digit).collect();
+    // GNU date gives nanoseconds; one without `%N` gives whole seconds.
+    let time_us = if digits.len() > 12 {
+        digits.parse::<i64>().ok()? / 1000
+    } else {
+        digits.parse::<i64>().ok()? * 1_000_000 + 999_999
+    };
+    let socket = f.next()?.to_string();
+    let server_started_us = f.next()?.parse::<i64>().ok()? * 1_000_000;
+    let closed = Some(f.next()?.to_string()).filter(|c| !c.is_empty());
+    let open = f.next()?.split_whitespace().map(str::to_string).collect();
+    Some(ClosedNote {
+        socket,
+        time_us,
+        server_started_us,
+        closed,
+        open,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_note_closes_the_panes_it_does_not_list_of_shells_started_before_it() {
+        let n = parse_note("1796157775264936534\t/tmp/s\t1796157000\t\t%0 %2 ").unwrap();
+        assert_eq!(n.time_us, 1_796_157_775_264_936);
+        assert!(n.closes("/tmp/s", "%1", 1_796_157_775_000_000));
+        assert!(!n.closes("/tmp/s", "%2", 1_796_157_775_000_000));
+        assert!(!n.closes("/tmp/other", "%1", 1_796_157_775_000_000));
+        assert!(
+            !n.closes("/tmp/s", "%1", 1_796_157_776_000_000),
+            "a later server's pane"
+        );
+        assert!(
+            !n.closes("/tmp/s", "%1", 1_796_156_000_000_000),
+            "an earlier server's pane"
+        );
+        let exited = parse_note("1796157775\t/tmp/s\t1796157000\t%2\t%0 %2").unwrap();
+        assert!(exited.closes("/tmp/s", "%2", 1_796_157_775_500_000));
+        assert!(parse_note("garbage").is_none());
+    }
+
+    #[test]
+    fn the_hook_command_quotes_the_path_for_sh_and_tmux() {
+        let c = hook_command(Path::new("/h/a \"b\" $x #y/tmux-closed")).unwrap();
+        assert!(
+            c.ends_with(r#">> "/h/a \"b\" \$x ##y/tmux-closed"'"#),
+            "{c}"
+        );
+        assert!(hook_command(Path::new("/h/it's")).is_none());
+    }
 
     #[test]
     fn parses_a_pane_line_with_odd_window_names() {

@@ -210,6 +210,7 @@ fn world_now(paths: &Paths, source: &Snapshot, journals: &[ShellState], name: &s
         processes: crate::liveness::running_argv(),
         existing_dirs,
         agent_resume,
+        closed_panes: capture::tmux::read_closed(&capture::tmux::closed_file(&paths.state)),
     }
 }
 

@@ -2,6 +2,7 @@
 //! policy, options) to what restore will do. `--dry-run` prints it; only `execute`
 //! touches tmux or starts processes.
 
+use crate::capture::tmux::ClosedNote;
 use crate::policy::{Policy, Rules};
 use crate::redact::PLACEHOLDER;
 use crate::snapshot_model::{ProcessSnap, ShellSnap, Snapshot};
@@ -131,6 +132,8 @@ pub struct World {
     pub existing_dirs: HashSet<String>,
     /// Coding agents' resume lines known for this session (`claude` → `claude --resume ID`).
     pub agent_resume: HashMap<String, String>,
+    /// What tmux noted of panes closed while their server ran.
+    pub closed_panes: Vec<ClosedNote>,
 }
 
 /// Options from the command line.
@@ -358,6 +361,8 @@ pub fn plan(
             Some("replaced by a restored shell".to_string())
         } else if let Some(e @ (Ended::Exit | Ended::Exec)) = c.ended() {
             Some(format!("ended with {}", e.as_str()))
+        } else if mode != Mode::Attach && closed_by_tmux(c, world) {
+            Some("its tmux pane was closed while the server ran".to_string())
         } else if mode != Mode::Attach && pane_closed_while_session_lived(c, &candidates) {
             Some("its tmux pane was closed while the session went on".to_string())
         } else if c.journal.is_some_and(|j| j.alive) && !dying_with_its_tmux(c, session, world) {
@@ -508,6 +513,25 @@ fn dying_with_its_tmux(c: &Candidate, session: &str, world: &World) -> bool {
     world.tmux_available
         && !world.tmux_session_alive
         && c.tmux_session().is_some_and(|(_, s)| s == session)
+}
+
+/// Did tmux note this shell's pane as closed while its server ran?
+fn closed_by_tmux(c: &Candidate, world: &World) -> bool {
+    let place = c
+        .snap
+        .and_then(|s| s.tmux.as_ref())
+        .map(|t| (t.socket.as_str(), t.pane_id.as_str()))
+        .or_else(|| {
+            c.journal
+                .and_then(|j| j.meta.tmux.as_ref())
+                .map(|t| (t.socket.as_str(), t.pane_id.as_str()))
+        });
+    place.is_some_and(|(socket, pane)| {
+        world
+            .closed_panes
+            .iter()
+            .any(|n| n.closes(socket, pane, c.started_us))
+    })
 }
 
 /// Did this shell's pane hang up while other panes of its tmux session kept working?
