@@ -159,6 +159,8 @@ fn a_crash_right_after_a_restore_rebuilds_the_same_session_with_every_generation
         let out = restore(&w, &[]);
         let now = places(&w, "work");
         assert_eq!(now, before, "round {round}: places differ\n{out}");
+        // The user never set ZDOTDIR: no note about it.
+        assert!(!out.contains("ZDOTDIR"), "round {round}: {out}");
         let ids = pane_ids(&w, "work");
         let prev = round - 1;
         let checks = [
