@@ -291,3 +291,32 @@ fn a_pane_killed_just_before_the_server_dies_stays_closed() {
     restore(&w, &[]);
     assert_eq!(places(&w, "work").len(), 1);
 }
+
+#[test]
+fn a_deleted_project_directory_is_not_named_as_the_project() {
+    if !require(
+        "a_deleted_project_directory_is_not_named_as_the_project",
+        &["bash", "tmux"],
+    ) {
+        return;
+    }
+    let w = World::new();
+    w.write_rc(Kind::Bash, "", "");
+    let gone = dir(&w, "gone");
+    std::fs::create_dir_all(Path::new(&gone).join(".git")).unwrap();
+    let a = w.start_session_in("work", Path::new(&gone), &w.shell_command(Kind::Bash));
+    a.run("true");
+    w.wait_finished(1);
+    snap_ok(&w, &["save"]);
+    crash(&w);
+    std::fs::remove_dir_all(&gone).unwrap();
+    let out = snap_ok(&w, &["restore", "work", "--dry-run", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_ne!(v["brief"]["project"], gone.as_str(), "{v:#}");
+    // The shell comes back in the nearest directory that still exists.
+    assert_eq!(
+        v["plan"]["windows"][0]["panes"][0]["cwd"],
+        w.home.display().to_string(),
+        "{v:#}"
+    );
+}
