@@ -74,8 +74,14 @@ fn restore(w: &World, extra: &[&str]) -> String {
     let mut args = vec!["restore", "work", "--no-attach"];
     args.extend_from_slice(extra);
     let out = snap_ok(w, &args);
+    // A prompt in every pane (with a held command in its edit buffer, maybe).
     for id in pane_ids(w, "work") {
-        w.pane(&id).wait_prompt();
+        let pane = w.pane(&id);
+        wait_for(&format!("a prompt on pane {id}"), SOON, || {
+            let s = pane.screen();
+            let last = s.lines().rev().find(|l| !l.trim().is_empty())?;
+            last.starts_with(common::PROMPT.trim_end()).then_some(())
+        });
     }
     out
 }
@@ -135,6 +141,7 @@ fn a_crash_right_after_a_restore_rebuilds_the_same_session_with_every_generation
     ]);
     let d = w.pane(&out);
     d.wait_prompt();
+    let e = w.split(&d.id, Kind::Bash);
     a.run(&format!("cd {pa} && echo gen0-bash"));
     b.run(&format!("cd {pb} && echo gen0-zsh"));
     c.run(&format!("cd {pc}; and echo gen0-fish"));
@@ -149,7 +156,15 @@ fn a_crash_right_after_a_restore_rebuilds_the_same_session_with_every_generation
             .then_some(())
     });
     let before = places(&w, "work");
-    assert_eq!(before.len(), 4, "{before:#?}");
+    assert_eq!(before.len(), 5, "{before:#?}");
+    // A command held in the last pane: it must wait in its edit buffer every round.
+    e.run("sleep 1000");
+    wait_for("sleep running", SOON, || {
+        w.shells()
+            .iter()
+            .any(|s| s["running"] == "sleep 1000")
+            .then_some(())
+    });
     snap_ok(&w, &["save"]);
 
     for round in 1..=3 {
@@ -185,6 +200,18 @@ fn a_crash_right_after_a_restore_rebuilds_the_same_session_with_every_generation
             let n = history_count(&w.pane(id), &command, &format!("R{round}"));
             assert_eq!(n, 1, "round {round}, pane {id}: {command}\n{out}");
         }
+        let held = w.pane(&ids[4]);
+        wait_for("the held command in its edit buffer", SOON, || {
+            let s = held.screen();
+            let last = s.lines().rev().find(|l| !l.trim().is_empty())?;
+            (last.trim_end() == "READY> sleep 1000").then_some(())
+        });
+        assert!(
+            !w.shells()
+                .iter()
+                .any(|s| s["alive"] == true && s["running"] == "sleep 1000"),
+            "round {round}: the held command ran"
+        );
         // Checking ran a command in each shell: the active pane is still the same.
         w.tmux_ok(&["select-pane", "-t", &ids[1]]);
     }
