@@ -830,3 +830,7 @@ pub fn dirs_to_check(snapshot: &Snapshot, journals: &[ShellState]) -> Vec<String
     out.dedup();
     out
 }
+
+#[cfg(test)]
+#[path = "plan_generations_tests.rs"]
+mod generations_tests;
