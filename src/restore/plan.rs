@@ -309,6 +309,10 @@ pub fn plan(
     let mut candidates: Vec<Candidate> = Vec::new();
     let mut left = Vec::new();
     for sh in snap_session.into_iter().flat_map(|s| &s.shells) {
+        if !sh.alive && replaced.contains(sh.id.as_str()) {
+            // An earlier generation, brought back already: not this one's to report.
+            continue;
+        }
         if !sh.alive {
             let how = sh.ended.as_deref().unwrap_or("vanished");
             left.push(Left {
