@@ -179,6 +179,13 @@ fn a_crash_right_after_a_restore_rebuilds_the_same_session_with_every_generation
         // The user never set ZDOTDIR: no note about it.
         assert!(!out.contains("ZDOTDIR"), "round {round}: {out}");
         let ids = pane_ids(&w, "work");
+        // Each pane shows its screen from before the first crash (above the brief).
+        wait_for("the saved screen", SOON, || {
+            w.tmux_ok(&["capture-pane", "-p", "-J", "-S", "-", "-t", &ids[0]])
+                .lines()
+                .any(|l| l.trim_end() == "gen0-bash")
+                .then_some(())
+        });
         let prev = round - 1;
         let checks = [
             (
