@@ -46,6 +46,7 @@ pub fn snapshot_with(
     let all = shells::load_all(paths);
     let snap = capture_from(paths, cfg, &all, session, label, &|_| {})?;
     snapshots::save(paths, &snap)?;
+    tmux::prune_closed(&tmux::closed_file(&paths.state), timefmt::now_us());
     retention::run_with(paths, retention::Rules::from_config(cfg), &all, false);
     Ok(snap)
 }

@@ -195,6 +195,37 @@ pub fn read_closed(file: &Path) -> Vec<ClosedNote> {
         .unwrap_or_default()
 }
 
+/// Notes older than this are dropped once the file passes [`NOTES_MAX_BYTES`].
+const NOTES_MAX_AGE_US: i64 = 30 * 24 * 3600 * 1_000_000;
+
+/// The notes file size past which old notes are dropped.
+const NOTES_MAX_BYTES: u64 = 64 * 1024;
+
+/// At most this many notes are kept (the newest).
+const NOTES_MAX: usize = 1000;
+
+/// Keep the notes file small: past [`NOTES_MAX_BYTES`], drop the notes older than
+/// [`NOTES_MAX_AGE_US`], lines that do not parse, and all but the newest [`NOTES_MAX`].
+/// Best effort (a note tmux appends meanwhile may be lost: the time heuristic remains).
+pub fn prune_closed(file: &Path, now_us: i64) {
+    if std::fs::metadata(file).map_or(true, |m| m.len() <= NOTES_MAX_BYTES) {
+        return;
+    }
+    let Ok(text) = std::fs::read_to_string(file) else {
+        return;
+    };
+    let kept: Vec<&str> = text
+        .lines()
+        .filter(|l| parse_note(l).is_some_and(|n| n.time_us > now_us - NOTES_MAX_AGE_US))
+        .collect();
+    let kept = &kept[kept.len().saturating_sub(NOTES_MAX)..];
+    let mut out = kept.join("\n");
+    if !out.is_empty() {
+        out.push('\n');
+    }
+    let _ = crate::store::atomic::write_atomic(file, out.as_bytes());
+}
+
 /// One line of the notes file (pure).
 fn parse_note(line: &str) -> Option<ClosedNote> {
     let mut f = line.splitn(5, '\t');
@@ -241,6 +272,29 @@ mod tests {
         let exited = parse_note("1796157775\t/tmp/s\t1796157000\t%2\t%0 %2").unwrap();
         assert!(exited.closes("/tmp/s", "%2", 1_796_157_775_500_000));
         assert!(parse_note("garbage").is_none());
+    }
+
+    #[test]
+    fn a_big_notes_file_keeps_only_its_recent_notes() {
+        let tmp = tempfile::tempdir().unwrap();
+        let file = tmp.path().join("tmux-closed");
+        let now_us: i64 = 1_796_157_775_000_000;
+        let line = |us: i64| format!("{}\t/tmp/s\t1\t\t%0 %1 %2 %3\n", us * 1000);
+        let mut text = String::from("garbage\n");
+        for i in 0..2000 {
+            text.push_str(&line(now_us - NOTES_MAX_AGE_US - 1 - i));
+        }
+        let recent: String = (0..1500).map(|i| line(now_us - i)).collect();
+        text.push_str(&recent);
+        std::fs::write(&file, &text).unwrap();
+        prune_closed(&file, now_us);
+        let notes = read_closed(&file);
+        assert_eq!(notes.len(), NOTES_MAX);
+        assert_eq!(notes.last().unwrap().time_us, now_us - 1499);
+        // A small file is left as it is.
+        std::fs::write(&file, "garbage\n").unwrap();
+        prune_closed(&file, now_us);
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), "garbage\n");
     }
 
     #[test]
