@@ -168,8 +168,8 @@ fn capture_from(
 }
 
 /// The tmux place and screen of every live shell in tmux: one `list-panes` per server,
-/// one `capture-pane` per pane. Each of their tmux sessions is asked to note in `notes`
-/// the panes that close while it runs.
+/// one `capture-pane` per pane. Each server is asked to note in `notes` the panes that
+/// close while it runs.
 fn tmux_state(
     shells: &[ShellState],
     notes: &Path,
@@ -194,13 +194,8 @@ fn tmux_state(
             }
             places.insert(s.meta.id.clone(), pane.place.clone());
         }
-        let sessions: BTreeSet<&str> = places
-            .values()
-            .filter(|p| p.socket == socket)
-            .map(|p| p.session.as_str())
-            .collect();
-        for session in sessions {
-            tmux::note_closed_panes(socket, session, notes);
+        if !panes.is_empty() {
+            tmux::note_closed_panes(socket, notes);
         }
     }
     (places, screens)

@@ -1,5 +1,5 @@
 //! tmux state: one `list-panes -a -F …` per server, one `capture-pane` per pane; and
-//! the notes tmux keeps, through hooks snap sets on the sessions it captures, of panes
+//! the notes tmux keeps, through hooks snap sets on the servers it captures, of panes
 //! closed while their server ran (a crash closes every pane at once and runs no hook).
 
 use crate::snapshot_model::TmuxPlace;
@@ -90,43 +90,35 @@ fn tmux(socket: &str, args: &[&str]) -> Option<String> {
         .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
-/// The events after which tmux notes which panes are still open: a pane killed, a
-/// pane whose program ended, a window closed.
-const CLOSE_HOOKS: [&str; 3] = ["after-kill-pane", "pane-exited", "window-unlinked"];
+/// The hook after which tmux notes which panes are still open: a pane killed (`kill-pane`,
+/// prefix-x). Only a command's hook: events such as `window-unlinked` or `pane-exited`
+/// can also fire while a `kill-server` tears the server down, with no pane left open, and
+/// a hook running then holds the dying server up. (A shell's own `exit` is in its journal.)
+const CLOSE_HOOK: &str = "after-kill-pane";
 
-/// snap's own entry in each of those hook arrays; the user's entries are left alone.
+/// snap's own entry in that (global) hook array; the user's entries are left alone.
 const HOOK_INDEX: u32 = 7311;
 
 /// The file tmux appends its notes to, one line per event:
-/// `<time, ns since the epoch>\t<server socket>\t<server start, s>\t<pane that closed, or
-/// empty>\t<every pane of the server still open, space-separated>`.
+/// `<time, ns since the epoch>\t<server socket>\t<server start, s>\t<every pane of the
+/// server still open, space-separated>`.
 pub fn closed_file(state_dir: &Path) -> PathBuf {
     state_dir.join("tmux-closed")
 }
 
-/// Have the tmux server at `socket` note in `file` each pane of `session` that closes
-/// while it runs. Idempotent. False when it cannot (the path cannot be put in a hook,
-/// the file cannot be made, tmux refused).
-pub fn note_closed_panes(socket: &str, session: &str, file: &Path) -> bool {
+/// Have the tmux server at `socket` note in `file` each pane killed while it runs.
+/// Idempotent. The hook is a global one: a session-level entry would hide the user's own
+/// global hooks of that name for the session. False when it cannot (the path cannot be
+/// put in a hook, the file cannot be made, tmux refused).
+pub fn note_closed_panes(socket: &str, file: &Path) -> bool {
     let Some(command) = hook_command(file) else {
         return false;
     };
     if !private_file(file) {
         return false;
     }
-    let target = format!("={session}:");
-    let names: Vec<String> = CLOSE_HOOKS
-        .iter()
-        .map(|h| format!("{h}[{HOOK_INDEX}]"))
-        .collect();
-    let mut args: Vec<&str> = Vec::new();
-    for name in &names {
-        if !args.is_empty() {
-            args.push(";");
-        }
-        args.extend(["set-hook", "-t", &target, name, &command]);
-    }
-    tmux(socket, &args).is_some()
+    let name = format!("{CLOSE_HOOK}[{HOOK_INDEX}]");
+    tmux(socket, &["set-hook", "-g", &name, &command]).is_some()
 }
 
 /// Create `file` (0600) when missing.
@@ -161,30 +153,30 @@ fn hook_command(file: &Path) -> Option<String> {
         }
     }
     Some(format!(
-        "run-shell 'printf \"%s\\t%s\\t%s\\t%s\\t%s\\n\" \"$(date +%s%N)\" #{{q:socket_path}} \"#{{start_time}}\" \"#{{hook_pane}}\" \"#{{S:#{{W:#{{P:#{{pane_id}} }}}}}}\" >> \"{quoted}\"'"
+        "run-shell 'printf \"%s\\t%s\\t%s\\t%s\\n\" \"$(date +%s%N)\" #{{q:socket_path}} \"#{{start_time}}\" \"#{{S:#{{W:#{{P:#{{pane_id}} }}}}}}\" >> \"{quoted}\"'"
     ))
 }
 
 /// What tmux noted once: at `time_us`, on the server at `socket` started at
-/// `server_started_us`, `closed` (when tmux named it) had closed and the panes of `open`
-/// were still open.
+/// `server_started_us`, the panes of `open` were still open.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClosedNote {
     pub socket: String,
     pub time_us: i64,
     pub server_started_us: i64,
-    pub closed: Option<String>,
     pub open: HashSet<String>,
 }
 
 impl ClosedNote {
     /// Was the pane `pane_id` of `socket`, with a shell started at `started_us`, closed
     /// by then? (Pane ids are not reused while a server runs: the shell must have
-    /// started while this server ran, before the note.)
+    /// started while this server ran, before the note.) A note with no pane open tells
+    /// nothing: the server was going away.
     pub fn closes(&self, socket: &str, pane_id: &str, started_us: i64) -> bool {
         self.socket == socket
             && (self.server_started_us..self.time_us).contains(&started_us)
-            && (self.closed.as_deref() == Some(pane_id) || !self.open.contains(pane_id))
+            && !self.open.is_empty()
+            && !self.open.contains(pane_id)
     }
 }
 
@@ -228,7 +220,7 @@ pub fn prune_closed(file: &Path, now_us: i64) {
 
 /// One line of the notes file (pure).
 fn parse_note(line: &str) -> Option<ClosedNote> {
-    let mut f = line.splitn(5, '\t');
+    let mut f = line.splitn(4, '\t');
     let time = f.next()?;
     let digits: String = time.chars().take_while(char::is_ascii_digit).collect();
     // GNU date gives nanoseconds; one without `%N` gives whole seconds.
@@ -239,13 +231,11 @@ fn parse_note(line: &str) -> Option<ClosedNote> {
     };
     let socket = f.next()?.to_string();
     let server_started_us = f.next()?.parse::<i64>().ok()? * 1_000_000;
-    let closed = Some(f.next()?.to_string()).filter(|c| !c.is_empty());
     let open = f.next()?.split_whitespace().map(str::to_string).collect();
     Some(ClosedNote {
         socket,
         time_us,
         server_started_us,
-        closed,
         open,
     })
 }
@@ -256,7 +246,7 @@ mod tests {
 
     #[test]
     fn a_note_closes_the_panes_it_does_not_list_of_shells_started_before_it() {
-        let n = parse_note("1796157775264936534\t/tmp/s\t1796157000\t\t%0 %2 ").unwrap();
+        let n = parse_note("1796157775264936534\t/tmp/s\t1796157000\t%0 %2 ").unwrap();
         assert_eq!(n.time_us, 1_796_157_775_264_936);
         assert!(n.closes("/tmp/s", "%1", 1_796_157_775_000_000));
         assert!(!n.closes("/tmp/s", "%2", 1_796_157_775_000_000));
@@ -269,8 +259,12 @@ mod tests {
             !n.closes("/tmp/s", "%1", 1_796_156_000_000_000),
             "an earlier server's pane"
         );
-        let exited = parse_note("1796157775\t/tmp/s\t1796157000\t%2\t%0 %2").unwrap();
-        assert!(exited.closes("/tmp/s", "%2", 1_796_157_775_500_000));
+        // Whole seconds (a date without %N): the end of that second.
+        let coarse = parse_note("1796157775\t/tmp/s\t1796157000\t%0").unwrap();
+        assert!(coarse.closes("/tmp/s", "%2", 1_796_157_775_500_000));
+        // No pane open: the server was going away, nothing is known closed.
+        let empty = parse_note("1796157775264936534\t/tmp/s\t1796157000\t").unwrap();
+        assert!(!empty.closes("/tmp/s", "%1", 1_796_157_775_000_000));
         assert!(parse_note("garbage").is_none());
     }
 
@@ -279,7 +273,7 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let file = tmp.path().join("tmux-closed");
         let now_us: i64 = 1_796_157_775_000_000;
-        let line = |us: i64| format!("{}\t/tmp/s\t1\t\t%0 %1 %2 %3\n", us * 1000);
+        let line = |us: i64| format!("{}\t/tmp/s\t1\t%0 %1 %2 %3\n", us * 1000);
         let mut text = String::from("garbage\n");
         for i in 0..2000 {
             text.push_str(&line(now_us - NOTES_MAX_AGE_US - 1 - i));

@@ -247,7 +247,6 @@ fn a_pane_tmux_noted_closed_stays_closed_in_a_rebuild_and_is_missing_while_the_s
         socket: SOCKET.into(),
         time_us: T + 3 * S - 90_000,
         server_started_us: T - S,
-        closed: None,
         open: ["%1".to_string()].into_iter().collect(),
     };
     let mut w = world(false);
