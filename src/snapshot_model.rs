@@ -76,6 +76,11 @@ pub struct ShellSnap {
     /// The line that resumes `running` when it is a coding agent's CLI.
     #[serde(default)]
     pub running_resume: Option<String>,
+    /// Snapshots taken by restore: the command restore gave this new shell (entered for
+    /// it, or waiting in its edit buffer), which comes back while the shell has recorded
+    /// no command of its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending: Option<String>,
     /// The last 50 commands, oldest first, as `snap history --json` prints them.
     pub history: Vec<CommandRecord>,
     pub tmux: Option<TmuxPlace>,

@@ -59,10 +59,14 @@ pub fn current_shell_session(shells: &[ShellState]) -> Option<String> {
 
 /// A session's project: where its first shell started, else where its agent reported from.
 pub fn session_project(paths: &Paths, shells: &[ShellState], session: &str) -> Option<PathBuf> {
+    // A project directory since deleted is no project (the shells restored from it
+    // start in a parent).
     shells
         .iter()
         .filter(|s| s.meta.session == session)
+        .filter(|s| Path::new(&s.meta.project_dir).is_dir())
         .min_by(|a, b| a.meta.started_at.cmp(&b.meta.started_at))
         .map(|s| PathBuf::from(&s.meta.project_dir))
         .or_else(|| journal::read_ids(paths, session).project.map(PathBuf::from))
+        .filter(|p| p.is_dir())
 }

@@ -46,9 +46,55 @@ pub fn snapshot_with(
     crate::restore::launch::remove_stale(paths);
     crate::store::index::refresh(paths, crate::store::index::Wait::Block);
     let all = shells::load_all(paths);
-    let snap = capture_from(paths, cfg, &all, session, label)?;
+    let snap = capture_from(paths, cfg, &all, session, label, &|_| {})?;
     snapshots::save(paths, &snap)?;
+    tmux::prune_closed(&tmux::closed_file(&paths.state), timefmt::now_us());
     retention::run_with(paths, retention::Rules::from_config(cfg), &all, false);
+    Ok(snap)
+}
+
+/// What restore gave one new shell (the snapshot it takes once they are up).
+#[derive(Debug, Clone, Default)]
+pub struct Given {
+    /// The saved screen its pane shows (the brief printed above it is no part of it).
+    pub screen: Option<String>,
+    /// The command put in its edit buffer or entered for it.
+    pub pending: Option<String>,
+}
+
+/// After a restore: capture `session` as rebuilt, each new shell (by its tmux pane id)
+/// with the screen and the command restore gave it, and save it.
+pub fn snapshot_after_restore(
+    paths: &Paths,
+    cfg: &Config,
+    session: &str,
+    given: &HashMap<String, Given>,
+) -> Result<Snapshot> {
+    let _one_at_a_time = lock::capture(paths)?;
+    let all = shells::load_all(paths);
+    let patch = |snap: &mut Snapshot| {
+        let shells = snap
+            .sessions
+            .iter_mut()
+            .filter(|s| s.name == session)
+            .flat_map(|s| &mut s.shells);
+        for sh in shells.filter(|s| s.alive && s.replaces.is_some()) {
+            let Some(g) = sh.tmux.as_ref().and_then(|t| given.get(&t.pane_id)) else {
+                continue;
+            };
+            sh.screen = g.screen.clone();
+            sh.pending = g.pending.clone();
+        }
+    };
+    let snap = capture_from(
+        paths,
+        cfg,
+        &all,
+        Some(session),
+        Some("after restore"),
+        &patch,
+    )?;
+    snapshots::save(paths, &snap)?;
     Ok(snap)
 }
 
@@ -73,6 +119,7 @@ fn capture_from(
     all: &[ShellState],
     session: Option<&str>,
     label: Option<&str>,
+    patch: &dyn Fn(&mut Snapshot),
 ) -> Result<Snapshot> {
     let forgotten = retention::forgotten(paths);
     let mut shells = all.to_vec();
@@ -93,7 +140,7 @@ fn capture_from(
         })
         .collect();
     let procs = processes::capture(&alive);
-    let (places, screens) = tmux_state(&shells);
+    let (places, screens) = tmux_state(&shells, &tmux::closed_file(&paths.state));
     let inputs = Inputs {
         shells,
         procs,
@@ -117,13 +164,18 @@ fn capture_from(
             .chain(leaders),
     );
     let mut snap = build(&inputs, cfg, read_agent);
+    patch(&mut snap);
     redact(&mut snap, &redactor);
     Ok(snap)
 }
 
 /// The tmux place and screen of every live shell in tmux: one `list-panes` per server,
-/// one `capture-pane` per pane.
-fn tmux_state(shells: &[ShellState]) -> (HashMap<String, TmuxPlace>, HashMap<String, String>) {
+/// one `capture-pane` per pane. Each server is asked to note in `notes` the panes that
+/// close while it runs.
+fn tmux_state(
+    shells: &[ShellState],
+    notes: &Path,
+) -> (HashMap<String, TmuxPlace>, HashMap<String, String>) {
     let (mut places, mut screens) = (HashMap::new(), HashMap::new());
     let sockets: BTreeSet<&str> = shells
         .iter()
@@ -143,6 +195,9 @@ fn tmux_state(shells: &[ShellState]) -> (HashMap<String, TmuxPlace>, HashMap<Str
                 screens.insert(s.meta.id.clone(), screen);
             }
             places.insert(s.meta.id.clone(), pane.place.clone());
+        }
+        if !panes.is_empty() {
+            tmux::note_closed_panes(socket, notes);
         }
     }
     (places, screens)
@@ -243,6 +298,7 @@ fn shell_snap(s: &ShellState, inputs: &Inputs, cfg: &Config, rules: &Rules) -> S
             .map(|r| rules.judge(r, shell, &exe).policy),
         running_resume: running.as_deref().and_then(|r| rules.resume_line(r, shell)),
         running,
+        pending: None,
         history,
         tmux: inputs.places.get(&s.meta.id).cloned(),
         screen: inputs.screens.get(&s.meta.id).cloned(),
@@ -413,6 +469,9 @@ pub fn redact(snap: &mut Snapshot, r: &Redactor) {
             text(&mut sh.cwd, "cwd", &mut touched);
             if let Some(run) = sh.running.as_mut() {
                 text(run, "running", &mut touched);
+            }
+            if let Some(p) = sh.pending.as_mut() {
+                text(p, "pending", &mut touched);
             }
             for h in &mut sh.history {
                 text(&mut h.command, "history", &mut touched);

@@ -15,7 +15,7 @@ use crate::snapshot_model::{Snapshot, SNAPSHOT_SCHEMA};
 use crate::store::paths::Paths;
 use crate::store::shells::{self, ShellState};
 use crate::store::snapshots;
-use crate::{agent, session, timefmt};
+use crate::{agent, capture, session, timefmt};
 use anyhow::{bail, Context, Result};
 use std::collections::HashSet;
 use std::io::{BufRead, IsTerminal, Write};
@@ -77,7 +77,9 @@ pub fn run(args: &RestoreArgs) -> Result<()> {
     let outcome = match plan.mode {
         Mode::Attach => {
             let outcome = if args.missing && !plan.windows.is_empty() {
-                execute::tmux_rebuild(&paths, &plan, "", true)?
+                let o = execute::tmux_rebuild(&paths, &plan, "", true)?;
+                record_generation(&paths, &cfg, &name, &o);
+                o
             } else {
                 Outcome::default()
             };
@@ -86,7 +88,9 @@ pub fn run(args: &RestoreArgs) -> Result<()> {
         }
         Mode::Rebuild => {
             let banner = format!("{header}\n{}", agent::brief::render_text(&brief));
-            execute::tmux_rebuild(&paths, &plan, &banner, false)?
+            let o = execute::tmux_rebuild(&paths, &plan, &banner, false)?;
+            record_generation(&paths, &cfg, &name, &o);
+            o
         }
         Mode::Plain => execute::plain_background(&paths, &plan)?,
     };
@@ -100,6 +104,34 @@ pub fn run(args: &RestoreArgs) -> Result<()> {
         }
         Mode::Plain => Ok(()),
         _ => tmux::attach_or_print(&name, args.no_attach || args.json),
+    }
+}
+
+/// Once the new shells are up, snapshot the session as rebuilt (places, layout, names,
+/// active panes), each new shell with the screen and the command restore gave it: a
+/// crash before the next scheduled snapshot then rebuilds this same session. Shells that
+/// do not come up in time are named on stderr and no snapshot is taken.
+fn record_generation(paths: &Paths, cfg: &Config, session: &str, outcome: &Outcome) {
+    let late = execute::wait_shells_up(&outcome.made);
+    if late > 0 {
+        eprintln!(
+            "snap: {late} restored shell(s) did not start in time: no snapshot of the restored session yet (run `snap save` once they are up)"
+        );
+        return;
+    }
+    let given = outcome
+        .made
+        .iter()
+        .map(|m| {
+            let g = capture::Given {
+                screen: m.screen.clone(),
+                pending: m.pending.clone(),
+            };
+            (m.pane_id.clone(), g)
+        })
+        .collect();
+    if let Err(e) = capture::snapshot_after_restore(paths, cfg, session, &given) {
+        eprintln!("snap: cannot snapshot the restored session: {e:#} (run `snap save`)");
     }
 }
 
@@ -213,6 +245,7 @@ fn world_now(paths: &Paths, source: &Snapshot, journals: &[ShellState], name: &s
         processes: crate::liveness::running_argv(),
         existing_dirs,
         agent_resume,
+        closed_panes: capture::tmux::read_closed(&capture::tmux::closed_file(&paths.state)),
     }
 }
 
@@ -282,6 +315,7 @@ fn redacted_outcome(outcome: &Outcome, r: &Redactor) -> Outcome {
         left_out: hide(&outcome.left_out),
         background: hide(&outcome.background),
         failed: hide(&outcome.failed),
+        made: Vec::new(),
     }
 }
 

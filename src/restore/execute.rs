@@ -10,6 +10,7 @@ use crate::restore::tmux;
 use crate::store::paths::Paths;
 use anyhow::{Context, Result};
 use serde::Serialize;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -26,6 +27,22 @@ pub struct Outcome {
     pub background: Vec<String>,
     /// Relaunches that failed.
     pub failed: Vec<String>,
+    /// The panes made, for the snapshot restore takes once their shells are up.
+    #[serde(skip)]
+    pub made: Vec<MadePane>,
+}
+
+/// One pane restore made, and what it gave the pane's new shell.
+#[derive(Debug, Clone)]
+pub struct MadePane {
+    /// The new tmux pane id.
+    pub pane_id: String,
+    /// The setup script the shell removes once it has read it.
+    pub script: PathBuf,
+    /// The saved screen the pane shows.
+    pub screen: Option<String>,
+    /// The command put in its edit buffer (and entered for an `auto` one).
+    pub pending: Option<String>,
 }
 
 /// How long a new shell may take to reach its first prompt.
@@ -41,8 +58,11 @@ pub fn tmux_rebuild(paths: &Paths, plan: &Plan, banner: &str, into_live: bool) -
     let mut typed: Vec<(String, PathBuf, &PanePlan)> = Vec::new();
     let mut session_exists = into_live;
     let mut active_window = None;
+    // Captured pane id → the pane made for it (panes rejoining a live window).
+    let mut made_for: HashMap<String, String> = HashMap::new();
     for (wi, window) in plan.windows.iter().enumerate() {
         let mut window_id = String::new();
+        let mut previous = String::new();
         let mut active_pane = None;
         for (pi, pane) in window.panes.iter().enumerate() {
             let first_banner = if wi == 0 && pi == 0 && !into_live {
@@ -56,7 +76,17 @@ pub fn tmux_rebuild(paths: &Paths, plan: &Plan, banner: &str, into_live: bool) -
             // the new window and pane ids.
             let (w, h) = layout_size(window);
             let target = format!("={}:", plan.session);
-            let mut args: Vec<&str> = if !session_exists {
+            let beside = pane.rejoin.as_ref().map(|r| {
+                let id = made_for.get(&r.beside).unwrap_or(&r.beside);
+                (id.clone(), r.before)
+            });
+            let mut args: Vec<&str> = if let Some((id, before)) = &beside {
+                let mut a = vec!["split-window", "-d", "-t", id];
+                if *before {
+                    a.push("-b");
+                }
+                a
+            } else if !session_exists {
                 session_exists = true;
                 vec![
                     "new-session",
@@ -73,7 +103,8 @@ pub fn tmux_rebuild(paths: &Paths, plan: &Plan, banner: &str, into_live: bool) -
             } else if pi == 0 {
                 vec!["new-window", "-d", "-t", &target, "-n", &window.name]
             } else {
-                vec!["split-window", "-d", "-t", &window_id]
+                // After the pane made before it, so the panes keep their order.
+                vec!["split-window", "-d", "-t", &previous]
             };
             args.extend([
                 "-c",
@@ -87,9 +118,23 @@ pub fn tmux_rebuild(paths: &Paths, plan: &Plan, banner: &str, into_live: bool) -
             let mut it = ids.split_whitespace();
             window_id = it.next().unwrap_or_default().to_string();
             let pane_id = it.next().unwrap_or_default().to_string();
-            if pane.active {
+            if pane.active && !into_live {
                 active_pane = Some(pane_id.clone());
             }
+            if let Some(r) = &pane.rejoin {
+                made_for.insert(r.pane.clone(), pane_id.clone());
+            } else if pi > 0 {
+                // Room for the next split, whatever the number of panes; the window's
+                // own layout is applied once all are there.
+                let _ = tmux::run(&["select-layout", "-t", &window_id, "tiled"]);
+            }
+            outcome.made.push(MadePane {
+                pane_id: pane_id.clone(),
+                script: script.clone(),
+                screen: pane.screen.clone(),
+                pending: pane.relaunch.as_ref().and_then(held_text),
+            });
+            previous = pane_id.clone();
             typed.push((pane_id, script, pane));
         }
         if let Some(layout) = &window.layout {
@@ -232,6 +277,19 @@ fn wait_ready(pane_id: &str, script: &Path) -> bool {
         std::thread::sleep(Duration::from_millis(20));
     }
     true
+}
+
+/// Wait until every new shell has read its setup script (and so recorded its start);
+/// returns how many did not in time.
+pub fn wait_shells_up(made: &[MadePane]) -> usize {
+    let deadline = Instant::now() + READY_TIMEOUT;
+    loop {
+        let late = made.iter().filter(|m| m.script.exists()).count();
+        if late == 0 || Instant::now() > deadline {
+            return late;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 /// Without tmux: start the `auto` commands in the background with their output in log

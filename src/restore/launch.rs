@@ -321,10 +321,13 @@ pub fn shell_command(paths: &Paths, kind: &str, snap_bin: &Path) -> Result<Strin
                 format!("[[ -f \"{user}/.zshenv\" ]] && builtin source \"{user}/.zshenv\"\n")
                     .as_bytes(),
             )?;
+            let rc_dir = "${ZDOTDIR:-$HOME}";
             write_atomic(
                 &zdot.join(".zshrc"),
                 format!(
-                    "ZDOTDIR=\"{user}\"\nunset SNAP_USER_ZDOTDIR\n[[ -f \"$ZDOTDIR/.zshrc\" ]] && builtin source \"$ZDOTDIR/.zshrc\"\neval \"$({bin} init zsh)\"\n"
+                    // The user's ZDOTDIR back, or none (as they had it): no variable of
+                    // snap's making is left in the restored shell's environment.
+                    "if [[ -n ${{SNAP_USER_ZDOTDIR-}} ]]; then ZDOTDIR=$SNAP_USER_ZDOTDIR; else unset ZDOTDIR; fi\nunset SNAP_USER_ZDOTDIR\n[[ -f \"{rc_dir}/.zshrc\" ]] && builtin source \"{rc_dir}/.zshrc\"\neval \"$({bin} init zsh)\"\n"
                 )
                 .as_bytes(),
             )?;

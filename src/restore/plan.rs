@@ -2,6 +2,7 @@
 //! policy, options) to what restore will do. `--dry-run` prints it; only `execute`
 //! touches tmux or starts processes.
 
+use crate::capture::tmux::ClosedNote;
 use crate::policy::{Policy, Rules, Shell};
 use crate::redact::{Redactor, PLACEHOLDER};
 use crate::snapshot_model::{ProcessSnap, ShellSnap, Snapshot};
@@ -82,6 +83,20 @@ pub struct PanePlan {
     pub screen: Option<String>,
     pub active: bool,
     pub relaunch: Option<Relaunch>,
+    /// Attach mode (`--missing`): the live pane this one goes back beside, in its window.
+    pub rejoin: Option<Rejoin>,
+}
+
+/// Where a missing pane goes back into the live window it left.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Rejoin {
+    /// Its own tmux pane id as captured.
+    pub pane: String,
+    /// The captured pane id of the pane it goes beside: a live pane, or one restored
+    /// before it in this plan.
+    pub beside: String,
+    /// It goes before `beside` (it was the window's first pane), else after.
+    pub before: bool,
 }
 
 /// One window of the rebuilt session.
@@ -131,6 +146,8 @@ pub struct World {
     pub existing_dirs: HashSet<String>,
     /// Coding agents' resume lines known for this session (`claude` → `claude --resume ID`).
     pub agent_resume: HashMap<String, String>,
+    /// What tmux noted of panes closed while their server ran.
+    pub closed_panes: Vec<ClosedNote>,
 }
 
 /// Options from the command line.
@@ -180,6 +197,8 @@ struct Candidate<'a> {
     id: String,
     kind: String,
     started_us: i64,
+    /// The history of the shells it replaced, generation after generation, oldest first.
+    before: Vec<(i64, String)>,
 }
 
 impl Candidate<'_> {
@@ -230,14 +249,23 @@ impl Candidate<'_> {
     }
 
     fn running(&self) -> Option<String> {
+        let pending = || self.snap.and_then(|s| s.pending.clone());
         match (self.journal, self.snap) {
+            (Some(j), _) if j.commands.is_empty() && j.ended != Some(Ended::Exit) => pending(),
             (Some(j), _) => j.running().map(|c| c.text.clone()),
-            (None, Some(s)) => s.running.clone(),
+            (None, Some(s)) => s.running.clone().or_else(pending),
             _ => None,
         }
     }
 
+    /// Its lineage's history then its own, oldest first.
     fn history(&self) -> Vec<(i64, String)> {
+        let mut out = self.before.clone();
+        out.extend(self.own_history());
+        out
+    }
+
+    fn own_history(&self) -> Vec<(i64, String)> {
         match (self.journal, self.snap) {
             (Some(j), _) => j
                 .commands
@@ -304,6 +332,10 @@ pub fn plan(
     let mut candidates: Vec<Candidate> = Vec::new();
     let mut left = Vec::new();
     for sh in snap_session.into_iter().flat_map(|s| &s.shells) {
+        if !sh.alive && replaced.contains(sh.id.as_str()) {
+            // An earlier generation, brought back already: not this one's to report.
+            continue;
+        }
         if !sh.alive {
             let how = sh.ended.as_deref().unwrap_or("vanished");
             left.push(Left {
@@ -312,12 +344,20 @@ pub fn plan(
             });
             continue;
         }
+        let journal = by_id.get(sh.id.as_str()).copied();
         candidates.push(Candidate {
             snap: Some(sh),
-            journal: by_id.get(sh.id.as_str()).copied(),
+            journal,
             id: sh.id.clone(),
             kind: sh.kind.clone(),
             started_us: timefmt::parse_us(&sh.started_at).unwrap_or(0),
+            before: lineage_history(
+                journal
+                    .and_then(|j| j.meta.replaces.as_deref())
+                    .or(sh.replaces.as_deref()),
+                &by_id,
+                snapshot,
+            ),
         });
     }
     let in_snap: HashSet<String> = candidates.iter().map(|c| c.id.clone()).collect();
@@ -330,17 +370,27 @@ pub fn plan(
                 id: j.meta.id.clone(),
                 kind: j.meta.kind.clone(),
                 started_us: started,
+                before: lineage_history(j.meta.replaces.as_deref(), &by_id, snapshot),
             });
         }
     }
 
+    let mode = if opts.no_tmux || !world.tmux_available {
+        Mode::Plain
+    } else if world.tmux_session_alive {
+        Mode::Attach
+    } else {
+        Mode::Rebuild
+    };
     let mut back: Vec<&Candidate> = Vec::new();
     for c in &candidates {
         let reason = if replaced.contains(c.id.as_str()) {
             Some("replaced by a restored shell".to_string())
         } else if let Some(e @ (Ended::Exit | Ended::Exec)) = c.ended() {
             Some(format!("ended with {}", e.as_str()))
-        } else if pane_closed_while_session_lived(c, &candidates) {
+        } else if mode != Mode::Attach && closed_by_tmux(c, world) {
+            Some("its tmux pane was closed while the server ran".to_string())
+        } else if mode != Mode::Attach && pane_closed_while_session_lived(c, &candidates) {
             Some("its tmux pane was closed while the session went on".to_string())
         } else if c.journal.is_some_and(|j| j.alive) && !dying_with_its_tmux(c, session, world) {
             Some("still running".to_string())
@@ -356,13 +406,6 @@ pub fn plan(
         }
     }
 
-    let mode = if opts.no_tmux || !world.tmux_available {
-        Mode::Plain
-    } else if world.tmux_session_alive {
-        Mode::Attach
-    } else {
-        Mode::Rebuild
-    };
     let mut plan = Plan {
         session: session.to_string(),
         snapshot: snapshot.id.clone(),
@@ -388,9 +431,107 @@ pub fn plan(
         }
     }
     plan.windows = windows(&back, &captured, world, judging, opts, &mut plan);
+    if mode == Mode::Attach {
+        rejoin_live_windows(&mut plan.windows, &back, &candidates);
+    }
     plan.reexport.sort();
     plan.reexport.dedup();
     plan
+}
+
+/// The history of the shells before this one in its lineage (the shell it replaces, by
+/// its journal or else as the snapshot holds it, then that one's predecessor…), oldest
+/// first.
+fn lineage_history<'a>(
+    replaces: Option<&'a str>,
+    by_id: &HashMap<&'a str, &'a ShellState>,
+    snapshot: &'a Snapshot,
+) -> Vec<(i64, String)> {
+    let mut parts: Vec<Vec<(i64, String)>> = Vec::new();
+    let mut seen: HashSet<&str> = HashSet::new();
+    let mut next = replaces;
+    while let Some(id) = next.filter(|id| seen.insert(id)) {
+        if let Some(j) = by_id.get(id) {
+            parts.push(
+                j.commands
+                    .iter()
+                    .map(|c| (c.started_us, c.text.clone()))
+                    .collect(),
+            );
+            next = j.meta.replaces.as_deref();
+        } else if let Some(s) = snapshot
+            .sessions
+            .iter()
+            .flat_map(|x| &x.shells)
+            .find(|s| s.id == id)
+        {
+            parts.push(
+                s.history
+                    .iter()
+                    .map(|r| {
+                        (
+                            timefmt::parse_us(&r.started_at).unwrap_or(0),
+                            r.command.clone(),
+                        )
+                    })
+                    .collect(),
+            );
+            next = s.replaces.as_deref();
+        } else {
+            break;
+        }
+    }
+    parts.into_iter().rev().flatten().collect()
+}
+
+/// Attach mode: each missing pane whose tmux window still lives goes back into it, beside
+/// the nearest pane before it that is alive or restored before it (else before the
+/// nearest live one after it), and the window gets its captured layout back.
+fn rejoin_live_windows(windows: &mut [WindowPlan], back: &[&Candidate], all: &[Candidate]) {
+    let place = |id: &str| {
+        all.iter()
+            .find(|c| c.id == id)
+            .and_then(|c| c.snap)
+            .and_then(|s| s.tmux.as_ref())
+    };
+    let live =
+        |c: &Candidate| c.journal.is_some_and(|j| j.alive) && !back.iter().any(|b| b.id == c.id);
+    let mut restored: HashSet<String> = HashSet::new();
+    for w in windows.iter_mut() {
+        for pane in &mut w.panes {
+            let Some(t) = place(&pane.replaces) else {
+                continue;
+            };
+            let mut siblings: Vec<(&Candidate, &crate::snapshot_model::TmuxPlace)> = all
+                .iter()
+                .filter_map(|c| Some((c, c.snap?.tmux.as_ref()?)))
+                .filter(|(c, p)| {
+                    c.id != pane.replaces && p.socket == t.socket && p.window_id == t.window_id
+                })
+                .collect();
+            siblings.sort_by_key(|(_, p)| p.pane_index);
+            let after = siblings
+                .iter()
+                .rev()
+                .find(|(c, p)| p.pane_index < t.pane_index && (live(c) || restored.contains(&c.id)))
+                .map(|(_, p)| (p, false));
+            let beside = after.or_else(|| {
+                siblings
+                    .iter()
+                    .find(|(c, p)| p.pane_index > t.pane_index && live(c))
+                    .map(|(_, p)| (p, true))
+            });
+            if let Some((p, before)) = beside {
+                pane.rejoin = Some(Rejoin {
+                    pane: t.pane_id.clone(),
+                    beside: p.pane_id.clone(),
+                    before,
+                });
+                w.layout = Some(t.window_layout.clone());
+                restored.insert(pane.replaces.clone());
+            }
+        }
+    }
 }
 
 /// A shell of tmux session `session`, which is gone: it is on its way out (its hangup
@@ -399,6 +540,25 @@ fn dying_with_its_tmux(c: &Candidate, session: &str, world: &World) -> bool {
     world.tmux_available
         && !world.tmux_session_alive
         && c.tmux_session().is_some_and(|(_, s)| s == session)
+}
+
+/// Did tmux note this shell's pane as closed while its server ran?
+fn closed_by_tmux(c: &Candidate, world: &World) -> bool {
+    let place = c
+        .snap
+        .and_then(|s| s.tmux.as_ref())
+        .map(|t| (t.socket.as_str(), t.pane_id.as_str()))
+        .or_else(|| {
+            c.journal
+                .and_then(|j| j.meta.tmux.as_ref())
+                .map(|t| (t.socket.as_str(), t.pane_id.as_str()))
+        });
+    place.is_some_and(|(socket, pane)| {
+        world
+            .closed_panes
+            .iter()
+            .any(|n| n.closes(socket, pane, c.started_us))
+    })
 }
 
 /// Did this shell's pane hang up while other panes of its tmux session kept working?
@@ -526,6 +686,7 @@ fn pane_plan(
         screen: c.snap.and_then(|s| s.screen.clone()),
         active: false,
         relaunch,
+        rejoin: None,
     }
 }
 
@@ -591,6 +752,7 @@ fn job_window(
             screen: None,
             active: true,
             relaunch: Some(r),
+            rejoin: None,
         }],
     })
 }
@@ -744,3 +906,7 @@ pub fn dirs_to_check(snapshot: &Snapshot, journals: &[ShellState]) -> Vec<String
     out.dedup();
     out
 }
+
+#[cfg(test)]
+#[path = "plan_generations_tests.rs"]
+mod generations_tests;

@@ -395,6 +395,7 @@ mod tests {
             running: None,
             running_policy: None,
             running_resume: None,
+            pending: None,
             history: vec![],
             tmux: None,
             screen: None,

@@ -1,0 +1,279 @@
+//! The plan across generations: lineage history, a restored shell's pending command,
+//! `--missing` back into its split, panes tmux noted closed.
+
+use super::*;
+use crate::config::Config;
+use crate::model::TmuxRef;
+use crate::snapshot_model::{SessionSnap, TmuxPlace};
+use crate::store::journal::{EndHow, Record};
+use crate::store::shells;
+use std::path::PathBuf;
+
+const T: i64 = 1_796_000_000_000_000;
+const S: i64 = 1_000_000;
+const SOCKET: &str = "/tmp/tmux-0/default";
+
+fn journal(id: &str, started: i64, replaces: Option<&str>, records: Vec<Record>) -> ShellState {
+    let mut meta = shells::test_meta(id, 100, &timefmt::rfc3339_us(started), "work");
+    meta.replaces = replaces.map(str::to_string);
+    meta.tmux = Some(TmuxRef {
+        socket: SOCKET.into(),
+        session: "work".into(),
+        pane_id: format!("%{id}"),
+    });
+    shells::from_records(meta, PathBuf::new(), records)
+}
+
+fn ran(at: i64, command: &str) -> Vec<Record> {
+    vec![
+        Record::Start {
+            time_us: at,
+            cwd: "/p".into(),
+            command: command.into(),
+            origin: crate::store::journal::Origin::Shell,
+        },
+        Record::End {
+            time_us: at + 1,
+            status: 0,
+            duration_ms: Some(0),
+            cwd: "/p".into(),
+        },
+    ]
+}
+
+fn hangup(at: i64) -> Record {
+    Record::Exit {
+        time_us: at,
+        how: EndHow::Hangup,
+    }
+}
+
+/// A live shell of the snapshot in window `@1`, pane `pane` (index `index`).
+fn shell_snap(id: &str, started: i64, pane: &str, index: u32) -> ShellSnap {
+    ShellSnap {
+        id: id.into(),
+        kind: "bash".into(),
+        pid: 100,
+        alive: true,
+        ended: None,
+        ended_at: None,
+        started_at: timefmt::rfc3339_us(started),
+        last_seen: timefmt::rfc3339_us(started),
+        tty: None,
+        replaces: None,
+        project_dir: "/p".into(),
+        cwd: "/p".into(),
+        env: BTreeMap::new(),
+        running: None,
+        running_policy: None,
+        running_resume: None,
+        pending: None,
+        history: vec![],
+        tmux: Some(TmuxPlace {
+            socket: SOCKET.into(),
+            session: "work".into(),
+            pane_id: pane.into(),
+            window_id: "@1".into(),
+            window_index: 0,
+            window_name: "editor".into(),
+            window_layout: "abcd,200x50,0,0{66x50,0,0,1,66x50,67,0,2,66x50,134,0,3}".into(),
+            window_active: true,
+            pane_index: index,
+            pane_active: index == 0,
+        }),
+        screen: None,
+        processes: vec![],
+    }
+}
+
+fn snapshot(shells: Vec<ShellSnap>, taken: i64) -> Snapshot {
+    Snapshot {
+        schema: 1,
+        id: "s".into(),
+        taken_at: timefmt::rfc3339_us(taken),
+        host: "h".into(),
+        label: None,
+        redacted: vec![],
+        sessions: vec![SessionSnap {
+            name: "work".into(),
+            agent: serde_json::Value::Null,
+            shells,
+        }],
+    }
+}
+
+fn world(alive: bool) -> World {
+    World {
+        tmux_session_alive: alive,
+        tmux_available: true,
+        existing_dirs: ["/", "/p"].iter().map(|d| d.to_string()).collect(),
+        ..Default::default()
+    }
+}
+
+fn plan_of(snap: &Snapshot, journals: &[ShellState], world: &World, missing: bool) -> Plan {
+    let cfg = Config::default();
+    let rules = Rules::new(&cfg);
+    let redactor = Redactor::new(&cfg).unwrap();
+    let judging = Judging {
+        rules: &rules,
+        executable: &|_: &str, _: Option<&str>, _: &str| true,
+        redactor: &redactor,
+    };
+    let opts = Options {
+        missing,
+        ..Default::default()
+    };
+    plan(snap, "work", journals, world, &judging, opts)
+}
+
+fn texts(history: &[(i64, String)]) -> Vec<&str> {
+    history.iter().map(|(_, t)| t.as_str()).collect()
+}
+
+#[test]
+fn a_restored_shell_gets_every_generations_history_oldest_first() {
+    let mut g0 = ran(T + S, "gen0-a");
+    g0.extend(ran(T + 2 * S, "gen0-b"));
+    g0.push(hangup(T + 3 * S));
+    let mut g1 = ran(T + 5 * S, "gen1");
+    g1.push(hangup(T + 6 * S));
+    let mut g2 = ran(T + 8 * S, "gen2");
+    g2.push(hangup(T + 9 * S));
+    let journals = vec![
+        journal("0", T, None, g0),
+        journal("1", T + 4 * S, Some("0"), g1),
+        journal("2", T + 7 * S, Some("1"), g2),
+    ];
+    let mut sh = shell_snap("2", T + 7 * S, "%2", 0);
+    sh.replaces = Some("1".into());
+    let snap = snapshot(vec![sh], T + 8 * S + 500);
+    let p = plan_of(&snap, &journals, &world(false), false);
+    let pane = &p.windows[0].panes[0];
+    assert_eq!(
+        texts(&pane.history),
+        ["gen0-a", "gen0-b", "gen1", "gen2"],
+        "{p:#?}"
+    );
+    assert_eq!(pane.history_len, 4);
+}
+
+#[test]
+fn a_lineage_whose_journal_is_gone_takes_that_shells_history_from_the_snapshot() {
+    let mut old = shell_snap("0", T, "%0", 0);
+    old.alive = false;
+    old.history = shells::from_records(
+        shells::test_meta("0", 1, &timefmt::rfc3339_us(T), "work"),
+        PathBuf::new(),
+        ran(T + S, "from-the-snapshot"),
+    )
+    .history();
+    let mut new = shell_snap("1", T + 4 * S, "%1", 0);
+    new.replaces = Some("0".into());
+    let snap = snapshot(vec![old, new], T + 5 * S);
+    let journals = vec![journal("1", T + 4 * S, Some("0"), vec![hangup(T + 6 * S)])];
+    let p = plan_of(&snap, &journals, &world(false), false);
+    assert_eq!(texts(&p.windows[0].panes[0].history), ["from-the-snapshot"]);
+}
+
+#[test]
+fn a_restored_shell_that_ran_nothing_yet_still_holds_its_pending_command() {
+    let mut sh = shell_snap("1", T, "%1", 0);
+    sh.replaces = Some("0".into());
+    sh.pending = Some("make".into());
+    let snap = snapshot(vec![sh.clone()], T + S);
+    let quiet = vec![journal("1", T, Some("0"), vec![hangup(T + 2 * S)])];
+    let p = plan_of(&snap, &quiet, &world(false), false);
+    let r = p.windows[0].panes[0].relaunch.as_ref().expect("relaunch");
+    assert_eq!(r.line, "make");
+    assert_eq!(r.action, Action::Type);
+    // Once the shell ran a command of its own, the pending one is gone.
+    let mut records = ran(T + S, "ls");
+    records.push(hangup(T + 2 * S));
+    let busy = vec![journal("1", T, Some("0"), records)];
+    let p = plan_of(&snap, &busy, &world(false), false);
+    assert_eq!(p.windows[0].panes[0].relaunch, None);
+}
+
+#[test]
+fn missing_panes_rejoin_their_live_window_beside_their_neighbours() {
+    let snap = snapshot(
+        vec![
+            shell_snap("a", T, "%1", 0),
+            shell_snap("b", T, "%2", 1),
+            shell_snap("c", T, "%3", 2),
+        ],
+        T + S,
+    );
+    let mut live_c = journal("c", T, None, vec![]);
+    live_c.alive = true;
+    // The first two panes died while the session lived: a goes before c, b after a.
+    let journals = vec![
+        journal("a", T, None, vec![hangup(T + 2 * S)]),
+        journal("b", T, None, vec![hangup(T + 2 * S)]),
+        live_c,
+    ];
+    let p = plan_of(&snap, &journals, &world(true), true);
+    assert_eq!(p.mode, Mode::Attach);
+    assert_eq!(p.missing, ["a", "b"]);
+    let w = &p.windows[0];
+    let rejoin: Vec<Option<&Rejoin>> = w.panes.iter().map(|p| p.rejoin.as_ref()).collect();
+    assert_eq!(
+        rejoin,
+        [
+            Some(&Rejoin {
+                pane: "%1".into(),
+                beside: "%3".into(),
+                before: true
+            }),
+            Some(&Rejoin {
+                pane: "%2".into(),
+                beside: "%1".into(),
+                before: false
+            }),
+        ],
+        "{p:#?}"
+    );
+    assert!(
+        w.layout.is_some(),
+        "the window's layout goes back with them"
+    );
+}
+
+#[test]
+fn a_pane_tmux_noted_closed_stays_closed_in_a_rebuild_and_is_missing_while_the_session_lives() {
+    let snap = snapshot(
+        vec![shell_snap("a", T, "%1", 0), shell_snap("b", T, "%2", 1)],
+        T + S,
+    );
+    // b's pane closed a moment before the server died with a.
+    let journals = vec![
+        journal("a", T, None, vec![hangup(T + 3 * S)]),
+        journal("b", T, None, vec![hangup(T + 3 * S - 100_000)]),
+    ];
+    let note = crate::capture::tmux::ClosedNote {
+        socket: SOCKET.into(),
+        time_us: T + 3 * S - 90_000,
+        server_started_us: T - S,
+        open: ["%1".to_string()].into_iter().collect(),
+    };
+    let mut w = world(false);
+    w.closed_panes = vec![note];
+    let p = plan_of(&snap, &journals, &w, false);
+    let back: Vec<&str> = p.windows[0]
+        .panes
+        .iter()
+        .map(|p| p.replaces.as_str())
+        .collect();
+    assert_eq!(back, ["a"]);
+    assert!(
+        p.left
+            .iter()
+            .any(|l| l.shell == "b" && l.reason.contains("closed")),
+        "{:?}",
+        p.left
+    );
+    w.tmux_session_alive = true;
+    let p = plan_of(&snap, &journals, &w, false);
+    assert_eq!(p.missing, ["a", "b"]);
+}

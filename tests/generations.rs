@@ -1,0 +1,358 @@
+//! Restore across generations: a crash right after a restore (no snapshot in between)
+//! rebuilds the same session, panes keep their order and sizes, `--missing` puts a
+//! shell back into its split, and a pane closed before the crash stays closed.
+
+mod common;
+
+use common::{require, wait_for, Kind, Pane, World, SOON};
+use std::path::Path;
+
+/// What a rebuild must get back, per pane in tmux order: window index and name, whether
+/// the window is active, pane index, the shell running in it, its cwd, its geometry
+/// (left, top, width, height) and whether it is the active pane.
+fn places(w: &World, session: &str) -> Vec<String> {
+    w.tmux_ok(&[
+        "list-panes",
+        "-s",
+        "-t",
+        &format!("={session}"),
+        "-F",
+        "#{window_index} #{window_name} #{window_active} #{pane_index} #{pane_current_command} #{pane_current_path} #{pane_left},#{pane_top},#{pane_width}x#{pane_height} #{pane_active}",
+    ])
+    .lines()
+    .map(str::to_string)
+    .collect()
+}
+
+/// The pane ids of a session, in tmux order.
+fn pane_ids(w: &World, session: &str) -> Vec<String> {
+    w.tmux_ok(&[
+        "list-panes",
+        "-s",
+        "-t",
+        &format!("={session}"),
+        "-F",
+        "#{pane_id}",
+    ])
+    .lines()
+    .map(str::to_string)
+    .collect()
+}
+
+fn snap_ok(w: &World, args: &[&str]) -> String {
+    let out = w.snap(args);
+    assert!(
+        out.status.success(),
+        "snap {args:?}: {}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&out.stdout)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Kill the tmux server, as a crash would, and wait until no shell of it is alive.
+fn crash(w: &World) {
+    let pids: Vec<u32> = pane_ids(w, "work")
+        .iter()
+        .map(|id| w.pane(id).pid())
+        .collect();
+    w.tmux_ok(&["kill-server"]);
+    wait_for("the shells to die", SOON, || {
+        pids.iter().all(|p| !common::pid_alive(*p)).then_some(())
+    });
+}
+
+/// A directory under HOME.
+fn dir(w: &World, name: &str) -> String {
+    let d = w.home.join(name);
+    std::fs::create_dir_all(&d).unwrap();
+    d.display().to_string()
+}
+
+/// Restore `work` (no attach) and wait for a prompt in every pane.
+fn restore(w: &World, extra: &[&str]) -> String {
+    let mut args = vec!["restore", "work", "--no-attach"];
+    args.extend_from_slice(extra);
+    let out = snap_ok(w, &args);
+    // A prompt in every pane (with a held command in its edit buffer, maybe).
+    for id in pane_ids(w, "work") {
+        let pane = w.pane(&id);
+        wait_for(&format!("a prompt on pane {id}"), SOON, || {
+            let s = pane.screen();
+            let last = s.lines().rev().find(|l| !l.trim().is_empty())?;
+            last.starts_with(common::PROMPT.trim_end()).then_some(())
+        });
+    }
+    out
+}
+
+/// Run `command` in the pane; it prints `<marker>=N`, N the count of history entries
+/// holding a first-generation command. Returns N.
+fn history_count(pane: &Pane, command: &str, marker: &str) -> u32 {
+    pane.run(command);
+    let screen = wait_for(&format!("{marker} on pane {}", pane.id), SOON, || {
+        let s = pane.screen();
+        s.lines()
+            .any(|l| {
+                l.split_once(&format!("{marker}="))
+                    .is_some_and(|(_, n)| n.trim().parse::<u32>().is_ok())
+            })
+            .then_some(s)
+    });
+    screen
+        .lines()
+        .rev()
+        .find_map(|l| {
+            l.split_once(&format!("{marker}="))
+                .and_then(|(_, n)| n.trim().parse().ok())
+        })
+        .unwrap()
+}
+
+#[test]
+fn a_crash_right_after_a_restore_rebuilds_the_same_session_with_every_generations_history() {
+    let test =
+        "a_crash_right_after_a_restore_rebuilds_the_same_session_with_every_generations_history";
+    if !require(test, &["bash", "zsh", "fish", "tmux"]) {
+        return;
+    }
+    let w = World::new();
+    // No history files: what the shells hold after a restore is what snap gave them.
+    w.write_rc(Kind::Bash, "HISTFILE=/dev/null", "");
+    w.write_rc(Kind::Zsh, "unset HISTFILE", "");
+    w.write_rc(Kind::Fish, "", "");
+    let (pa, pb, pc, pd) = (dir(&w, "pa"), dir(&w, "pb"), dir(&w, "pc"), dir(&w, "pd"));
+    let a = w.start_session("work", Kind::Bash);
+    w.tmux_ok(&["rename-window", "-t", &a.id, "three panes"]);
+    let b = w.split(&a.id, Kind::Zsh);
+    let c = w.split(&b.id, Kind::Fish);
+    w.tmux_ok(&["select-layout", "-t", &a.id, "main-vertical"]);
+    let out = w.tmux_ok(&[
+        "new-window",
+        "-d",
+        "-t",
+        "=work:",
+        "-n",
+        "second",
+        "-P",
+        "-F",
+        "#{pane_id}",
+        &w.shell_command(Kind::Bash),
+    ]);
+    let d = w.pane(&out);
+    d.wait_prompt();
+    let e = w.split(&d.id, Kind::Bash);
+    a.run(&format!("cd {pa} && echo gen0-bash"));
+    b.run(&format!("cd {pb} && echo gen0-zsh"));
+    c.run(&format!("cd {pc}; and echo gen0-fish"));
+    d.run(&format!("cd {pd} && echo gen0-second"));
+    w.wait_finished(4);
+    w.tmux_ok(&["select-pane", "-t", &b.id]);
+    wait_for("every cwd recorded", SOON, || {
+        let shells = w.shells();
+        [&pa, &pb, &pc, &pd]
+            .iter()
+            .all(|d| shells.iter().any(|s| s["cwd"] == d.as_str()))
+            .then_some(())
+    });
+    let before = places(&w, "work");
+    assert_eq!(before.len(), 5, "{before:#?}");
+    // A command held in the last pane: it must wait in its edit buffer every round.
+    e.run("sleep 1000");
+    wait_for("sleep running", SOON, || {
+        w.shells()
+            .iter()
+            .any(|s| s["running"] == "sleep 1000")
+            .then_some(())
+    });
+    snap_ok(&w, &["save"]);
+
+    for round in 1..=3 {
+        // Round 1 restores from `snap save`; rounds 2 and 3 follow a crash right after
+        // the previous restore, with no snapshot taken in between by anyone else.
+        crash(&w);
+        let out = restore(&w, &[]);
+        let now = places(&w, "work");
+        assert_eq!(now, before, "round {round}: places differ\n{out}");
+        // Earlier generations, replaced by a restore, are not reported as left out.
+        assert!(!out.contains("not restored"), "round {round}: {out}");
+        // The user never set ZDOTDIR: no note about it.
+        assert!(!out.contains("ZDOTDIR"), "round {round}: {out}");
+        let ids = pane_ids(&w, "work");
+        // Each pane shows its screen from before the first crash (above the brief).
+        wait_for("the saved screen", SOON, || {
+            w.tmux_ok(&["capture-pane", "-p", "-J", "-S", "-", "-t", &ids[0]])
+                .lines()
+                .any(|l| l.trim_end() == "gen0-bash")
+                .then_some(())
+        });
+        let prev = round - 1;
+        let checks = [
+            (
+                &ids[0],
+                format!("echo \"R$(({prev}+1))=$(history | grep -c 'gen0-bas[h]')\""),
+            ),
+            (
+                &ids[1],
+                format!("echo \"R$(({prev}+1))=$(fc -l 1 | grep -c 'gen0-zs[h]')\""),
+            ),
+            (
+                &ids[2],
+                format!("echo R(math {prev}+1)=(history | grep -c 'gen0-fis[h]')"),
+            ),
+            (
+                &ids[3],
+                format!("echo \"R$(({prev}+1))=$(history | grep -c 'gen0-secon[d]')\""),
+            ),
+        ];
+        for (id, command) in checks {
+            let n = history_count(&w.pane(id), &command, &format!("R{round}"));
+            assert_eq!(n, 1, "round {round}, pane {id}: {command}\n{out}");
+        }
+        let held = w.pane(&ids[4]);
+        wait_for("the held command in its edit buffer", SOON, || {
+            let s = held.screen();
+            let last = s.lines().rev().find(|l| !l.trim().is_empty())?;
+            (last.trim_end() == "READY> sleep 1000").then_some(())
+        });
+        assert!(
+            !w.shells()
+                .iter()
+                .any(|s| s["alive"] == true && s["running"] == "sleep 1000"),
+            "round {round}: the held command ran"
+        );
+        // Checking ran a command in each shell: the active pane is still the same.
+        w.tmux_ok(&["select-pane", "-t", &ids[1]]);
+    }
+}
+
+#[test]
+fn a_three_pane_window_keeps_its_pane_order_across_two_restores() {
+    if !require(
+        "a_three_pane_window_keeps_its_pane_order_across_two_restores",
+        &["bash", "tmux"],
+    ) {
+        return;
+    }
+    let w = World::new();
+    w.write_rc(Kind::Bash, "", "");
+    let a = w.start_session("work", Kind::Bash);
+    let b = w.split_in(&a.id, Path::new(&dir(&w, "second")), Kind::Bash);
+    let c = w.split_in(&b.id, Path::new(&dir(&w, "third")), Kind::Bash);
+    a.run(&format!("cd {}", dir(&w, "first")));
+    b.run("true");
+    c.run("true");
+    w.wait_finished(3);
+    w.tmux_ok(&["select-layout", "-t", &a.id, "even-vertical"]);
+    let before = places(&w, "work");
+    for round in 1..=2 {
+        snap_ok(&w, &["save"]);
+        crash(&w);
+        restore(&w, &[]);
+        assert_eq!(places(&w, "work"), before, "round {round}");
+    }
+}
+
+#[test]
+fn missing_puts_a_killed_split_pane_back_into_its_window_with_the_name_kept() {
+    if !require(
+        "missing_puts_a_killed_split_pane_back_into_its_window_with_the_name_kept",
+        &["bash", "tmux"],
+    ) {
+        return;
+    }
+    let w = World::new();
+    w.write_rc(Kind::Bash, "", "");
+    let a = w.start_session_in(
+        "work",
+        Path::new(&dir(&w, "left")),
+        &w.shell_command(Kind::Bash),
+    );
+    let name = "a window name longer than tmux shows in its status line";
+    w.tmux_ok(&["rename-window", "-t", &a.id, name]);
+    let b = w.split_in(&a.id, Path::new(&dir(&w, "middle")), Kind::Bash);
+    let _c = w.split_in(&b.id, Path::new(&dir(&w, "right")), Kind::Bash);
+    w.tmux_ok(&["select-layout", "-t", &a.id, "even-horizontal"]);
+    let before = places(&w, "work");
+    snap_ok(&w, &["save"]);
+    let pid = b.pid();
+    w.tmux_ok(&["kill-pane", "-t", &b.id]);
+    wait_for("the killed pane's shell to end", SOON, || {
+        (!common::pid_alive(pid)).then_some(())
+    });
+    let out = restore(&w, &["--missing"]);
+    let now = places(&w, "work");
+    // Same window, same name, the shell back in the middle, the layout as it was; only
+    // the active pane may differ.
+    let strip = |v: &[String]| -> Vec<String> {
+        v.iter()
+            .map(|l| l.rsplit_once(' ').unwrap().0.to_string())
+            .collect()
+    };
+    assert_eq!(strip(&now), strip(&before), "{out}");
+}
+
+#[test]
+fn a_pane_killed_just_before_the_server_dies_stays_closed() {
+    if !require(
+        "a_pane_killed_just_before_the_server_dies_stays_closed",
+        &["bash", "tmux"],
+    ) {
+        return;
+    }
+    let w = World::new();
+    w.write_rc(Kind::Bash, "", "");
+    let a = w.start_session_in(
+        "work",
+        Path::new(&dir(&w, "kept")),
+        &w.shell_command(Kind::Bash),
+    );
+    let b = w.split_in(&a.id, Path::new(&dir(&w, "closed")), Kind::Bash);
+    a.run("true");
+    b.run("true");
+    w.wait_finished(2);
+    snap_ok(&w, &["save"]);
+    let pid = b.pid();
+    w.tmux_ok(&["kill-pane", "-t", &b.id]);
+    wait_for("the killed pane's shell to end", SOON, || {
+        (!common::pid_alive(pid)).then_some(())
+    });
+    crash(&w);
+    let out = restore(&w, &[]);
+    let now = places(&w, "work");
+    assert_eq!(now.len(), 1, "{now:#?}\n{out}");
+    assert!(now[0].contains("/kept "), "{now:#?}");
+    // The second restore agrees.
+    crash(&w);
+    restore(&w, &[]);
+    assert_eq!(places(&w, "work").len(), 1);
+}
+
+#[test]
+fn a_deleted_project_directory_is_not_named_as_the_project() {
+    if !require(
+        "a_deleted_project_directory_is_not_named_as_the_project",
+        &["bash", "tmux"],
+    ) {
+        return;
+    }
+    let w = World::new();
+    w.write_rc(Kind::Bash, "", "");
+    let gone = dir(&w, "gone");
+    std::fs::create_dir_all(Path::new(&gone).join(".git")).unwrap();
+    let a = w.start_session_in("work", Path::new(&gone), &w.shell_command(Kind::Bash));
+    a.run("true");
+    w.wait_finished(1);
+    snap_ok(&w, &["save"]);
+    crash(&w);
+    std::fs::remove_dir_all(&gone).unwrap();
+    let out = snap_ok(&w, &["restore", "work", "--dry-run", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_ne!(v["brief"]["project"], gone.as_str(), "{v:#}");
+    // The shell comes back in the nearest directory that still exists.
+    assert_eq!(
+        v["plan"]["windows"][0]["panes"][0]["cwd"],
+        w.home.display().to_string(),
+        "{v:#}"
+    );
+}
