@@ -242,7 +242,14 @@ __snap_env_named() {
         ;;
     export\ [A-Za-z_]* | [A-Za-z_]*=*)
         __snap_envname=${BASH_COMMAND#export }
-        __snap_envnames+=" ${__snap_envname%%=*}"
+        __snap_envname=${__snap_envname%%=*}
+        # Only a name is one: `echo a=b` assigns nothing (a word before the `=`);
+        # `a+=x`, `a[1]=x` or `export "A=b"` may change any.
+        if [[ $__snap_envname != *[!A-Za-z0-9_]* ]]; then
+            __snap_envnames+=" $__snap_envname"
+        elif [[ $__snap_envname != *[[:space:]]* || $BASH_COMMAND == export\ * ]]; then
+            __snap_envdirty=1
+        fi
         ;;
     esac
 }
@@ -375,7 +382,12 @@ __snap_restore() {
 # a failed write, so that every segment starts from a whole one. Printed to the
 # caller's redirection; the status is the last write's.
 __snap_env_record() {
-    local watch=${PATH-}${VIRTUAL_ENV-}${CONDA_PREFIX-}${DIRENV_DIFF-}
+    local watch=${PATH-}${VIRTUAL_ENV-}${CONDA_PREFIX-}${DIRENV_DIFF-} n
+    # A named variable no longer set (`declare -p` would print nothing for it, and an
+    # empty record is a damaged one): write the whole environment.
+    for n in $__snap_envnames; do
+        [[ -v $n ]] || __snap_envdirty=1
+    done
     if [[ $__snap_envdirty == 1 || $watch != "$__snap_watch" ]]; then
         __snap_watch=$watch __snap_envdirty=0 __snap_envnames=
         printf "${__snap_rs}V\t%s\tbash\n" "${EPOCHREALTIME:-$__snap_t}"
