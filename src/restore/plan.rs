@@ -365,6 +365,16 @@ pub fn plan(
         }
     }
     plan.windows = windows(&back, &captured, world, rules, opts, &mut plan);
+    // Each shell's history holds its whole lineage (its jobs' windows come after it).
+    let mut seen = HashSet::new();
+    for pane in plan.windows.iter_mut().flat_map(|w| w.panes.iter_mut()) {
+        if seen.insert(pane.replaces.clone()) {
+            let mut all = crate::restore::launch::earlier_generations(journals, &pane.replaces);
+            all.append(&mut pane.history);
+            pane.history_len = all.len();
+            pane.history = all;
+        }
+    }
     plan.reexport.sort();
     plan.reexport.dedup();
     plan
