@@ -196,3 +196,105 @@ fn fish_keeps_writing_to_the_users_own_history() {
         "{envs:#?}"
     );
 }
+
+/// A copy of a fixture folder of `../shared/fixtures` (read-only in CI) in the world.
+fn fixture(w: &World, name: &str) -> Option<std::path::PathBuf> {
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/fixtures")
+        .join(name);
+    let src = if src.is_dir() {
+        src
+    } else {
+        std::path::PathBuf::from("/work/shared/fixtures").join(name)
+    };
+    if !src.is_dir() {
+        if std::env::var("SNAP_TEST_STRICT").as_deref() == Ok("1") {
+            panic!("fixture {name} missing (SNAP_TEST_STRICT=1)");
+        }
+        println!("SKIPPED: fixture {name} missing");
+        return None;
+    }
+    let dst = w.path(name);
+    let ok = std::process::Command::new("cp")
+        .arg("-R")
+        .arg(&src)
+        .arg(&dst)
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "copying {}", src.display());
+    Some(dst)
+}
+
+/// Whole-environment records in all journals of the world.
+fn whole_env_records(w: &World) -> usize {
+    let mut n = 0;
+    for shell in std::fs::read_dir(w.snap_home.join("shells"))
+        .unwrap()
+        .flatten()
+    {
+        for f in std::fs::read_dir(shell.path()).unwrap().flatten() {
+            if f.file_name().to_string_lossy().starts_with("journal") {
+                let bytes = std::fs::read(f.path()).unwrap();
+                let text = String::from_utf8_lossy(&bytes);
+                n += text.matches("\tbash\n").count();
+            }
+        }
+    }
+    n
+}
+
+/// Under bash-preexec: each command recorded once (Ctrl-D does not record the last one
+/// again), `$?` right, and the whole environment written only when it may have changed.
+#[test]
+fn bash_preexec_records_each_command_once_and_the_environment_only_when_it_may_change() {
+    let test = "bash_preexec_records_each_command_once_and_the_environment_only_when_it_may_change";
+    if !require(test, &["bash", "tmux"]) {
+        return;
+    }
+    let w = World::new();
+    let Some(bp) = fixture(&w, "bash-preexec") else {
+        return;
+    };
+    w.write_rc(
+        Kind::Bash,
+        &format!("source '{}/bash-preexec.sh'", bp.display()),
+        "",
+    );
+    let p = w.start_session("work", Kind::Bash);
+    let typed = [
+        "echo one",
+        "echo a=b",
+        "false",
+        "echo \"rc=$?\"",
+        "ls -d / >/dev/null",
+    ];
+    for (i, line) in typed.iter().enumerate() {
+        p.run(line);
+        w.wait_finished(i + 1);
+    }
+    p.wait_text("rc=1");
+    assert!(
+        whole_env_records(&w) <= 1,
+        "the whole environment written after plain commands"
+    );
+    p.run("export SNAPFW=1");
+    w.wait_finished(typed.len() + 1);
+    p.keys(&["C-d"]);
+    wait_for("the shell to end", SOON, || {
+        w.shells()
+            .iter()
+            .any(|s| s["ended"] == "exit")
+            .then_some(())
+    });
+    let got: Vec<String> = w
+        .history()
+        .iter()
+        .map(|r| r["command"].as_str().unwrap_or_default().to_string())
+        .collect();
+    let mut want: Vec<String> = typed.iter().map(|s| s.to_string()).collect();
+    want.push("export SNAPFW=1".into());
+    assert_eq!(got, want);
+    let out = w.snap(&["history", "--all", "--json"]);
+    assert_eq!(String::from_utf8_lossy(&out.stderr).trim(), "");
+}
