@@ -105,7 +105,7 @@ __snap_hooks() {
         preexec_functions+=(__snap_preexec_bp)
         precmd_functions=(__snap_precmd "${precmd_functions[@]}")
     elif [[ -n ${BLE_VERSION-} ]] && declare -F blehook >/dev/null; then
-        blehook PREEXEC!=__snap_preexec_bp
+        blehook PREEXEC!=__snap_preexec_ble
         blehook PRECMD!=__snap_precmd
     else
         __snap_chain DEBUG __snap_debug "$1"
@@ -181,7 +181,7 @@ __snap_rotate() {
 # every command: each statement here is paid at every prompt.
 __snap_debug() {
     case $BASH_COMMAND in
-    *=* | [edtsur.]*) __snap_env_named ;;
+    *=* | [edtsur.]*) __snap_env_named "$BASH_COMMAND" ;;
     esac
     [[ $__snap_go == 1 && $BASH_COMMAND != __snap_precmd* ]] || return 0
     __snap_go=0
@@ -232,17 +232,24 @@ __snap_line_form() {
     return 0
 }
 
-# Which variables a simple command may change: `export NAME[=value]` and `NAME=value`
+# Which variables a simple command ($1) may change: `export NAME[=value]` and `NAME=value`
 # name theirs; `export` of several, `unset`, `declare`, `source`, `eval` and the like
 # may change any.
 __snap_env_named() {
-    case $BASH_COMMAND in
+    case $1 in
     export\ *\ * | unset* | declare* | typeset* | source* | .\ * | eval* | readonly* | [A-Za-z_]*=*\ *)
         __snap_envdirty=1
         ;;
     export\ [A-Za-z_]* | [A-Za-z_]*=*)
-        __snap_envname=${BASH_COMMAND#export }
-        __snap_envnames+=" ${__snap_envname%%=*}"
+        __snap_envname=${1#export }
+        __snap_envname=${__snap_envname%%=*}
+        # Only a name is one: `echo a=b` assigns nothing (a word before the `=`);
+        # `a+=x`, `a[1]=x` or `export "A=b"` may change any.
+        if [[ $__snap_envname != *[!A-Za-z0-9_]* ]]; then
+            __snap_envnames+=" $__snap_envname"
+        elif [[ $__snap_envname != *[[:space:]]* || $1 == export\ * ]]; then
+            __snap_envdirty=1
+        fi
         ;;
     esac
 }
@@ -255,12 +262,26 @@ __snap_last_starts() {
     [[ -n $line && $line == "$1"* ]]
 }
 
-# bash-preexec and ble.sh call this with the line as typed.
+# bash-preexec and ble.sh call this with the line as typed. bash-preexec calls it for
+# the exit trap too (Ctrl-D), with history's last line: no line was read (PS0 set no
+# __snap_go), so it is no command. The environment
+# is written whole after a line that may change any of it (as __snap_env_named says of
+# a simple command), else only the variables it names.
 __snap_preexec_bp() {
+    local read=$__snap_go
     __snap_go=0 __snap_hc=$HISTCMD __snap_form=h
-    [[ ${1-} == ' '* || ${SNAP_DISABLE-} == 1 ]] && return 0
-    __snap_envdirty=1
+    [[ $read != 1 || ${1-} == ' '* || ${SNAP_DISABLE-} == 1 ]] && return 0
+    case ${1-} in
+    *[\;\&\|\(\`]* | *$'\n'*) __snap_envdirty=1 ;;
+    *) __snap_env_named "${1-}" ;;
+    esac
     __snap_write_start "${EPOCHREALTIME-}"
+}
+
+# ble.sh calls its PREEXEC only for a line it read.
+__snap_preexec_ble() {
+    __snap_go=1
+    __snap_preexec_bp "$@"
 }
 
 # The start record: its time ($1), the directory, the form (__snap_form) and origin,
@@ -375,7 +396,12 @@ __snap_restore() {
 # a failed write, so that every segment starts from a whole one. Printed to the
 # caller's redirection; the status is the last write's.
 __snap_env_record() {
-    local watch=${PATH-}${VIRTUAL_ENV-}${CONDA_PREFIX-}${DIRENV_DIFF-}
+    local watch=${PATH-}${VIRTUAL_ENV-}${CONDA_PREFIX-}${DIRENV_DIFF-} n
+    # A named variable no longer set (`declare -p` would print nothing for it, and an
+    # empty record is a damaged one): write the whole environment.
+    for n in $__snap_envnames; do
+        [[ -v $n ]] || __snap_envdirty=1
+    done
     if [[ $__snap_envdirty == 1 || $watch != "$__snap_watch" ]]; then
         __snap_watch=$watch __snap_envdirty=0 __snap_envnames=
         printf "${__snap_rs}V\t%s\tbash\n" "${EPOCHREALTIME:-$__snap_t}"

@@ -24,9 +24,18 @@ pub fn is_connection_bound(name: &str) -> bool {
         "_",
         "SNAP_SHELL_ID",
         "SNAP_SHELL_PID",
+        // The shell's own bookkeeping (ble.sh exports them).
+        "BASH_COMMAND",
+        "LINENO",
     ];
     const PREFIXES: &[&str] = &["SSH_", "TMUX", "TERM", "XDG_SESSION_", "DIRENV_"];
     EXACT.contains(&name) || PREFIXES.iter().any(|p| name.starts_with(p))
+}
+
+/// The private fish history session older restores gave a fish (`fish_history=snap_…`):
+/// never carried on, so that a restored fish writes to the user's own history.
+fn is_restore_history(name: &str, value: &str) -> bool {
+    name == "fish_history" && value.starts_with("snap_")
 }
 
 /// The variables of `now` that are new or changed since `base`, without
@@ -36,7 +45,9 @@ pub fn changed_since(
     now: &BTreeMap<String, String>,
 ) -> BTreeMap<String, String> {
     now.iter()
-        .filter(|(k, v)| !is_connection_bound(k) && base.get(*k) != Some(*v))
+        .filter(|(k, v)| {
+            !is_connection_bound(k) && !is_restore_history(k, v) && base.get(*k) != Some(*v)
+        })
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect()
 }

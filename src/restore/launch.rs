@@ -10,7 +10,7 @@ use crate::store::atomic::write_atomic;
 use crate::store::paths::{ensure_private_dir, Paths};
 use crate::text::{fish_quote, posix_quote, quote};
 use anyhow::Result;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
@@ -52,7 +52,7 @@ pub fn needs_held_key(kind: &str) -> bool {
 /// The files one new shell reads, removed by its script once read.
 struct Files<'a> {
     script: &'a Path,
-    /// The history file (fish's is its own history session, kept).
+    /// The history file (fish's: the user's own, kept).
     history: &'a Path,
 }
 
@@ -64,10 +64,11 @@ fn script(setup: &ShellSetup, files: &Files) -> String {
     let fish = setup.kind == "fish";
     let or_true = if fish { "" } else { " || :" };
     let history = q(&files.history.to_string_lossy());
+    let scratch = q(&format!("{}.add", files.history.to_string_lossy()));
     if !setup.history.is_empty() {
         match setup.kind.as_str() {
-            "bash" => out.push_str(&format!("builtin history -r {history} || :\n")),
-            "zsh" => out.push_str(&format!("builtin fc -R {history} || :\n")),
+            "bash" => out.push_str(&bash_history_merge(&history, &scratch)),
+            "zsh" => out.push_str(&zsh_history_merge(&history, &scratch)),
             _ => {}
         }
     }
@@ -86,7 +87,7 @@ fn script(setup: &ShellSetup, files: &Files) -> String {
     }
     let mut remove = q(&files.script.to_string_lossy());
     if !fish {
-        remove = format!("{remove} {history}");
+        remove = format!("{remove} {history} {scratch}");
     }
     out.push_str(&format!("command rm -f -- {remove} 2>/dev/null{or_true}\n"));
     out.push_str(&format!(
@@ -110,6 +111,49 @@ fn script(setup: &ShellSetup, files: &Files) -> String {
         }
     }
     out
+}
+
+/// bash: load the lineage's commands (`file`, in `history -r` format) that the shell's
+/// history lacks (it may have read them from its `HISTFILE` already), through `scratch`.
+fn bash_history_merge(file: &str, scratch: &str) -> String {
+    format!(
+        r#"builtin declare -A __snap_seen
+__snap_re='^ *[0-9]+[ *] (.+)$'
+HISTTIMEFORMAT= builtin history >|{scratch}
+while IFS= read -r __snap_l; do
+    [[ $__snap_l =~ $__snap_re ]] && __snap_seen[${{BASH_REMATCH[1]}}]=1
+done <{scratch}
+while IFS= read -r __snap_t && IFS= read -r __snap_l; do
+    [[ -n ${{__snap_seen[$__snap_l]-}} ]] || builtin printf '%s\n%s\n' "$__snap_t" "$__snap_l"
+done <{file} >|{scratch}
+builtin history -r {scratch} || :
+builtin unset __snap_seen __snap_re __snap_l __snap_t
+"#
+    )
+}
+
+/// zsh: load the lineage's commands (`file`, in `fc -R` format) that the shell's history
+/// lacks (it may have read them from its `HISTFILE` already), through `scratch`.
+fn zsh_history_merge(file: &str, scratch: &str) -> String {
+    format!(
+        r#"() {{
+    emulate -L zsh
+    local -A seen
+    local v entry= nl=$'\n' cont=$'\\\n'
+    for v in "${{(@v)history}}"; do seen[$v]=1; done
+    while IFS= read -r v; do
+        if [[ $v == *\\ ]]; then
+            entry+=${{v%\\}}$nl
+            continue
+        fi
+        entry+=$v
+        (( ${{+seen[${{entry#*;}}]}} )) || print -r -- "${{entry//$nl/$cont}}"
+        entry=
+    done <{file} >|{scratch}
+    builtin fc -R {scratch}
+}} || :
+"#
+    )
 }
 
 /// The lines that put `held` in the edit buffer: zsh's buffer stack (`print -z`, popped
@@ -148,8 +192,8 @@ builtin bind -m vi-insert -x '\"\\C-x\\C-]\": __snap_held_put' 2>/dev/null || :
     }
 }
 
-/// The history file in the native format of `kind` (pure). fish's is a history
-/// session of its own (`fish_history`), in fish's format.
+/// The history file in the native format of `kind` (pure); for fish, entries of its
+/// history file.
 pub fn history_text(kind: &str, history: &[(i64, String)]) -> String {
     let mut out = String::new();
     for (when_us, cmd) in history {
@@ -218,22 +262,18 @@ pub fn prepare(
     remove_stale(paths);
     let mut env = Vec::new();
     let history_file = if setup.kind == "fish" {
-        let name = format!(
-            "snap_{}",
-            token.replace(|c: char| !c.is_ascii_alphanumeric(), "_")
-        );
         let fish_dir = fish_data_dir();
-        ensure_private_dir(&fish_dir)?;
-        let file = fish_dir.join(format!("{name}_history"));
-        env.push(("fish_history".to_string(), name));
+        let file = fish_dir.join(format!("{}_history", fish_session(&setup.env)));
+        if !setup.history.is_empty() && !fish_session(&setup.env).is_empty() {
+            ensure_private_dir(&fish_dir)?;
+            add_to_fish_history(&file, &setup.history)?;
+        }
         file
     } else {
-        dir.join(format!("{token}.history"))
+        let file = dir.join(format!("{token}.history"));
+        write_atomic(&file, history_text(&setup.kind, &setup.history).as_bytes())?;
+        file
     };
-    write_atomic(
-        &history_file,
-        history_text(&setup.kind, &setup.history).as_bytes(),
-    )?;
     let script_file = dir.join(format!("{token}.{}", setup.kind));
     let files = Files {
         script: &script_file,
@@ -290,6 +330,68 @@ pub fn with_env(vars: &[(String, String)], command: &str) -> String {
     s.push(' ');
     s.push_str(command);
     s
+}
+
+/// The fish history session a restored fish writes to: the user's own (`fish_history`
+/// as exported, `fish` by default; empty: none), never a private one of older restores.
+fn fish_session(env: &BTreeMap<String, String>) -> &str {
+    match env.get("fish_history") {
+        Some(v) if !v.starts_with("snap_") => v,
+        _ => "fish",
+    }
+}
+
+/// Append to fish's history `file` the commands it lacks (by text), so the restored
+/// fish and every other fish see the lineage once. fish reads the file at start.
+fn add_to_fish_history(file: &Path, history: &[(i64, String)]) -> Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let have: HashSet<String> = match std::fs::read(file) {
+        Ok(bytes) => String::from_utf8_lossy(&bytes)
+            .lines()
+            .filter_map(|l| l.strip_prefix("- cmd: "))
+            .map(fish_unescape)
+            .collect(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => HashSet::new(),
+        Err(e) => anyhow::bail!("cannot read fish's history {}: {e}", file.display()),
+    };
+    let lacking: Vec<(i64, String)> = history
+        .iter()
+        .filter(|(_, cmd)| !have.contains(cmd))
+        .cloned()
+        .collect();
+    if lacking.is_empty() {
+        return Ok(());
+    }
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .open(file)
+        .map_err(|e| anyhow::anyhow!("cannot write fish's history {}: {e}", file.display()))?;
+    f.write_all(history_text("fish", &lacking).as_bytes())
+        .map_err(|e| anyhow::anyhow!("cannot write fish's history {}: {e}", file.display()))?;
+    Ok(())
+}
+
+/// A `- cmd:` value of fish's history file, unescaped (`\\` and `\n`).
+fn fish_unescape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        match (c, chars.clone().next()) {
+            ('\\', Some('n')) => {
+                out.push('\n');
+                chars.next();
+            }
+            ('\\', Some('\\')) => {
+                out.push('\\');
+                chars.next();
+            }
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 /// fish's data directory, where its history files live.
@@ -394,14 +496,17 @@ mod tests {
         assert!(s.contains(r"builtin cd -- '/tmp/it'\''s here' 2>/dev/null || :"));
         assert!(s.contains("export PORT='3001'\n"));
         assert!(s.contains("export Q='a'\\''b\nc'\n"));
-        assert!(s.contains("builtin history -r '/s/h'"));
+        assert!(s.contains("done <'/s/h' >|'/s/h.add'"));
+        assert!(s.contains("builtin history -r '/s/h.add'"));
         assert!(s.contains("'screen $(not run)'"));
     }
 
     #[test]
     fn the_script_removes_its_files_before_exporting_a_path() {
         let s = script(&setup("bash"), &files());
-        let rm = s.find("command rm -f -- '/s/x.bash' '/s/h'").unwrap();
+        let rm = s
+            .find("command rm -f -- '/s/x.bash' '/s/h' '/s/h.add'")
+            .unwrap();
         assert!(rm > s.find("history -r").unwrap());
         assert!(rm < s.find("export ").unwrap());
         let fish = script(&setup("fish"), &files());
@@ -478,5 +583,35 @@ mod tests {
         assert!(s.contains("set -gx PORT '3001'"));
         let h = history_text("fish", &[(1_764_000_000_000_000, "a\nb".into())]);
         assert_eq!(h, "- cmd: a\\nb\n  when: 1764000000\n");
+    }
+
+    #[test]
+    fn fish_gets_the_users_history_session_never_a_private_one() {
+        let env = |v: &str| BTreeMap::from([("fish_history".to_string(), v.to_string())]);
+        assert_eq!(fish_session(&BTreeMap::new()), "fish");
+        assert_eq!(fish_session(&env("snap_work_1_2")), "fish");
+        assert_eq!(fish_session(&env("work")), "work");
+        assert_eq!(fish_unescape(r"a\nb\\c"), "a\nb\\c");
+    }
+
+    #[test]
+    fn fish_history_gets_only_the_commands_it_lacks() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("fish_history");
+        std::fs::write(
+            &file,
+            "- cmd: echo one\n  when: 1\n- cmd: a\\nb\n  when: 2\n",
+        )
+        .unwrap();
+        let h = vec![
+            (1_000_000, "echo one".to_string()),
+            (2_000_000, "a\nb".into()),
+            (3_000_000, "new".into()),
+        ];
+        add_to_fish_history(&file, &h).unwrap();
+        add_to_fish_history(&file, &h).unwrap();
+        let text = std::fs::read_to_string(&file).unwrap();
+        assert_eq!(text.matches("- cmd: ").count(), 3, "{text}");
+        assert!(text.ends_with("- cmd: new\n  when: 3\n"));
     }
 }

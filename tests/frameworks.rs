@@ -1,0 +1,300 @@
+//! Real shell setups around the hook: restore after restore, the shell's own history
+//! holds every generation once.
+
+mod common;
+
+use common::{require, wait_for, Kind, World, SOON};
+
+/// The one pane of tmux session `work`.
+fn only_pane(w: &World) -> String {
+    let out = w.tmux_ok(&["list-panes", "-s", "-t", "=work", "-F", "#{pane_id}"]);
+    let panes: Vec<&str> = out.lines().collect();
+    assert_eq!(panes.len(), 1, "{out}");
+    panes[0].to_string()
+}
+
+fn snap_ok(w: &World, args: &[&str]) {
+    let out = w.snap(args);
+    assert!(
+        out.status.success(),
+        "snap {args:?}: {}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+/// The shell's own history, one command a line, oldest first, as it lists it.
+fn own_history(w: &World, kind: Kind, pane: &str) -> Vec<String> {
+    let file = w.home.join("own-history.txt");
+    let _ = std::fs::remove_file(&file);
+    let p = w.pane(pane);
+    p.run(match kind {
+        Kind::Bash => "HISTTIMEFORMAT= history >~/own-history.txt.tmp; mv ~/own-history.txt.tmp ~/own-history.txt",
+        Kind::Zsh => "fc -ln 1 >~/own-history.txt.tmp; mv ~/own-history.txt.tmp ~/own-history.txt",
+        Kind::Fish => "history --reverse >~/own-history.txt.tmp; mv ~/own-history.txt.tmp ~/own-history.txt",
+    });
+    let text = wait_for("the history listing", SOON, || {
+        std::fs::read_to_string(&file).ok()
+    });
+    text.lines()
+        .map(|l| match kind {
+            // `%5d  line`
+            Kind::Bash => l
+                .trim_start()
+                .split_once("  ")
+                .map(|x| x.1)
+                .unwrap_or("")
+                .to_string(),
+            _ => l.to_string(),
+        })
+        .collect()
+}
+
+/// Three rounds of a command, save, kill-server and restore: the restored shell's own
+/// history holds every round's command once, oldest first.
+fn history_holds_every_generation_once(w: &World, kind: Kind) {
+    let p = w.start_session("work", kind);
+    let mut pane = p.id.clone();
+    let rounds = 3;
+    for round in 0..=rounds {
+        let p = w.pane(&pane);
+        p.run(&format!("echo round-{round}"));
+        w.wait_finished(round + 1);
+        if round == rounds {
+            break;
+        }
+        if kind == Kind::Fish {
+            // fish hides history items from its own start second on (another session's,
+            // it takes them for): let the clock pass this round's command first.
+            let now = unix_seconds();
+            wait_for("the next second", SOON, || {
+                (unix_seconds() > now).then_some(())
+            });
+        }
+        snap_ok(w, &["save"]);
+        w.tmux_ok(&["kill-server"]);
+        snap_ok(w, &["restore", "work", "--no-attach"]);
+        pane = wait_for("the restored pane", SOON, || {
+            w.tmux(&["list-panes", "-s", "-t", "=work", "-F", "#{pane_id}"])
+                .status
+                .success()
+                .then(|| only_pane(w))
+        });
+        w.pane(&pane).wait_prompt();
+        // The restore script ran (the hook records its environment after it).
+        wait_for("the restored shell in the journal", SOON, || {
+            w.shells()
+                .iter()
+                .any(|s| s["alive"] == true && s["replaces"].is_string())
+                .then_some(())
+        });
+    }
+    let own = own_history(w, kind, &pane);
+    let rounds_seen: Vec<&String> = own
+        .iter()
+        .filter(|l| l.starts_with("echo round-"))
+        .collect();
+    let want: Vec<String> = (0..=rounds).map(|r| format!("echo round-{r}")).collect();
+    let fish_file = std::fs::read_to_string(w.home.join(".local/share/fish/fish_history"));
+    assert_eq!(
+        rounds_seen,
+        want.iter().collect::<Vec<_>>(),
+        "{kind:?}: {own:#?} (fish's file: {fish_file:?})"
+    );
+}
+
+fn unix_seconds() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// Rewrite the rc `write_rc` made without its lines starting with `drop`.
+fn without_rc_line(w: &World, kind: Kind, drop: &str) {
+    let rc = w.write_rc(kind, "", "");
+    let text = std::fs::read_to_string(&rc).unwrap();
+    let kept: Vec<&str> = text.lines().filter(|l| !l.starts_with(drop)).collect();
+    std::fs::write(&rc, kept.join("\n") + "\n").unwrap();
+}
+
+#[test]
+fn zsh_without_histfile_keeps_every_generation() {
+    if !require(
+        "zsh_without_histfile_keeps_every_generation",
+        &["zsh", "tmux"],
+    ) {
+        return;
+    }
+    let w = World::new();
+    without_rc_line(&w, Kind::Zsh, "HISTFILE=");
+    history_holds_every_generation_once(&w, Kind::Zsh);
+}
+
+#[test]
+fn zsh_with_histfile_and_share_history_has_no_doubles() {
+    if !require(
+        "zsh_with_histfile_and_share_history_has_no_doubles",
+        &["zsh", "tmux"],
+    ) {
+        return;
+    }
+    let w = World::new();
+    w.write_rc(Kind::Zsh, "setopt SHARE_HISTORY", "");
+    history_holds_every_generation_once(&w, Kind::Zsh);
+}
+
+#[test]
+fn bash_with_histfile_has_no_doubles() {
+    if !require("bash_with_histfile_has_no_doubles", &["bash", "tmux"]) {
+        return;
+    }
+    let w = World::new();
+    w.write_rc(Kind::Bash, "", "");
+    history_holds_every_generation_once(&w, Kind::Bash);
+}
+
+#[test]
+fn bash_with_histfile_dev_null_keeps_every_generation() {
+    if !require(
+        "bash_with_histfile_dev_null_keeps_every_generation",
+        &["bash", "tmux"],
+    ) {
+        return;
+    }
+    let w = World::new();
+    w.write_rc(Kind::Bash, "HISTFILE=/dev/null", "");
+    history_holds_every_generation_once(&w, Kind::Bash);
+}
+
+#[test]
+fn fish_keeps_writing_to_the_users_own_history() {
+    if !require(
+        "fish_keeps_writing_to_the_users_own_history",
+        &["fish", "tmux"],
+    ) {
+        return;
+    }
+    let w = World::new();
+    w.write_rc(Kind::Fish, "", "");
+    history_holds_every_generation_once(&w, Kind::Fish);
+    let pane = only_pane(&w);
+    let p = w.pane(&pane);
+    p.run("echo \"[fh:$fish_history]\"");
+    p.wait_text("[fh:]");
+    let data = w.home.join(".local/share/fish");
+    let files: Vec<String> = std::fs::read_dir(&data)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with("_history"))
+        .collect();
+    assert_eq!(files, vec!["fish_history".to_string()]);
+    let envs = w.shells();
+    assert!(
+        envs.iter().all(|s| s["env"].get("fish_history").is_none()),
+        "{envs:#?}"
+    );
+}
+
+/// A copy of a fixture folder of `../shared/fixtures` (read-only in CI) in the world.
+fn fixture(w: &World, name: &str) -> Option<std::path::PathBuf> {
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/fixtures")
+        .join(name);
+    let src = if src.is_dir() {
+        src
+    } else {
+        std::path::PathBuf::from("/work/shared/fixtures").join(name)
+    };
+    if !src.is_dir() {
+        if std::env::var("SNAP_TEST_STRICT").as_deref() == Ok("1") {
+            panic!("fixture {name} missing (SNAP_TEST_STRICT=1)");
+        }
+        println!("SKIPPED: fixture {name} missing");
+        return None;
+    }
+    let dst = w.path(name);
+    let ok = std::process::Command::new("cp")
+        .arg("-R")
+        .arg(&src)
+        .arg(&dst)
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "copying {}", src.display());
+    Some(dst)
+}
+
+/// Whole-environment records in all journals of the world.
+fn whole_env_records(w: &World) -> usize {
+    let mut n = 0;
+    for shell in std::fs::read_dir(w.snap_home.join("shells"))
+        .unwrap()
+        .flatten()
+    {
+        for f in std::fs::read_dir(shell.path()).unwrap().flatten() {
+            if f.file_name().to_string_lossy().starts_with("journal") {
+                let bytes = std::fs::read(f.path()).unwrap();
+                let text = String::from_utf8_lossy(&bytes);
+                n += text.matches("\tbash\n").count();
+            }
+        }
+    }
+    n
+}
+
+/// Under bash-preexec: each command recorded once (Ctrl-D does not record the last one
+/// again), `$?` right, and the whole environment written only when it may have changed.
+#[test]
+fn bash_preexec_records_each_command_once_and_the_environment_only_when_it_may_change() {
+    let test = "bash_preexec_records_each_command_once_and_the_environment_only_when_it_may_change";
+    if !require(test, &["bash", "tmux"]) {
+        return;
+    }
+    let w = World::new();
+    let Some(bp) = fixture(&w, "bash-preexec") else {
+        return;
+    };
+    w.write_rc(
+        Kind::Bash,
+        &format!("source '{}/bash-preexec.sh'", bp.display()),
+        "",
+    );
+    let p = w.start_session("work", Kind::Bash);
+    let typed = [
+        "echo one",
+        "echo a=b",
+        "false",
+        "echo \"rc=$?\"",
+        "ls -d / >/dev/null",
+    ];
+    for (i, line) in typed.iter().enumerate() {
+        p.run(line);
+        w.wait_finished(i + 1);
+    }
+    p.wait_text("rc=1");
+    assert!(
+        whole_env_records(&w) <= 1,
+        "the whole environment written after plain commands"
+    );
+    p.run("export SNAPFW=1");
+    w.wait_finished(typed.len() + 1);
+    p.keys(&["C-d"]);
+    wait_for("the shell to end", SOON, || {
+        w.shells()
+            .iter()
+            .any(|s| s["ended"] == "exit")
+            .then_some(())
+    });
+    let got: Vec<String> = w
+        .history()
+        .iter()
+        .map(|r| r["command"].as_str().unwrap_or_default().to_string())
+        .collect();
+    let mut want: Vec<String> = typed.iter().map(|s| s.to_string()).collect();
+    want.push("export SNAPFW=1".into());
+    assert_eq!(got, want);
+    let out = w.snap(&["history", "--all", "--json"]);
+    assert_eq!(String::from_utf8_lossy(&out.stderr).trim(), "");
+}
