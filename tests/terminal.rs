@@ -20,6 +20,17 @@ fn hostile(marker: &str) -> String {
     format!("{marker}{TITLE}{CLIPBOARD}{CLEAR}{LINK}{C1_CLEAR}\x7f-end")
 }
 
+/// An `.agent-session.json` whose every seed field holds the hostile sequences.
+fn hostile_state() -> Value {
+    serde_json::json!({
+        "current_task": hostile("task"),
+        "next_steps": [hostile("step")],
+        "files_in_progress": [hostile("file")],
+        "environment": hostile("env"),
+        "last_checkpoint": hostile("checkpoint"),
+    })
+}
+
 /// No ESC, BEL, DEL or C1 CSI byte in an output, nor any other C1 character.
 fn assert_inert(what: &str, out: &Output) {
     assert!(
@@ -54,14 +65,8 @@ fn assert_inert(what: &str, out: &Output) {
 fn record_hostile_text(w: &World) -> std::path::PathBuf {
     let proj = w.home.join("proj");
     std::fs::create_dir_all(&proj).unwrap();
-    let state = serde_json::json!({
-        "current_task": hostile("task"),
-        "next_steps": [hostile("step")],
-        "files_in_progress": [hostile("file")],
-        "environment": hostile("env"),
-        "last_checkpoint": hostile("checkpoint"),
-        "notes": hostile("extra"),
-    });
+    let mut state = hostile_state();
+    state["notes"] = hostile("extra").into();
     std::fs::write(proj.join(".agent-session.json"), state.to_string()).unwrap();
     let pane = w.start_session_in("work", &proj, &w.shell_command(Kind::Bash));
     w.tmux_ok(&["rename-window", "-t", &pane.id, &hostile("win")]);
@@ -182,13 +187,7 @@ fn task_show_and_checkpoint_print_a_hostile_state_file_escaped() {
     let w = World::new();
     let proj = w.home.join("cloned");
     std::fs::create_dir_all(&proj).unwrap();
-    let state = serde_json::json!({
-        "current_task": hostile("task"),
-        "next_steps": [hostile("step")],
-        "files_in_progress": [hostile("file")],
-        "environment": hostile("env"),
-        "last_checkpoint": hostile("checkpoint"),
-    });
+    let state = hostile_state();
     std::fs::write(proj.join(".agent-session.json"), state.to_string()).unwrap();
     let in_proj = |args: &[&str]| {
         w.command(&w.bin)
