@@ -510,3 +510,34 @@ fn an_index_that_fails_its_integrity_check_is_set_aside_by_doctor_and_rebuilt() 
     assert_eq!(commands_with(&w.history(), ": k-").len(), 4 * 300);
     assert_eq!(integrity(&w), "ok");
 }
+
+#[test]
+fn history_outside_a_hooked_shell_shows_the_current_directorys_project_session() {
+    if !require("history default session", &["bash", "tmux"]) {
+        return;
+    }
+    let w = World::new();
+    w.write_rc(Kind::Bash, "", "");
+    let (pa, pb) = (w.path("alpha"), w.path("beta"));
+    for (dir, name) in [(&pa, "alpha"), (&pb, "beta")] {
+        std::fs::create_dir_all(dir).unwrap();
+        let pane = w.start_session_in(name, dir, &w.shell_command(Kind::Bash));
+        pane.run(&format!("echo in-{name}"));
+    }
+    wait_for("both commands recorded", SOON, || {
+        (commands_with(&w.history(), "echo in-").len() == 2).then_some(())
+    });
+    let in_dir = |dir: &Path| -> Vec<String> {
+        let out = w
+            .command(&w.bin)
+            .args(["history", "--json"])
+            .current_dir(dir)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        commands_with(v.as_array().unwrap(), "echo in-")
+    };
+    assert_eq!(in_dir(&pa), ["echo in-alpha"]);
+    assert_eq!(in_dir(&pb), ["echo in-beta"]);
+}

@@ -1,5 +1,7 @@
 //! `snap history [--session NAME | --all | --shell ID] [filters] [-n N] [--json] [--raw]`:
-//! recorded commands from the index, the newest matches, oldest first. Real values, as
+//! recorded commands from the index, the newest matches, oldest first: by default this
+//! shell's session, or outside a hooked shell the session of the current directory's
+//! project. Real values, as
 //! the shell's own `history`; under a coding agent redacted and filtered as a snapshot
 //! is, unless `--raw`. Never a control character raw.
 
@@ -27,7 +29,15 @@ pub fn run(args: &HistoryArgs) -> Result<()> {
             Some(s) => Some(s.clone()),
             None => match std::env::var("SNAP_SHELL_ID") {
                 Ok(id) => query::session_of(&ix, &id)?,
-                Err(_) => None,
+                // Outside a hooked shell: the session of this directory's project, as
+                // `snap brief` takes it.
+                Err(_) => match std::env::current_dir() {
+                    Ok(cwd) => {
+                        let recent = super::sessions::listed(&paths, false)?;
+                        Some(crate::agent::project_session(&recent, &cwd))
+                    }
+                    Err(_) => None,
+                },
             },
         };
     }
