@@ -59,17 +59,24 @@ impl Status {
     }
 }
 
-/// Run `git status` in `root`; None when it is not a git work tree or git is missing.
-/// git does not look for a repository above `root` (`GIT_CEILING_DIRECTORIES`): one
-/// there was passed over as not the user's (see `session::project_dir`).
-pub fn status(root: &Path) -> Option<Status> {
+/// git in `root`, quiet, that does not look for a repository above `root`
+/// (`GIT_CEILING_DIRECTORIES`): one there was passed over as not the user's (see
+/// `session::project_dir`).
+fn git_in(root: &Path) -> Command {
     let mut git = Command::new("git");
     if let Some(parent) = root.parent() {
         git.env("GIT_CEILING_DIRECTORIES", parent);
     }
-    let out = git
-        .arg("-C")
+    git.arg("-C")
         .arg(root)
+        .stdin(Stdio::null())
+        .stderr(Stdio::null());
+    git
+}
+
+/// Run `git status` in `root`; None when it is not a git work tree or git is missing.
+pub fn status(root: &Path) -> Option<Status> {
+    let out = git_in(root)
         .args([
             "status",
             "--porcelain=v1",
@@ -77,8 +84,6 @@ pub fn status(root: &Path) -> Option<Status> {
             "-b",
             "--untracked-files=all",
         ])
-        .stdin(Stdio::null())
-        .stderr(Stdio::null())
         .output()
         .ok()?;
     out.status.success().then(|| parse(&out.stdout))
@@ -86,12 +91,8 @@ pub fn status(root: &Path) -> Option<Status> {
 
 /// The commit HEAD points at in `root`; None outside a work tree or before a first commit.
 pub fn head(root: &Path) -> Option<String> {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(root)
+    let out = git_in(root)
         .args(["rev-parse", "--verify", "--quiet", "HEAD"])
-        .stdin(Stdio::null())
-        .stderr(Stdio::null())
         .output()
         .ok()?;
     let id = String::from_utf8_lossy(&out.stdout).trim().to_string();
@@ -186,5 +187,14 @@ mod tests {
         std::fs::write(root.join("f"), "x").unwrap();
         assert!(status(&above).is_some_and(|s| !s.changed.is_empty()));
         assert_eq!(status(&root), None);
+        // Nor its HEAD (a checkpoint records it).
+        let commit = Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@t", "-C"])
+            .arg(&above)
+            .args(["commit", "-q", "--allow-empty", "-m", "x"])
+            .status();
+        assert!(commit.is_ok_and(|s| s.success()));
+        assert!(head(&above).is_some());
+        assert_eq!(head(&root), None);
     }
 }
