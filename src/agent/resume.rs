@@ -30,15 +30,15 @@ pub struct PaneRef<'a> {
 /// `resume <id>`) wins over a recorded one.
 pub fn for_pane(paths: &Paths, session: &str, pane: PaneRef, typed_line: &str) -> Option<Resume> {
     let (agent, words) = agent_words(typed_line)?;
-    let id = id_on_line(agent, &words)
-        .or_else(|| journal::read_ids(paths, session).for_pane(agent, pane))?;
+    let ids = journal::read_ids(paths, session);
+    let id = id_on_line(agent, &words).or_else(|| ids.for_pane(agent, pane))?;
     if !journal::is_valid_id(&id) {
         return Some(Resume::Gone(format!(
             "its {} conversation id has unexpected characters",
             agent.as_str()
         )));
     }
-    let transcript = journal::read_ids(paths, session).transcript(&id);
+    let transcript = ids.transcript(&id);
     if let Err(why) = transcript_exists(agent, &id, transcript.as_deref()) {
         return Some(Resume::Gone(why));
     }
