@@ -26,6 +26,7 @@ pub mod lookup;
 mod opts;
 pub mod patterns;
 mod words;
+pub use words::basename;
 mod wrappers;
 
 use crate::config::Config;
@@ -33,7 +34,6 @@ use found::Cmd;
 use judge::{Finding, Input, Judge};
 use patterns::{Pattern, DEFAULT_AGENTS, DEFAULT_AUTO, DEFAULT_NEVER};
 use serde::{Deserialize, Serialize};
-use words::basename;
 
 /// What restore may do with a command that was running.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -736,7 +736,7 @@ fn job_window(
             .cmd
             .iter()
             .take(3)
-            .map(|a| a.rsplit('/').next().unwrap_or(a).to_string())
+            .map(|a| crate::policy::basename(a).to_string())
             .collect::<Vec<_>>()
             .join(" "),
         layout: None,
@@ -769,15 +769,14 @@ struct Job<'a> {
 
 /// A job leader and every process under it.
 fn job_of<'a>(leader: &'a ProcessSnap, all: &'a [ProcessSnap]) -> Vec<&'a ProcessSnap> {
+    // Each pid once: an edited snapshot (or a reused pid) may loop parents back.
+    let mut seen = HashSet::from([leader.pid]);
     let mut job = vec![leader];
     let mut i = 0;
     while let Some(p) = job.get(i) {
         let pid = p.pid;
-        job.extend(all.iter().filter(|c| c.ppid == pid && c.pid != pid));
+        job.extend(all.iter().filter(|c| c.ppid == pid && seen.insert(c.pid)));
         i += 1;
-        if job.len() > all.len() + 1 {
-            break;
-        }
     }
     job
 }
@@ -790,10 +789,7 @@ fn relaunch(line: &str, job: &Job, world: &World, judging: &Judging, opts: Optio
     let mut verdict = rules.judge(line, job.shell, &exe);
     if verdict.policy != Policy::Never {
         if let Some(p) = job.processes.iter().find(|p| p.policy == Policy::Never) {
-            let name = p
-                .cmd
-                .first()
-                .map_or("?", |a| a.rsplit('/').next().unwrap_or(a));
+            let name = p.cmd.first().map_or("?", |a| crate::policy::basename(a));
             verdict.policy = Policy::Never;
             verdict.reason = Some(format!("never: {name} (a process of this job at capture)"));
         }
