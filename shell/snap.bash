@@ -61,10 +61,11 @@ __snap_setup() {
     # the shell itself (a subshell, `(exit 3)`): whole seconds, since getting
     # microseconds into arithmetic costs a pattern substitution at every line.
     if [[ -n ${EPOCHSECONDS-} ]]; then
-        PS0=${PS0-}'${__snap_x[__snap_go=1,__snap_t0=EPOCHSECONDS]-}'
+        __snap_ps0='${__snap_x[__snap_go=1,__snap_t0=EPOCHSECONDS]-}'
     else
-        PS0=${PS0-}'${__snap_x[__snap_go=1]-}'
+        __snap_ps0='${__snap_x[__snap_go=1]-}'
     fi
+    PS0=${PS0-}$__snap_ps0
 
     __snap_new=1
     # How the shell ends: a hangup leaves no terminal on stdin. Never trap HUP.
@@ -105,8 +106,13 @@ __snap_hooks() {
         preexec_functions+=(__snap_preexec_bp)
         precmd_functions=(__snap_precmd "${precmd_functions[@]}")
     elif [[ -n ${BLE_VERSION-} ]] && declare -F blehook >/dev/null; then
+        # ble.sh calls PREEXEC for each line it runs, and expands PS0 after it: a
+        # __snap_go set there would take the next empty line for an unseen one.
+        PS0=${PS0%"$__snap_ps0"}
         blehook PREEXEC!=__snap_preexec_ble
         blehook PRECMD!=__snap_precmd
+        # ble-attach ran before this line and drew the first prompt without us.
+        [[ -z ${BLE_ATTACHED-} ]] || __snap_ble_late
     else
         __snap_chain DEBUG __snap_debug "$1"
         # Run first at the prompt, so $? is the command's; hand $? on unchanged.
@@ -119,6 +125,24 @@ __snap_hooks() {
         fi
     fi
     return 0
+}
+
+# The first prompt's turn (baseline, restore, history mark), taken at load when ble.sh
+# drew that prompt before the hook was there. A restore's screen is printed over that
+# prompt (from its top left, as ble.sh does for a PRECMD that prints), then ble.sh is
+# told to draw it again.
+__snap_ble_late() {
+    local -a DRAW_BUFF=()
+    if [[ -n ${SNAP_RESTORE-} ]] && declare -F ble/canvas/panel#goto.draw ble/canvas/bflush.draw ble/util/buffer.flush ble/textarea#invalidate >/dev/null; then
+        ble/canvas/panel#goto.draw 0 0 0 sgr0
+        ble/canvas/bflush.draw
+        ble/util/buffer.flush
+        builtin printf '\e[J'
+        __snap_idle_prompt 0
+        ble/textarea#invalidate
+    else
+        __snap_idle_prompt 0
+    fi
 }
 
 # Set trap $1 to run $2 first, then the command `trap -p` printed for it before ($3).
@@ -135,10 +159,12 @@ __snap_chain() {
 }
 
 # The trap the user set on $1, as `trap -p` prints it, into the caller's prev: read back
-# from the hook's scratch file, since $(trap -p) would fork (start-up time).
+# from the hook's scratch file, since $(trap -p) would fork (start-up time). Read with
+# the `trap` that sets it: ble.sh wraps it, and its own handler, which `builtin trap`
+# shows, would run itself again and again at exit.
 __snap_trap() {
     prev=
-    { builtin trap -p "$1" >|"$__snap_dir/.umask" && IFS= read -r -d '' prev <"$__snap_dir/.umask"; } 2>/dev/null || :
+    { trap -p "$1" >|"$__snap_dir/.umask" && IFS= read -r -d '' prev <"$__snap_dir/.umask"; } 2>/dev/null || :
     prev=${prev%$'\n'}
 }
 
@@ -441,8 +467,8 @@ __snap_setup
 # and back, since $(trap -p) would fork).
 if [[ ${__snap_new-} == 1 ]]; then
     __snap_new=
-    { builtin trap -p DEBUG >|"$__snap_dir/.umask" && IFS= read -r -d '' __snap_new <"$__snap_dir/.umask"; } 2>/dev/null || :
+    { trap -p DEBUG >|"$__snap_dir/.umask" && IFS= read -r -d '' __snap_new <"$__snap_dir/.umask"; } 2>/dev/null || :
     __snap_hooks "$__snap_new"
 fi
 unset __snap_new
-unset -f __snap_setup __snap_hooks __snap_trap __snap_chain
+unset -f __snap_setup __snap_hooks __snap_trap __snap_chain __snap_ble_late

@@ -230,7 +230,8 @@ fn fixture(w: &World, name: &str) -> Option<std::path::PathBuf> {
 fn whole_env_records(w: &World) -> usize {
     let mut n = 0;
     for shell in std::fs::read_dir(w.snap_home.join("shells"))
-        .unwrap()
+        .into_iter()
+        .flatten()
         .flatten()
     {
         for f in std::fs::read_dir(shell.path()).unwrap().flatten() {
@@ -297,4 +298,157 @@ fn bash_preexec_records_each_command_once_and_the_environment_only_when_it_may_c
     assert_eq!(got, want);
     let out = w.snap(&["history", "--all", "--json"]);
     assert_eq!(String::from_utf8_lossy(&out.stderr).trim(), "");
+}
+
+/// Kill the tmux server, as a crash would, and wait until every shell of it has ended
+/// (a shell that outlives its terminal spins and floods its journal).
+fn crash(w: &World) {
+    let pids: Vec<u32> = w
+        .tmux_ok(&["list-panes", "-a", "-F", "#{pane_pid}"])
+        .lines()
+        .filter_map(|l| l.trim().parse().ok())
+        .collect();
+    w.tmux_ok(&["kill-server"]);
+    wait_for("the shells to end with their terminal", SOON, || {
+        pids.iter().all(|p| !common::pid_alive(*p)).then_some(())
+    });
+}
+
+/// Save, crash, restore `work`; the one restored pane, its prompt drawn and its restore
+/// script read (no key pressed).
+fn save_crash_restore(w: &World) -> String {
+    snap_ok(w, &["save"]);
+    crash(w);
+    snap_ok(w, &["restore", "work", "--no-attach"]);
+    let pane = wait_for("the restored pane", SOON, || {
+        w.tmux(&["list-panes", "-s", "-t", "=work", "-F", "#{pane_id}"])
+            .status
+            .success()
+            .then(|| only_pane(w))
+    });
+    w.pane(&pane).wait_prompt();
+    wait_for("the restored shell in the journal", SOON, || {
+        w.shells()
+            .iter()
+            .any(|s| s["alive"] == true && s["replaces"].is_string())
+            .then_some(())
+    });
+    pane
+}
+
+/// How many prompts the pane shows.
+fn prompts(p: &common::Pane) -> usize {
+    p.screen()
+        .lines()
+        .filter(|l| l.starts_with(common::PROMPT.trim_end()))
+        .count()
+}
+
+/// The commands `snap history` holds, oldest first.
+fn commands(w: &World) -> Vec<String> {
+    w.history()
+        .iter()
+        .map(|r| r["command"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+/// ble.sh around the hook, in the order `rc` gives (ble.sh sourced, `ble-attach`,
+/// snap's line): the first prompt is recorded (a whole environment before any
+/// command), each line once (not again after an empty Enter, a Ctrl-C or a private
+/// line), `$?` right, no `BASH_COMMAND`/`LINENO` in the environment, the shell ends
+/// with its terminal, and a restore applies at once: its screen shown and its
+/// variables set, no Enter pressed.
+fn ble_sh_session(test: &str, snap_after_attach: bool) {
+    if !require(test, &["bash", "tmux"]) {
+        return;
+    }
+    let w = World::new();
+    let Some(ble) = fixture(&w, "ble.sh") else {
+        return;
+    };
+    let source = format!(
+        "[[ $- == *i* ]] && source '{}/ble.sh' --noattach",
+        ble.display()
+    );
+    let attach = "[[ ! ${BLE_VERSION-} ]] || ble-attach";
+    if snap_after_attach {
+        w.write_rc(Kind::Bash, &format!("{source}\n{attach}"), "");
+    } else {
+        w.write_rc(Kind::Bash, &source, attach);
+    }
+    let p = w.start_session("work", Kind::Bash);
+    wait_for("the first prompt's environment", SOON, || {
+        (whole_env_records(&w) >= 1).then_some(())
+    });
+    // ble.sh takes keys typed ahead of its prompt for a paste: one line at a time.
+    let step = |line: &str, key: &str| {
+        let before = prompts(&p);
+        if !line.is_empty() {
+            p.keys(&["-l", line]);
+        }
+        p.keys(&[key]);
+        wait_for("the next prompt", SOON, || (prompts(&p) > before).then_some(()));
+    };
+    step("echo one", "Enter");
+    step("", "Enter");
+    p.run("sleep 30");
+    wait_for("sleep to start", SOON, || (commands(&w).len() >= 2).then_some(()));
+    step("", "C-c");
+    step(" echo private-line", "Enter");
+    step("false", "Enter");
+    step("echo \"rc=$?\"", "Enter");
+    p.wait_text("rc=1");
+    step("export SNAPBLE=kept", "Enter");
+    step("", "Enter");
+    step("echo done-typing", "Enter");
+    w.wait_finished(6);
+    let want = [
+        "echo one",
+        "sleep 30",
+        "false",
+        "echo \"rc=$?\"",
+        "export SNAPBLE=kept",
+        "echo done-typing",
+    ];
+    assert_eq!(commands(&w), want);
+    let exits: Vec<i64> = w
+        .history()
+        .iter()
+        .map(|r| r["exit"].as_i64().unwrap_or(-1))
+        .collect();
+    assert_eq!(exits, [0, 130, 1, 0, 0, 0]);
+    let shells = w.shells();
+    for s in &shells {
+        for name in ["BASH_COMMAND", "LINENO"] {
+            assert!(s["env"].get(name).is_none(), "{name} in {s:#}");
+        }
+    }
+    assert!(!p.screen().contains("snap:"), "{}", p.screen());
+
+    let pane = save_crash_restore(&w);
+    let p = w.pane(&pane);
+    p.wait_text("snap: session work");
+    p.wait_text("done-typing");
+    p.run("echo \"[v:$SNAPBLE]\"");
+    p.wait_text("[v:kept]");
+    let out = w.snap(&["history", "--all", "--json"]);
+    assert_eq!(String::from_utf8_lossy(&out.stderr).trim(), "");
+}
+
+#[test]
+fn ble_sh_with_snaps_line_after_ble_attach_records_from_the_first_prompt_once_each_and_restores_at_once(
+) {
+    ble_sh_session(
+        "ble_sh_with_snaps_line_after_ble_attach_records_from_the_first_prompt_once_each_and_restores_at_once",
+        true,
+    );
+}
+
+#[test]
+fn ble_sh_with_snaps_line_before_ble_attach_records_from_the_first_prompt_once_each_and_restores_at_once(
+) {
+    ble_sh_session(
+        "ble_sh_with_snaps_line_before_ble_attach_records_from_the_first_prompt_once_each_and_restores_at_once",
+        false,
+    );
 }
