@@ -115,11 +115,12 @@ __snap_hooks() {
         [[ -z ${BLE_ATTACHED-} ]] || __snap_ble_late
     else
         __snap_chain DEBUG __snap_debug "$1"
-        # Run first at the prompt, so $? is the command's; hand $? on unchanged.
+        # Run first at the prompt, so $? is the command's; hand $? on unchanged. The
+        # hooks already there (direnv) may export after it: __snap_settle runs last.
         if [[ -v PROMPT_COMMAND && ${PROMPT_COMMAND@a} == *a* ]]; then
-            PROMPT_COMMAND=(__snap_precmd "${PROMPT_COMMAND[@]}")
+            PROMPT_COMMAND=(__snap_precmd "${PROMPT_COMMAND[@]}" __snap_settle)
         elif [[ -n ${PROMPT_COMMAND-} ]]; then
-            PROMPT_COMMAND=__snap_precmd$'\n'$PROMPT_COMMAND
+            PROMPT_COMMAND=__snap_precmd$'\n'$PROMPT_COMMAND$'\n'__snap_settle
         else
             PROMPT_COMMAND=__snap_precmd
         fi
@@ -349,6 +350,14 @@ __snap_precmd() {
     else
         __snap_idle_prompt "$s"
     fi
+    return $s
+}
+
+# Last at the prompt, after the user's own prompt hooks: a watched variable one of them
+# changed (direnv exports there) is recorded now, not after the next command.
+__snap_settle() {
+    local s=$?
+    [[ ${PATH-}${VIRTUAL_ENV-}${CONDA_PREFIX-}${DIRENV_DIFF-} == "$__snap_watch" ]] || __snap_write_env
     return $s
 }
 

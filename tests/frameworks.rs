@@ -452,3 +452,75 @@ fn ble_sh_with_snaps_line_before_ble_attach_records_from_the_first_prompt_once_e
         false,
     );
 }
+
+/// The session's variables as `snap sessions --json` gives them, of its one live shell.
+fn live_env(w: &World) -> serde_json::Value {
+    w.shells()
+        .into_iter()
+        .find(|s| s["alive"] == true)
+        .map(|s| s["env"].clone())
+        .unwrap_or_default()
+}
+
+/// direnv's hook before snap's line: right after `cd proj` the session's env holds what
+/// `.envrc` exports (direnv exports at the prompt, after snap's own hook), and after
+/// kill-server and restore direnv still unloads it on leaving the directory.
+fn direnv_session(test: &str, kind: Kind) {
+    if !require(test, &[kind.name(), "tmux", "direnv"]) {
+        return;
+    }
+    let w = World::new();
+    let hook = match kind {
+        Kind::Fish => "direnv hook fish | source".to_string(),
+        _ => format!("eval \"$(direnv hook {})\"", kind.name()),
+    };
+    w.write_rc(kind, &hook, "");
+    let proj = w.home.join("proj");
+    std::fs::create_dir_all(&proj).unwrap();
+    std::fs::write(proj.join(".envrc"), "export SNAPDIR_VAR=from-envrc\n").unwrap();
+    let allowed = w
+        .command("direnv")
+        .arg("allow")
+        .arg(&proj)
+        .output()
+        .unwrap();
+    assert!(allowed.status.success(), "{allowed:?}");
+    let p = w.start_session("work", kind);
+    p.run("cd ~/proj");
+    w.wait_finished(1);
+    wait_for("direnv's export in the session's env", SOON, || {
+        (live_env(&w)["SNAPDIR_VAR"] == "from-envrc").then_some(())
+    });
+
+    let pane = save_crash_restore(&w);
+    let p = w.pane(&pane);
+    p.run("echo \"[in:$SNAPDIR_VAR]\"");
+    p.wait_text("[in:from-envrc]");
+    p.run("cd ~");
+    p.run("echo \"[out:$SNAPDIR_VAR]\"");
+    p.wait_text("[out:]");
+}
+
+#[test]
+fn bash_direnv_exports_are_recorded_at_once_and_unloaded_after_restore() {
+    direnv_session(
+        "bash_direnv_exports_are_recorded_at_once_and_unloaded_after_restore",
+        Kind::Bash,
+    );
+}
+
+#[test]
+fn zsh_direnv_exports_are_recorded_at_once_and_unloaded_after_restore() {
+    direnv_session(
+        "zsh_direnv_exports_are_recorded_at_once_and_unloaded_after_restore",
+        Kind::Zsh,
+    );
+}
+
+#[test]
+fn fish_direnv_exports_are_recorded_at_once_and_unloaded_after_restore() {
+    direnv_session(
+        "fish_direnv_exports_are_recorded_at_once_and_unloaded_after_restore",
+        Kind::Fish,
+    );
+}

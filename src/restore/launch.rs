@@ -94,6 +94,11 @@ fn script(setup: &ShellSetup, files: &Files) -> String {
         "builtin cd -- {} 2>/dev/null{or_true}\n",
         q(&setup.cwd)
     ));
+    if setup.kind == "bash" {
+        // direnv loads the directory before the saved variables go on, as zsh's chpwd
+        // and fish's PWD handler have it do: its bookkeeping then unloads them on leaving.
+        out.push_str("builtin declare -F _direnv_hook >/dev/null && _direnv_hook\n");
+    }
     for (k, v) in &setup.env {
         if !crate::shellenv::is_var_name(k) {
             continue;
