@@ -387,12 +387,16 @@ fn ble_sh_session(test: &str, snap_after_attach: bool) {
             p.keys(&["-l", line]);
         }
         p.keys(&[key]);
-        wait_for("the next prompt", SOON, || (prompts(&p) > before).then_some(()));
+        wait_for("the next prompt", SOON, || {
+            (prompts(&p) > before).then_some(())
+        });
     };
     step("echo one", "Enter");
     step("", "Enter");
     p.run("sleep 30");
-    wait_for("sleep to start", SOON, || (commands(&w).len() >= 2).then_some(()));
+    wait_for("sleep to start", SOON, || {
+        (commands(&w).len() >= 2).then_some(())
+    });
     step("", "C-c");
     step(" echo private-line", "Enter");
     step("false", "Enter");
@@ -521,6 +525,77 @@ fn zsh_direnv_exports_are_recorded_at_once_and_unloaded_after_restore() {
 fn fish_direnv_exports_are_recorded_at_once_and_unloaded_after_restore() {
     direnv_session(
         "fish_direnv_exports_are_recorded_at_once_and_unloaded_after_restore",
+        Kind::Fish,
+    );
+}
+
+/// A Python virtualenv active when the session went away is active again after
+/// restore, by its own activation: its prompt marker, `deactivate`, and after
+/// `deactivate` no trace of it in `PATH`.
+fn venv_session(test: &str, kind: Kind) {
+    if !require(test, &[kind.name(), "tmux", "python3"]) {
+        return;
+    }
+    let w = World::new();
+    w.write_rc(kind, "", "");
+    let venv = w.home.join("venv");
+    let made = w
+        .command("python3")
+        .args(["-m", "venv", "--without-pip"])
+        .arg(&venv)
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{made:?}");
+    let p = w.start_session("work", kind);
+    p.run(match kind {
+        Kind::Fish => "source ~/venv/bin/activate.fish",
+        _ => ". ~/venv/bin/activate",
+    });
+    w.wait_finished(1);
+    p.wait_text("(venv) READY>");
+
+    let pane = save_crash_restore(&w);
+    let p = w.pane(&pane);
+    p.wait_text("(venv) READY>");
+    let (has_deactivate, path_check) = match kind {
+        Kind::Fish => (
+            "functions -q deactivate; and echo '[deactivate:yes]'",
+            "contains -- ~/venv/bin $PATH; and echo '[path:venv]'; or echo '[path:clean]'",
+        ),
+        _ => (
+            "declare -f deactivate >/dev/null && echo '[deactivate:yes]'",
+            "case \":$PATH:\" in *\":$HOME/venv/bin:\"*) echo '[path:venv]';; *) echo '[path:clean]';; esac",
+        ),
+    };
+    p.run(has_deactivate);
+    p.wait_text("[deactivate:yes]");
+    p.run("deactivate");
+    p.run("echo \"[ve:$VIRTUAL_ENV]\"");
+    p.wait_text("[ve:]");
+    p.run(path_check);
+    p.wait_text("[path:clean]");
+}
+
+#[test]
+fn bash_venv_comes_back_active_with_its_prompt_marker_and_deactivate() {
+    venv_session(
+        "bash_venv_comes_back_active_with_its_prompt_marker_and_deactivate",
+        Kind::Bash,
+    );
+}
+
+#[test]
+fn zsh_venv_comes_back_active_with_its_prompt_marker_and_deactivate() {
+    venv_session(
+        "zsh_venv_comes_back_active_with_its_prompt_marker_and_deactivate",
+        Kind::Zsh,
+    );
+}
+
+#[test]
+fn fish_venv_comes_back_active_with_its_prompt_marker_and_deactivate() {
+    venv_session(
+        "fish_venv_comes_back_active_with_its_prompt_marker_and_deactivate",
         Kind::Fish,
     );
 }

@@ -99,23 +99,84 @@ fn script(setup: &ShellSetup, files: &Files) -> String {
         // and fish's PWD handler have it do: its bookkeeping then unloads them on leaving.
         out.push_str("builtin declare -F _direnv_hook >/dev/null && _direnv_hook\n");
     }
+    let venv = setup.env.get(VENV).filter(|v| !v.is_empty());
     for (k, v) in &setup.env {
-        if !crate::shellenv::is_var_name(k) {
+        if !crate::shellenv::is_var_name(k) || (venv.is_some() && VENV_SET.contains(&k.as_str())) {
             continue;
         }
-        if fish {
-            let list = if k.ends_with("PATH") { " --path" } else { "" };
-            if k.ends_with("PATH") {
-                let parts: Vec<String> = v.split(':').map(fish_quote).collect();
-                out.push_str(&format!("set -gx{list} {k} {}\n", parts.join(" ")));
-            } else {
-                out.push_str(&format!("set -gx {k} {}\n", fish_quote(v)));
-            }
-        } else {
-            out.push_str(&format!("export {k}={}\n", posix_quote(v)));
+        match venv {
+            Some(venv) if k == "PATH" => out.push_str(&export(fish, k, &without_venv(v, venv))),
+            _ => out.push_str(&export(fish, k, v)),
         }
     }
+    if let Some(venv) = venv {
+        out.push_str(&venv_activation(setup, venv));
+    }
     out
+}
+
+/// The variable a Python virtualenv's activation sets to its directory.
+const VENV: &str = "VIRTUAL_ENV";
+
+/// What the activation script sets itself (its `PATH` entry too, see [`without_venv`]).
+const VENV_SET: [&str; 2] = [VENV, "VIRTUAL_ENV_PROMPT"];
+
+/// One variable exported, in the shell's syntax (fish: a `PATH`-like one as a list).
+fn export(fish: bool, k: &str, v: &str) -> String {
+    if !fish {
+        return format!("export {k}={}\n", posix_quote(v));
+    }
+    if k.ends_with("PATH") {
+        let parts: Vec<String> = v.split(':').map(fish_quote).collect();
+        format!("set -gx --path {k} {}\n", parts.join(" "))
+    } else {
+        format!("set -gx {k} {}\n", fish_quote(v))
+    }
+}
+
+/// `path` without the virtualenv's `bin` entry, which its activation puts back.
+fn without_venv(path: &str, venv: &str) -> String {
+    let bin = format!("{}/bin", venv.trim_end_matches('/'));
+    path.split(':')
+        .filter(|p| *p != bin)
+        .collect::<Vec<_>>()
+        .join(":")
+}
+
+/// The virtualenv `venv` active again by its own activation script (its prompt marker
+/// and `deactivate` come back with it); when the script is gone, its variables only,
+/// and a line that says so.
+fn venv_activation(setup: &ShellSetup, venv: &str) -> String {
+    let fish = setup.kind == "fish";
+    let script = format!(
+        "{}/bin/activate{}",
+        venv.trim_end_matches('/'),
+        if fish { ".fish" } else { "" }
+    );
+    let q = |s: &str| quote(&setup.kind, s);
+    let mut fallback = String::new();
+    for k in VENV_SET {
+        if let Some(v) = setup.env.get(k) {
+            fallback.push_str(&export(fish, k, v));
+        }
+    }
+    if let Some(path) = setup.env.get("PATH") {
+        fallback.push_str(&export(fish, "PATH", path));
+    }
+    let note = q(&format!(
+        "snap: {script} is gone: only the variables of the virtualenv came back (no prompt marker, no deactivate)"
+    ));
+    if fish {
+        format!(
+            "if test -f {s}\n    source {s}\nelse\n{fallback}    builtin printf '%s\\n' {note}\nend\n",
+            s = q(&script)
+        )
+    } else {
+        format!(
+            "if [ -f {s} ]; then\n    builtin . {s}\nelse\n{fallback}    builtin printf '%s\\n' {note}\nfi\n",
+            s = q(&script)
+        )
+    }
 }
 
 /// bash: load the lineage's commands (`file`, in `history -r` format) that the shell's
@@ -492,6 +553,39 @@ mod tests {
         Files {
             script: Path::new("/s/x.bash"),
             history: Path::new("/s/h"),
+        }
+    }
+
+    #[test]
+    fn a_virtualenv_comes_back_by_its_activation_or_says_only_its_variables_did() {
+        for (kind, activate) in [
+            ("bash", "builtin . '/v/env/bin/activate'"),
+            ("fish", "source '/v/env/bin/activate.fish'"),
+        ] {
+            let mut s = setup(kind);
+            s.env.insert("VIRTUAL_ENV".into(), "/v/env".into());
+            s.env
+                .insert("PATH".into(), "/v/env/bin:/usr/bin:/bin".into());
+            let text = script(&s, &files());
+            assert!(text.contains(activate), "{text}");
+            // Before the activation: PATH without the virtualenv, no VIRTUAL_ENV.
+            let before = &text[..text.find(activate).unwrap()];
+            let path_line = before
+                .lines()
+                .find(|l| l.contains(" PATH ") || l.starts_with("export PATH="))
+                .unwrap();
+            assert!(!path_line.contains("/v/env/bin"), "{path_line}");
+            assert!(
+                !before.lines().any(|l| l.contains("VIRTUAL_ENV")),
+                "{before}"
+            );
+            // The fallback puts the variables back and says so.
+            let after = &text[text.find(activate).unwrap()..];
+            assert!(after.contains("VIRTUAL_ENV"), "{after}");
+            assert!(
+                after.contains("only the variables of the virtualenv came back"),
+                "{after}"
+            );
         }
     }
 
