@@ -599,3 +599,91 @@ fn fish_venv_comes_back_active_with_its_prompt_marker_and_deactivate() {
         Kind::Fish,
     );
 }
+
+/// bash's history listing of the pane, raw (`history` with no time format).
+fn bash_listing(w: &World, pane: &str) -> String {
+    let file = w.home.join("listing.txt");
+    let _ = std::fs::remove_file(&file);
+    w.pane(pane)
+        .run("HISTTIMEFORMAT= history >~/listing.txt.tmp; mv ~/listing.txt.tmp ~/listing.txt");
+    wait_for("the history listing", SOON, || {
+        std::fs::read_to_string(&file).ok()
+    })
+}
+
+/// The entry of a bash `history` listing that starts with `first`, its continuation
+/// lines included (up to the next numbered line).
+fn listed_entry(listing: &str, first: &str) -> String {
+    let numbered = |l: &str| {
+        let t = l.trim_start();
+        l.len() > t.len()
+            && t.split_once("  ")
+                .is_some_and(|(n, _)| n.parse::<u32>().is_ok())
+    };
+    let mut out = Vec::new();
+    for line in listing.lines() {
+        if !out.is_empty() && numbered(line) {
+            break;
+        }
+        if !out.is_empty() {
+            out.push(line.to_string());
+        } else if numbered(line)
+            && line
+                .trim_start()
+                .split_once("  ")
+                .unwrap()
+                .1
+                .starts_with(first)
+        {
+            out.push(line.trim_start().split_once("  ").unwrap().1.to_string());
+        }
+    }
+    out.join("\n")
+}
+
+/// A heredoc typed in bash comes back in the restored shell's history as bash kept it
+/// (with `lithist`, its lines on lines of their own: joined with `; ` it is broken),
+/// in its place.
+fn bash_heredoc_history(lithist: bool) {
+    let w = World::new();
+    let opt = if lithist { "shopt -s lithist" } else { "" };
+    w.write_rc(Kind::Bash, &format!("HISTFILE=/dev/null\n{opt}"), "");
+    let p = w.start_session("work", Kind::Bash);
+    p.run("echo before-doc");
+    p.run("cat <<EOF");
+    p.run("hello-doc");
+    p.run("EOF");
+    p.run("echo after-doc");
+    w.wait_finished(3);
+    let before = bash_listing(&w, &p.id);
+    let entry = listed_entry(&before, "cat <<EOF");
+    assert!(entry.contains("\nhello-doc\n"), "{before}");
+    let pane = save_crash_restore(&w);
+    let after = bash_listing(&w, &pane);
+    assert_eq!(listed_entry(&after, "cat <<EOF"), entry, "{after}");
+    let order: Vec<usize> = ["echo before-doc", "cat <<EOF", "echo after-doc"]
+        .iter()
+        .map(|c| after.find(c).unwrap_or(usize::MAX))
+        .collect();
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "{after}");
+}
+
+#[test]
+fn bash_heredoc_history_comes_back_as_bash_keeps_it_with_lithist() {
+    if require(
+        "bash_heredoc_history_comes_back_as_bash_keeps_it_with_lithist",
+        &["bash", "tmux"],
+    ) {
+        bash_heredoc_history(true);
+    }
+}
+
+#[test]
+fn bash_heredoc_history_comes_back_as_bash_keeps_it_without_lithist() {
+    if require(
+        "bash_heredoc_history_comes_back_as_bash_keeps_it_without_lithist",
+        &["bash", "tmux"],
+    ) {
+        bash_heredoc_history(false);
+    }
+}

@@ -179,8 +179,11 @@ fn venv_activation(setup: &ShellSetup, venv: &str) -> String {
     }
 }
 
-/// bash: load the lineage's commands (`file`, in `history -r` format) that the shell's
-/// history lacks (it may have read them from its `HISTFILE` already), through `scratch`.
+/// bash: load the lineage's commands (`file`, as [`history_text`] writes it) that the
+/// shell's history lacks (it may have read them from its `HISTFILE` already), through
+/// `scratch`: one-line ones with `history -r` (their times kept), a multi-line one (a
+/// heredoc, a `lithist` entry) as one entry with `history -s`, since `history -r` would
+/// split it into lines.
 fn bash_history_merge(file: &str, scratch: &str) -> String {
     format!(
         r#"builtin declare -A __snap_seen
@@ -189,14 +192,30 @@ HISTTIMEFORMAT= builtin history >|{scratch}
 while IFS= read -r __snap_l; do
     [[ $__snap_l =~ $__snap_re ]] && __snap_seen[${{BASH_REMATCH[1]}}]=1
 done <{scratch}
+: >|{scratch}
 while IFS= read -r __snap_t && IFS= read -r __snap_l; do
-    [[ -n ${{__snap_seen[$__snap_l]-}} ]] || builtin printf '%s\n%s\n' "$__snap_t" "$__snap_l"
-done <{file} >|{scratch}
+    if [[ $__snap_t == *' {MULTI_LINE}' ]]; then
+        builtin printf -v __snap_l '%b' "$__snap_l"
+        [[ -n ${{__snap_seen[${{__snap_l%%$'
+'*}}]-}} ]] && continue
+        builtin history -r {scratch} || :
+        : >|{scratch}
+        builtin history -s -- "$__snap_l"
+    elif [[ -z ${{__snap_seen[$__snap_l]-}} ]]; then
+        builtin printf '%s
+%s
+' "$__snap_t" "$__snap_l" >>{scratch}
+    fi
+done <{file}
 builtin history -r {scratch} || :
 builtin unset __snap_seen __snap_re __snap_l __snap_t
 "#
     )
 }
+
+/// The mark after a bash history time that says the next line is a multi-line command,
+/// its backslashes doubled and its newlines written `\n` (what `printf %b` undoes).
+const MULTI_LINE: &str = "%b";
 
 /// zsh: load the lineage's commands (`file`, in `fc -R` format) that the shell's history
 /// lacks (it may have read them from its `HISTFILE` already), through `scratch`.
@@ -275,13 +294,14 @@ pub fn history_text(kind: &str, history: &[(i64, String)]) -> String {
                 let escaped = cmd.replace('\n', "\\\n");
                 out.push_str(&format!(": {}:0;{escaped}\n", when_us / 1_000_000));
             }
-            _ => {
+            _ if cmd.contains('\n') => {
                 out.push_str(&format!(
-                    "#{}\n{}\n",
+                    "#{} {MULTI_LINE}\n{}\n",
                     when_us / 1_000_000,
-                    cmd.replace('\n', "; ")
+                    cmd.replace('\\', "\\\\").replace('\n', "\\n")
                 ));
             }
+            _ => out.push_str(&format!("#{}\n{cmd}\n", when_us / 1_000_000)),
         }
     }
     out
@@ -595,9 +615,21 @@ mod tests {
         assert!(s.contains(r"builtin cd -- '/tmp/it'\''s here' 2>/dev/null || :"));
         assert!(s.contains("export PORT='3001'\n"));
         assert!(s.contains("export Q='a'\\''b\nc'\n"));
-        assert!(s.contains("done <'/s/h' >|'/s/h.add'"));
+        assert!(s.contains("done <'/s/h'\n"));
         assert!(s.contains("builtin history -r '/s/h.add'"));
         assert!(s.contains("'screen $(not run)'"));
+    }
+
+    #[test]
+    fn a_multi_line_bash_command_is_one_entry_marked_and_escaped() {
+        let h = history_text(
+            "bash",
+            &[
+                (1_000_000, "cat <<EOF\na\\nb\nEOF\n".into()),
+                (2_000_000, "echo x".into()),
+            ],
+        );
+        assert_eq!(h, "#1 %b\ncat <<EOF\\na\\\\nb\\nEOF\\n\n#2\necho x\n");
     }
 
     #[test]
