@@ -687,3 +687,48 @@ fn bash_heredoc_history_comes_back_as_bash_keeps_it_without_lithist() {
         bash_heredoc_history(false);
     }
 }
+
+/// A job stopped with Ctrl-Z ends its command with 128 + SIGTSTP: the brief names the
+/// failure before it as the last one, and lists the job as stopped, not failed.
+fn stopped_job_is_no_failure(test: &str, kind: Kind) {
+    if !require(test, &[kind.name(), "tmux"]) {
+        return;
+    }
+    let w = World::new();
+    w.write_rc(kind, "", "");
+    let p = w.start_session("work", kind);
+    p.run("false");
+    w.wait_finished(1);
+    p.run("sleep 300");
+    wait_for("sleep to start", SOON, || {
+        (commands(&w).len() >= 2).then_some(())
+    });
+    p.keys(&["C-z"]);
+    let h = w.wait_finished(2);
+    assert_eq!(h[1]["command"], "sleep 300");
+    let b = w.snap_json(&["brief", "work", "--json"]);
+    assert_eq!(b["last_failure"]["command"], "false", "{b:#}");
+    let text = w.snap(&["brief", "work"]);
+    let text = String::from_utf8_lossy(&text.stdout);
+    let line = text
+        .lines()
+        .find(|l| l.contains("sleep 300"))
+        .unwrap_or_default();
+    assert!(line.contains("stopped"), "{text}");
+    p.run("kill %1");
+}
+
+#[test]
+fn bash_stopped_job_is_no_failure() {
+    stopped_job_is_no_failure("bash_stopped_job_is_no_failure", Kind::Bash);
+}
+
+#[test]
+fn zsh_stopped_job_is_no_failure() {
+    stopped_job_is_no_failure("zsh_stopped_job_is_no_failure", Kind::Zsh);
+}
+
+#[test]
+fn fish_stopped_job_is_no_failure() {
+    stopped_job_is_no_failure("fish_stopped_job_is_no_failure", Kind::Fish);
+}

@@ -7,7 +7,7 @@
 
 use super::{git, journal, state};
 use crate::config::Config;
-use crate::model::CommandRecord;
+use crate::model::{CommandRecord, Ending};
 use crate::redact::Redactor;
 use crate::store::paths::Paths;
 use crate::store::shells::{self, ShellState};
@@ -286,9 +286,18 @@ fn file_entries(st: &state::AgentState, status: Option<&git::Status>) -> Vec<Fil
         .collect()
 }
 
-/// Does this exit status count as a failure? (Ctrl-C, 130, is a stop, not a failure.)
+/// Does this exit status count as a failure? (Ctrl-C, 130, is a stop, not a failure;
+/// nor is a job stopped with Ctrl-Z, 148, which has not ended.)
 fn is_failure(exit: Option<i32>) -> bool {
-    matches!(exit, Some(e) if e != 0 && e != 130)
+    exit.is_some_and(|e| Ending::of(e) == Ending::Failed)
+}
+
+/// An exit status as the brief lists it: `stopped` for a stopped job.
+fn exit_text(exit: i32) -> String {
+    match Ending::of(exit) {
+        Ending::Stopped => "stopped".into(),
+        _ => exit.to_string(),
+    }
 }
 
 /// The last failing command (oldest-first list), with the tail of its output.
@@ -442,7 +451,7 @@ fn text(b: &Brief) -> String {
     if !b.last_commands.is_empty() {
         out.push_str("Last commands:\n");
         for r in &b.last_commands {
-            let exit = r.exit.map_or("…".to_string(), |e| e.to_string());
+            let exit = r.exit.map_or("…".to_string(), exit_text);
             let _ = writeln!(
                 out,
                 "  {}  {:>4}  {:<5}  {}",
@@ -593,7 +602,10 @@ fn markdown(b: &Brief) -> String {
         for r in &b.last_commands {
             let exit = r
                 .exit
-                .map_or("still running".to_string(), |e| format!("exit {e}"));
+                .map_or("still running".to_string(), |e| match Ending::of(e) {
+                    Ending::Stopped => "stopped".to_string(),
+                    _ => format!("exit {e}"),
+                });
             let _ = writeln!(
                 out,
                 "- {} ({exit}, {}, in {})",
@@ -799,5 +811,6 @@ mod tests {
         assert_eq!(t.lines().count(), TAIL_LINES);
         assert!(t.ends_with("30"));
         assert!(is_failure(Some(2)) && !is_failure(Some(130)) && !is_failure(None));
+        assert!(!is_failure(Some(148)) && !is_failure(Some(147)) && is_failure(Some(127)));
     }
 }
