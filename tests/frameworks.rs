@@ -732,3 +732,210 @@ fn zsh_stopped_job_is_no_failure() {
 fn fish_stopped_job_is_no_failure() {
     stopped_job_is_no_failure("fish_stopped_job_is_no_failure", Kind::Fish);
 }
+
+/// A framework loaded as users load it, around snap's line (`before` it, `after` it:
+/// there the tests add `READY> ` to the framework's own prompt, so that they can tell
+/// a prompt). In it: `$?` right, every command recorded once, nothing of snap's
+/// printed; after kill-server and restore: the framework's prompt (its last line shows
+/// `shows`), the cwd,
+/// the variable, the shell's own history with each command once, one window.
+struct Setup<'a> {
+    test: &'a str,
+    kind: Kind,
+    needs: &'a [&'a str],
+    before: String,
+    after: String,
+    shows: &'a str,
+}
+
+fn framework_session(s: Setup) {
+    let mut needs = vec![s.kind.name(), "tmux"];
+    needs.extend_from_slice(s.needs);
+    if !require(s.test, &needs) {
+        return;
+    }
+    let w = World::new();
+    framework_in(&w, &s);
+}
+
+fn framework_in(w: &World, s: &Setup) {
+    w.write_rc(s.kind, &s.before, &s.after);
+    framework_checks(w, s);
+}
+
+/// [`framework_session`]'s checks, the rc written.
+fn framework_checks(w: &World, s: &Setup) {
+    let kind = s.kind;
+    std::fs::create_dir_all(w.home.join("proj")).unwrap();
+    let p = w.start_session("work", kind);
+    let typed = [
+        "echo one",
+        "false",
+        match kind {
+            Kind::Fish => "echo \"rc=$status\"",
+            _ => "echo \"rc=$?\"",
+        },
+        "export FWVAR=kept",
+        "cd ~/proj",
+    ];
+    for (i, line) in typed.iter().enumerate() {
+        p.run(line);
+        w.wait_finished(i + 1);
+        p.wait_prompt();
+    }
+    p.wait_text("rc=1");
+    assert_eq!(commands(w), typed, "{}", p.screen());
+    assert!(!p.screen().contains("snap:"), "{}", p.screen());
+
+    let pane = save_crash_restore(w);
+    let p = w.pane(&pane);
+    wait_for("the framework's prompt", SOON, || {
+        let screen = p.screen();
+        let last = screen
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())?
+            .to_string();
+        last.contains(s.shows).then_some(())
+    });
+    let windows = w.tmux_ok(&["list-windows", "-t", "=work", "-F", "#{window_id}"]);
+    assert_eq!(windows.lines().count(), 1, "{windows}");
+    let cwd = w.tmux_ok(&["display-message", "-p", "-t", &pane, "#{pane_current_path}"]);
+    assert_eq!(cwd.trim(), w.home.join("proj").display().to_string());
+    p.run("echo \"[v:$FWVAR]\"");
+    p.wait_text("[v:kept]");
+    let own = own_history(w, kind, &pane);
+    for line in typed {
+        let n = own.iter().filter(|l| l.as_str() == line).count();
+        assert_eq!(n, 1, "{line:?} in {own:#?}");
+    }
+    assert_eq!(
+        commands(w)
+            .iter()
+            .filter(|c| typed.contains(&c.as_str()))
+            .count(),
+        typed.len(),
+        "{:#?}",
+        commands(w)
+    );
+}
+
+/// `READY> ` after a bash prompt a framework sets at every prompt.
+const BASH_MARK: &str = "PROMPT_COMMAND+=$'\\n''PS1+=\"READY> \"'";
+
+#[test]
+fn bash_with_bash_completion_fzf_and_zoxide() {
+    framework_session(Setup {
+        test: "bash_with_bash_completion_fzf_and_zoxide",
+        kind: Kind::Bash,
+        needs: &["fzf", "zoxide"],
+        before: [
+            "source /usr/share/bash-completion/bash_completion",
+            "source /usr/share/doc/fzf/examples/key-bindings.bash",
+            "eval \"$(zoxide init bash)\"",
+        ]
+        .join("\n"),
+        after: String::new(),
+        shows: "READY>",
+    });
+}
+
+#[test]
+fn bash_with_powerline() {
+    framework_session(Setup {
+        test: "bash_with_powerline",
+        kind: Kind::Bash,
+        needs: &["powerline-config"],
+        before: "source /usr/share/powerline/bindings/bash/powerline.sh".into(),
+        after: BASH_MARK.into(),
+        // Its path segment (snap's test prompt alone shows none).
+        shows: "proj",
+    });
+}
+
+#[test]
+fn zsh_with_oh_my_zsh_robbyrussell_and_git() {
+    let test = "zsh_with_oh_my_zsh_robbyrussell_and_git";
+    if !require(test, &["zsh", "tmux", "git"]) {
+        return;
+    }
+    let w = World::new();
+    let Some(omz) = fixture(&w, "ohmyzsh") else {
+        return;
+    };
+    framework_in(
+        &w,
+        &Setup {
+            test,
+            kind: Kind::Zsh,
+            needs: &[],
+            before: [
+                format!("export ZSH='{}'", omz.display()),
+                "ZSH_THEME=robbyrussell".into(),
+                "plugins=(git)".into(),
+                "DISABLE_AUTO_UPDATE=true".into(),
+                "source $ZSH/oh-my-zsh.sh".into(),
+            ]
+            .join("\n"),
+            after: "PROMPT+='READY> '".into(),
+            // The theme's directory (snap's test prompt alone shows none).
+            shows: "proj READY>",
+        },
+    );
+}
+
+#[test]
+fn zsh_with_autosuggestions_syntax_highlighting_fzf_and_zoxide() {
+    framework_session(Setup {
+        test: "zsh_with_autosuggestions_syntax_highlighting_fzf_and_zoxide",
+        kind: Kind::Zsh,
+        needs: &["fzf", "zoxide"],
+        before: [
+            "source /usr/share/zsh-autosuggestions/zsh-autosuggestions.zsh",
+            "source /usr/share/doc/fzf/examples/key-bindings.zsh",
+            "eval \"$(zoxide init zsh)\"",
+        ]
+        .join("\n"),
+        // zsh-syntax-highlighting goes last, as its README says.
+        after: "source /usr/share/zsh-syntax-highlighting/zsh-syntax-highlighting.zsh".into(),
+        shows: "READY>",
+    });
+}
+
+/// fish with its default config in a fresh `HOME` (its default prompt, its first-start
+/// scan of the man pages in the background): only snap's line in `config.fish`.
+/// Everything but the scan passes here (with the scan done before, it does); the scan
+/// is the shell's own process, which capture must leave out.
+#[test]
+#[ignore = "until capture leaves fish's own man-page scan out (it comes back as a window)"]
+fn fish_with_its_default_config_in_a_fresh_home() {
+    let test = "fish_with_its_default_config_in_a_fresh_home";
+    if !require(test, &["fish", "tmux"]) {
+        return;
+    }
+    let w = World::new();
+    let dir = w.home.join(".config/fish");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("config.fish"),
+        format!(
+            "'{}' init fish | source\n\
+             functions -q fish_prompt; and functions -c fish_prompt __fw_prompt\n\
+             function fish_prompt; __fw_prompt; printf 'READY> '; end\n",
+            w.bin.display()
+        ),
+    )
+    .unwrap();
+    framework_checks(
+        &w,
+        &Setup {
+            test,
+            kind: Kind::Fish,
+            needs: &[],
+            before: String::new(),
+            after: String::new(),
+            // The default prompt's directory.
+            shows: "proj",
+        },
+    );
+}
