@@ -352,6 +352,50 @@ fn commands(w: &World) -> Vec<String> {
         .collect()
 }
 
+/// The bash rc of a ble.sh user: ble.sh sourced, `ble-attach`, snap's line after it or
+/// before it. False when the fixture is missing (skipped).
+fn ble_rc(w: &World, snap_after_attach: bool) -> bool {
+    let Some(ble) = fixture(w, "ble.sh") else {
+        return false;
+    };
+    let source = format!(
+        "[[ $- == *i* ]] && source '{}/ble.sh' --noattach",
+        ble.display()
+    );
+    let attach = "[[ ! ${BLE_VERSION-} ]] || ble-attach";
+    if snap_after_attach {
+        w.write_rc(Kind::Bash, &format!("{source}\n{attach}"), "");
+    } else {
+        w.write_rc(Kind::Bash, &source, attach);
+    }
+    true
+}
+
+/// Under ble.sh a dev server that ran in the foreground comes back with `--yes`: the
+/// key restore types puts its line in ble.sh's edit buffer (ble.sh reads keys itself:
+/// a binding made with `builtin bind` never fires).
+#[test]
+fn ble_sh_gets_its_dev_server_back_with_yes() {
+    let test = "ble_sh_gets_its_dev_server_back_with_yes";
+    if !require(test, &["bash", "tmux", "python3"]) {
+        return;
+    }
+    let w = World::new();
+    if !ble_rc(&w, true) {
+        return;
+    }
+    let port = World::free_port();
+    let answers = || std::net::TcpStream::connect(("127.0.0.1", port)).is_ok();
+    let p = w.start_session("work", Kind::Bash);
+    p.run(&format!("python3 -m http.server {port} --bind 127.0.0.1"));
+    wait_for("the dev server", SOON, || answers().then_some(()));
+    snap_ok(&w, &["save"]);
+    crash(&w);
+    wait_for("the dev server to die", SOON, || (!answers()).then_some(()));
+    snap_ok(&w, &["restore", "work", "--no-attach", "--yes"]);
+    wait_for("the dev server again", SOON, || answers().then_some(()));
+}
+
 /// ble.sh around the hook, in the order `rc` gives (ble.sh sourced, `ble-attach`,
 /// snap's line): the first prompt is recorded (a whole environment before any
 /// command), each line once (not again after an empty Enter, a Ctrl-C or a private
@@ -363,18 +407,8 @@ fn ble_sh_session(test: &str, snap_after_attach: bool) {
         return;
     }
     let w = World::new();
-    let Some(ble) = fixture(&w, "ble.sh") else {
+    if !ble_rc(&w, snap_after_attach) {
         return;
-    };
-    let source = format!(
-        "[[ $- == *i* ]] && source '{}/ble.sh' --noattach",
-        ble.display()
-    );
-    let attach = "[[ ! ${BLE_VERSION-} ]] || ble-attach";
-    if snap_after_attach {
-        w.write_rc(Kind::Bash, &format!("{source}\n{attach}"), "");
-    } else {
-        w.write_rc(Kind::Bash, &source, attach);
     }
     let p = w.start_session("work", Kind::Bash);
     wait_for("the first prompt's environment", SOON, || {

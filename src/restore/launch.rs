@@ -243,7 +243,8 @@ fn zsh_history_merge(file: &str, scratch: &str) -> String {
 
 /// The lines that put `held` in the edit buffer: zsh's buffer stack (`print -z`, popped
 /// by the next prompt); in bash and fish a one-time binding of [`HELD_KEY`] that sets
-/// the buffer from inside the line editor, then removes itself.
+/// the buffer from inside the line editor, then removes itself (bash: `bind`, not
+/// `builtin bind`, which ble.sh wraps: it reads the keys itself).
 fn held_setup(kind: &str, held: &str) -> String {
     match kind {
         "zsh" => format!("builtin print -rz -- {}\n", posix_quote(held)),
@@ -265,12 +266,12 @@ bind -M insert \\x18\\x1d __snap_held_put
             "__snap_held_put() {{
     READLINE_LINE={text}
     READLINE_POINT=${{#READLINE_LINE}}
-    builtin bind -m emacs -r '\\C-x\\C-]' 2>/dev/null
-    builtin bind -m vi-insert -r '\\C-x\\C-]' 2>/dev/null
+    bind -m emacs -r '\\C-x\\C-]' 2>/dev/null
+    bind -m vi-insert -r '\\C-x\\C-]' 2>/dev/null
     builtin unset -f __snap_held_put
 }}
-builtin bind -m emacs -x '\"\\C-x\\C-]\": __snap_held_put' 2>/dev/null || :
-builtin bind -m vi-insert -x '\"\\C-x\\C-]\": __snap_held_put' 2>/dev/null || :
+bind -m emacs -x '\"\\C-x\\C-]\": __snap_held_put' 2>/dev/null || :
+bind -m vi-insert -x '\"\\C-x\\C-]\": __snap_held_put' 2>/dev/null || :
 ",
             text = posix_quote(held)
         ),
@@ -672,8 +673,8 @@ mod tests {
         bash.held = Some(held.into());
         let s = script(&bash, &files());
         assert!(s.contains("    READLINE_LINE='sleep 300\necho '\\''ran'\\'' > F'\n"));
-        assert!(s.contains(r#"builtin bind -m emacs -x '"\C-x\C-]": __snap_held_put'"#));
-        assert!(s.contains(r"builtin bind -m emacs -r '\C-x\C-]'"));
+        assert!(s.contains(r#"bind -m emacs -x '"\C-x\C-]": __snap_held_put'"#));
+        assert!(s.contains(r"bind -m emacs -r '\C-x\C-]'"));
         let mut fish = setup("fish");
         fish.held = Some(held.into());
         let s = script(&fish, &files());
