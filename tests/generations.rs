@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{require, wait_for, Kind, Pane, World, SOON};
+use common::{pids_of, require, wait_for, Kind, Pane, World, SOON};
 use std::path::Path;
 
 /// What a rebuild must get back, per pane in tmux order: window index and name, whether
@@ -69,21 +69,75 @@ fn dir(w: &World, name: &str) -> String {
     d.display().to_string()
 }
 
-/// Restore `work` (no attach) and wait for a prompt in every pane.
+/// Restore `work` (no attach) and wait until every pane shows a prompt (with a held
+/// command in its edit buffer, maybe) or runs a command in its foreground.
 fn restore(w: &World, extra: &[&str]) -> String {
     let mut args = vec!["restore", "work", "--no-attach"];
     args.extend_from_slice(extra);
     let out = snap_ok(w, &args);
-    // A prompt in every pane (with a held command in its edit buffer, maybe).
     for id in pane_ids(w, "work") {
         let pane = w.pane(&id);
-        wait_for(&format!("a prompt on pane {id}"), SOON, || {
+        wait_for(&format!("a prompt or a command on pane {id}"), SOON, || {
             let s = pane.screen();
             let last = s.lines().rev().find(|l| !l.trim().is_empty())?;
-            last.starts_with(common::PROMPT.trim_end()).then_some(())
+            let running = w.tmux_ok(&[
+                "display-message",
+                "-p",
+                "-t",
+                &id,
+                "#{pane_current_command}",
+            ]);
+            (last.starts_with(common::PROMPT.trim_end())
+                || !["bash", "zsh", "fish", "sh"].contains(&running.trim()))
+            .then_some(())
         });
     }
     out
+}
+
+/// The dev server's line, and its argv.
+fn server(port: u16) -> (String, Vec<String>) {
+    let argv: Vec<String> = [
+        "python3",
+        "-m",
+        "http.server",
+        &port.to_string(),
+        "--bind",
+        "127.0.0.1",
+    ]
+    .iter()
+    .map(|a| a.to_string())
+    .collect();
+    (argv.join(" "), argv)
+}
+
+/// The pids of the dev server's processes in `dir`, once it answers.
+fn serving(dir: &str, argv: &[String], port: u16) -> Vec<u32> {
+    let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+    wait_for(&format!("the dev server on port {port}"), SOON, || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+        let pids = pids_of(Path::new(dir), &argv);
+        (!pids.is_empty()).then_some(pids)
+    })
+}
+
+/// A process the test started (through snap) without tmux, killed when the test ends.
+struct Reap(u32);
+
+impl Drop for Reap {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("kill")
+            .arg(self.0.to_string())
+            .status();
+    }
+}
+
+/// Wait until no dev server runs in `dir`.
+fn no_server(dir: &str, argv: &[String]) {
+    let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+    wait_for("the dev server to end", SOON, || {
+        pids_of(Path::new(dir), &argv).is_empty().then_some(())
+    });
 }
 
 /// Run `command` in the pane; it prints `<marker>=N`, N the count of history entries
@@ -368,4 +422,49 @@ fn a_deleted_project_directory_is_not_named_as_the_project() {
         w.home.display().to_string(),
         "{v:#}"
     );
+}
+
+#[test]
+fn a_server_a_no_tmux_restore_started_is_not_started_again_by_a_tmux_restore() {
+    let test = "a_server_a_no_tmux_restore_started_is_not_started_again_by_a_tmux_restore";
+    if !require(test, &["bash", "tmux", "python3"]) {
+        return;
+    }
+    let w = World::new();
+    w.write_rc(Kind::Bash, "HISTFILE=/dev/null", "");
+    let srv = dir(&w, "srv");
+    let port = World::free_port();
+    let (line, argv) = server(port);
+    let a = w.start_session_in("work", Path::new(&srv), &w.shell_command(Kind::Bash));
+    a.run(&line);
+    serving(&srv, &argv, port);
+    wait_for("the server recorded as running", SOON, || {
+        w.shells()
+            .iter()
+            .any(|s| s["running"] == line.as_str())
+            .then_some(())
+    });
+    snap_ok(&w, &["save"]);
+    // A tmux restore first (it records the rebuilt session), then a crash.
+    crash(&w);
+    no_server(&srv, &argv);
+    restore(&w, &[]);
+    serving(&srv, &argv, port);
+    crash(&w);
+    no_server(&srv, &argv);
+    // Without tmux the server starts in the background…
+    snap_ok(&w, &["restore", "work", "--no-tmux", "--no-attach"]);
+    let pids = serving(&srv, &argv, port);
+    let _reap = Reap(pids[0]);
+    assert_eq!(pids.len(), 1, "{pids:?}");
+    // …and the tmux restore after it leaves it be.
+    let out = restore(&w, &[]);
+    assert!(
+        out.contains(&format!(
+            "left out: {line}: still running (pid {})",
+            pids[0]
+        )),
+        "{out}"
+    );
+    assert_eq!(serving(&srv, &argv, port), pids);
 }

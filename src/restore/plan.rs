@@ -817,23 +817,66 @@ fn relaunch(line: &str, job: &Job, world: &World, judging: &Judging, opts: Optio
     if line.contains(PLACEHOLDER) {
         r.action = Action::Skip;
         r.reason = Some("its text was redacted: type it again yourself".into());
-    } else if let Some(pid) = still_running(job.leader, job.cwd, world) {
+    } else if let Some(pid) = still_running(job.leader, line, job.cwd, world) {
         r.action = Action::Skip;
         r.reason = Some(format!("still running (pid {pid})"));
     }
     r
 }
 
-/// A live process with the same argv and cwd as the one recorded.
-fn still_running(process: Option<&ProcessSnap>, cwd: &str, world: &World) -> Option<u32> {
-    let p = process?;
-    world
-        .processes
-        .iter()
-        .find(|(_, argv, pcwd)| {
+/// A live process of the user's that is this command already: one with the argv and cwd
+/// of its process at capture, or else (no process captured, or another one started it
+/// since: a `--no-tmux` restore, the user) one running a command of `line` where the
+/// line runs it (`cwd`, or where a `cd` of the line went).
+fn still_running(
+    process: Option<&ProcessSnap>,
+    line: &str,
+    cwd: &str,
+    world: &World,
+) -> Option<u32> {
+    let captured = process.and_then(|p| {
+        world.processes.iter().find(|(_, argv, pcwd)| {
             argv == &p.cmd && pcwd.as_deref().unwrap_or(cwd) == p.cwd.as_deref().unwrap_or(cwd)
         })
+    });
+    let commands: Vec<(Vec<String>, String)> = crate::policy::commands_in(line)
+        .into_iter()
+        .filter_map(|(words, dir)| Some((words, runs_in(&dir, cwd)?)))
+        .collect();
+    captured
+        .or_else(|| {
+            world.processes.iter().find(|(_, argv, pcwd)| {
+                let words = crate::policy::process_words(argv);
+                commands
+                    .iter()
+                    .any(|(w, dir)| *w == words && pcwd.as_deref() == Some(dir.as_str()))
+            })
+        })
         .map(|(pid, _, _)| *pid)
+}
+
+/// The directory a command of a line run in `cwd` runs in (pure); None when the line
+/// went where snap cannot tell.
+fn runs_in(dir: &crate::policy::Dir, cwd: &str) -> Option<String> {
+    use crate::policy::Dir;
+    use std::path::{Component, Path, PathBuf};
+    let joined = match dir {
+        Dir::Start => return Some(cwd.to_string()),
+        Dir::At(d) if d.starts_with('~') || d.contains('$') => return None,
+        Dir::At(d) => Path::new(cwd).join(d),
+        Dir::Unknown => return None,
+    };
+    let mut out = PathBuf::new();
+    for c in joined.components() {
+        match c {
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::CurDir => {}
+            c => out.push(c),
+        }
+    }
+    Some(out.to_string_lossy().into_owned())
 }
 
 /// Drop variables known only redacted (listed to re-export).

@@ -277,3 +277,55 @@ fn a_pane_tmux_noted_closed_stays_closed_in_a_rebuild_and_is_missing_while_the_s
     let p = plan_of(&snap, &journals, &w, false);
     assert_eq!(p.missing, ["a", "b"]);
 }
+
+#[test]
+fn a_command_already_running_where_its_line_runs_it_is_not_started_again() {
+    // The shell restore made ran the server (origin restore) before any process of it
+    // was captured; a `--no-tmux` restore started it since.
+    let mut sh = shell_snap("1", T, "%1", 0);
+    sh.replaces = Some("0".into());
+    let snap = snapshot(vec![sh], T + S);
+    let records = vec![Record::Start {
+        time_us: T + S / 2,
+        cwd: "/p".into(),
+        command: "cd web && python3 -m http.server 8000".into(),
+        origin: crate::store::journal::Origin::Restore,
+    }];
+    let journals = vec![journal("1", T, Some("0"), records)];
+    let server = |cwd: &str| {
+        (
+            4242,
+            ["/usr/bin/python3", "-m", "http.server", "8000"]
+                .map(String::from)
+                .to_vec(),
+            Some(cwd.to_string()),
+        )
+    };
+    let mut w = world(false);
+    w.processes = vec![server("/p/web")];
+    let p = plan_of(&snap, &journals, &w, false);
+    let r = p.windows[0].panes[0].relaunch.as_ref().expect("relaunch");
+    assert_eq!(r.action, Action::Skip, "{r:?}");
+    assert_eq!(r.reason.as_deref(), Some("still running (pid 4242)"));
+    // The same server somewhere else is another one.
+    w.processes = vec![server("/p")];
+    let p = plan_of(&snap, &journals, &w, false);
+    let r = p.windows[0].panes[0].relaunch.as_ref().expect("relaunch");
+    assert_eq!(r.action, Action::Run, "{r:?}");
+}
+
+#[test]
+fn a_lines_commands_run_where_its_cds_went() {
+    use crate::policy::Dir;
+    assert_eq!(runs_in(&Dir::Start, "/p").as_deref(), Some("/p"));
+    assert_eq!(
+        runs_in(&Dir::At("a/../b/.".into()), "/p").as_deref(),
+        Some("/p/b")
+    );
+    assert_eq!(
+        runs_in(&Dir::At("/srv".into()), "/p").as_deref(),
+        Some("/srv")
+    );
+    assert_eq!(runs_in(&Dir::At("~/x".into()), "/p"), None);
+    assert_eq!(runs_in(&Dir::Unknown, "/p"), None);
+}
