@@ -5,6 +5,7 @@
 mod common;
 
 use common::{pids_of, require, wait_for, Kind, Pane, World, SOON};
+use serde_json::Value;
 use std::path::Path;
 
 /// What a rebuild must get back, per pane in tmux order: window index and name, whether
@@ -119,6 +120,21 @@ fn serving(dir: &str, argv: &[String], port: u16) -> Vec<u32> {
         let pids = pids_of(Path::new(dir), &argv);
         (!pids.is_empty()).then_some(pids)
     })
+}
+
+/// The brief's running list: (command, alive).
+fn running_list(brief: &Value) -> Vec<(String, bool)> {
+    brief["running"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["command"].as_str().unwrap().to_string(),
+                r["alive"].as_bool().unwrap(),
+            )
+        })
+        .collect()
 }
 
 /// A process the test started (through snap) without tmux, killed when the test ends.
@@ -450,8 +466,28 @@ fn a_server_a_no_tmux_restore_started_is_not_started_again_by_a_tmux_restore() {
     no_server(&srv, &argv);
     restore(&w, &[]);
     serving(&srv, &argv, port);
+    // Restore ran it: `source: "restore"` in history, and the brief lists it once.
+    wait_for("the relaunch in history", SOON, || {
+        w.history()
+            .iter()
+            .any(|r| r["command"] == line.as_str() && r["source"] == "restore")
+            .then_some(())
+    });
+    let brief = w.snap_json(&["brief", "work", "--json"]);
+    let sources: Vec<&Value> = brief["last_commands"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| &r["source"])
+        .collect();
+    assert_eq!(sources, ["shell", "restore"], "{brief:#}");
+    assert_eq!(running_list(&brief), [(line.clone(), true)], "{brief:#}");
     crash(&w);
     no_server(&srv, &argv);
+    assert_eq!(
+        running_list(&w.snap_json(&["brief", "work", "--json"])),
+        [(line.clone(), false)]
+    );
     // Without tmux the server starts in the background…
     snap_ok(&w, &["restore", "work", "--no-tmux", "--no-attach"]);
     let pids = serving(&srv, &argv, port);

@@ -8,7 +8,7 @@
 use super::Index;
 use crate::agent::journal::AgentCommand;
 use crate::model::ShellMeta;
-use crate::store::journal::{self, Carry, EndHow, Origin, Record};
+use crate::store::journal::{self, Carry, EndHow, Record};
 use crate::store::paths::Paths;
 use crate::store::shells;
 use crate::timefmt;
@@ -308,10 +308,7 @@ fn apply(
             } => {
                 state.cwd = cwd.clone();
                 let seq = state.next_seq;
-                let source = match origin {
-                    Origin::Shell => "shell",
-                    Origin::Restore => "restore",
-                };
+                let source = origin.source();
                 tx.prepare_cached(
                     "INSERT INTO commands (src, pos, shell, session, kind, source, text, cwd, start_us)
                      VALUES (?1, ?2, ?1, ?3, ?4, ?8, ?5, ?6, ?7)
