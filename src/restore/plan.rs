@@ -11,10 +11,6 @@ use crate::timefmt;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-/// A pane that hung up counts as closed on purpose when other panes of its tmux session
-/// went on recording for longer than this after it (the pane was closed, not the server).
-pub const PANE_CLOSED_AFTER_US: i64 = 5_000_000;
-
 /// How restore will proceed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -214,12 +210,11 @@ impl Candidate<'_> {
         }
     }
 
-    fn ended_us(&self) -> Option<i64> {
-        self.journal.and_then(|j| j.ended_us).or_else(|| {
-            self.snap
-                .and_then(|s| s.ended_at.as_deref())
-                .and_then(timefmt::parse_us)
-        })
+    /// The shell it replaces, when a restore made it.
+    fn replaces(&self) -> Option<&str> {
+        self.journal
+            .and_then(|j| j.meta.replaces.as_deref())
+            .or_else(|| self.snap.and_then(|s| s.replaces.as_deref()))
     }
 
     fn cwd(&self) -> String {
@@ -294,14 +289,6 @@ impl Candidate<'_> {
             .and_then(|j| j.meta.tmux.as_ref())
             .map(|t| (t.socket.clone(), t.session.clone()))
     }
-
-    fn last_seen_us(&self) -> i64 {
-        self.journal.map(|j| j.last_seen_us).unwrap_or_else(|| {
-            self.snap
-                .and_then(|s| timefmt::parse_us(&s.last_seen))
-                .unwrap_or(self.started_us)
-        })
-    }
 }
 
 /// Build the plan (pure).
@@ -330,7 +317,8 @@ pub fn plan(
 
     let snap_session = snapshot.sessions.iter().find(|s| s.name == session);
     let mut candidates: Vec<Candidate> = Vec::new();
-    let mut left = Vec::new();
+    // Shells that stay closed, with when they started and why.
+    let mut closed: Vec<(i64, Left)> = Vec::new();
     for sh in snap_session.into_iter().flat_map(|s| &s.shells) {
         if !sh.alive && replaced.contains(sh.id.as_str()) {
             // An earlier generation, brought back already: not this one's to report.
@@ -338,10 +326,11 @@ pub fn plan(
         }
         if !sh.alive {
             let how = sh.ended.as_deref().unwrap_or("vanished");
-            left.push(Left {
+            let left = Left {
                 shell: sh.id.clone(),
                 reason: format!("ended ({how}) before this snapshot"),
-            });
+            };
+            closed.push((timefmt::parse_us(&sh.started_at).unwrap_or(0), left));
             continue;
         }
         let journal = by_id.get(sh.id.as_str()).copied();
@@ -383,28 +372,50 @@ pub fn plan(
         Mode::Rebuild
     };
     let mut back: Vec<&Candidate> = Vec::new();
-    for c in &candidates {
-        let reason = if replaced.contains(c.id.as_str()) {
-            Some("replaced by a restored shell".to_string())
-        } else if let Some(e @ (Ended::Exit | Ended::Exec)) = c.ended() {
+    let mut left = Vec::new();
+    for c in candidates
+        .iter()
+        .filter(|c| !replaced.contains(c.id.as_str()))
+    {
+        let reason = if let Some(e @ (Ended::Exit | Ended::Exec)) = c.ended() {
             Some(format!("ended with {}", e.as_str()))
         } else if mode != Mode::Attach && closed_by_tmux(c, world) {
             Some("its tmux pane was closed while the server ran".to_string())
-        } else if mode != Mode::Attach && pane_closed_while_session_lived(c, &candidates) {
-            Some("its tmux pane was closed while the session went on".to_string())
         } else if c.journal.is_some_and(|j| j.alive) && !dying_with_its_tmux(c, session, world) {
-            Some("still running".to_string())
+            // Alive now: whatever its generation, not one that went away.
+            left.push(Left {
+                shell: c.id.clone(),
+                reason: "still running".to_string(),
+            });
+            continue;
         } else {
             None
         };
         match reason {
-            Some(reason) => left.push(Left {
-                shell: c.id.clone(),
-                reason,
-            }),
+            Some(reason) => closed.push((
+                c.started_us,
+                Left {
+                    shell: c.id.clone(),
+                    reason,
+                },
+            )),
             None => back.push(c),
         }
     }
+    // Only this generation's shells are reported: those started since the restore that
+    // made the oldest restored shell of the ones that went away (shells older than that
+    // were reported by the restores before).
+    let generation = candidates
+        .iter()
+        .filter(|c| !replaced.contains(c.id.as_str()) && c.replaces().is_some())
+        .map(|c| c.started_us)
+        .min();
+    left.extend(
+        closed
+            .into_iter()
+            .filter(|(started, _)| generation.is_none_or(|g| *started >= g))
+            .map(|(_, l)| l),
+    );
 
     let mut plan = Plan {
         session: session.to_string(),
@@ -558,21 +569,6 @@ fn closed_by_tmux(c: &Candidate, world: &World) -> bool {
             .closed_panes
             .iter()
             .any(|n| n.closes(socket, pane, c.started_us))
-    })
-}
-
-/// Did this shell's pane hang up while other panes of its tmux session kept working?
-fn pane_closed_while_session_lived(c: &Candidate, all: &[Candidate]) -> bool {
-    if c.ended() != Some(Ended::Hangup) {
-        return false;
-    }
-    let (Some(place), Some(ended)) = (c.tmux_session(), c.ended_us()) else {
-        return false;
-    };
-    all.iter().any(|o| {
-        o.id != c.id
-            && o.tmux_session().as_ref() == Some(&place)
-            && o.last_seen_us() > ended + PANE_CLOSED_AFTER_US
     })
 }
 

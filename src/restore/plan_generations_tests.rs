@@ -329,3 +329,68 @@ fn a_lines_commands_run_where_its_cds_went() {
     assert_eq!(runs_in(&Dir::At("~/x".into()), "/p"), None);
     assert_eq!(runs_in(&Dir::Unknown, "/p"), None);
 }
+
+fn left_ids(p: &Plan) -> Vec<(&str, &str)> {
+    p.left
+        .iter()
+        .map(|l| (l.shell.as_str(), l.reason.as_str()))
+        .collect()
+}
+
+#[test]
+fn only_this_generations_closed_shells_are_reported() {
+    // Generation 0: `x` exited; `0` went away with the server and came back as `1`.
+    let mut x = shell_snap("x", T, "%9", 1);
+    x.alive = false;
+    x.ended = Some("exit".into());
+    let mut old = shell_snap("0", T, "%0", 0);
+    old.alive = false;
+    old.ended = Some("hangup".into());
+    // Generation 1, as restore snapshotted it: `1` and `k`; `k` exits afterwards.
+    let mut one = shell_snap("1", T + 4 * S, "%1", 0);
+    one.replaces = Some("0".into());
+    let mut k = shell_snap("k", T + 4 * S, "%2", 1);
+    k.replaces = Some("q".into());
+    let snap = snapshot(vec![x, old, one, k], T + 5 * S);
+    let mut k_records = ran(T + 6 * S, "true");
+    k_records.push(Record::Exit {
+        time_us: T + 7 * S,
+        how: EndHow::Exit,
+    });
+    let journals = vec![
+        journal("1", T + 4 * S, Some("0"), vec![hangup(T + 9 * S)]),
+        journal("k", T + 4 * S, Some("q"), k_records),
+    ];
+    let p = plan_of(&snap, &journals, &world(false), false);
+    assert_eq!(left_ids(&p), [("k", "ended with exit")], "{p:#?}");
+    // Before any restore every closed shell is this generation's.
+    let mut x = shell_snap("x", T, "%9", 1);
+    x.alive = false;
+    x.ended = Some("exit".into());
+    let snap = snapshot(vec![x, shell_snap("0", T, "%0", 0)], T + S);
+    let journals = vec![journal("0", T, None, vec![hangup(T + 2 * S)])];
+    let p = plan_of(&snap, &journals, &world(false), false);
+    assert_eq!(
+        left_ids(&p),
+        [("x", "ended (exit) before this snapshot")],
+        "{p:#?}"
+    );
+}
+
+#[test]
+fn with_no_snapshot_since_a_restore_the_shells_it_replaced_are_not_reported() {
+    let snap = snapshot(vec![shell_snap("0", T, "%0", 0)], T + S);
+    let journals = vec![
+        journal("0", T, None, vec![hangup(T + 2 * S)]),
+        journal("1", T + 3 * S, Some("0"), vec![hangup(T + 4 * S)]),
+    ];
+    let p = plan_of(&snap, &journals, &world(false), false);
+    assert_eq!(left_ids(&p), [], "{p:#?}");
+    let back: Vec<&str> = p
+        .windows
+        .iter()
+        .flat_map(|w| &w.panes)
+        .map(|p| p.replaces.as_str())
+        .collect();
+    assert_eq!(back, ["1"]);
+}
