@@ -644,7 +644,14 @@ fn five_crashes_in_a_row_give_back_the_same_session_each_thing_once() {
         // Only this generation's closed shells are reported, one line per reason; the
         // ones before were reported by the restore before.
         let closed: Vec<&str> = out.lines().filter(|l| l.contains("not restored")).collect();
-        if round == 1 {
+        if round == 4 {
+            // The pane killed in the third generation.
+            assert_eq!(closed.len(), 1, "{ctx}");
+            assert!(
+                closed[0].contains("ended (hangup)") && closed[0].contains(": 1 shell ("),
+                "{ctx}"
+            );
+        } else if round == 1 {
             assert_eq!(closed.len(), 2, "{ctx}");
             assert!(
                 closed
@@ -715,6 +722,21 @@ fn five_crashes_in_a_row_give_back_the_same_session_each_thing_once() {
                 .count();
             (n == 3).then_some(())
         });
+        if round == 3 {
+            // A pane opened and killed while this generation lived.
+            let extra = w.split(&ids[2], Kind::Bash);
+            let pid = extra.pid();
+            w.tmux_ok(&["kill-pane", "-t", &extra.id]);
+            wait_for("the killed pane's shell to end", SOON, || {
+                (!common::pid_alive(pid)).then_some(())
+            });
+            w.tmux_ok(&["select-layout", "-t", &ids[0], "main-vertical"]);
+        }
         w.tmux_ok(&["select-pane", "-t", &ids[1]]);
+        assert_eq!(
+            places(&w, "work"),
+            before,
+            "round {round}: after the checks"
+        );
     }
 }
