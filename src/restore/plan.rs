@@ -835,12 +835,12 @@ fn still_running(
             argv == &p.cmd && pcwd.as_deref().unwrap_or(cwd) == p.cwd.as_deref().unwrap_or(cwd)
         })
     });
-    let commands: Vec<(Vec<String>, String)> = crate::policy::commands_in(line)
-        .into_iter()
-        .filter_map(|(words, dir)| Some((words, runs_in(&dir, cwd)?)))
-        .collect();
     captured
         .or_else(|| {
+            let commands: Vec<(Vec<String>, String)> = crate::policy::commands_in(line)
+                .into_iter()
+                .filter_map(|(words, dir)| Some((words, runs_in(&dir, cwd)?)))
+                .collect();
             world.processes.iter().find(|(_, argv, pcwd)| {
                 let words = crate::policy::process_words(argv);
                 commands
