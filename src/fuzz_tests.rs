@@ -4,7 +4,7 @@
 //! Cases per property: proptest's 256 in CI; `benches/faults.sh` sets `PROPTEST_CASES`.
 
 use crate::config::Config;
-use crate::snapshot_model::{SessionSnap, ShellSnap, Snapshot, SNAPSHOT_SCHEMA};
+use crate::model::snapshot::{SessionSnap, ShellSnap, Snapshot, SNAPSHOT_SCHEMA};
 use crate::store::journal::{self, Record};
 use crate::store::snapshots;
 use proptest::prelude::*;

@@ -17,7 +17,6 @@ mod redact;
 mod restore;
 mod session;
 mod shellenv;
-mod snapshot_model;
 mod store;
 mod text;
 mod timefmt;

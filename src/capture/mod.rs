@@ -8,13 +8,13 @@ pub mod processes;
 pub mod tmux;
 
 use crate::config::Config;
-use crate::model::CommandRecord;
-use crate::policy::lookup::OnDisk;
-use crate::policy::{Policy, Rules, Shell};
-use crate::redact::Redactor;
-use crate::snapshot_model::{
+use crate::model::snapshot::{
     ProcessSnap, SessionSnap, ShellSnap, Snapshot, TmuxPlace, SNAPSHOT_SCHEMA,
 };
+use crate::model::{CommandRecord, Policy};
+use crate::policy::lookup::OnDisk;
+use crate::policy::{Rules, Shell};
+use crate::redact::Redactor;
 use crate::store::paths::Paths;
 use crate::store::shells::{self, ShellState};
 use crate::store::{lock, retention, snapshots};

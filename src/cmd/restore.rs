@@ -5,13 +5,13 @@
 
 use crate::cli::RestoreArgs;
 use crate::config::Config;
+use crate::model::snapshot::{Snapshot, SNAPSHOT_SCHEMA};
 use crate::policy::lookup::OnDisk;
 use crate::policy::Rules;
 use crate::redact::Redactor;
 use crate::restore::execute::{self, Outcome};
 use crate::restore::plan::{self, Action, Judging, Mode, Options, Plan, World};
 use crate::restore::tmux;
-use crate::snapshot_model::{Snapshot, SNAPSHOT_SCHEMA};
 use crate::store::paths::Paths;
 use crate::store::shells::{self, ShellState};
 use crate::store::snapshots;

@@ -2,7 +2,7 @@
 //! control character raw.
 
 use crate::cli::ShowArgs;
-use crate::snapshot_model::{ShellSnap, Snapshot};
+use crate::model::snapshot::{ShellSnap, Snapshot};
 use crate::store::paths::Paths;
 use crate::store::snapshots;
 use crate::timefmt;

@@ -30,22 +30,10 @@ pub use words::basename;
 mod wrappers;
 
 use crate::config::Config;
+use crate::model::Policy;
 use found::Cmd;
 use judge::{Finding, Input, Judge};
 use patterns::{Pattern, DEFAULT_AGENTS, DEFAULT_AUTO, DEFAULT_NEVER};
-use serde::{Deserialize, Serialize};
-
-/// What restore may do with a command that was running.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Policy {
-    /// Run it again at once (dev servers, watchers, agent CLIs).
-    Auto,
-    /// Type it at the prompt and wait for Enter.
-    Hold,
-    /// Never run it again (it must not run twice).
-    Never,
-}
 
 /// The shell a line was typed in: its syntax.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

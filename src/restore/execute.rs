@@ -393,7 +393,7 @@ pub fn plain_shell(paths: &Paths, plan: &Plan, banner: &str) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::policy::Policy;
+    use crate::model::Policy;
 
     fn relaunch(line: &str, action: Action) -> Relaunch {
         Relaunch {

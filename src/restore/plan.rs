@@ -3,9 +3,10 @@
 //! touches tmux or starts processes.
 
 use crate::capture::tmux::ClosedNote;
-use crate::policy::{Policy, Rules, Shell};
+use crate::model::snapshot::{ProcessSnap, ShellSnap, Snapshot};
+use crate::model::Policy;
+use crate::policy::{Rules, Shell};
 use crate::redact::{Redactor, PLACEHOLDER};
-use crate::snapshot_model::{ProcessSnap, ShellSnap, Snapshot};
 use crate::store::shells::{Ended, ShellState};
 use crate::timefmt;
 use serde::Serialize;
@@ -502,7 +503,7 @@ fn rejoin_live_windows(windows: &mut [WindowPlan], back: &[&Candidate], all: &[C
             let Some(t) = place(&pane.replaces) else {
                 continue;
             };
-            let mut siblings: Vec<(&Candidate, &crate::snapshot_model::TmuxPlace)> = all
+            let mut siblings: Vec<(&Candidate, &crate::model::snapshot::TmuxPlace)> = all
                 .iter()
                 .filter_map(|c| Some((c, c.snap?.tmux.as_ref()?)))
                 .filter(|(c, p)| {

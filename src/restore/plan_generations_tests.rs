@@ -3,8 +3,8 @@
 
 use super::*;
 use crate::config::Config;
+use crate::model::snapshot::{SessionSnap, TmuxPlace};
 use crate::model::TmuxRef;
-use crate::snapshot_model::{SessionSnap, TmuxPlace};
 use crate::store::journal::{EndHow, Record};
 use crate::store::shells;
 use std::path::PathBuf;

@@ -13,7 +13,7 @@
 //! shells started before then.
 
 use crate::config::Config;
-use crate::snapshot_model::Snapshot;
+use crate::model::snapshot::Snapshot;
 use crate::store::atomic::write_atomic;
 use crate::store::index;
 use crate::store::paths::{ensure_private_dir, Paths};
@@ -371,7 +371,7 @@ fn prune_index(paths: &Paths, before_us: i64, dirs: &[PathBuf]) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::snapshot_model::{SessionSnap, ShellSnap};
+    use crate::model::snapshot::{SessionSnap, ShellSnap};
     use crate::store::snapshots::tests::snap;
 
     const T: i64 = 1_764_043_200_000_000;

@@ -10,7 +10,7 @@
 //! (an id or `latest`), [`load`] (one file, refused when not safe). Sessions dropped by
 //! `snap forget` are left out of what these return.
 
-use crate::snapshot_model::{Snapshot, SNAPSHOT_SCHEMA};
+use crate::model::snapshot::{Snapshot, SNAPSHOT_SCHEMA};
 use crate::store::atomic::sync_dir;
 use crate::store::paths::{ensure_private_dir, is_safe_component, Paths};
 use crate::store::retention;
@@ -274,7 +274,7 @@ pub fn find(paths: &Paths, id: &str) -> Result<(PathBuf, Snapshot)> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::snapshot_model::SessionSnap;
+    use crate::model::snapshot::SessionSnap;
 
     #[test]
     fn stale_temp_files_of_killed_saves_go_and_nothing_else() {

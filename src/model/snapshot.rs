@@ -5,8 +5,7 @@
 //! [`crate::redact::PLACEHOLDER`] where the secret was, and `Snapshot::redacted` names
 //! every place that was touched.
 
-use crate::model::CommandRecord;
-use crate::policy::Policy;
+use super::{CommandRecord, Policy};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 

@@ -1,6 +1,10 @@
 //! The values snap stores and prints (serde). Field names are a contract: scripts,
 //! agents and checks rely on them.
 
+pub mod policy;
+pub mod snapshot;
+
+pub use policy::Policy;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
