@@ -13,7 +13,7 @@ use crate::model::snapshot::{
 };
 use crate::model::{CommandRecord, Policy};
 use crate::policy::lookup::OnDisk;
-use crate::policy::{Rules, Shell};
+use crate::policy::Rules;
 use crate::redact::Redactor;
 use crate::store::paths::Paths;
 use crate::store::shells::{self, ShellState};
@@ -278,7 +278,7 @@ fn shell_snap(s: &ShellState, inputs: &Inputs, cfg: &Config, rules: &Rules) -> S
     // Names are looked up on the shell's own PATH, from its directory.
     let disk = OnDisk::new(s.env_now.get("PATH").map(String::as_str), &s.cwd);
     let exe = |name: &str| disk.is_executable(name);
-    let shell = Shell::of(&s.meta.kind);
+    let shell = s.meta.shell();
     ShellSnap {
         id: s.meta.id.clone(),
         kind: s.meta.kind.clone(),
@@ -313,7 +313,7 @@ fn process_snaps(
     rules: &Rules,
     exe: &dyn Fn(&str) -> bool,
 ) -> Vec<ProcessSnap> {
-    let shell = Shell::of(&s.meta.kind);
+    let shell = s.meta.shell();
     // History filters apply to processes too: a filtered one goes with its descendants.
     let mut dropped: HashSet<u32> = HashSet::new();
     let mut out = Vec::new();

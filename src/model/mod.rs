@@ -2,10 +2,12 @@
 //! agents and checks rely on them.
 
 pub mod policy;
+pub mod shell;
 pub mod snapshot;
 
 pub use policy::Policy;
 use serde::{Deserialize, Serialize};
+pub use shell::ShellKind;
 use std::collections::BTreeMap;
 
 /// Current version of the per-shell `meta` file.
@@ -27,7 +29,7 @@ pub struct TmuxRef {
 pub struct ShellMeta {
     pub schema: u32,
     pub id: String,
-    /// `bash`, `zsh` or `fish`.
+    /// `bash`, `zsh` or `fish` (a [`ShellKind`]; kept as written, for older data).
     pub kind: String,
     pub pid: u32,
     /// The shell process's start time (seconds since the epoch), to guard against pid reuse.
@@ -61,6 +63,13 @@ pub struct ShellMeta {
     /// that writes format 1. Never printed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
+}
+
+impl ShellMeta {
+    /// The recorded kind as a [`ShellKind`] (leniently: see [`ShellKind::of`]).
+    pub fn shell(&self) -> ShellKind {
+        ShellKind::of(&self.kind)
+    }
 }
 
 /// One recorded command, as `snap history --json` prints it.

@@ -5,7 +5,7 @@
 //! [`crate::redact::PLACEHOLDER`] where the secret was, and `Snapshot::redacted` names
 //! every place that was touched.
 
-use super::{CommandRecord, Policy};
+use super::{CommandRecord, Policy, ShellKind};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -45,7 +45,7 @@ pub struct SessionSnap {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ShellSnap {
     pub id: String,
-    /// `bash`, `zsh` or `fish`.
+    /// `bash`, `zsh` or `fish` (a [`ShellKind`]; kept as written, for older data).
     pub kind: String,
     pub pid: u32,
     pub alive: bool,
@@ -87,6 +87,13 @@ pub struct ShellSnap {
     pub screen: Option<String>,
     /// Its descendants, job leaders (direct children) first in pid order.
     pub processes: Vec<ProcessSnap>,
+}
+
+impl ShellSnap {
+    /// The recorded kind as a [`ShellKind`] (leniently: see [`ShellKind::of`]).
+    pub fn shell(&self) -> ShellKind {
+        ShellKind::of(&self.kind)
+    }
 }
 
 /// Where a shell sits in tmux at capture time.

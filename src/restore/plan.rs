@@ -4,8 +4,8 @@
 
 use crate::capture::tmux::ClosedNote;
 use crate::model::snapshot::{ProcessSnap, ShellSnap, Snapshot};
-use crate::model::Policy;
-use crate::policy::{Rules, Shell};
+use crate::model::{Policy, ShellKind};
+use crate::policy::Rules;
 use crate::redact::{Redactor, PLACEHOLDER};
 use crate::store::shells::{Ended, ShellState};
 use crate::timefmt;
@@ -72,7 +72,7 @@ pub struct Judging<'a> {
 pub struct PanePlan {
     /// The shell this pane replaces.
     pub replaces: String,
-    pub kind: String,
+    pub kind: ShellKind,
     pub cwd: String,
     /// Set when the recorded cwd is gone and a parent is used.
     pub cwd_note: Option<String>,
@@ -196,7 +196,7 @@ struct Candidate<'a> {
     snap: Option<&'a ShellSnap>,
     journal: Option<&'a ShellState>,
     id: String,
-    kind: String,
+    kind: ShellKind,
     started_us: i64,
     /// The history of the shells it replaced, generation after generation, oldest first.
     before: Vec<(i64, String)>,
@@ -350,7 +350,7 @@ pub fn plan(
             snap: Some(sh),
             journal,
             id: sh.id.clone(),
-            kind: sh.kind.clone(),
+            kind: sh.shell(),
             started_us: timefmt::parse_us(&sh.started_at).unwrap_or(0),
             before: lineage_history(
                 journal
@@ -369,7 +369,7 @@ pub fn plan(
                 snap: None,
                 journal: Some(j),
                 id: j.meta.id.clone(),
-                kind: j.meta.kind.clone(),
+                kind: j.meta.shell(),
                 started_us: started,
                 before: lineage_history(j.meta.replaces.as_deref(), &by_id, snapshot),
             });
@@ -647,7 +647,7 @@ fn window_name(pane: &PanePlan) -> String {
     std::path::Path::new(&pane.cwd)
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| pane.kind.clone())
+        .unwrap_or_else(|| pane.kind.to_string())
 }
 
 /// The pane for one shell.
@@ -669,7 +669,7 @@ fn pane_plan(
         let job = Job {
             leader: foreground,
             processes: foreground.map(|l| job_of(l, all)).unwrap_or_default(),
-            shell: Shell::of(&c.kind),
+            shell: c.kind,
             path: c.path(),
             cwd: &cwd,
         };
@@ -678,7 +678,7 @@ fn pane_plan(
     let history = c.history();
     PanePlan {
         replaces: c.id.clone(),
-        kind: c.kind.clone(),
+        kind: c.kind,
         cwd,
         cwd_note,
         env,
@@ -723,7 +723,7 @@ fn job_window(
     let job = Job {
         leader: Some(p),
         processes: job_of(p, all),
-        shell: Shell::of(&c.kind),
+        shell: c.kind,
         path: c.path(),
         cwd: &cwd,
     };
@@ -744,7 +744,7 @@ fn job_window(
         active: false,
         panes: vec![PanePlan {
             replaces: c.id.clone(),
-            kind: c.kind.clone(),
+            kind: c.kind,
             cwd,
             cwd_note: None,
             env,
@@ -763,7 +763,7 @@ struct Job<'a> {
     leader: Option<&'a ProcessSnap>,
     /// The leader and its descendants.
     processes: Vec<&'a ProcessSnap>,
-    shell: Shell,
+    shell: ShellKind,
     path: Option<&'a str>,
     cwd: &'a str,
 }
