@@ -51,9 +51,9 @@ fn record() -> impl Strategy<Value = (Record, Vec<u8>)> {
             let rec = Record::Exit {
                 time_us: t,
                 how: if exit {
-                    journal::EndHow::Exit
+                    crate::model::Ended::Exit
                 } else {
-                    journal::EndHow::Hangup
+                    crate::model::Ended::Hangup
                 },
             };
             (rec, format!("\x1eX\t{t}\t{how}\n").into_bytes())

@@ -4,7 +4,7 @@
 //! Cheap on purpose: metas, the tail of each last journal segment, one liveness check.
 
 use crate::config::Config;
-use crate::model::ShellMeta;
+use crate::model::{Ended, ShellMeta};
 use crate::store::paths::{ensure_private_dir, Paths};
 use crate::store::{journal, retention, shells};
 use crate::timefmt;
@@ -137,7 +137,7 @@ fn briefs(paths: &Paths) -> Vec<Brief> {
                 .and_then(|seg| last_end(seg, meta.token.as_deref()));
             Some(Brief {
                 meta,
-                exited: how.as_deref() == Some("exit"),
+                exited: how.as_deref().and_then(Ended::of) == Some(Ended::Exit),
                 ended: how.is_some(),
             })
         })

@@ -284,7 +284,7 @@ fn shell_snap(s: &ShellState, inputs: &Inputs, cfg: &Config, rules: &Rules) -> S
         kind: s.meta.kind.clone(),
         pid: s.meta.pid,
         alive: s.alive,
-        ended: s.ended.map(|e| e.as_str().to_string()),
+        ended: s.ended,
         ended_at: s.ended_us.map(timefmt::rfc3339_us),
         started_at: s.meta.started_at.clone(),
         last_seen: timefmt::rfc3339_us(s.last_seen_us),

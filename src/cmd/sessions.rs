@@ -110,10 +110,10 @@ pub fn run(args: &SessionsArgs) -> Result<()> {
     for s in &sessions {
         out.push_str(&format!("{}\n", s.name));
         for sh in &s.shells {
-            let state = match (&sh.ended, sh.alive) {
-                (Some(e), _) => e.clone(),
-                (None, true) => "alive".to_string(),
-                (None, false) => "vanished".to_string(),
+            let state = match (sh.ended, sh.alive) {
+                (Some(e), _) => e.as_str(),
+                (None, true) => "alive",
+                (None, false) => "vanished",
             };
             let running = sh
                 .running

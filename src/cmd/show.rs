@@ -46,10 +46,10 @@ fn summary(snap: &Snapshot) -> String {
 }
 
 fn shell(sh: &ShellSnap) -> String {
-    let state = match (&sh.ended, sh.alive) {
-        (Some(e), _) => e.clone(),
-        (None, true) => "alive".into(),
-        (None, false) => "vanished".into(),
+    let state = match (sh.ended, sh.alive) {
+        (Some(e), _) => e.as_str(),
+        (None, true) => "alive",
+        (None, false) => "vanished",
     };
     let mut out = format!(
         "  {} {} pid {} {state}  {}\n",

@@ -7,7 +7,7 @@ pub mod snapshot;
 
 pub use policy::Policy;
 use serde::{Deserialize, Serialize};
-pub use shell::ShellKind;
+pub use shell::{Ended, ShellKind};
 use std::collections::BTreeMap;
 
 /// Current version of the per-shell `meta` file.
@@ -104,7 +104,8 @@ pub struct ShellView {
     pub pid: u32,
     pub alive: bool,
     /// `exit`, `hangup`, `exec`, or null (alive, or vanished without a word).
-    pub ended: Option<String>,
+    #[serde(default, deserialize_with = "Ended::lenient")]
+    pub ended: Option<Ended>,
     pub cwd: String,
     /// Variables exported or changed since the baseline, without connection-bound ones.
     pub env: BTreeMap<String, String>,

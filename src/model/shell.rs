@@ -1,7 +1,7 @@
-//! The kinds of shell snap hooks into.
+//! The kinds of shell snap hooks into, and how a shell ended.
 
 use clap::ValueEnum;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
@@ -65,6 +65,44 @@ impl FromStr for ShellKind {
     }
 }
 
+/// How a shell ended, as far as snap can tell. The words (`exit`, `hangup`, `exec`) are
+/// how journals, the index, snapshots and JSON write it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Ended {
+    /// A deliberate `exit` or Ctrl-D.
+    Exit,
+    /// The terminal went away (closed, SSH dropped, tmux pane or server killed).
+    Hangup,
+    /// Another shell took its pid (`exec`).
+    Exec,
+}
+
+impl Ended {
+    /// The word written for it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Ended::Exit => "exit",
+            Ended::Hangup => "hangup",
+            Ended::Exec => "exec",
+        }
+    }
+
+    /// The ending a word names; None for any other word.
+    pub fn of(word: &str) -> Option<Ended> {
+        [Ended::Exit, Ended::Hangup, Ended::Exec]
+            .into_iter()
+            .find(|e| e.as_str() == word)
+    }
+
+    /// Read an optional word leniently (serde `deserialize_with`): one that names no
+    /// ending, from older or newer data, reads as unknown (None) instead of failing.
+    pub fn lenient<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Ended>, D::Error> {
+        let word: Option<String> = Option::deserialize(d)?;
+        Ok(word.as_deref().and_then(Ended::of))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -79,6 +117,24 @@ mod tests {
             assert_eq!(k.to_string(), k.as_str());
         }
         assert!("ksh".parse::<ShellKind>().is_err());
+    }
+
+    #[test]
+    fn ended_words_round_trip_and_an_unknown_word_reads_as_unknown() {
+        #[derive(Deserialize)]
+        struct T {
+            #[serde(default, deserialize_with = "Ended::lenient")]
+            ended: Option<Ended>,
+        }
+        for e in [Ended::Exit, Ended::Hangup, Ended::Exec] {
+            let json = serde_json::to_string(&e).unwrap();
+            assert_eq!(json, format!("\"{}\"", e.as_str()));
+            let t: T = serde_json::from_str(&format!("{{\"ended\":{json}}}")).unwrap();
+            assert_eq!(t.ended, Some(e));
+        }
+        for doc in [r#"{"ended":"vanished"}"#, r#"{"ended":null}"#, "{}"] {
+            assert_eq!(serde_json::from_str::<T>(doc).unwrap().ended, None, "{doc}");
+        }
     }
 
     #[test]

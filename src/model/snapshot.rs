@@ -5,7 +5,7 @@
 //! [`crate::redact::PLACEHOLDER`] where the secret was, and `Snapshot::redacted` names
 //! every place that was touched.
 
-use super::{CommandRecord, Policy, ShellKind};
+use super::{CommandRecord, Ended, Policy, ShellKind};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -50,7 +50,8 @@ pub struct ShellSnap {
     pub pid: u32,
     pub alive: bool,
     /// `exit`, `hangup`, `exec`, or null (alive, or vanished without a word).
-    pub ended: Option<String>,
+    #[serde(default, deserialize_with = "Ended::lenient")]
+    pub ended: Option<Ended>,
     /// When it ended (RFC 3339), when the hook said so.
     #[serde(default)]
     pub ended_at: Option<String>,

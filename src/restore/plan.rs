@@ -4,10 +4,10 @@
 
 use crate::capture::tmux::ClosedNote;
 use crate::model::snapshot::{ProcessSnap, ShellSnap, Snapshot};
-use crate::model::{Policy, ShellKind};
+use crate::model::{Ended, Policy, ShellKind};
 use crate::policy::Rules;
 use crate::redact::{Redactor, PLACEHOLDER};
-use crate::store::shells::{Ended, ShellState};
+use crate::store::shells::ShellState;
 use crate::timefmt;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -207,12 +207,7 @@ impl Candidate<'_> {
         if let Some(j) = self.journal {
             return j.ended;
         }
-        match self.snap.and_then(|s| s.ended.as_deref()) {
-            Some("exit") => Some(Ended::Exit),
-            Some("exec") => Some(Ended::Exec),
-            Some("hangup") => Some(Ended::Hangup),
-            _ => None,
-        }
+        self.snap.and_then(|s| s.ended)
     }
 
     fn ended_us(&self) -> Option<i64> {
@@ -338,7 +333,7 @@ pub fn plan(
             continue;
         }
         if !sh.alive {
-            let how = sh.ended.as_deref().unwrap_or("vanished");
+            let how = sh.ended.map_or("vanished", Ended::as_str);
             left.push(Left {
                 shell: sh.id.clone(),
                 reason: format!("ended ({how}) before this snapshot"),
