@@ -54,7 +54,9 @@ pub fn waiting(all: &[Brief], alive: &HashSet<String>, me: &str, now_us: i64) ->
 
 /// Say so on the terminal, once per session and boot. Never fails loudly.
 pub fn maybe_show(paths: &Paths, me: &str) {
-    let Ok(cfg) = Config::load(paths) else { return };
+    let Ok(cfg) = Config::load(&paths.config_in_force()) else {
+        return;
+    };
     if !cfg.notice {
         return;
     }

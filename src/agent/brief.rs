@@ -95,7 +95,7 @@ pub fn for_session(paths: &Paths, session: &str) -> Brief {
 /// session has no recorded one.
 pub fn build(paths: &Paths, all: &[ShellState], session: &str, cwd: Option<&Path>) -> Brief {
     let mut warnings = Vec::new();
-    let cfg = Config::load(paths).unwrap_or_else(|e| {
+    let cfg = Config::load(&paths.config_in_force()).unwrap_or_else(|e| {
         warnings.push(format!(
             "{e:#}: secrets are hidden with the built-in patterns only, no command is filtered"
         ));

@@ -355,7 +355,7 @@ fn turn_done(paths: &Paths, agent: Agent, cwd: &Path, last_message: Option<&str>
 /// A text with its secrets hidden (the config's patterns and the secret values of the
 /// session's environments). When the redactor cannot be built, the text is dropped.
 fn redacted(paths: &Paths, text: &str) -> String {
-    let redactor = crate::config::Config::load(paths)
+    let redactor = crate::config::Config::load(&paths.config_in_force())
         .and_then(|cfg| crate::redact::Redactor::new(&cfg))
         .map(|mut r| {
             let all = shells::load_all(paths);

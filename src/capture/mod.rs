@@ -30,7 +30,7 @@ pub const HISTORY_LEN: usize = 50;
 /// Capture every session (or only `session`), redact, save atomically, run retention,
 /// and return the saved snapshot.
 pub fn snapshot_now(paths: &Paths, session: Option<&str>, label: Option<&str>) -> Result<Snapshot> {
-    let cfg = Config::load(paths)?;
+    let cfg = Config::load(&paths.config_in_force())?;
     snapshot_with(paths, &cfg, session, label)
 }
 

@@ -31,7 +31,7 @@ pub fn run(args: &ForgetArgs) -> Result<()> {
         );
     }
     retention::forget(&paths, name, timefmt::now_us())?;
-    let cfg = Config::load(&paths)?;
+    let cfg = Config::load(&paths.config_in_force())?;
     let plan = retention::run_with(&paths, Rules::from_config(&cfg), &all, false);
     super::print_bytes(
         format!(

@@ -27,7 +27,7 @@ const JOURNAL_ONLY_WINDOW_US: i64 = 12 * 3600 * 1_000_000;
 pub fn run(args: &RestoreArgs) -> Result<()> {
     let paths = Paths::from_env()?;
     crate::store::index::refresh(&paths, crate::store::index::Wait::Block);
-    let cfg = Config::load(&paths)?;
+    let cfg = Config::load(&paths.config_in_force())?;
     let rules = Rules::new(&cfg);
     let journals = shells::load_all(&paths);
     let snaps: Vec<Snapshot> = match &args.from {
