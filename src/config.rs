@@ -182,8 +182,8 @@ impl Config {
     /// missing file named by `SNAP_CONFIG` is an error.
     pub fn load(path: &Path) -> Result<Config> {
         let named = std::env::var_os("SNAP_CONFIG").is_some_and(|c| !c.is_empty());
-        match std::fs::read_to_string(&path) {
-            Ok(text) => Config::parse(&text, &path),
+        match std::fs::read_to_string(path) {
+            Ok(text) => Config::parse(&text, path),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && !named => Ok(Config::default()),
             Err(e) => Err(anyhow!(e)).with_context(|| {
                 let why = if named {

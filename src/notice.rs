@@ -6,7 +6,7 @@
 use crate::config::Config;
 use crate::model::{Ended, ShellMeta};
 use crate::store::paths::{ensure_private_dir, Paths};
-use crate::store::{journal, retention, shells};
+use crate::store::{forgotten, journal, shells};
 use crate::timefmt;
 use std::collections::{BTreeMap, HashSet};
 use std::fs;
@@ -64,7 +64,7 @@ pub fn maybe_show(paths: &Paths, me: &str) {
         return;
     };
     let all = briefs(paths);
-    let forgotten = retention::forgotten(paths);
+    let forgotten = forgotten::forgotten(paths);
     let pairs: Vec<(u32, Option<u64>)> = all
         .iter()
         .map(|b| (b.meta.pid, b.meta.pid_started))
@@ -80,7 +80,7 @@ pub fn maybe_show(paths: &Paths, me: &str) {
     names.retain(|n| {
         !all.iter()
             .filter(|b| &b.meta.session == n)
-            .all(|b| retention::is_forgotten(&forgotten, n, &b.meta.started_at))
+            .all(|b| forgotten::is_forgotten(&forgotten, n, &b.meta.started_at))
     });
     if names.is_empty() {
         return;

@@ -17,7 +17,7 @@ use crate::policy::Rules;
 use crate::redact::Redactor;
 use crate::store::paths::Paths;
 use crate::store::shells::{self, ShellState};
-use crate::store::{lock, retention, snapshots};
+use crate::store::{forgotten, lock, retention, snapshots};
 use crate::timefmt;
 use anyhow::{bail, Result};
 use processes::{ProcInfo, ShellProcs};
@@ -121,9 +121,9 @@ fn capture_from(
     label: Option<&str>,
     patch: &dyn Fn(&mut Snapshot),
 ) -> Result<Snapshot> {
-    let forgotten = retention::forgotten(paths);
+    let forgotten = forgotten::forgotten(paths);
     let mut shells = all.to_vec();
-    shells.retain(|s| !retention::is_forgotten(&forgotten, &s.meta.session, &s.meta.started_at));
+    shells.retain(|s| !forgotten::is_forgotten(&forgotten, &s.meta.session, &s.meta.started_at));
     if let Some(name) = session {
         shells.retain(|s| s.meta.session == name);
         if shells.is_empty() {

@@ -3,6 +3,7 @@
 
 use crate::cli::ForgetArgs;
 use crate::config::Config;
+use crate::store::forgotten;
 use crate::store::index::{self, Wait};
 use crate::store::paths::Paths;
 use crate::store::retention::{self, Rules};
@@ -30,7 +31,7 @@ pub fn run(args: &ForgetArgs) -> Result<()> {
             "no session named {name:?} in snapshots or shells: see `snap sessions` and `snap list`"
         );
     }
-    retention::forget(&paths, name, timefmt::now_us())?;
+    forgotten::forget(&paths, name, timefmt::now_us())?;
     let cfg = Config::load(&paths.config_in_force())?;
     let plan = retention::run_with(&paths, Rules::from_config(&cfg), &all, false);
     super::print_bytes(

@@ -12,8 +12,8 @@
 
 use crate::model::snapshot::{Snapshot, SNAPSHOT_SCHEMA};
 use crate::store::atomic::sync_dir;
+use crate::store::forgotten;
 use crate::store::paths::{ensure_private_dir, is_safe_component, Paths};
-use crate::store::retention;
 use anyhow::{anyhow, bail, Context, Result};
 use std::fs;
 use std::io::Write;
@@ -209,11 +209,11 @@ pub fn files(paths: &Paths) -> Vec<PathBuf> {
 pub fn list(paths: &Paths) -> Listing {
     let mut listing = Listing::default();
     let files = files(paths);
-    let forgotten = retention::forgotten(paths);
+    let forgotten = forgotten::forgotten(paths);
     for path in files {
         match load(&path) {
             Ok(mut snap) => {
-                retention::drop_forgotten(&mut snap, &forgotten);
+                forgotten::drop_forgotten(&mut snap, &forgotten);
                 listing.good.push((path, snap));
             }
             Err(e) => listing.bad.push((path, format!("{e:#}"))),
@@ -267,14 +267,14 @@ pub fn find(paths: &Paths, id: &str) -> Result<(PathBuf, Snapshot)> {
         bail!("no snapshot {id}: see `snap list`");
     }
     let mut snap = load(&path)?;
-    retention::drop_forgotten(&mut snap, &retention::forgotten(paths));
+    forgotten::drop_forgotten(&mut snap, &forgotten::forgotten(paths));
     Ok((path, snap))
 }
 
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::model::snapshot::SessionSnap;
+    use crate::model::snapshot::{SessionSnap, ShellSnap};
 
     #[test]
     fn stale_temp_files_of_killed_saves_go_and_nothing_else() {
@@ -324,6 +324,46 @@ pub(crate) mod tests {
                     shells: vec![],
                 })
                 .collect(),
+        }
+    }
+
+    /// A snapshot taken at `us` of these sessions, each with one shell, alive or not.
+    pub(crate) fn snap_live(us: i64, sessions: &[(&str, bool)]) -> Snapshot {
+        let mut s = snap(us, &[]);
+        s.sessions = sessions
+            .iter()
+            .map(|(n, alive)| SessionSnap {
+                name: n.to_string(),
+                agent: serde_json::Value::Null,
+                shells: vec![shell("x", us, *alive)],
+            })
+            .collect();
+        s
+    }
+
+    fn shell(id: &str, started_us: i64, alive: bool) -> ShellSnap {
+        ShellSnap {
+            id: id.into(),
+            kind: "bash".into(),
+            pid: 1,
+            alive,
+            ended: None,
+            ended_at: None,
+            started_at: crate::timefmt::rfc3339_us(started_us),
+            last_seen: String::new(),
+            tty: None,
+            replaces: None,
+            project_dir: String::new(),
+            cwd: "/".into(),
+            env: Default::default(),
+            running: None,
+            running_policy: None,
+            running_resume: None,
+            pending: None,
+            history: vec![],
+            tmux: None,
+            screen: None,
+            processes: vec![],
         }
     }
 
