@@ -72,7 +72,7 @@ fn purge(paths: &Paths, name: &str, all: &[shells::ShellState]) -> Result<usize>
         fs::remove_dir_all(&s.dir).with_context(|| format!("cannot remove {}", s.dir.display()))?;
         removed += 1;
     }
-    if let Ok(dir) = crate::agent::journal::session_dir(paths, name) {
+    if let Ok(dir) = crate::store::agent_journal::session_dir(paths, name) {
         let journal = dir.join("journal.jsonl");
         if journal.exists() {
             fs::remove_file(&journal)

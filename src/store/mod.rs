@@ -1,5 +1,6 @@
 //! Everything snap keeps on disk.
 
+pub mod agent_journal;
 pub mod atomic;
 pub mod forgotten;
 pub mod index;

@@ -6,8 +6,8 @@
 //! written is stored but read again next time (see [`journal::parse_from`]).
 
 use super::Index;
-use crate::agent::journal::AgentCommand;
 use crate::model::{Ended, ShellMeta};
+use crate::store::agent_journal::{self, AgentCommand};
 use crate::store::journal::{self, Carry, Origin, Record};
 use crate::store::paths::Paths;
 use crate::store::shells;
@@ -90,8 +90,8 @@ pub fn ingest(ix: &mut Index, paths: &Paths) -> Result<()> {
             }
         }
     }
-    for session in crate::agent::journal::sessions(paths) {
-        if let Ok(dir) = crate::agent::journal::session_dir(paths, &session) {
+    for session in agent_journal::sessions(paths) {
+        if let Ok(dir) = agent_journal::session_dir(paths, &session) {
             if !unchanged(&[dir.join("journal.jsonl")]) {
                 ingest_agent(ix, paths, &session)?;
             }
@@ -404,7 +404,7 @@ fn save_shell(tx: &Transaction, meta: &ShellMeta, state: &State, latest: &State)
 
 /// Read what is new in a session's agent journal: whole lines only.
 fn ingest_agent(ix: &mut Index, paths: &Paths, session: &str) -> Result<()> {
-    let Ok(dir) = crate::agent::journal::session_dir(paths, session) else {
+    let Ok(dir) = agent_journal::session_dir(paths, session) else {
         return Ok(());
     };
     let path = dir.join("journal.jsonl");
