@@ -2,7 +2,8 @@
 //! what was running when its shell went away.
 
 use super::running;
-use crate::store::journal::{EndHow, Origin, Record};
+use crate::model::Ended;
+use crate::store::journal::{Origin, Record};
 use crate::store::shells::{self, ShellState};
 use crate::timefmt;
 use std::path::PathBuf;
@@ -43,7 +44,7 @@ fn end(at: i64) -> Record {
     }
 }
 
-fn gone(at: i64, how: EndHow) -> Record {
+fn gone(at: i64, how: Ended) -> Record {
     Record::Exit {
         time_us: T + at * S,
         how,
@@ -69,14 +70,14 @@ fn a_server_restore_ran_again_in_every_generation_is_listed_once_as_running_now(
             0,
             None,
             false,
-            vec![start(1, SERVER, Origin::Shell), gone(2, EndHow::Hangup)],
+            vec![start(1, SERVER, Origin::Shell), gone(2, Ended::Hangup)],
         ),
         shell(
             "1",
             3,
             Some("0"),
             false,
-            vec![start(4, SERVER, Origin::Restore), gone(5, EndHow::Hangup)],
+            vec![start(4, SERVER, Origin::Restore), gone(5, Ended::Hangup)],
         ),
         shell(
             "2",
@@ -97,14 +98,14 @@ fn after_the_crash_the_last_generation_is_listed_once_as_gone() {
             0,
             None,
             false,
-            vec![start(1, SERVER, Origin::Shell), gone(2, EndHow::Hangup)],
+            vec![start(1, SERVER, Origin::Shell), gone(2, Ended::Hangup)],
         ),
         shell(
             "1",
             3,
             Some("0"),
             false,
-            vec![start(4, SERVER, Origin::Restore), gone(5, EndHow::Hangup)],
+            vec![start(4, SERVER, Origin::Restore), gone(5, Ended::Hangup)],
         ),
     ];
     assert_eq!(listed(&all), [("1".into(), SERVER.into(), false)]);
@@ -121,10 +122,10 @@ fn a_held_command_waiting_in_a_restored_shell_is_what_was_running_before() {
             false,
             vec![
                 start(1, "sleep 1000", Origin::Shell),
-                gone(2, EndHow::Hangup),
+                gone(2, Ended::Hangup),
             ],
         ),
-        shell("1", 3, Some("0"), false, vec![gone(5, EndHow::Hangup)]),
+        shell("1", 3, Some("0"), false, vec![gone(5, Ended::Hangup)]),
         shell("2", 6, Some("1"), true, vec![]),
     ];
     assert_eq!(listed(&all), [("0".into(), "sleep 1000".into(), false)]);
@@ -139,7 +140,7 @@ fn a_held_command_waiting_in_a_restored_shell_is_what_was_running_before() {
     );
     assert_eq!(listed(&moved_on), []);
     let mut exited = all;
-    exited[2] = shell("2", 6, Some("1"), false, vec![gone(7, EndHow::Exit)]);
+    exited[2] = shell("2", 6, Some("1"), false, vec![gone(7, Ended::Exit)]);
     assert_eq!(listed(&exited), []);
 }
 
@@ -152,7 +153,7 @@ fn shells_of_other_lineages_each_keep_their_own_entry() {
             0,
             None,
             false,
-            vec![start(1, "vim", Origin::Shell), gone(2, EndHow::Hangup)],
+            vec![start(1, "vim", Origin::Shell), gone(2, Ended::Hangup)],
         ),
         shell(
             "1",

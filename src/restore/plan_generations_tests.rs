@@ -3,9 +3,9 @@
 
 use super::*;
 use crate::config::Config;
+use crate::model::snapshot::{SessionSnap, TmuxPlace};
 use crate::model::TmuxRef;
-use crate::snapshot_model::{SessionSnap, TmuxPlace};
-use crate::store::journal::{EndHow, Record};
+use crate::store::journal::Record;
 use crate::store::shells;
 use std::path::PathBuf;
 
@@ -44,7 +44,7 @@ fn ran(at: i64, command: &str) -> Vec<Record> {
 fn hangup(at: i64) -> Record {
     Record::Exit {
         time_us: at,
-        how: EndHow::Hangup,
+        how: crate::model::Ended::Hangup,
     }
 }
 
@@ -342,10 +342,10 @@ fn only_this_generations_closed_shells_are_reported() {
     // Generation 0: `x` exited; `0` went away with the server and came back as `1`.
     let mut x = shell_snap("x", T, "%9", 1);
     x.alive = false;
-    x.ended = Some("exit".into());
+    x.ended = Some(crate::model::Ended::Exit);
     let mut old = shell_snap("0", T, "%0", 0);
     old.alive = false;
-    old.ended = Some("hangup".into());
+    old.ended = Some(crate::model::Ended::Hangup);
     // Generation 1, as restore snapshotted it: `1` and `k`; `k` exits afterwards.
     let mut one = shell_snap("1", T + 4 * S, "%1", 0);
     one.replaces = Some("0".into());
@@ -355,7 +355,7 @@ fn only_this_generations_closed_shells_are_reported() {
     let mut k_records = ran(T + 6 * S, "true");
     k_records.push(Record::Exit {
         time_us: T + 7 * S,
-        how: EndHow::Exit,
+        how: crate::model::Ended::Exit,
     });
     let journals = vec![
         journal("1", T + 4 * S, Some("0"), vec![hangup(T + 9 * S)]),
@@ -366,7 +366,7 @@ fn only_this_generations_closed_shells_are_reported() {
     // Before any restore every closed shell is this generation's.
     let mut x = shell_snap("x", T, "%9", 1);
     x.alive = false;
-    x.ended = Some("exit".into());
+    x.ended = Some(crate::model::Ended::Exit);
     let snap = snapshot(vec![x, shell_snap("0", T, "%0", 0)], T + S);
     let journals = vec![journal("0", T, None, vec![hangup(T + 2 * S)])];
     let p = plan_of(&snap, &journals, &world(false), false);
