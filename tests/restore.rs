@@ -217,13 +217,13 @@ fn restore_brings_back_windows_cwd_env_history_and_the_dev_server_over_three_rou
             w.home.join("proj/src").display(),
             w.home.display()
         ));
-        let screen = first.screen();
-        assert!(
-            screen
-                .lines()
-                .any(|l| l.trim().parse::<u32>().is_ok_and(|n| n >= 1)),
-            "history not loaded: {screen}"
-        );
+        // The count comes after the echo: wait for it (it may be 0: history not loaded).
+        let count = wait_for("the history count", SOON, || {
+            let screen = first.screen();
+            let after = screen.rsplit_once("[bar baz]")?.1.to_string();
+            after.lines().find_map(|l| l.trim().parse::<u32>().ok())
+        });
+        assert!(count >= 1, "round {round}: history not loaded");
 
         // No ghosts: the same number of live shells every round.
         let alive: Vec<Value> = w
