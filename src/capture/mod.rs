@@ -207,8 +207,8 @@ fn tmux_state(
 /// embedding, or null. A file that is not safe to read or does not parse is named on
 /// stderr and left out.
 pub fn read_agent(project_dir: &Path) -> serde_json::Value {
-    let path = project_dir.join(crate::agent::state::FILE_NAME);
-    match crate::agent::state::AgentState::load(&path, project_dir) {
+    let path = project_dir.join(crate::store::agent_state::FILE_NAME);
+    match crate::store::agent_state::AgentState::load(&path, project_dir) {
         Ok(s) if s.existed => serde_json::Value::Object(s.bounded().doc),
         Ok(_) => serde_json::Value::Null,
         Err(e) => {

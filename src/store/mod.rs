@@ -1,6 +1,7 @@
 //! Everything snap keeps on disk.
 
 pub mod agent_journal;
+pub mod agent_state;
 pub mod atomic;
 pub mod forgotten;
 pub mod index;
