@@ -17,7 +17,7 @@ use crate::policy::Rules;
 use crate::redact::Redactor;
 use crate::store::paths::Paths;
 use crate::store::shells::{self, ShellState};
-use crate::store::{forgotten, lock, retention, snapshots};
+use crate::store::{forgotten, lock, retention, snapshots, tmux_closed};
 use crate::timefmt;
 use anyhow::{bail, Result};
 use processes::{ProcInfo, ShellProcs};
@@ -48,7 +48,7 @@ pub fn snapshot_with(
     let all = shells::load_all(paths);
     let snap = capture_from(paths, cfg, &all, session, label, &|_| {})?;
     snapshots::save(paths, &snap)?;
-    tmux::prune_closed(&tmux::closed_file(&paths.state), timefmt::now_us());
+    tmux_closed::prune_closed(&tmux_closed::closed_file(&paths.state), timefmt::now_us());
     retention::run_with(paths, retention::Rules::from_config(cfg), &all, false);
     Ok(snap)
 }
@@ -140,7 +140,7 @@ fn capture_from(
         })
         .collect();
     let procs = processes::capture(&alive);
-    let (places, screens) = tmux_state(&shells, &tmux::closed_file(&paths.state));
+    let (places, screens) = tmux_state(&shells, &tmux_closed::closed_file(&paths.state));
     let inputs = Inputs {
         shells,
         procs,

@@ -12,4 +12,5 @@ pub mod retention;
 pub mod shells;
 pub mod snapshots;
 pub mod summaries;
+pub mod tmux_closed;
 pub mod trust;
