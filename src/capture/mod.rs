@@ -17,7 +17,7 @@ use crate::policy::Rules;
 use crate::redact::Redactor;
 use crate::store::paths::Paths;
 use crate::store::shells::{self, ShellState};
-use crate::store::{forgotten, lock, retention, snapshots, tmux_closed};
+use crate::store::{forgotten, lock, restore_files, retention, snapshots, tmux_closed};
 use crate::timefmt;
 use anyhow::{bail, Result};
 use processes::{ProcInfo, ShellProcs};
@@ -43,7 +43,7 @@ pub fn snapshot_with(
 ) -> Result<Snapshot> {
     let _one_at_a_time = lock::capture(paths)?;
     // Restore's leftovers hold environments and history: a save clears the stale ones.
-    crate::restore::launch::remove_stale(paths);
+    restore_files::remove_stale(paths);
     crate::store::index::refresh(paths, crate::store::index::Wait::Block);
     let all = shells::load_all(paths);
     let snap = capture_from(paths, cfg, &all, session, label, &|_| {})?;
