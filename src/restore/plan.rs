@@ -836,7 +836,8 @@ fn still_running(process: Option<&ProcessSnap>, cwd: &str, world: &World) -> Opt
         .map(|(pid, _, _)| *pid)
 }
 
-/// Drop variables known only redacted (listed to re-export).
+/// Drop variables known only redacted (listed to re-export), those the env guard
+/// refuses, and the private fish history session an older restore gave a fish.
 fn clean_env(env: BTreeMap<String, String>, plan: &mut Plan) -> BTreeMap<String, String> {
     env.into_iter()
         .filter(|(k, v)| {
@@ -848,6 +849,8 @@ fn clean_env(env: BTreeMap<String, String>, plan: &mut Plan) -> BTreeMap<String,
                 false
             } else if v.contains(PLACEHOLDER) {
                 plan.reexport.push(k.clone());
+                false
+            } else if crate::shellenv::is_restore_history(k, v) {
                 false
             } else {
                 true
