@@ -850,10 +850,8 @@ fn clean_env(env: BTreeMap<String, String>, plan: &mut Plan) -> BTreeMap<String,
             } else if v.contains(PLACEHOLDER) {
                 plan.reexport.push(k.clone());
                 false
-            } else if crate::shellenv::is_restore_history(k, v) {
-                false
             } else {
-                true
+                !crate::shellenv::is_restore_history(k, v)
             }
         })
         .collect()
