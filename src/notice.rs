@@ -5,8 +5,8 @@
 
 use crate::config::Config;
 use crate::model::ShellMeta;
-use crate::store::paths::{ensure_private_dir, Paths};
 use crate::store::journal::{self, EndHow};
+use crate::store::paths::{ensure_private_dir, Paths};
 use crate::store::{retention, shells};
 use crate::timefmt;
 use std::collections::{BTreeMap, HashSet};
@@ -201,7 +201,11 @@ mod tests {
         let v2 = |how: &str| format!("\x1e{token}S\t1\t/\tt\tshell\nls\n\x1e{token}X\t2\t{how}\n");
         let shells = [
             // Its meta has a token, but an older hook file wrote format 1.
-            ("format1", "\x1eS\t1\t/\tt\nls\n\x1eX\t2\texit\n".to_string(), false),
+            (
+                "format1",
+                "\x1eS\t1\t/\tt\nls\n\x1eX\t2\texit\n".to_string(),
+                false,
+            ),
             ("format2", v2("exit"), false),
             ("hungup", v2("hangup"), false),
             ("gzipped", v2("exit"), true),

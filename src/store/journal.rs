@@ -195,6 +195,12 @@ pub fn is_compressed(seg: &Path) -> bool {
     seg.as_os_str().to_string_lossy().ends_with(GZ)
 }
 
+/// The plain file of a segment (`journal.3.gz` → `journal.3`).
+pub fn plain_path(seg: &Path) -> PathBuf {
+    let text = seg.to_string_lossy();
+    PathBuf::from(text.strip_suffix(GZ).unwrap_or(&text))
+}
+
 /// The compressed file of a plain segment (`journal.3` → `journal.3.gz`).
 pub fn compressed_path(plain: &Path) -> PathBuf {
     PathBuf::from(format!("{}{GZ}", plain.display()))
@@ -281,7 +287,8 @@ pub fn last_exit(seg: &Path, token: Option<&str>) -> Option<EndHow> {
         let mut head = Vec::new();
         (&mut f).take(3).read_to_end(&mut head).ok()?;
         let len = f.metadata().ok()?.len();
-        f.seek(SeekFrom::Start(len.saturating_sub(TAIL as u64))).ok()?;
+        f.seek(SeekFrom::Start(len.saturating_sub(TAIL as u64)))
+            .ok()?;
         let mut tail = Vec::new();
         f.read_to_end(&mut tail).ok()?;
         (head, tail)
@@ -1220,7 +1227,10 @@ mod tests {
             .iter()
             .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
             .collect();
-        assert_eq!(names, ["journal.gz", "journal.1", "journal.2.gz", "journal.10"]);
+        assert_eq!(
+            names,
+            ["journal.gz", "journal.1", "journal.2.gz", "journal.10"]
+        );
         let p = read_shell_journal(d, None);
         let texts: Vec<&str> = starts(&p).into_iter().map(|(c, _)| c).collect();
         assert_eq!(texts, ["echo 0", "echo 1", "echo 2", "echo 10"]);

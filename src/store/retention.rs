@@ -4,7 +4,8 @@
 //! snapshot overall always stays.
 //!
 //! History is another matter: every command stays in the index, and every ended
-//! shell's journal stays on disk (so `snap reindex` can rebuild the index), until
+//! shell's journal stays on disk, compressed once the index holds it (so `snap
+//! reindex` can rebuild the index), until
 //! history pruning (`[retention] history_max_age`, `snap prune --history-older-than`)
 //! removes the commands older than its age and the shells that ended before it.
 //!
@@ -350,6 +351,12 @@ pub fn run_with(paths: &Paths, rules: Rules, all_shells: &[ShellState], dry_run:
         }
         for e in apply(&plan) {
             eprintln!("snap: {e}");
+        }
+        // What stays of ended shells is kept compressed once the index holds it.
+        let compressed = index::Index::open(paths, index::Wait::Block)
+            .and_then(|ix| index::compress::compress(&mut ix.context("the index is busy")?));
+        if let Err(e) = compressed {
+            eprintln!("snap: cannot compress the journals the index holds: {e:#}");
         }
     }
     plan

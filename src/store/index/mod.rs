@@ -6,6 +6,7 @@
 //! Concurrent snap processes serialise on SQLite's own locking, waiting up to
 //! [`BUSY_WAIT`]; what runs at a new shell's start never waits ([`Wait::Never`]).
 
+pub mod compress;
 pub mod ingest;
 pub mod query;
 mod schema;
