@@ -157,6 +157,71 @@ fn exited_shells_keep_every_command_after_prune_keep_1_and_retention() {
     );
 }
 
+/// The journal files of each recorded shell, by shell directory.
+fn journal_files(w: &World) -> BTreeMap<PathBuf, Vec<String>> {
+    std::fs::read_dir(w.snap_home.join("shells"))
+        .unwrap()
+        .flatten()
+        .map(|d| {
+            let mut names: Vec<String> = std::fs::read_dir(d.path())
+                .unwrap()
+                .flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.starts_with("journal"))
+                .collect();
+            names.sort();
+            (d.path(), names)
+        })
+        .collect()
+}
+
+#[test]
+fn ended_shells_journals_are_compressed_and_reindex_rebuilds_every_command() {
+    if !require("index compression", &["bash"]) {
+        return;
+    }
+    let w = World::new();
+    w.write_rc(Kind::Bash, "", "");
+    let scripts: Vec<String> = (0..3)
+        .map(|s| (0..5).map(|n| format!(": gz-{s}-{n}\n")).collect::<String>() + "exit\n")
+        .collect();
+    run_shells(&w, &scripts);
+    let want: Vec<String> = (0..3)
+        .flat_map(|s| (0..5).map(move |n| format!(": gz-{s}-{n}")))
+        .collect();
+    let sorted = |mut v: Vec<String>| {
+        v.sort();
+        v
+    };
+    assert_eq!(sorted(commands_with(&w.history(), ": gz-")), want);
+    ok(&w.snap(&["save"]));
+    let files = journal_files(&w);
+    assert_eq!(files.len(), 3);
+    for (dir, names) in &files {
+        assert_eq!(names, &["journal.gz"], "{}", dir.display());
+    }
+    assert_eq!(sorted(commands_with(&w.history(), ": gz-")), want);
+    ok(&w.snap(&["reindex"]));
+    assert_eq!(sorted(commands_with(&w.history(), ": gz-")), want);
+    // One turns bad: named, left as it is, the others still read.
+    let (bad_dir, _) = files.iter().next().unwrap();
+    let bad = bad_dir.join("journal.gz");
+    let mut bytes = std::fs::read(&bad).unwrap();
+    let n = bytes.len();
+    bytes[n - 6] ^= 0xff;
+    std::fs::write(&bad, &bytes).unwrap();
+    let out = w.snap(&["reindex"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&bad.display().to_string()),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(std::fs::read(&bad).unwrap(), bytes, "left as it is");
+    let got = commands_with(&w.history(), ": gz-");
+    assert_eq!(got.len(), 10, "{got:?}");
+}
+
 #[test]
 fn a_corrupt_index_is_set_aside_and_a_deleted_one_rebuilt_with_every_command() {
     if !require("index corruption", &["bash"]) {
