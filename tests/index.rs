@@ -183,7 +183,12 @@ fn ended_shells_journals_are_compressed_and_reindex_rebuilds_every_command() {
     let w = World::new();
     w.write_rc(Kind::Bash, "", "");
     let scripts: Vec<String> = (0..3)
-        .map(|s| (0..5).map(|n| format!(": gz-{s}-{n}\n")).collect::<String>() + "exit\n")
+        .map(|s| {
+            (0..5)
+                .map(|n| format!(": gz-{s}-{n}\n"))
+                .collect::<String>()
+                + "exit\n"
+        })
         .collect();
     run_shells(&w, &scripts);
     let want: Vec<String> = (0..3)
@@ -605,4 +610,144 @@ fn history_outside_a_hooked_shell_shows_the_current_directorys_project_session()
     };
     assert_eq!(in_dir(&pa), ["echo in-alpha"]);
     assert_eq!(in_dir(&pb), ["echo in-beta"]);
+}
+
+/// Hand-made shells of `session` that ended long ago (today's journal format): `cmds`
+/// commands each, `: <tag>-<shell>-<n>`.
+fn ended_shells(w: &World, session: &str, tag: &str, shells: usize, cmds: usize) {
+    for s in 0..shells {
+        let id = format!("1700000000{s:06}-{}-{:04x}", 1000 + s, tag.len() * 7919 + s);
+        let id = format!("{id}{tag}");
+        let dir = w.snap_home.join("shells").join(&id);
+        std::fs::create_dir_all(&dir).unwrap();
+        let meta = serde_json::json!({
+            "schema": 1, "id": id, "kind": "bash", "pid": 999_999_999u32, "tty": null,
+            "started_at": "2023-11-14T22:13:20Z", "session": session,
+            "start_dir": "/p", "project_dir": "/p", "host": "h", "tmux": null
+        });
+        std::fs::write(dir.join("meta"), serde_json::to_vec(&meta).unwrap()).unwrap();
+        let mut text: String = (0..cmds)
+            .map(|i| {
+                let t = 1_700_000_001 + i;
+                format!("\x1eS\t{t}.25\t/p\tt\n: {tag}-{s}-{i}\n\x1eE\t{t}.5\t0\t-\t/p\n")
+            })
+            .collect();
+        text.push_str(&format!("\x1eX\t{}\texit\n", 1_700_000_001 + cmds));
+        std::fs::write(dir.join("journal"), text).unwrap();
+    }
+}
+
+/// Run snap with `args` while two other snap processes read the store (and so ingest
+/// it) over and over.
+fn while_others_read(w: &World, args: &[&str]) -> Output {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let stop = std::sync::Arc::new(AtomicBool::new(false));
+    let readers: Vec<_> = (0..2)
+        .map(|_| {
+            let (stop, bin, envs, home) = (stop.clone(), w.bin.clone(), w.envs(), w.home.clone());
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::SeqCst) {
+                    std::process::Command::new(&bin)
+                        .args(["history", "--all", "-n", "1"])
+                        .env_clear()
+                        .envs(envs.clone())
+                        .current_dir(&home)
+                        .output()
+                        .unwrap();
+                }
+            })
+        })
+        .collect();
+    let out = w.snap(args);
+    stop.store(true, Ordering::SeqCst);
+    for r in readers {
+        r.join().unwrap();
+    }
+    out
+}
+
+#[test]
+fn forget_purge_leaves_none_of_its_shells_commands_while_other_snaps_read_the_store() {
+    let w = World::new();
+    for round in 0..count("INDEX_PURGE_ROUNDS", 4, 20) {
+        let session = format!("purged{round}");
+        ended_shells(&w, &session, &format!("purge{round}"), 150, 5);
+        ok(&w.snap(&["history", "--all", "-n", "1"]));
+        ok(&while_others_read(&w, &["forget", &session, "--purge"]));
+        let back = commands_with(&w.history(), &format!(": purge{round}-"));
+        assert!(back.is_empty(), "round {round}: {} came back", back.len());
+    }
+}
+
+#[test]
+fn history_pruning_leaves_none_of_the_shells_it_removes_while_other_snaps_read_the_store() {
+    let w = World::new();
+    for round in 0..count("INDEX_PRUNE_ROUNDS", 4, 20) {
+        ended_shells(&w, "old", &format!("prune{round}"), 150, 5);
+        ok(&w.snap(&["history", "--all", "-n", "1"]));
+        ok(&while_others_read(
+            &w,
+            &["prune", "--history-older-than", "1d"],
+        ));
+        let back = commands_with(&w.history(), &format!(": prune{round}-"));
+        assert!(back.is_empty(), "round {round}: {} came back", back.len());
+        let shells = w.snap_json(&["sessions", "--all", "--json"]);
+        assert!(
+            !shells.to_string().contains(&format!("prune{round}")),
+            "round {round}: {shells}"
+        );
+    }
+}
+
+#[test]
+fn forget_purge_keeps_a_live_shells_commands_and_where_it_read_up_to() {
+    if !require("index purge live", &["bash"]) {
+        return;
+    }
+    use std::io::Write;
+    let w = World::new();
+    let rc = w.write_rc(Kind::Bash, "", "");
+    let script = w.path("ended");
+    std::fs::write(&script, ": gone-1\n: gone-2\nexit\n").unwrap();
+    let ended = bash_from_file(&w, &script, &[("SNAP_SESSION", "work")]);
+    assert!(ended.wait_with_output().unwrap().status.success());
+    let mut live = w
+        .command("bash")
+        .args(["--rcfile", &rc.display().to_string(), "-i"])
+        .env("SNAP_SESSION", "work")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = live.stdin.take().unwrap();
+    stdin.write_all(b": live-1\n: live-2\n").unwrap();
+    stdin.flush().unwrap();
+    wait_for("the live shell's commands", SOON, || {
+        (commands_with(&w.history(), ": live-").len() == 2).then_some(())
+    });
+    ok(&w.snap(&["forget", "work", "--purge"]));
+    // Right after, before anything reads the journals again, the index still holds
+    // them: the live shell's rows were never dropped.
+    let conn = rusqlite::Connection::open(w.snap_home.join("index.db")).unwrap();
+    let held: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM commands WHERE text LIKE ': live-%'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    drop(conn);
+    assert_eq!(held, 2);
+    assert_eq!(commands_with(&w.history(), ": gone-"), Vec::<String>::new());
+    stdin.write_all(b": live-3\nexit\n").unwrap();
+    drop(stdin);
+    assert!(live.wait().unwrap().success());
+    let want = [": live-1", ": live-2", ": live-3"];
+    wait_for("the last command", SOON, || {
+        (commands_with(&w.history(), ": live-") == want).then_some(())
+    });
+    ok(&w.snap(&["reindex"]));
+    assert_eq!(commands_with(&w.history(), ": live-"), want);
+    assert_eq!(commands_with(&w.history(), ": gone-"), Vec::<String>::new());
 }

@@ -342,15 +342,14 @@ pub fn run_with(paths: &Paths, rules: Rules, all_shells: &[ShellState], dry_run:
         timefmt::now_us(),
     );
     if !dry_run {
-        if let Some(before) = plan.history_before_us {
-            // The index first: a shell directory goes only once its rows are gone.
-            if let Err(e) = prune_index(paths, before, &plan.shells) {
-                eprintln!("snap: cannot prune the history in the index: {e:#}");
-                return plan;
-            }
-        }
         for e in apply(&plan) {
             eprintln!("snap: {e}");
+        }
+        if let Some(before) = plan.history_before_us {
+            // After the directories: an ingestion meanwhile never reads one back in.
+            if let Err(e) = prune_index(paths, before) {
+                eprintln!("snap: cannot prune the history in the index: {e:#}");
+            }
         }
         // What stays of ended shells is kept compressed once the index holds it.
         let compressed = index::Index::open(paths, index::Wait::Block)
@@ -362,17 +361,13 @@ pub fn run_with(paths: &Paths, rules: Rules, all_shells: &[ShellState], dry_run:
     plan
 }
 
-/// Remove from the index the commands started before `before_us` and the shells whose
-/// directories go.
-fn prune_index(paths: &Paths, before_us: i64, dirs: &[PathBuf]) -> Result<()> {
+/// Remove from the index the commands started before `before_us` and the shells that
+/// ended before it, their directories gone.
+fn prune_index(paths: &Paths, before_us: i64) -> Result<()> {
     let Some(mut ix) = index::Index::open(paths, index::Wait::Block)? else {
         anyhow::bail!("the index is busy");
     };
-    let ids: Vec<String> = dirs
-        .iter()
-        .filter_map(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))
-        .collect();
-    index::prune(&mut ix, before_us, &ids)
+    index::prune(&mut ix, paths, before_us)
 }
 
 #[cfg(test)]

@@ -140,7 +140,7 @@ pub fn reindex(ix: &mut Index, paths: &Paths) -> Result<()> {
     )?;
     ingest(ix, paths)?;
     if let Some(before) = super::pruned_before(ix)? {
-        super::prune(ix, before, &[])?;
+        super::prune(ix, paths, before)?;
     }
     Ok(())
 }

@@ -276,52 +276,82 @@ pub fn refresh(paths: &Paths, wait: Wait) {
     }
 }
 
-/// History pruning: remove the commands started before `before_us`, and the shells
-/// named (their directories are about to go), in one transaction.
-pub fn prune(ix: &mut Index, before_us: i64, shells: &[String]) -> Result<()> {
+/// History pruning: remove the commands started before `before_us`, and the rows of
+/// the shells that ended (or were last seen) before it and have no directory. Their
+/// directories go first (see `retention`), so an ingestion meanwhile never reads one
+/// back in, and rows a crash left behind go the next time.
+pub fn prune(ix: &mut Index, paths: &Paths, before_us: i64) -> Result<()> {
     let tx = ix
         .conn
         .transaction_with_behavior(TransactionBehavior::Immediate)?;
     tx.execute("DELETE FROM commands WHERE start_us < ?1", [before_us])?;
-    for id in shells {
-        tx.execute("DELETE FROM commands WHERE src = ?1", [id])?;
-        tx.execute("DELETE FROM segments WHERE shell = ?1", [id])?;
-        tx.execute("DELETE FROM shells WHERE id = ?1", [id])?;
-    }
+    let gone = shells_without_dirs(
+        &tx,
+        paths,
+        "SELECT id FROM shells WHERE coalesce(ended_us, last_seen_us) < ?1",
+        before_us,
+    )?;
+    delete_shells(&tx, &gone)?;
     // Remembered, so a rebuild from old snapshots does not bring them back.
     tx.execute(
         "INSERT INTO facts (key, value) VALUES ('pruned_before', ?1)
          ON CONFLICT(key) DO UPDATE SET value = max(CAST(value AS INTEGER), ?1)",
         [before_us],
     )?;
-    // Shells known only from snapshots, with nothing left.
-    tx.execute(
-        "DELETE FROM shells WHERE last_seen_us < ?1 AND ended IS NOT NULL
-         AND NOT EXISTS (SELECT 1 FROM commands c WHERE c.src = shells.id)
-         AND NOT EXISTS (SELECT 1 FROM segments g WHERE g.shell = shells.id)",
-        [before_us],
-    )?;
     tx.commit()?;
     Ok(())
 }
 
-/// `snap forget --purge`: remove a session's commands and its shells (and agents') rows.
-pub fn purge_session(ix: &mut Index, session: &str) -> Result<Vec<String>> {
+/// `snap forget --purge`, once its ended shells' directories and its agent journal are
+/// removed: remove the rows of the session's shells that have no directory (its live
+/// shells keep theirs, and where they were read up to), and its agents' commands once
+/// their journal is gone. How many shells' rows went.
+pub fn purge_session(ix: &mut Index, paths: &Paths, session: &str) -> Result<usize> {
     let tx = ix
         .conn
         .transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let ids: Vec<String> = {
-        let mut stmt = tx.prepare("SELECT id FROM shells WHERE session = ?1")?;
-        let rows = stmt.query_map([session], |r| r.get(0))?;
-        rows.collect::<rusqlite::Result<_>>()?
-    };
-    tx.execute("DELETE FROM commands WHERE session = ?1", [session])?;
-    for id in ids.iter().cloned().chain([format!("agents/{session}")]) {
-        tx.execute("DELETE FROM segments WHERE shell = ?1", [&id])?;
+    let gone = shells_without_dirs(
+        &tx,
+        paths,
+        "SELECT id FROM shells WHERE session = ?1",
+        session,
+    )?;
+    delete_shells(&tx, &gone)?;
+    let agents = crate::agent::journal::session_dir(paths, session);
+    if agents.map_or(true, |d| !d.join("journal.jsonl").exists()) {
+        delete_shells(&tx, &[format!("agents/{session}")])?;
     }
-    tx.execute("DELETE FROM shells WHERE session = ?1", [session])?;
     tx.commit()?;
-    Ok(ids)
+    Ok(gone.len())
+}
+
+/// The shells `select` names (one parameter) whose directory is gone.
+fn shells_without_dirs(
+    tx: &rusqlite::Transaction,
+    paths: &Paths,
+    select: &str,
+    param: impl rusqlite::ToSql,
+) -> Result<Vec<String>> {
+    let mut stmt = tx.prepare(select)?;
+    let ids = stmt.query_map([param], |r| r.get::<_, String>(0))?;
+    let mut gone = Vec::new();
+    for id in ids {
+        let id = id?;
+        if !paths.shell_dir(&id).exists() {
+            gone.push(id);
+        }
+    }
+    Ok(gone)
+}
+
+/// Remove these sources' rows: commands, read offsets and the shell.
+fn delete_shells(tx: &rusqlite::Transaction, ids: &[String]) -> Result<()> {
+    for id in ids {
+        tx.execute("DELETE FROM commands WHERE src = ?1", [id])?;
+        tx.execute("DELETE FROM segments WHERE shell = ?1", [id])?;
+        tx.execute("DELETE FROM shells WHERE id = ?1", [id])?;
+    }
+    Ok(())
 }
 
 /// One snapshot file's summary as retention caches it: name, length, mtime, JSON.
