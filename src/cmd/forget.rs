@@ -3,7 +3,7 @@
 
 use crate::cli::ForgetArgs;
 use crate::config::Config;
-use crate::store::index::{self, Wait};
+use crate::store::index;
 use crate::store::paths::Paths;
 use crate::store::retention::{self, Rules};
 use crate::store::{shells, snapshots};
@@ -77,10 +77,7 @@ fn purge(paths: &Paths, name: &str, all: &[shells::ShellState]) -> Result<usize>
             }
         }
     }
-    let Some(mut ix) = index::Index::open(paths, Wait::Block)? else {
-        bail!("the index is busy: try again");
-    };
-    let removed = index::purge_session(&mut ix, paths, name)?;
+    let removed = index::purge_session(&mut index::Index::open(paths)?, paths, name)?;
     if !errors.is_empty() {
         bail!(
             "{}; what could be removed was (run it again to finish)",

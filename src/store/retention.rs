@@ -158,7 +158,7 @@ impl Summary {
 /// Cached in the index by file name, length and mtime: a snapshot file never changes
 /// once written, so most saves parse only the new one.
 pub fn summaries(paths: &Paths, forgotten: &Forgotten) -> Vec<(PathBuf, Summary)> {
-    let mut ix = index::Index::open(paths, index::Wait::Block).ok().flatten();
+    let mut ix = index::Index::open(paths).ok();
     let old: BTreeMap<String, (u64, i64, Summary)> = ix
         .as_ref()
         .and_then(|ix| index::snapshot_summaries(ix).ok())
@@ -312,9 +312,8 @@ pub fn apply(plan: &Plan) -> Vec<String> {
 /// Plan (and unless `dry_run`, apply) retention over the whole store: the shells as
 /// the index knows them (it has read every journal), else as the journals say.
 pub fn run(paths: &Paths, rules: Rules, dry_run: bool) -> Plan {
-    let indexed = index::open_ingested(paths, index::Wait::Block)
+    let indexed = index::open_ingested(paths)
         .ok()
-        .flatten()
         .and_then(|ix| index::query::shells(&ix, &paths.shells(), None).ok());
     let all = match indexed {
         Some(mut all) => {
@@ -352,8 +351,8 @@ pub fn run_with(paths: &Paths, rules: Rules, all_shells: &[ShellState], dry_run:
             }
         }
         // What stays of ended shells is kept compressed once the index holds it.
-        let compressed = index::Index::open(paths, index::Wait::Block)
-            .and_then(|ix| index::compress::compress(&mut ix.context("the index is busy")?));
+        let compressed =
+            index::Index::open(paths).and_then(|mut ix| index::compress::compress(&mut ix));
         if let Err(e) = compressed {
             eprintln!("snap: cannot compress the journals the index holds: {e:#}");
         }
@@ -364,10 +363,7 @@ pub fn run_with(paths: &Paths, rules: Rules, all_shells: &[ShellState], dry_run:
 /// Remove from the index the commands started before `before_us` and the shells that
 /// ended before it, their directories gone.
 fn prune_index(paths: &Paths, before_us: i64) -> Result<()> {
-    let Some(mut ix) = index::Index::open(paths, index::Wait::Block)? else {
-        anyhow::bail!("the index is busy");
-    };
-    index::prune(&mut ix, paths, before_us)
+    index::prune(&mut index::Index::open(paths)?, paths, before_us)
 }
 
 #[cfg(test)]
@@ -518,7 +514,7 @@ mod tests {
         crate::store::snapshots::save(&p, &a).unwrap();
         let first = summaries(&p, &Forgotten::new());
         assert_eq!(first.len(), 1);
-        let ix = index::Index::open(&p, index::Wait::Block).unwrap().unwrap();
+        let ix = index::Index::open(&p).unwrap();
         assert_eq!(index::snapshot_summaries(&ix).unwrap().len(), 1);
         let path_b = crate::store::snapshots::save(&p, &b).unwrap();
         let second = summaries(&p, &Forgotten::new());

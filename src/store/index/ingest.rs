@@ -641,7 +641,6 @@ fn migrate_snapshots(ix: &mut Index, paths: &Paths) -> Result<()> {
 mod tests {
     use super::*;
     use crate::store::index::query::{self, Filter};
-    use crate::store::index::Wait;
 
     const ID: &str = "1764000000000000-1-abcd";
 
@@ -683,7 +682,7 @@ mod tests {
 
     /// Ingest, then the commands the index holds: (text, exit).
     fn history(paths: &Paths) -> Vec<(String, Option<i32>)> {
-        let mut ix = Index::open(paths, Wait::Block).unwrap().unwrap();
+        let mut ix = Index::open(paths).unwrap();
         ingest(&mut ix, paths).unwrap();
         query::history(&ix, &Filter::default())
             .unwrap()
@@ -775,7 +774,7 @@ mod tests {
         // The last record, still tentative, is the environment now all the same.
         append(&journal, "\x1eV\t3\tbash+\ndeclare -x C=\"3\"\n");
         history(&paths);
-        let ix = Index::open(&paths, Wait::Block).unwrap().unwrap();
+        let ix = Index::open(&paths).unwrap();
         let found = query::shells(&ix, &paths.shells(), None).unwrap();
         let pairs = |m: &BTreeMap<String, String>| {
             m.iter()
@@ -794,14 +793,14 @@ mod tests {
         const ROUNDS: usize = 20;
         // Each round the shell writes a command while every reader ingests.
         let round = std::sync::Arc::new(std::sync::Barrier::new(READERS + 1));
-        drop(Index::open(&paths, Wait::Block).unwrap());
+        drop(Index::open(&paths).unwrap());
         let readers: Vec<_> = (0..READERS)
             .map(|_| {
                 let (paths, round) = (paths.clone(), round.clone());
                 std::thread::spawn(move || {
                     for _ in 0..ROUNDS {
                         round.wait();
-                        let mut ix = Index::open(&paths, Wait::Block).unwrap().unwrap();
+                        let mut ix = Index::open(&paths).unwrap();
                         ingest(&mut ix, &paths).unwrap();
                     }
                 })
@@ -834,12 +833,12 @@ mod tests {
     }
 
     fn compress(paths: &Paths) -> usize {
-        let mut ix = Index::open(paths, Wait::Block).unwrap().unwrap();
+        let mut ix = Index::open(paths).unwrap();
         super::super::compress::compress(&mut ix).unwrap()
     }
 
     fn rebuilt(paths: &Paths) -> Vec<(String, Option<i32>)> {
-        let mut ix = Index::open(paths, Wait::Block).unwrap().unwrap();
+        let mut ix = Index::open(paths).unwrap();
         reindex(&mut ix, paths).unwrap();
         history(paths)
     }
@@ -891,7 +890,7 @@ mod tests {
             .iter()
             .map(|n| (dir.join(n), fs::read(dir.join(n)).unwrap()))
             .collect();
-        let ix = Index::open(paths, Wait::Block).unwrap().unwrap();
+        let ix = Index::open(paths).unwrap();
         let rows: Vec<(String, i64)> = {
             let mut stmt = ix.conn.prepare("SELECT path, inode FROM segments").unwrap();
             let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
@@ -899,7 +898,7 @@ mod tests {
         };
         drop(ix);
         assert_eq!(compress(paths), 2);
-        let ix = Index::open(paths, Wait::Block).unwrap().unwrap();
+        let ix = Index::open(paths).unwrap();
         for (path, inode) in rows {
             ix.conn
                 .execute(

@@ -4,7 +4,7 @@
 //! only ever a cache of them: a damaged index is set aside and rebuilt.
 //!
 //! Concurrent snap processes serialise on SQLite's own locking, waiting up to
-//! [`BUSY_WAIT`]; what runs at a new shell's start never waits ([`Wait::Never`]).
+//! [`BUSY_WAIT`]; what runs at a new shell's start never waits ([`try_refresh`]).
 
 pub mod compress;
 pub mod ingest;
@@ -24,7 +24,7 @@ pub const BUSY_WAIT: Duration = Duration::from_secs(5);
 
 /// Whether to wait for the database when another process holds it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Wait {
+enum Wait {
     /// Up to [`BUSY_WAIT`].
     Block,
     /// Not at all: give up (what runs at a shell's start).
@@ -52,6 +52,30 @@ enum Failure {
     Other(anyhow::Error),
 }
 
+impl Failure {
+    /// What to tell the user about the database at `path`.
+    fn into_error(self, path: &Path) -> anyhow::Error {
+        match self {
+            Failure::Busy => anyhow::anyhow!(
+                "{} stayed busy for {} s (another snap is writing it): try again",
+                path.display(),
+                BUSY_WAIT.as_secs()
+            ),
+            Failure::Damaged(why) => anyhow::anyhow!("{} is damaged ({why})", path.display()),
+            Failure::Other(e) => e,
+        }
+    }
+
+    /// An error met while using the database: busy only when not waiting.
+    fn of(e: anyhow::Error, wait: Wait) -> Failure {
+        if wait == Wait::Never && is_busy(&e) {
+            Failure::Busy
+        } else {
+            Failure::Other(e)
+        }
+    }
+}
+
 fn classify(e: rusqlite::Error) -> Failure {
     match e.sqlite_error_code() {
         Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => Failure::Busy,
@@ -73,43 +97,32 @@ pub fn is_damage(e: &anyhow::Error) -> bool {
 }
 
 impl Index {
-    /// Open (creating it 0600 if need be) the index; None when it is busy and `wait`
-    /// says not to wait. A damaged database is named on stderr, renamed
+    /// Open (creating it 0600 if need be) the index, waiting up to [`BUSY_WAIT`] for
+    /// another snap's transaction. A damaged database is named on stderr, renamed
     /// `index.db.corrupt-<UTC time>` and replaced by an empty one (ingestion refills it).
-    pub fn open(paths: &Paths, wait: Wait) -> Result<Option<Index>> {
-        ensure_private_dir(&paths.data)?;
+    pub fn open(paths: &Paths) -> Result<Index> {
+        Self::open_as(paths, Wait::Block).map_err(|f| f.into_error(&db_path(paths)))
+    }
+
+    fn open_as(paths: &Paths, wait: Wait) -> Result<Index, Failure> {
+        ensure_private_dir(&paths.data).map_err(Failure::Other)?;
         let path = db_path(paths);
-        match Self::try_open(&path, wait) {
-            Ok(ix) => Ok(Some(ix)),
-            Err(Failure::Busy) => Self::busy(wait, &path),
-            Err(Failure::Other(e)) => Err(e),
+        match Self::connect(&path, wait) {
             Err(Failure::Damaged(why)) => {
-                set_aside(&path, &why)?;
-                match Self::try_open(&path, wait) {
-                    Ok(ix) => Ok(Some(ix)),
-                    Err(Failure::Busy) => Self::busy(wait, &path),
-                    Err(Failure::Other(e)) => Err(e),
-                    Err(Failure::Damaged(why)) => anyhow::bail!(
+                set_aside(&path, &why).map_err(Failure::Other)?;
+                match Self::connect(&path, wait) {
+                    Err(Failure::Damaged(why)) => Err(Failure::Other(anyhow::anyhow!(
                         "{}: a new index is damaged too ({why}): check the disk",
                         path.display()
-                    ),
+                    ))),
+                    other => other,
                 }
             }
+            other => other,
         }
     }
 
-    fn busy(wait: Wait, path: &Path) -> Result<Option<Index>> {
-        match wait {
-            Wait::Never => Ok(None),
-            Wait::Block => anyhow::bail!(
-                "{} stayed busy for {} s (another snap is writing it): try again",
-                path.display(),
-                BUSY_WAIT.as_secs()
-            ),
-        }
-    }
-
-    fn try_open(path: &Path, wait: Wait) -> Result<Index, Failure> {
+    fn connect(path: &Path, wait: Wait) -> Result<Index, Failure> {
         // Created 0600 before SQLite sees it: its -wal and -shm take the same mode.
         fs::OpenOptions::new()
             .create(true)
@@ -165,8 +178,7 @@ impl Index {
     /// check found when it was not "ok". Costs a read of the whole file: for `doctor`
     /// and `reindex`, not for every command.
     pub fn open_checked(paths: &Paths) -> Result<(Index, Option<String>)> {
-        let busy = || anyhow::anyhow!("the index is busy: try again");
-        let ix = Index::open(paths, Wait::Block)?.ok_or_else(busy)?;
+        let ix = Index::open(paths)?;
         let found = match ix.check(false) {
             Ok(ok) if ok == "ok" => return Ok((ix, None)),
             Ok(problem) => problem,
@@ -175,7 +187,7 @@ impl Index {
         let path = ix.path.clone();
         drop(ix);
         set_aside(&path, &format!("quick_check: {found}"))?;
-        let ix = Index::open(paths, Wait::Block)?.ok_or_else(busy)?;
+        let ix = Index::open(paths)?;
         Ok((ix, Some(found)))
     }
 
@@ -227,33 +239,33 @@ fn set_aside(path: &Path, why: &str) -> Result<()> {
     })
 }
 
-/// Open the index and bring it up to date with the journals. None when it is busy and
-/// `wait` says not to wait. A database found damaged while ingesting is set aside and
+/// Open the index and bring it up to date with the journals, waiting for other snaps
+/// as [`Index::open`] does. A database found damaged while ingesting is set aside and
 /// rebuilt once.
-pub fn open_ingested(paths: &Paths, wait: Wait) -> Result<Option<Index>> {
-    let Some(mut ix) = Index::open(paths, wait)? else {
-        return Ok(None);
-    };
+pub fn open_ingested(paths: &Paths) -> Result<Index> {
+    ingested_as(paths, Wait::Block).map_err(|f| f.into_error(&db_path(paths)))
+}
+
+fn ingested_as(paths: &Paths, wait: Wait) -> Result<Index, Failure> {
+    let mut ix = Index::open_as(paths, wait)?;
     match ingest::ingest(&mut ix, paths) {
-        Ok(()) => Ok(Some(ix)),
+        Ok(()) => Ok(ix),
         Err(e) if is_damage(&e) => {
             let path = ix.path.clone();
             drop(ix);
-            set_aside(&path, &format!("{e:#}"))?;
-            let Some(mut ix) = Index::open(paths, wait)? else {
-                return Ok(None);
-            };
-            ingest::ingest(&mut ix, paths)?;
-            Ok(Some(ix))
+            set_aside(&path, &format!("{e:#}")).map_err(Failure::Other)?;
+            let mut ix = Index::open_as(paths, wait)?;
+            ingest::ingest(&mut ix, paths).map_err(|e| Failure::of(e, wait))?;
+            Ok(ix)
         }
-        Err(e) if is_busy(&e) && wait == Wait::Never => Ok(None),
+        Err(e) if wait == Wait::Never && is_busy(&e) => Err(Failure::Busy),
         // A full disk, say: what was committed stays, and is what the index answers.
         Err(e) => {
             eprintln!(
                 "snap: cannot bring the index {} up to date ({e:#}): it answers with what it held",
                 db_path(paths).display()
             );
-            Ok(Some(ix))
+            Ok(ix)
         }
     }
 }
@@ -270,9 +282,18 @@ pub fn is_busy(e: &anyhow::Error) -> bool {
 
 /// Bring the index up to date before a command reads the store; a failure is said on
 /// stderr once and the command goes on (the journals stay the truth).
-pub fn refresh(paths: &Paths, wait: Wait) {
-    if let Err(e) = open_ingested(paths, wait) {
+pub fn refresh(paths: &Paths) {
+    if let Err(e) = open_ingested(paths) {
         eprintln!("snap: {e:#}");
+    }
+}
+
+/// [`refresh`] for what runs at a new shell's start: never waits, skipped when another
+/// snap holds the index.
+pub fn try_refresh(paths: &Paths) {
+    match ingested_as(paths, Wait::Never) {
+        Ok(_) | Err(Failure::Busy) => {}
+        Err(f) => eprintln!("snap: {:#}", f.into_error(&db_path(paths))),
     }
 }
 
@@ -400,4 +421,29 @@ fn fact_us(conn: &Connection, key: &str) -> Result<Option<i64>> {
 /// Commands before this time were pruned from the history.
 fn pruned_before(ix: &Index) -> Result<Option<i64>> {
     fact_us(&ix.conn, "pruned_before")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_shells_start_skips_an_index_another_snap_holds_and_the_rest_wait_for_it() {
+        let tmp = tempfile::tempdir().unwrap();
+        let paths = Paths {
+            data: tmp.path().join("data"),
+            state: tmp.path().join("state"),
+            config_file: tmp.path().join("config.toml"),
+        };
+        drop(Index::open(&paths).unwrap());
+        let other = Connection::open(db_path(&paths)).unwrap();
+        other.execute_batch("BEGIN IMMEDIATE").unwrap();
+        assert!(matches!(
+            ingested_as(&paths, Wait::Never),
+            Err(Failure::Busy)
+        ));
+        other.execute_batch("COMMIT").unwrap();
+        let ix = open_ingested(&paths).unwrap();
+        assert_eq!(ix.counts().unwrap(), (0, 0));
+    }
 }
