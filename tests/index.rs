@@ -341,8 +341,11 @@ fn ingestion_killed_9_at_random_points_in_reindex_save_or_history_loses_and_doub
     let rounds = count("INDEX_KILLS", 30, 100);
     let (shells, cmds) = (60, 200);
     let w = World::new();
-    let journals = hand_made_shells(&w, shells, cmds);
+    let mut journals = hand_made_shells(&w, shells, cmds);
     let mut have = vec![cmds; shells];
+    // Shells start new segments and end, so that saves compress what the index read.
+    let mut segment = vec![0; shells];
+    let mut ended = vec![false; shells];
     let mut rng = Rng::new("ingestion_killed_9");
     // Kill points spread over a whole rebuild's length, however fast this machine is.
     let timed = std::time::Instant::now();
@@ -353,8 +356,25 @@ fn ingestion_killed_9_at_random_points_in_reindex_save_or_history_loses_and_doub
         // New commands in some shells, then a reader killed somewhere in its work.
         for _ in 0..5 {
             let s = rng.below(shells as u64) as usize;
+            if ended[s] {
+                continue;
+            }
             append_commands(&journals[s], s, have[s]..have[s] + 3);
             have[s] += 3;
+            if rng.below(3) == 0 {
+                segment[s] += 1;
+                journals[s].set_file_name(format!("journal.{}", segment[s]));
+            } else if rng.below(8) == 0 {
+                use std::io::Write;
+                let mut f = std::fs::OpenOptions::new()
+                    .append(true)
+                    .create(true)
+                    .open(&journals[s])
+                    .unwrap();
+                let t = 1_764_000_000 + have[s];
+                write!(f, "\x1eX\t{t}\texit\n").unwrap();
+                ended[s] = true;
+            }
         }
         let args: &[&str] = match round % 3 {
             0 => &["reindex"],
@@ -373,23 +393,39 @@ fn ingestion_killed_9_at_random_points_in_reindex_save_or_history_loses_and_doub
         format!("{killed} of {rounds} readers killed within a {span} µs rebuild"),
     );
     assert!(killed > 0, "no reader was killed: the test tested nothing");
-    let history = w.history();
-    let mut per_shell: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
-    for c in commands_with(&history, ": k-") {
-        let mut parts = c.trim_start_matches(": k-").split('-');
-        let s: usize = parts.next().unwrap().parse().unwrap();
-        let i: usize = parts.next().unwrap().parse().unwrap();
-        per_shell.entry(s).or_default().push(i);
-    }
-    for (s, &n) in have.iter().enumerate() {
-        let got = per_shell.remove(&s).unwrap_or_default();
-        assert_eq!(
-            got,
-            (0..n).collect::<Vec<_>>(),
-            "shell {s}: every command once"
-        );
-    }
+    let every_command_once = |when: &str| {
+        let mut per_shell: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        for c in commands_with(&w.history(), ": k-") {
+            let mut parts = c.trim_start_matches(": k-").split('-');
+            let s: usize = parts.next().unwrap().parse().unwrap();
+            let i: usize = parts.next().unwrap().parse().unwrap();
+            per_shell.entry(s).or_default().push(i);
+        }
+        for (s, &n) in have.iter().enumerate() {
+            let got = per_shell.remove(&s).unwrap_or_default();
+            assert_eq!(
+                got,
+                (0..n).collect::<Vec<_>>(),
+                "{when}: shell {s}: every command once"
+            );
+        }
+    };
+    every_command_once("after the kills");
     assert_eq!(integrity(&w), "ok");
+    // A save that finishes compresses the rest; a rebuild reads it all back.
+    ok(&w.snap(&["save"]));
+    let compressed = journal_files(&w)
+        .values()
+        .flatten()
+        .filter(|n| n.ends_with(".gz"))
+        .count();
+    assert!(
+        compressed > 0,
+        "nothing was compressed: the test tested less"
+    );
+    every_command_once("compressed");
+    ok(&w.snap(&["reindex"]));
+    every_command_once("rebuilt");
 }
 
 #[test]
