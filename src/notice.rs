@@ -4,10 +4,9 @@
 //! Cheap on purpose: metas, the tail of each last journal segment, one liveness check.
 
 use crate::config::Config;
-use crate::model::ShellMeta;
-use crate::store::journal::{self, EndHow};
+use crate::model::{Ended, ShellMeta};
 use crate::store::paths::{ensure_private_dir, Paths};
-use crate::store::{retention, shells};
+use crate::store::{forgotten, journal, shells};
 use crate::timefmt;
 use std::collections::{BTreeMap, HashSet};
 use std::fs;
@@ -59,7 +58,9 @@ fn recent(meta: &ShellMeta, now_us: i64) -> bool {
 
 /// Say so on the terminal, once per session and boot. Never fails loudly.
 pub fn maybe_show(paths: &Paths, me: &str) {
-    let Ok(cfg) = Config::load(paths) else { return };
+    let Ok(cfg) = Config::load(&paths.config_in_force()) else {
+        return;
+    };
     if !cfg.notice {
         return;
     }
@@ -68,7 +69,7 @@ pub fn maybe_show(paths: &Paths, me: &str) {
     };
     let now = timefmt::now_us();
     let all = briefs(paths, now);
-    let forgotten = retention::forgotten(paths);
+    let forgotten = forgotten::forgotten(paths);
     let pairs: Vec<(u32, Option<u64>)> = all
         .iter()
         .map(|b| (b.meta.pid, b.meta.pid_started))
@@ -83,7 +84,7 @@ pub fn maybe_show(paths: &Paths, me: &str) {
     names.retain(|n| {
         !all.iter()
             .filter(|b| &b.meta.session == n)
-            .all(|b| retention::is_forgotten(&forgotten, n, &b.meta.started_at))
+            .all(|b| forgotten::is_forgotten(&forgotten, n, &b.meta.started_at))
     });
     if names.is_empty() {
         return;
@@ -141,14 +142,14 @@ fn briefs(paths: &Paths, now_us: i64) -> Vec<Brief> {
                 // Compressed only once its shell ended (see `index::compress`); how
                 // matters to a recent one only, and costs a decompression.
                 Some(seg) if journal::is_compressed(&seg) && !recent(&meta, now_us) => {
-                    Some(EndHow::Hangup)
+                    Some(Ended::Hangup)
                 }
                 Some(seg) => journal::last_exit(&seg, meta.token.as_deref()),
                 None => None,
             };
             Some(Brief {
                 meta,
-                exited: how == Some(EndHow::Exit),
+                exited: how == Some(Ended::Exit),
                 ended: how.is_some(),
             })
         })

@@ -372,7 +372,7 @@ fn ingestion_killed_9_at_random_points_in_reindex_save_or_history_loses_and_doub
                     .open(&journals[s])
                     .unwrap();
                 let t = 1_764_000_000 + have[s];
-                write!(f, "\x1eX\t{t}\texit\n").unwrap();
+                writeln!(f, "\x1eX\t{t}\texit").unwrap();
                 ended[s] = true;
             }
         }

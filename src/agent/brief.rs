@@ -5,10 +5,11 @@
 //! (the config's `history_filter` and `cwd_filter` too), and rendered without control
 //! characters.
 
-use super::{git, journal, state};
+use super::{git, state};
 use crate::config::Config;
 use crate::model::CommandRecord;
 use crate::redact::Redactor;
+use crate::store::agent_journal;
 use crate::store::paths::Paths;
 use crate::store::shells::{self, ShellState};
 use crate::timefmt;
@@ -95,7 +96,7 @@ pub fn for_session(paths: &Paths, session: &str) -> Brief {
 /// session has no recorded one.
 pub fn build(paths: &Paths, all: &[ShellState], session: &str, cwd: Option<&Path>) -> Brief {
     let mut warnings = Vec::new();
-    let cfg = Config::load(paths).unwrap_or_else(|e| {
+    let cfg = Config::load(&paths.config_in_force()).unwrap_or_else(|e| {
         warnings.push(format!(
             "{e:#}: secrets are hidden with the built-in patterns only, no command is filtered"
         ));
@@ -154,7 +155,7 @@ fn gather(
                 .collect::<Vec<_>>()
         })
         .collect();
-    let agent_cmds = journal::read(paths, session);
+    let agent_cmds = agent_journal::read(paths, session);
     commands.extend(agent_cmds.iter().map(|c| (c.time_us, c.to_record(session))));
     commands.retain(|(_, r)| cfg.keeps_command(&r.command, &r.cwd));
     commands.sort_by_key(|(t, _)| *t);
@@ -295,7 +296,7 @@ fn is_failure(exit: Option<i32>) -> bool {
 fn last_failure(
     paths: &Paths,
     commands: &[(i64, CommandRecord)],
-    agent_cmds: &[journal::AgentCommand],
+    agent_cmds: &[agent_journal::AgentCommand],
 ) -> Option<Failure> {
     let idx = commands.iter().rposition(|(_, r)| is_failure(r.exit))?;
     let (started_us, record) = &commands[idx];

@@ -68,19 +68,11 @@
 //! Where a crash left a segment both plain and compressed, the plain one (the original)
 //! is read, never both.
 
+use crate::model::Ended;
 use crate::shellenv;
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
-
-/// How a shell ended, as the hook saw it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EndHow {
-    /// A deliberate `exit` or Ctrl-D.
-    Exit,
-    /// The terminal went away (closed, SSH dropped, tmux pane or server killed).
-    Hangup,
-}
 
 /// Who put a command line in the shell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,7 +106,7 @@ pub enum Record {
         vars: BTreeMap<String, String>,
     },
     /// The shell ended.
-    Exit { time_us: i64, how: EndHow },
+    Exit { time_us: i64, how: Ended },
 }
 
 impl Record {
@@ -275,7 +267,7 @@ pub fn read_shell_journal(shell_dir: &Path, token: Option<&str>) -> Parsed {
 /// How the shell ended, by the last `X` record in the final bytes of this segment (of
 /// a shell with this token): read without parsing the whole segment, in the format its
 /// first bytes show.
-pub fn last_exit(seg: &Path, token: Option<&str>) -> Option<EndHow> {
+pub fn last_exit(seg: &Path, token: Option<&str>) -> Option<Ended> {
     use std::io::{Read, Seek, SeekFrom};
     const TAIL: usize = 256;
     let (head, tail) = if is_compressed(seg) {
@@ -799,8 +791,8 @@ fn to_record(
         }
         b'X' => {
             let how = match *fields.get(2)? {
-                b"exit" => EndHow::Exit,
-                b"hangup" => EndHow::Hangup,
+                b"exit" => Ended::Exit,
+                b"hangup" => Ended::Hangup,
                 _ => return None,
             };
             Some(Record::Exit { time_us, how })
@@ -1008,7 +1000,7 @@ mod tests {
         assert!(p.records.iter().any(|r| matches!(
             r,
             Record::Exit {
-                how: EndHow::Hangup,
+                how: Ended::Hangup,
                 ..
             }
         )));
@@ -1131,7 +1123,7 @@ mod tests {
         assert!(matches!(
             p.records[7],
             Record::Exit {
-                how: EndHow::Exit,
+                how: Ended::Exit,
                 ..
             }
         ));

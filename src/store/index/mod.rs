@@ -338,7 +338,7 @@ pub fn purge_session(ix: &mut Index, paths: &Paths, session: &str) -> Result<usi
         session,
     )?;
     delete_shells(&tx, &gone)?;
-    let agents = crate::agent::journal::session_dir(paths, session);
+    let agents = crate::store::agent_journal::session_dir(paths, session);
     if agents.map_or(true, |d| !d.join("journal.jsonl").exists()) {
         delete_shells(&tx, &[format!("agents/{session}")])?;
     }
