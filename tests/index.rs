@@ -522,7 +522,10 @@ fn history_only_old_snapshots_hold_is_indexed_when_its_journals_are_gone() {
     // Once the shell wrote its last record (else it may write into the directory
     // while it goes).
     wait_for("the shell to end", SOON, || {
-        w.shells().iter().all(|s| !s["ended"].is_null()).then_some(())
+        w.shells()
+            .iter()
+            .all(|s| !s["ended"].is_null())
+            .then_some(())
     });
     // What an older snap left: the shell's directory removed by retention, no index.
     std::fs::remove_dir_all(w.snap_home.join("shells")).unwrap();

@@ -7,7 +7,7 @@
 
 use super::{git, state};
 use crate::config::Config;
-use crate::model::CommandRecord;
+use crate::model::{CommandRecord, Ended};
 use crate::redact::Redactor;
 use crate::store::agent_journal;
 use crate::store::paths::Paths;
@@ -15,6 +15,7 @@ use crate::store::shells::{self, ShellState};
 use crate::timefmt;
 use serde::Serialize;
 use serde_json::Value;
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -161,18 +162,15 @@ fn gather(
     commands.sort_by_key(|(t, _)| *t);
 
     let last_failure = last_failure(paths, &commands, &agent_cmds);
-    let running = session_shells
-        .iter()
-        .filter_map(|s| {
-            s.running()
-                .filter(|c| cfg.keeps_command(&c.text, &c.cwd))
-                .map(|c| Running {
-                    shell_id: s.meta.id.clone(),
-                    command: c.text.clone(),
-                    cwd: c.cwd.clone(),
-                    started_at: timefmt::rfc3339_us(c.started_us),
-                    alive: s.alive,
-                })
+    let running = running(&session_shells)
+        .into_iter()
+        .filter(|(_, c)| cfg.keeps_command(&c.text, &c.cwd))
+        .map(|(s, c)| Running {
+            shell_id: s.meta.id.clone(),
+            command: c.text.clone(),
+            cwd: c.cwd.clone(),
+            started_at: timefmt::rfc3339_us(c.started_us),
+            alive: s.alive,
         })
         .collect();
     let skip = commands.len().saturating_sub(LAST_COMMANDS);
@@ -217,6 +215,43 @@ fn gather(
         warnings,
     }
 }
+
+/// What runs now in the session's shells and, once per lineage, what was running when
+/// its shell went away: a shell a restore replaced is its successor's past (what restore
+/// ran again is that same command), and a restored shell that ran nothing yet (its held
+/// command waits) stands for what the shell before it ran.
+fn running<'a>(shells: &[&'a ShellState]) -> Vec<(&'a ShellState, &'a shells::Command)> {
+    let by_id: HashMap<&str, &ShellState> =
+        shells.iter().map(|s| (s.meta.id.as_str(), *s)).collect();
+    let replaced: HashSet<&str> = shells
+        .iter()
+        .filter_map(|s| s.meta.replaces.as_deref())
+        .collect();
+    shells
+        .iter()
+        .filter(|s| !replaced.contains(s.meta.id.as_str()))
+        .filter_map(|newest| {
+            let mut seen = HashSet::new();
+            let mut s = *newest;
+            loop {
+                if let Some(c) = s.running() {
+                    return Some((s, c));
+                }
+                if !s.commands.is_empty() || s.ended == Some(Ended::Exit) {
+                    return None;
+                }
+                seen.insert(s.meta.id.as_str());
+                s = by_id
+                    .get(s.meta.replaces.as_deref()?)
+                    .filter(|p| !seen.contains(p.meta.id.as_str()))?;
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+#[path = "brief_running_tests.rs"]
+mod running_tests;
 
 /// The latest checkpoint's message, from the (already redacted) agent state.
 fn checkpoint_message(b: &Brief) -> Option<&str> {
