@@ -111,6 +111,12 @@ __snap_hooks() {
         PS0=${PS0%"$__snap_ps0"}
         blehook PREEXEC!=__snap_preexec_ble
         blehook PRECMD!=__snap_precmd
+        # ble.sh runs PROMPT_COMMAND (direnv's hook) after PRECMD: __snap_settle last.
+        if [[ -v PROMPT_COMMAND && ${PROMPT_COMMAND@a} == *a* ]]; then
+            PROMPT_COMMAND+=(__snap_settle)
+        elif [[ -n ${PROMPT_COMMAND-} ]]; then
+            PROMPT_COMMAND+=$'\n'__snap_settle
+        fi
         # ble-attach ran before this line and drew the first prompt without us.
         [[ -z ${BLE_ATTACHED-} ]] || __snap_ble_late
     else

@@ -513,6 +513,11 @@ fn direnv_session(test: &str, kind: Kind) {
         _ => format!("eval \"$(direnv hook {})\"", kind.name()),
     };
     w.write_rc(kind, &hook, "");
+    direnv_checks(&w, kind);
+}
+
+/// [`direnv_session`]'s checks, the rc written.
+fn direnv_checks(w: &World, kind: Kind) {
     let proj = w.home.join("proj");
     std::fs::create_dir_all(&proj).unwrap();
     std::fs::write(proj.join(".envrc"), "export SNAPDIR_VAR=from-envrc\n").unwrap();
@@ -534,9 +539,30 @@ fn direnv_session(test: &str, kind: Kind) {
     let p = w.pane(&pane);
     p.run("echo \"[in:$SNAPDIR_VAR]\"");
     p.wait_text("[in:from-envrc]");
+    p.wait_prompt();
     p.run("cd ~");
+    p.wait_text("direnv: unloading");
     p.run("echo \"[out:$SNAPDIR_VAR]\"");
     p.wait_text("[out:]");
+}
+
+/// direnv under ble.sh (direnv's hook, then snap's line, before ble-attach): ble.sh
+/// runs PROMPT_COMMAND, where direnv exports, after snap's PRECMD.
+#[test]
+fn ble_sh_direnv_exports_are_recorded_at_once_and_unloaded_after_restore() {
+    let test = "ble_sh_direnv_exports_are_recorded_at_once_and_unloaded_after_restore";
+    if !require(test, &["bash", "tmux", "direnv"]) {
+        return;
+    }
+    let w = World::new();
+    if !ble_rc(&w, false) {
+        return;
+    }
+    let rc = w.home.join(".bashrc");
+    let text = std::fs::read_to_string(&rc).unwrap();
+    let text = text.replace("eval \"$('", "eval \"$(direnv hook bash)\"\neval \"$('");
+    std::fs::write(&rc, text).unwrap();
+    direnv_checks(&w, Kind::Bash);
 }
 
 #[test]
