@@ -928,3 +928,48 @@ fn agent_ids_are_kept_per_shell_and_pane() {
         "/home/u/.claude/projects/x/t.jsonl"
     );
 }
+
+/// `git status --porcelain` of `repo`.
+fn porcelain(w: &World, repo: &Path) -> String {
+    let out = w
+        .command("git")
+        .args(["status", "--porcelain", "--untracked-files=all"])
+        .current_dir(repo)
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn a_state_file_snap_creates_stays_out_of_git_status_and_is_excluded_once() {
+    let (w, repo) = repo_world();
+    ok(&w, &repo, &["task", "set", "t"]);
+    ok(&w, &repo, &["checkpoint", "-m", "one"]);
+    assert_eq!(
+        porcelain(&w, &repo),
+        "",
+        "nothing for a git add -A to pick up"
+    );
+    // Created again (moved away by the user): the line is not written twice.
+    std::fs::remove_file(repo.join(".agent-session.json")).unwrap();
+    ok(&w, &repo, &["checkpoint"]);
+    let exclude = std::fs::read_to_string(repo.join(".git/info/exclude")).unwrap();
+    let lines: Vec<&str> = exclude
+        .lines()
+        .filter(|l| l.contains("agent-session"))
+        .collect();
+    assert_eq!(lines, ["/.agent-session.json"], "{exclude}");
+
+    // A repository that tracks its state file keeps tracking it: nothing excluded.
+    let other = w.path("tracked");
+    std::fs::create_dir_all(&other).unwrap();
+    git(&w, &other, &["init", "-q", "-b", "main"]);
+    std::fs::write(other.join(".agent-session.json"), SEED).unwrap();
+    git(&w, &other, &["add", "."]);
+    git(&w, &other, &["commit", "-q", "-m", "state"]);
+    std::fs::remove_file(other.join(".agent-session.json")).unwrap();
+    ok(&w, &other, &["checkpoint", "-m", "x"]);
+    assert_eq!(porcelain(&w, &other), " M .agent-session.json\n");
+    let exclude = std::fs::read_to_string(other.join(".git/info/exclude")).unwrap_or_default();
+    assert!(!exclude.contains("agent-session"), "{exclude}");
+}

@@ -1,5 +1,6 @@
 //! What git says about a project's working tree: one `git status --porcelain=v1 -z -b`.
 
+use anyhow::Context as _;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -99,6 +100,83 @@ pub fn head(root: &Path) -> Option<String> {
     (out.status.success() && !id.is_empty()).then_some(id)
 }
 
+/// Run git in `root` with `args`; its stdout (trimmed) when it succeeds.
+fn output(root: &Path, args: &[&str]) -> Option<String> {
+    let out = git_in(root).args(args).output().ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+/// Keep `file` (a file snap just created in the work tree of `root`) out of `git status`:
+/// add its path to the repository's `info/exclude` (the common git directory's, so a
+/// worktree's or a `.git` file's repository works too), unless git tracks or ignores it
+/// already or the line is there. Returns whether the exclude file was changed; outside
+/// a work tree nothing is done.
+pub fn exclude(root: &Path, file: &Path) -> anyhow::Result<bool> {
+    let Some(top) = output(root, &["rev-parse", "--show-toplevel"]) else {
+        return Ok(false);
+    };
+    let (Some(dir), Some(name)) = (file.parent(), file.file_name()) else {
+        return Ok(false);
+    };
+    let real = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    let Ok(rel) = real.join(name).strip_prefix(&top).map(Path::to_path_buf) else {
+        return Ok(false);
+    };
+    let rel = rel.to_string_lossy().into_owned();
+    let known = |args: &[&str]| git_in(root).args(args).arg(&rel).output();
+    let tracked = known(&["ls-files", "--error-unmatch", "--"]);
+    let ignored = known(&["check-ignore", "-q", "--"]);
+    if [tracked, ignored]
+        .iter()
+        .any(|o| o.as_ref().is_ok_and(|o| o.status.success()))
+    {
+        return Ok(false);
+    }
+    let Some(path) = output(root, &["rev-parse", "--git-path", "info/exclude"]) else {
+        return Ok(false);
+    };
+    let path = root.join(path);
+    let line = exclude_line(&rel);
+    let old = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => {
+            return Err(anyhow::anyhow!(e))
+                .with_context(|| format!("cannot read {}", path.display()))
+        }
+    };
+    if old.lines().any(|l| l.trim_end() == line) {
+        return Ok(false);
+    }
+    if let Some(info) = path.parent() {
+        std::fs::create_dir_all(info)
+            .with_context(|| format!("cannot create {}", info.display()))?;
+    }
+    let mut text = old;
+    if !text.is_empty() && !text.ends_with('\n') {
+        text.push('\n');
+    }
+    text.push_str(&line);
+    text.push('\n');
+    crate::store::atomic::write_atomic_keep_mode(&path, text.as_bytes())?;
+    Ok(true)
+}
+
+/// The exclude line for a path relative to the top level: anchored, git's special
+/// characters escaped (pure).
+fn exclude_line(rel: &str) -> String {
+    let mut out = String::from("/");
+    for c in rel.chars() {
+        if matches!(c, '*' | '?' | '[' | '\\' | '!' | '#') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// Parse `git status --porcelain=v1 -z -b` output (pure).
 pub fn parse(bytes: &[u8]) -> Status {
     let mut status = Status::default();
@@ -196,5 +274,95 @@ mod tests {
         assert!(commit.is_ok_and(|s| s.success()));
         assert!(head(&above).is_some());
         assert_eq!(head(&root), None);
+    }
+
+    /// git with a fixed identity, in `dir`; panics on failure.
+    fn run_git(dir: &Path, args: &[&str]) {
+        let st = Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@t", "-C"])
+            .arg(dir)
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(st.success(), "git {args:?} in {}", dir.display());
+    }
+
+    fn exclude_lines(path: &Path) -> Vec<String> {
+        std::fs::read_to_string(path)
+            .unwrap_or_default()
+            .lines()
+            .map(String::from)
+            .collect()
+    }
+
+    #[test]
+    fn a_created_state_file_is_excluded_once_in_repos_worktrees_and_git_files() {
+        if Command::new("git").arg("--version").output().is_err() {
+            println!("SKIPPED: a_created_state_file_is_excluded_once…: no git");
+            return;
+        }
+        let tmp = tempfile::tempdir().unwrap();
+        let repo = tmp.path().join("repo");
+        std::fs::create_dir(&repo).unwrap();
+        run_git(&repo, &["init", "-q", "-b", "main"]);
+        std::fs::create_dir_all(repo.join(".git/info")).unwrap();
+        std::fs::write(repo.join(".git/info/exclude"), "# user's\n*.log").unwrap();
+        let file = repo.join(".agent-session.json");
+        std::fs::write(&file, "{}").unwrap();
+        assert!(exclude(&repo, &file).unwrap());
+        assert!(!exclude(&repo, &file).unwrap(), "idempotent");
+        let lines = exclude_lines(&repo.join(".git/info/exclude"));
+        assert_eq!(lines, ["# user's", "*.log", "/.agent-session.json"]);
+        assert!(status(&repo).unwrap().changed.is_empty());
+
+        // A worktree's repository: the common exclude file, never twice.
+        run_git(&repo, &["commit", "-q", "--allow-empty", "-m", "x"]);
+        let wt = tmp.path().join("wt");
+        run_git(&repo, &["worktree", "add", "-q", wt.to_str().unwrap()]);
+        let in_wt = wt.join(".agent-session.json");
+        std::fs::write(&in_wt, "{}").unwrap();
+        assert!(!exclude(&wt, &in_wt).unwrap());
+        assert!(status(&wt).unwrap().changed.is_empty());
+        assert_eq!(exclude_lines(&repo.join(".git/info/exclude")).len(), 3);
+
+        // A `.git` file pointing at a repository elsewhere; no exclude file yet.
+        let sep = tmp.path().join("sep");
+        std::fs::create_dir(&sep).unwrap();
+        let gitdir = tmp.path().join("sep.git");
+        run_git(
+            &sep,
+            &["init", "-q", "--separate-git-dir", gitdir.to_str().unwrap()],
+        );
+        let _ = std::fs::remove_file(gitdir.join("info/exclude"));
+        let f = sep.join(".agent-session.json");
+        std::fs::write(&f, "{}").unwrap();
+        assert!(exclude(&sep, &f).unwrap());
+        assert_eq!(
+            exclude_lines(&gitdir.join("info/exclude")),
+            ["/.agent-session.json"]
+        );
+
+        // A tracked file is left alone; so is a directory that is no work tree.
+        let tracked = tmp.path().join("tracked");
+        std::fs::create_dir(&tracked).unwrap();
+        run_git(&tracked, &["init", "-q"]);
+        let f = tracked.join(".agent-session.json");
+        std::fs::write(&f, "{}").unwrap();
+        run_git(&tracked, &["add", ".agent-session.json"]);
+        assert!(!exclude(&tracked, &f).unwrap());
+        assert!(exclude_lines(&tracked.join(".git/info/exclude"))
+            .iter()
+            .all(|l| !l.contains("agent-session")));
+        let plain = tmp.path().join("plain");
+        std::fs::create_dir(&plain).unwrap();
+        assert!(!exclude(&plain, &plain.join("x.json")).unwrap());
+    }
+
+    #[test]
+    fn exclude_lines_are_anchored_and_escaped() {
+        assert_eq!(exclude_line(".agent-session.json"), "/.agent-session.json");
+        assert_eq!(exclude_line("a/#b[1]*.json"), "/a/\\#b\\[1]\\*.json");
     }
 }

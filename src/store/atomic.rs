@@ -9,17 +9,25 @@ use std::path::Path;
 /// Write `bytes` to `path` atomically with mode 0600: readers see the old file or the
 /// whole new one, never a part; a crash leaves at worst a stray temp file.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    write_via_rename(path, bytes, true)
+    write_via_rename(path, bytes, true, 0o600)
+}
+
+/// Like [`write_atomic`], for a file of the user's outside the store (a project's
+/// `.git/info/exclude`, an agent's settings): an existing file keeps its mode, a new
+/// one is 0600.
+pub fn write_atomic_keep_mode(path: &Path, bytes: &[u8]) -> Result<()> {
+    let mode = fs::metadata(path).map_or(0o600, |m| m.permissions().mode() & 0o7777);
+    write_via_rename(path, bytes, true, mode)
 }
 
 /// Like [`write_atomic`], all or nothing for readers, but without waiting for the disk:
 /// for a file that is only as durable as the journal beside it (a shell's meta, written
 /// as the shell starts, where an fsync would hold up its first prompt).
 pub fn write_atomic_unsynced(path: &Path, bytes: &[u8]) -> Result<()> {
-    write_via_rename(path, bytes, false)
+    write_via_rename(path, bytes, false, 0o600)
 }
 
-fn write_via_rename(path: &Path, bytes: &[u8], sync: bool) -> Result<()> {
+fn write_via_rename(path: &Path, bytes: &[u8], sync: bool, mode: u32) -> Result<()> {
     let dir = path
         .parent()
         .with_context(|| format!("{} has no parent directory", path.display()))?;
@@ -28,7 +36,7 @@ fn write_via_rename(path: &Path, bytes: &[u8], sync: bool) -> Result<()> {
         .tempfile_in(dir)
         .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
     tmp.as_file()
-        .set_permissions(fs::Permissions::from_mode(0o600))
+        .set_permissions(fs::Permissions::from_mode(mode))
         .with_context(|| format!("cannot set permissions in {}", dir.display()))?;
     tmp.write_all(bytes)
         .and_then(|()| {
@@ -84,5 +92,22 @@ mod tests {
         );
         let strays: Vec<_> = fs::read_dir(tmp.path()).unwrap().collect();
         assert_eq!(strays.len(), 1);
+    }
+
+    #[test]
+    fn a_user_file_keeps_its_mode_and_a_new_one_is_private() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let old = tmp.path().join("exclude");
+        fs::write(&old, b"x").unwrap();
+        fs::set_permissions(&old, fs::Permissions::from_mode(0o644)).unwrap();
+        write_atomic_keep_mode(&old, b"y").unwrap();
+        assert_eq!(
+            (fs::read(&old).unwrap(), mode(&old)),
+            (b"y".to_vec(), 0o644)
+        );
+        let new = tmp.path().join("new.json");
+        write_atomic_keep_mode(&new, b"z").unwrap();
+        assert_eq!(mode(&new), 0o600);
     }
 }
