@@ -7,6 +7,7 @@ mod cmd;
 mod config;
 mod daemon;
 mod envguard;
+mod exe;
 #[cfg(test)]
 mod fuzz_tests;
 mod liveness;

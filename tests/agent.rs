@@ -973,3 +973,169 @@ fn a_state_file_snap_creates_stays_out_of_git_status_and_is_excluded_once() {
     let exclude = std::fs::read_to_string(other.join(".git/info/exclude")).unwrap_or_default();
     assert!(!exclude.contains("agent-session"), "{exclude}");
 }
+
+/// Run `snap init claude --write …` in `dir` with PATH starting with `path_first`.
+fn init_write(w: &World, dir: &Path, extra: &[&str], path_first: Option<&Path>) -> Output {
+    let mut c = w.command(&w.bin);
+    c.args(["init", "claude", "--write"])
+        .args(extra)
+        .current_dir(dir);
+    if let Some(first) = path_first {
+        let path = format!("{}:{}", first.display(), std::env::var("PATH").unwrap());
+        c.env("PATH", path);
+    }
+    c.output().unwrap()
+}
+
+#[test]
+fn init_claude_write_merges_hooks_beside_the_users_once_and_refuses_a_broken_file() {
+    let (w, repo) = repo_world();
+    let settings = repo.join(".claude/settings.local.json");
+    std::fs::create_dir_all(settings.parent().unwrap()).unwrap();
+    let user = serde_json::json!({
+        "permissions": {"allow": ["Bash(npm test)"]},
+        "hooks": {"PostToolUse": [{"matcher": "Edit", "hooks": [{"type": "command", "command": "prettier -w ."}]}]},
+    });
+    std::fs::write(&settings, serde_json::to_string_pretty(&user).unwrap()).unwrap();
+    let out = init_write(&w, &repo, &[], None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let s: Value = serde_json::from_slice(&std::fs::read(&settings).unwrap()).unwrap();
+    assert_eq!(keys(&s), ["permissions", "hooks", "enabledMcpjsonServers"]);
+    assert_eq!(s["permissions"], user["permissions"]);
+    let post = s["hooks"]["PostToolUse"].as_array().unwrap();
+    assert_eq!(
+        post[0], user["hooks"]["PostToolUse"][0],
+        "the user's hook first, as it was"
+    );
+    // Not on PATH: called by its absolute path.
+    let want = format!("'{}' hook claude", w.bin.display());
+    assert_eq!(post[1]["matcher"], "Bash");
+    assert_eq!(post[1]["hooks"][0]["command"], want.as_str());
+    for event in ["SessionStart", "PostToolUseFailure", "Stop"] {
+        assert_eq!(s["hooks"][event][0]["hooks"][0]["command"], want.as_str());
+    }
+    assert_eq!(s["enabledMcpjsonServers"], serde_json::json!(["snap"]));
+    let mcp: Value =
+        serde_json::from_slice(&std::fs::read(repo.join(".mcp.json")).unwrap()).unwrap();
+    assert_eq!(
+        mcp["mcpServers"]["snap"]["command"],
+        w.bin.display().to_string()
+    );
+    assert_eq!(
+        mcp["mcpServers"]["snap"]["args"],
+        serde_json::json!(["mcp"])
+    );
+    // The .mcp.json snap created for this user stays out of git.
+    assert_eq!(porcelain(&w, &repo), "?? .claude/settings.local.json\n");
+
+    // Again: nothing changes.
+    let before = (
+        std::fs::read(&settings).unwrap(),
+        std::fs::read(repo.join(".mcp.json")).unwrap(),
+    );
+    let out = init_write(&w, &repo, &[], None);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("already there"));
+    let after = (
+        std::fs::read(&settings).unwrap(),
+        std::fs::read(repo.join(".mcp.json")).unwrap(),
+    );
+    assert_eq!(before, after);
+
+    // When `snap` on PATH is this binary, it is called by that name.
+    let bin_dir = w.path("bin");
+    std::fs::create_dir_all(&bin_dir).unwrap();
+    std::os::unix::fs::symlink(&w.bin, bin_dir.join("snap")).unwrap();
+    let out = init_write(&w, &repo, &[], Some(&bin_dir));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let s: Value = serde_json::from_slice(&std::fs::read(&settings).unwrap()).unwrap();
+    assert_eq!(
+        s["hooks"]["PostToolUse"].as_array().unwrap().len(),
+        2,
+        "{s}"
+    );
+    assert_eq!(
+        s["hooks"]["Stop"][0]["hooks"][0]["command"],
+        "snap hook claude"
+    );
+    assert_eq!(s["hooks"]["Stop"].as_array().unwrap().len(), 1);
+    // Another program named `snap` first on PATH (snapd's): the absolute path again.
+    let snapd = w.path("snapd");
+    std::fs::create_dir_all(&snapd).unwrap();
+    std::fs::write(snapd.join("snap"), "#!/bin/sh\nexit 0\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(snapd.join("snap"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = init_write(&w, &repo, &[], Some(&snapd));
+    assert!(out.status.success());
+    let s: Value = serde_json::from_slice(&std::fs::read(&settings).unwrap()).unwrap();
+    assert_eq!(s["hooks"]["Stop"][0]["hooks"][0]["command"], want.as_str());
+    let out = w
+        .command(&w.bin)
+        .args(["init", "claude"])
+        .env("PATH", format!("{}:/usr/bin:/bin", snapd.display()))
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains(&want),
+        "printed snippets too"
+    );
+
+    // A file that does not parse: a clear error naming it; neither file is touched.
+    std::fs::remove_file(repo.join(".mcp.json")).unwrap();
+    std::fs::write(&settings, "{\"hooks\": {,}").unwrap();
+    let out = init_write(&w, &repo, &[], None);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&settings.display().to_string()) && err.contains("not valid JSON"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&settings).unwrap(),
+        "{\"hooks\": {,}"
+    );
+    assert!(!repo.join(".mcp.json").exists());
+
+    // --shared: the team's settings.json; a tracked .mcp.json is changed only then.
+    std::fs::write(
+        repo.join(".mcp.json"),
+        r#"{"mcpServers": {"db": {"command": "pg"}}}"#,
+    )
+    .unwrap();
+    git(&w, &repo, &["add", "-f", ".mcp.json"]);
+    git(&w, &repo, &["commit", "-q", "-m", "mcp"]);
+    std::fs::remove_file(&settings).unwrap();
+    let out = init_write(&w, &repo, &[], None);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("tracked by git"));
+    assert_eq!(
+        porcelain(&w, &repo),
+        "",
+        "settings.local.json excluded, .mcp.json untouched"
+    );
+    let out = init_write(&w, &repo, &["--shared"], Some(&bin_dir));
+    assert!(out.status.success());
+    let shared: Value =
+        serde_json::from_slice(&std::fs::read(repo.join(".claude/settings.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        shared["hooks"]["Stop"][0]["hooks"][0]["command"],
+        "snap hook claude"
+    );
+    let mcp: Value =
+        serde_json::from_slice(&std::fs::read(repo.join(".mcp.json")).unwrap()).unwrap();
+    assert_eq!(mcp["mcpServers"]["db"]["command"], "pg");
+    assert_eq!(mcp["mcpServers"]["snap"]["command"], "snap");
+
+    // --write is Claude Code's alone.
+    let out = w.snap(&["init", "bash", "--write"]);
+    assert_eq!(out.status.code(), Some(2));
+}

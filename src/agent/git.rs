@@ -108,30 +108,42 @@ fn output(root: &Path, args: &[&str]) -> Option<String> {
         .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
+/// `file`'s path relative to the top level of the work tree of `root`; None outside one.
+fn in_work_tree(root: &Path, file: &Path) -> Option<String> {
+    let top = output(root, &["rev-parse", "--show-toplevel"])?;
+    let (dir, name) = (file.parent()?, file.file_name()?);
+    let real = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    let rel = real.join(name).strip_prefix(&top).ok()?.to_path_buf();
+    Some(rel.to_string_lossy().into_owned())
+}
+
+/// Does git in `root` answer yes (exit 0) to `args` about `rel`?
+fn says_yes(root: &Path, args: &[&str], rel: &str) -> bool {
+    git_in(root)
+        .args(args)
+        .arg(rel)
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// Does the repository of `root` track `file`?
+pub fn tracked(root: &Path, file: &Path) -> bool {
+    in_work_tree(root, file)
+        .is_some_and(|rel| says_yes(root, &["ls-files", "--error-unmatch", "--"], &rel))
+}
+
 /// Keep `file` (a file snap just created in the work tree of `root`) out of `git status`:
 /// add its path to the repository's `info/exclude` (the common git directory's, so a
 /// worktree's or a `.git` file's repository works too), unless git tracks or ignores it
 /// already or the line is there. Returns whether the exclude file was changed; outside
 /// a work tree nothing is done.
 pub fn exclude(root: &Path, file: &Path) -> anyhow::Result<bool> {
-    let Some(top) = output(root, &["rev-parse", "--show-toplevel"]) else {
+    let Some(rel) = in_work_tree(root, file) else {
         return Ok(false);
     };
-    let (Some(dir), Some(name)) = (file.parent(), file.file_name()) else {
-        return Ok(false);
-    };
-    let real = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
-    let Ok(rel) = real.join(name).strip_prefix(&top).map(Path::to_path_buf) else {
-        return Ok(false);
-    };
-    let rel = rel.to_string_lossy().into_owned();
-    let known = |args: &[&str]| git_in(root).args(args).arg(&rel).output();
-    let tracked = known(&["ls-files", "--error-unmatch", "--"]);
-    let ignored = known(&["check-ignore", "-q", "--"]);
-    if [tracked, ignored]
-        .iter()
-        .any(|o| o.as_ref().is_ok_and(|o| o.status.success()))
-    {
+    let tracked = says_yes(root, &["ls-files", "--error-unmatch", "--"], &rel);
+    if tracked || says_yes(root, &["check-ignore", "-q", "--"], &rel) {
         return Ok(false);
     }
     let Some(path) = output(root, &["rev-parse", "--git-path", "info/exclude"]) else {

@@ -4,6 +4,7 @@
 
 pub mod brief;
 pub mod checkpoint;
+pub mod claude_config;
 pub mod git;
 pub mod hooks;
 pub mod journal;

@@ -27,7 +27,15 @@ impl OnDisk {
         if name.contains('/') {
             return self.cwd.join(name).is_file();
         }
-        self.path.iter().any(|d| executable(&d.join(name)))
+        self.which(name).is_some()
+    }
+
+    /// The first executable file called `name` on PATH.
+    pub fn which(&self, name: &str) -> Option<PathBuf> {
+        self.path
+            .iter()
+            .map(|d| d.join(name))
+            .find(|p| executable(p))
     }
 }
 
@@ -52,6 +60,8 @@ mod tests {
         let path = format!("/nonexistent:{}", bin.display());
         let disk = OnDisk::new(Some(&path), &dir.path().display().to_string());
         assert!(disk.is_executable("tool"));
+        assert_eq!(disk.which("tool"), Some(bin.join("tool")));
+        assert_eq!(disk.which("data"), None);
         assert!(!disk.is_executable("data"));
         assert!(!disk.is_executable("del"));
         assert!(disk.is_executable("./bin/data"));
