@@ -1,6 +1,9 @@
-//! What git says about a project's working tree: one `git status --porcelain=v1 -z -b`.
+//! What git says about a project's working tree: its status, HEAD and where HEAD was
+//! (the reflog), the commits since a checkpoint, a diff stat of what is not committed;
+//! and keeping a file snap creates out of `git status`.
 
 use anyhow::Context as _;
+use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -106,6 +109,161 @@ fn output(root: &Path, args: &[&str]) -> Option<String> {
     out.status
         .success()
         .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+/// A commit: its id and the first line of its message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Commit {
+    pub id: String,
+    pub subject: String,
+}
+
+/// What is not committed: changed lines per file (tracked files, against HEAD) and
+/// how many files git does not track.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct DiffStat {
+    pub files: usize,
+    pub insertions: u64,
+    pub deletions: u64,
+    pub untracked: usize,
+    /// The first [`MAX_DIFF_FILES`] files; a binary file has null counts.
+    pub by_file: Vec<FileStat>,
+}
+
+/// One file of a [`DiffStat`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FileStat {
+    pub path: String,
+    pub insertions: Option<u64>,
+    pub deletions: Option<u64>,
+}
+
+/// How many files a [`DiffStat`] names.
+pub const MAX_DIFF_FILES: usize = 50;
+
+/// How many commits [`commits_since`] lists at most.
+pub const MAX_COMMITS: usize = 20;
+
+/// Where HEAD pointed, newest first: (seconds since the epoch, commit), from the reflog
+/// (empty when there is none).
+pub fn reflog(root: &Path) -> Vec<(i64, String)> {
+    output(
+        root,
+        &[
+            "reflog",
+            "show",
+            "--date=unix",
+            "--format=%H %gd",
+            "-n",
+            "500",
+            "HEAD",
+            "--",
+        ],
+    )
+    .map(|text| parse_reflog(&text))
+    .unwrap_or_default()
+}
+
+/// The file of HEAD's reflog (a worktree's own).
+pub fn reflog_path(root: &Path) -> Option<std::path::PathBuf> {
+    output(root, &["rev-parse", "--git-path", "logs/HEAD"]).map(|p| root.join(p))
+}
+
+/// Parse `git reflog --date=unix --format='%H %gd'` (pure).
+fn parse_reflog(text: &str) -> Vec<(i64, String)> {
+    text.lines()
+        .filter_map(|l| {
+            let (id, sel) = l.split_once(' ')?;
+            let t = sel.rsplit_once("@{")?.1.strip_suffix('}')?.parse().ok()?;
+            Some((t, id.to_string()))
+        })
+        .collect()
+}
+
+/// When the commit `rev` was made (committer time, seconds).
+pub fn commit_time(root: &Path, rev: &str) -> Option<i64> {
+    output(root, &["log", "-1", "--format=%ct", rev, "--"])?
+        .parse()
+        .ok()
+}
+
+/// The commits on HEAD since `since` (a commit: those HEAD has and it has not), else
+/// since a time (seconds), newest first, at most [`MAX_COMMITS`].
+pub fn commits_since(root: &Path, since: Option<&str>, since_time: Option<i64>) -> Vec<Commit> {
+    let max = MAX_COMMITS.to_string();
+    let range;
+    let after;
+    let mut args = vec!["log", "-z", "--format=%H %s", "-n", &max];
+    match (since.filter(|c| is_commit(root, c)), since_time) {
+        (Some(c), _) => {
+            range = format!("{c}..HEAD");
+            args.push(&range);
+        }
+        (None, Some(t)) => {
+            after = format!("--since=@{t}");
+            args.extend([after.as_str(), "HEAD"]);
+        }
+        (None, None) => return Vec::new(),
+    }
+    args.push("--");
+    output(root, &args)
+        .map(|text| {
+            text.split('\0')
+                .filter_map(|e| {
+                    let (id, subject) = e.trim_start_matches('\n').split_once(' ')?;
+                    Some(Commit {
+                        id: id.to_string(),
+                        subject: subject.to_string(),
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Is `rev` a commit of this repository?
+fn is_commit(root: &Path, rev: &str) -> bool {
+    let spec = format!("{rev}^{{commit}}");
+    output(root, &["rev-parse", "--verify", "--quiet", &spec]).is_some()
+}
+
+/// The diff stat of what is not committed (against HEAD, or everything staged before a
+/// first commit), with the untracked files of `status`.
+pub fn diffstat(root: &Path, head: Option<&str>, status: &Status) -> Option<DiffStat> {
+    let mut args = vec!["diff", "--numstat", "-z", "--no-renames"];
+    args.push(head.unwrap_or("--cached"));
+    args.push("--");
+    let text = output(root, &args)?;
+    let mut d = parse_numstat(&text);
+    d.untracked = status
+        .changed
+        .iter()
+        .filter(|(_, s)| *s == FileState::Untracked)
+        .count();
+    Some(d)
+}
+
+/// Parse `git diff --numstat -z --no-renames` (pure).
+fn parse_numstat(text: &str) -> DiffStat {
+    let mut d = DiffStat::default();
+    for entry in text.split('\0').filter(|e| !e.is_empty()) {
+        let mut parts = entry.splitn(3, '\t');
+        let (Some(ins), Some(del), Some(path)) = (parts.next(), parts.next(), parts.next()) else {
+            continue;
+        };
+        let (ins, del) = (ins.parse().ok(), del.parse().ok());
+        d.files += 1;
+        d.insertions += ins.unwrap_or(0);
+        d.deletions += del.unwrap_or(0);
+        if d.by_file.len() < MAX_DIFF_FILES {
+            d.by_file.push(FileStat {
+                path: path.to_string(),
+                insertions: ins,
+                deletions: del,
+            });
+        }
+    }
+    d
 }
 
 /// `file`'s path relative to the top level of the work tree of `root`; None outside one.
@@ -376,5 +534,61 @@ mod tests {
     fn exclude_lines_are_anchored_and_escaped() {
         assert_eq!(exclude_line(".agent-session.json"), "/.agent-session.json");
         assert_eq!(exclude_line("a/#b[1]*.json"), "/a/\\#b\\[1]\\*.json");
+    }
+
+    #[test]
+    fn reflog_and_numstat_parse() {
+        let r = parse_reflog("abc HEAD@{1700000002}\ndef HEAD@{1700000001}\nbad\n");
+        assert_eq!(
+            r,
+            [(1_700_000_002, "abc".into()), (1_700_000_001, "def".into())]
+        );
+        let d = parse_numstat("3\t1\tsrc/a.rs\0-\t-\tlogo.png\0");
+        assert_eq!((d.files, d.insertions, d.deletions), (2, 3, 1));
+        assert_eq!(d.by_file[1].insertions, None);
+        assert_eq!(d.by_file[0].path, "src/a.rs");
+    }
+
+    #[test]
+    fn commits_since_a_checkpoint_and_the_diff_stat_in_a_real_repository() {
+        if Command::new("git").arg("--version").output().is_err() {
+            println!("SKIPPED: commits_since_a_checkpoint…: no git");
+            return;
+        }
+        let tmp = tempfile::tempdir().unwrap();
+        let repo = tmp.path();
+        run_git(repo, &["init", "-q", "-b", "main"]);
+        std::fs::write(repo.join("a.txt"), "1\n2\n").unwrap();
+        run_git(repo, &["add", "."]);
+        run_git(repo, &["commit", "-q", "-m", "first"]);
+        let first = head(repo).unwrap();
+        std::fs::write(repo.join("a.txt"), "1\n2\n3\n").unwrap();
+        run_git(repo, &["commit", "-q", "-am", "second: with a subject"]);
+        let second = head(repo).unwrap();
+        let commits = commits_since(repo, Some(&first), None);
+        assert_eq!(
+            commits,
+            [Commit {
+                id: second.clone(),
+                subject: "second: with a subject".into()
+            }]
+        );
+        assert!(commits_since(repo, Some(&second), None).is_empty());
+        assert_eq!(
+            commits_since(repo, Some("0000000"), Some(0)).len(),
+            2,
+            "an unknown head: by time"
+        );
+        assert_eq!(reflog(repo)[0].1, second);
+        assert!(reflog_path(repo).unwrap().is_file());
+        assert!(commit_time(repo, "HEAD").is_some());
+        std::fs::write(repo.join("a.txt"), "1\n").unwrap();
+        std::fs::write(repo.join("new.txt"), "n").unwrap();
+        let st = status(repo).unwrap();
+        let d = diffstat(repo, Some(&second), &st).unwrap();
+        assert_eq!(
+            (d.files, d.insertions, d.deletions, d.untracked),
+            (1, 0, 2, 1)
+        );
     }
 }
