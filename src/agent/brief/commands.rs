@@ -22,7 +22,8 @@ impl Noise {
 
     /// Does `line` (run in `cwd`) run nothing but snap and `clear`?
     pub fn is_noise(&self, line: &str, cwd: &str) -> bool {
-        if !line.contains(self.name.as_str()) && !line.contains("clear") {
+        let word = |w: &str| crate::text::has_word(line, w, true);
+        if !word(&self.name) && !word("clear") {
             return false;
         }
         let commands = crate::policy::commands_of(line);

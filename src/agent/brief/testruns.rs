@@ -8,6 +8,7 @@ use crate::config::Config;
 use crate::policy::patterns::Pattern;
 use crate::timefmt;
 use serde::Serialize;
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 /// Built-in test commands, as relaunch patterns (see `policy::patterns`).
@@ -46,6 +47,9 @@ pub const MAX_TEST_COMMANDS: usize = 5;
 /// How many changed files a test run names.
 pub const MAX_CHANGED_FILES: usize = 20;
 
+/// How many of the latest finished commands are searched for test runs.
+pub const SCAN: usize = 2000;
+
 /// The last run of one test command and whether it still applies.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TestRun {
@@ -74,9 +78,10 @@ pub struct TestRun {
 #[derive(Debug, Clone)]
 pub struct TestCommands {
     patterns: Vec<Pattern>,
-    /// Words one of which a line must hold to be parsed at all (None: parse every line,
-    /// a pattern's program being a glob).
-    programs: Option<Vec<String>>,
+    /// The programs' names, one of which a line must hold as a word to be parsed at
+    /// all (parsing is the costly part): (the name, or the part before a `*`; whether
+    /// the word ends there).
+    programs: Vec<(String, bool)>,
 }
 
 impl TestCommands {
@@ -86,19 +91,18 @@ impl TestCommands {
             .map(|s| s.to_string())
             .chain(cfg.brief.test_commands.iter().cloned());
         let mut patterns = Vec::new();
-        let mut programs = Some(Vec::new());
+        let mut programs = Vec::new();
         for t in texts {
             let Some(p) = Pattern::parse(&t) else {
                 continue;
             };
             let first = t.split_whitespace().next().unwrap_or_default();
-            match programs.as_mut() {
-                Some(list) if !first.contains('*') => list.extend(
-                    first
-                        .split('|')
-                        .map(|w| crate::policy::basename(w).to_string()),
-                ),
-                _ => programs = None,
+            for alt in first.split('|') {
+                let name = crate::policy::basename(alt);
+                programs.push(match name.split_once('*') {
+                    Some((prefix, _)) => (prefix.to_string(), false),
+                    None => (name.to_string(), true),
+                });
             }
             patterns.push(p);
         }
@@ -107,11 +111,9 @@ impl TestCommands {
 
     /// Does this typed line run a test command?
     pub fn is_test(&self, line: &str) -> bool {
-        let maybe = self
-            .programs
-            .as_ref()
-            .is_none_or(|words| words.iter().any(|w| line.contains(w.as_str())));
-        maybe
+        self.programs
+            .iter()
+            .any(|(name, whole)| crate::text::has_word(line, name, *whole))
             && crate::policy::commands_of(line)
                 .iter()
                 .any(|words| self.patterns.iter().any(|p| p.matches(words)))
@@ -139,11 +141,17 @@ impl TreeNow {
     pub fn read(root: &Path, status: Option<&git::Status>, own: Option<String>) -> Option<Self> {
         let status = status?.clone();
         let head = git::head(root);
+        let reflog = git::reflog(root);
+        // Only a repository without a reflog needs HEAD's time.
+        let head_time = head
+            .as_deref()
+            .filter(|_| reflog.is_empty())
+            .and_then(|h| git::commit_time(root, h));
         Some(TreeNow {
             root: root.to_path_buf(),
-            head_time: head.as_deref().and_then(|h| git::commit_time(root, h)),
-            reflog: git::reflog(root),
+            head_time,
             reflog_newest_us: git::reflog_path(root).and_then(|p| modified_us(&p)),
+            reflog,
             head,
             status,
             own,
@@ -227,14 +235,17 @@ pub struct Finished<'a> {
 /// The last run of each test command among `runs` (oldest first), the most recently
 /// ended first, at most [`MAX_TEST_COMMANDS`], each compared with `tree`.
 pub fn last_runs(runs: &[Finished], tests: &TestCommands, tree: Option<&TreeNow>) -> Vec<TestRun> {
-    let mut seen: Vec<&str> = Vec::new();
+    let mut seen: HashSet<&str> = HashSet::new();
     let mut out = Vec::new();
-    for r in runs.iter().rev() {
+    for r in runs.iter().rev().take(SCAN) {
         let text = r.command.trim();
-        if out.len() >= MAX_TEST_COMMANDS || seen.contains(&text) || !tests.is_test(text) {
+        if out.len() >= MAX_TEST_COMMANDS {
+            break;
+        }
+        // Each line is judged once, test or not.
+        if !seen.insert(text) || !tests.is_test(text) {
             continue;
         }
-        seen.push(text);
         let tree = tree.filter(|t| t.holds(r.cwd));
         let (changed, moved, files) = match tree {
             Some(t) => {
