@@ -10,7 +10,8 @@ use std::fmt::Write as _;
 
 /// How many next steps the markdown's first sentence names.
 const LEAD_STEPS: usize = 3;
-/// How much of the checkpoint message the markdown's State shows (its first line).
+/// How much of the task and of the checkpoint message (their first line) the markdown
+/// shows.
 const MESSAGE_CHARS: usize = 500;
 
 /// The brief for a person, every control character escaped visibly.
@@ -302,7 +303,10 @@ fn markdown(b: &Brief) -> Vec<Section> {
 /// what became of it).
 fn lead(b: &Brief) -> String {
     let mut lead = match &b.current_task {
-        Some(t) => format!("You were working on: **{}**", one_line(t)),
+        Some(t) => format!(
+            "You were working on: **{}**",
+            crate::text::one_line(t, MESSAGE_CHARS)
+        ),
         None => "No current task is recorded (run `snap task set TEXT` to record one)".into(),
     };
     if !b.next_steps.is_empty() {
