@@ -200,7 +200,8 @@ pub fn commits_since(root: &Path, since: Option<&str>, since_time: Option<i64>) 
             args.push(&range);
         }
         (None, Some(t)) => {
-            after = format!("--since=@{t}");
+            // ISO 8601: git reads `@<seconds>` as a time only past 9 digits.
+            after = format!("--since={}", crate::timefmt::rfc3339_us(t * 1_000_000));
             args.extend([after.as_str(), "HEAD"]);
         }
         (None, None) => return Vec::new(),
@@ -575,7 +576,7 @@ mod tests {
         );
         assert!(commits_since(repo, Some(&second), None).is_empty());
         assert_eq!(
-            commits_since(repo, Some("0000000"), Some(0)).len(),
+            commits_since(repo, Some("0000000"), Some(1)).len(),
             2,
             "an unknown head: by time"
         );
