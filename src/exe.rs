@@ -1,8 +1,24 @@
 //! This binary: its installed name (what `install.sh --name` chose), how other programs
-//! should call it, and whether a command word is it.
+//! should call it, and whether a command word is it; and finding a program on PATH.
 
-use crate::policy::lookup::OnDisk;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
+
+/// The first executable file called `name` in these directories.
+pub fn which_in(dirs: &[PathBuf], name: &str) -> Option<PathBuf> {
+    dirs.iter().map(|d| d.join(name)).find(|p| executable(p))
+}
+
+/// The first executable file called `name` on this process's PATH.
+pub fn which(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    which_in(&std::env::split_paths(&path).collect::<Vec<_>>(), name)
+}
+
+/// A regular file someone may execute.
+fn executable(p: &Path) -> bool {
+    std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
 
 /// This binary's path, resolved (None when the system cannot tell).
 pub fn path() -> Option<PathBuf> {
@@ -25,7 +41,7 @@ pub fn for_config() -> String {
         return name();
     };
     let name = name();
-    let found = OnDisk::new(None, "/").which(&name);
+    let found = which(&name);
     if found.is_some_and(|f| same_file(&f, &me)) {
         name
     } else {
@@ -49,13 +65,14 @@ pub fn is_me(word: &str, cwd: &Path) -> bool {
     let Some(me) = path() else {
         return false;
     };
-    if crate::policy::basename(word) == name() {
+    let base = Path::new(word).file_name().and_then(|n| n.to_str());
+    if base == Some(name().as_str()) {
         return true;
     }
     let found = if word.contains('/') {
         Some(cwd.join(word))
     } else {
-        OnDisk::new(None, "/").which(word)
+        which(word)
     };
     found.is_some_and(|f| same_file(&f, &me))
 }

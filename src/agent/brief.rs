@@ -15,12 +15,13 @@ pub use commands::Listed;
 pub use render::{render_markdown, render_markdown_within, render_text};
 pub use testruns::TestRun;
 
-use super::{git, journal, state};
+use super::{git, state};
 use crate::config::Config;
-use crate::model::CommandRecord;
+use crate::model::{CommandRecord, Ended};
 use crate::redact::Redactor;
+use crate::store::agent_journal;
 use crate::store::paths::Paths;
-use crate::store::shells::{self, Ended, ShellState};
+use crate::store::shells::{self, ShellState};
 use crate::timefmt;
 use serde::Serialize;
 use serde_json::Value;
@@ -159,7 +160,7 @@ pub fn for_session(paths: &Paths, session: &str) -> Brief {
 /// session has no recorded one.
 pub fn build(paths: &Paths, all: &[ShellState], session: &str, cwd: Option<&Path>) -> Brief {
     let mut warnings = Vec::new();
-    let cfg = Config::load(paths).unwrap_or_else(|e| {
+    let cfg = Config::load(&paths.config_in_force()).unwrap_or_else(|e| {
         warnings.push(format!(
             "{e:#}: secrets are hidden with the built-in patterns only, no command is filtered"
         ));
@@ -208,7 +209,7 @@ fn gather(
 
     let session_shells: Vec<&ShellState> =
         all.iter().filter(|s| s.meta.session == session).collect();
-    let agent_cmds = journal::read(paths, session);
+    let agent_cmds = agent_journal::read(paths, session);
     let commands = session_commands(cfg, &session_shells, &agent_cmds, session);
     let own = agent_state.as_ref().and_then(|s| s.own_relative_path());
     let tree = project
@@ -296,7 +297,7 @@ fn gather(
 fn session_commands(
     cfg: &Config,
     shells: &[&ShellState],
-    agent_cmds: &[journal::AgentCommand],
+    agent_cmds: &[agent_journal::AgentCommand],
     session: &str,
 ) -> Vec<Ran> {
     let noise = commands::Noise::new();
@@ -528,7 +529,7 @@ fn is_failure(exit: Option<i32>) -> bool {
 fn last_failure<'t>(
     paths: &Paths,
     commands: &[Ran],
-    agent_cmds: &[journal::AgentCommand],
+    agent_cmds: &[agent_journal::AgentCommand],
     tree_of: impl Fn(&Ran) -> Option<&'t testruns::TreeNow>,
 ) -> Option<Failure> {
     let idx = commands.iter().rposition(|r| is_failure(r.record.exit))?;

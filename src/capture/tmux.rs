@@ -2,7 +2,7 @@
 //! the notes tmux keeps, through hooks snap sets on the servers it captures, of panes
 //! closed while their server ran (a crash closes every pane at once and runs no hook).
 
-use crate::snapshot_model::TmuxPlace;
+use crate::model::snapshot::TmuxPlace;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

@@ -3,7 +3,7 @@
 use crate::agent::{self, brief};
 use crate::cli::BriefArgs;
 use crate::store::paths::Paths;
-use crate::store::shells;
+use crate::store::{agent_journal, shells};
 use anyhow::{bail, Context, Result};
 
 /// Print the brief of a session: NAME, else the current one, else the cwd's project's.
@@ -16,10 +16,10 @@ pub fn run(args: &BriefArgs) -> Result<()> {
         Some(name) => {
             let name = crate::session::normalize(name);
             let known = all.iter().any(|s| s.meta.session == name)
-                || agent::journal::sessions(&paths).contains(&name);
+                || agent_journal::sessions(&paths).contains(&name);
             if !known {
                 let mut names: Vec<String> = all.iter().map(|s| s.meta.session.clone()).collect();
-                names.extend(agent::journal::sessions(&paths));
+                names.extend(agent_journal::sessions(&paths));
                 names.sort();
                 names.dedup();
                 let list = if names.is_empty() {

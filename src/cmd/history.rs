@@ -72,7 +72,11 @@ fn agent_redactor(paths: &Paths, raw: bool) -> Result<Option<(Config, Redactor)>
         return Ok(None);
     }
     let all = shells::load_all(paths);
-    crate::redact::for_own_records(paths, raw, all.iter().map(|s| &s.env_now))
+    crate::redact::for_own_records(
+        &paths.config_in_force(),
+        raw,
+        all.iter().map(|s| &s.env_now),
+    )
 }
 
 /// Leave out what the config's filters keep out, and redact the rest (as for an agent).

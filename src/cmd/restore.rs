@@ -5,13 +5,13 @@
 
 use crate::cli::RestoreArgs;
 use crate::config::Config;
+use crate::model::snapshot::{Snapshot, SNAPSHOT_SCHEMA};
 use crate::policy::lookup::OnDisk;
 use crate::policy::Rules;
 use crate::redact::Redactor;
 use crate::restore::execute::{self, Outcome};
 use crate::restore::plan::{self, Action, Judging, Mode, Options, Plan, World};
 use crate::restore::tmux;
-use crate::snapshot_model::{Snapshot, SNAPSHOT_SCHEMA};
 use crate::store::paths::Paths;
 use crate::store::shells::{self, ShellState};
 use crate::store::snapshots;
@@ -27,7 +27,7 @@ const JOURNAL_ONLY_WINDOW_US: i64 = 12 * 3600 * 1_000_000;
 pub fn run(args: &RestoreArgs) -> Result<()> {
     let paths = Paths::from_env()?;
     crate::store::index::refresh(&paths, crate::store::index::Wait::Block);
-    let cfg = Config::load(&paths)?;
+    let cfg = Config::load(&paths.config_in_force())?;
     let rules = Rules::new(&cfg);
     let journals = shells::load_all(&paths);
     let snaps: Vec<Snapshot> = match &args.from {

@@ -3,7 +3,8 @@
 use super::found::{Arg, Found};
 use super::words::{basename, changes_what_runs, is_assignment};
 use super::wrappers::{self, Inner};
-use super::{bash, fish, global, Rules, Shell};
+use super::{bash, fish, global, Rules};
+use crate::model::ShellKind;
 
 /// Nested shells, evaluators and substitutions deeper than this are opaque.
 const MAX_DEPTH: usize = 12;
@@ -69,15 +70,15 @@ impl<'a> Judge<'a> {
     }
 
     /// Judge a line for `shell`, found at `at` (outermost first).
-    pub fn line(&mut self, text: &str, shell: Shell, at: &[String], depth: usize) {
+    pub fn line(&mut self, text: &str, shell: ShellKind, at: &[String], depth: usize) {
         if depth > MAX_DEPTH {
             return self.opaque("commands nested too deep".into(), at);
         }
         let nested = depth > 0;
         self.scripts += usize::from(nested);
         let found = match shell {
-            Shell::Fish => fish::parse(text),
-            Shell::Bash | Shell::Zsh => bash::parse(text),
+            ShellKind::Fish => fish::parse(text),
+            ShellKind::Bash | ShellKind::Zsh => bash::parse(text),
         };
         for f in found {
             match f {
@@ -101,7 +102,7 @@ impl<'a> Judge<'a> {
         &mut self,
         words: &[Arg],
         input: Input,
-        shell: Shell,
+        shell: ShellKind,
         at: &[String],
         depth: usize,
         lookup: bool,
@@ -351,10 +352,10 @@ const FISH_BUILTINS: &[&str] = &[
     "[",
 ];
 
-fn is_builtin(name: &str, shell: Shell) -> bool {
+fn is_builtin(name: &str, shell: ShellKind) -> bool {
     match shell {
-        Shell::Bash => BASH_BUILTINS.contains(&name),
-        Shell::Zsh => BASH_BUILTINS.contains(&name) || ZSH_BUILTINS.contains(&name),
-        Shell::Fish => FISH_BUILTINS.contains(&name),
+        ShellKind::Bash => BASH_BUILTINS.contains(&name),
+        ShellKind::Zsh => BASH_BUILTINS.contains(&name) || ZSH_BUILTINS.contains(&name),
+        ShellKind::Fish => FISH_BUILTINS.contains(&name),
     }
 }

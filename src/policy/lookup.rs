@@ -1,8 +1,7 @@
 //! The resolver that reads the disk: is a name an executable on a shell's PATH, or a
 //! path (absolute, or relative to the shell's directory) a file?
 
-use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// A shell's PATH and working directory, to look names up in.
 #[derive(Debug, Clone)]
@@ -27,25 +26,14 @@ impl OnDisk {
         if name.contains('/') {
             return self.cwd.join(name).is_file();
         }
-        self.which(name).is_some()
+        crate::exe::which_in(&self.path, name).is_some()
     }
-
-    /// The first executable file called `name` on PATH.
-    pub fn which(&self, name: &str) -> Option<PathBuf> {
-        self.path
-            .iter()
-            .map(|d| d.join(name))
-            .find(|p| executable(p))
-    }
-}
-
-fn executable(p: &Path) -> bool {
-    std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::PermissionsExt;
 
     #[test]
     fn names_are_found_on_the_path_and_paths_from_the_directory() {
@@ -60,8 +48,6 @@ mod tests {
         let path = format!("/nonexistent:{}", bin.display());
         let disk = OnDisk::new(Some(&path), &dir.path().display().to_string());
         assert!(disk.is_executable("tool"));
-        assert_eq!(disk.which("tool"), Some(bin.join("tool")));
-        assert_eq!(disk.which("data"), None);
         assert!(!disk.is_executable("data"));
         assert!(!disk.is_executable("del"));
         assert!(disk.is_executable("./bin/data"));

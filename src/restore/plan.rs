@@ -3,10 +3,11 @@
 //! touches tmux or starts processes.
 
 use crate::capture::tmux::ClosedNote;
-use crate::policy::{Policy, Rules, Shell};
+use crate::model::snapshot::{ProcessSnap, ShellSnap, Snapshot};
+use crate::model::{Ended, Policy, ShellKind};
+use crate::policy::Rules;
 use crate::redact::{Redactor, PLACEHOLDER};
-use crate::snapshot_model::{ProcessSnap, ShellSnap, Snapshot};
-use crate::store::shells::{Ended, ShellState};
+use crate::store::shells::ShellState;
 use crate::timefmt;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -71,7 +72,7 @@ pub struct Judging<'a> {
 pub struct PanePlan {
     /// The shell this pane replaces.
     pub replaces: String,
-    pub kind: String,
+    pub kind: ShellKind,
     pub cwd: String,
     /// Set when the recorded cwd is gone and a parent is used.
     pub cwd_note: Option<String>,
@@ -195,7 +196,7 @@ struct Candidate<'a> {
     snap: Option<&'a ShellSnap>,
     journal: Option<&'a ShellState>,
     id: String,
-    kind: String,
+    kind: ShellKind,
     started_us: i64,
     /// The history of the shells it replaced, generation after generation, oldest first.
     before: Vec<(i64, String)>,
@@ -206,12 +207,7 @@ impl Candidate<'_> {
         if let Some(j) = self.journal {
             return j.ended;
         }
-        match self.snap.and_then(|s| s.ended.as_deref()) {
-            Some("exit") => Some(Ended::Exit),
-            Some("exec") => Some(Ended::Exec),
-            Some("hangup") => Some(Ended::Hangup),
-            _ => None,
-        }
+        self.snap.and_then(|s| s.ended)
     }
 
     fn ended_us(&self) -> Option<i64> {
@@ -337,7 +333,7 @@ pub fn plan(
             continue;
         }
         if !sh.alive {
-            let how = sh.ended.as_deref().unwrap_or("vanished");
+            let how = sh.ended.map_or("vanished", Ended::as_str);
             left.push(Left {
                 shell: sh.id.clone(),
                 reason: format!("ended ({how}) before this snapshot"),
@@ -349,7 +345,7 @@ pub fn plan(
             snap: Some(sh),
             journal,
             id: sh.id.clone(),
-            kind: sh.kind.clone(),
+            kind: sh.shell(),
             started_us: timefmt::parse_us(&sh.started_at).unwrap_or(0),
             before: lineage_history(
                 journal
@@ -368,7 +364,7 @@ pub fn plan(
                 snap: None,
                 journal: Some(j),
                 id: j.meta.id.clone(),
-                kind: j.meta.kind.clone(),
+                kind: j.meta.shell(),
                 started_us: started,
                 before: lineage_history(j.meta.replaces.as_deref(), &by_id, snapshot),
             });
@@ -502,7 +498,7 @@ fn rejoin_live_windows(windows: &mut [WindowPlan], back: &[&Candidate], all: &[C
             let Some(t) = place(&pane.replaces) else {
                 continue;
             };
-            let mut siblings: Vec<(&Candidate, &crate::snapshot_model::TmuxPlace)> = all
+            let mut siblings: Vec<(&Candidate, &crate::model::snapshot::TmuxPlace)> = all
                 .iter()
                 .filter_map(|c| Some((c, c.snap?.tmux.as_ref()?)))
                 .filter(|(c, p)| {
@@ -646,7 +642,7 @@ fn window_name(pane: &PanePlan) -> String {
     std::path::Path::new(&pane.cwd)
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| pane.kind.clone())
+        .unwrap_or_else(|| pane.kind.to_string())
 }
 
 /// The pane for one shell.
@@ -668,7 +664,7 @@ fn pane_plan(
         let job = Job {
             leader: foreground,
             processes: foreground.map(|l| job_of(l, all)).unwrap_or_default(),
-            shell: Shell::of(&c.kind),
+            shell: c.kind,
             path: c.path(),
             cwd: &cwd,
         };
@@ -677,7 +673,7 @@ fn pane_plan(
     let history = c.history();
     PanePlan {
         replaces: c.id.clone(),
-        kind: c.kind.clone(),
+        kind: c.kind,
         cwd,
         cwd_note,
         env,
@@ -722,7 +718,7 @@ fn job_window(
     let job = Job {
         leader: Some(p),
         processes: job_of(p, all),
-        shell: Shell::of(&c.kind),
+        shell: c.kind,
         path: c.path(),
         cwd: &cwd,
     };
@@ -743,7 +739,7 @@ fn job_window(
         active: false,
         panes: vec![PanePlan {
             replaces: c.id.clone(),
-            kind: c.kind.clone(),
+            kind: c.kind,
             cwd,
             cwd_note: None,
             env,
@@ -762,7 +758,7 @@ struct Job<'a> {
     leader: Option<&'a ProcessSnap>,
     /// The leader and its descendants.
     processes: Vec<&'a ProcessSnap>,
-    shell: Shell,
+    shell: ShellKind,
     path: Option<&'a str>,
     cwd: &'a str,
 }

@@ -3,9 +3,9 @@
 
 use super::*;
 use crate::config::Config;
+use crate::model::snapshot::{SessionSnap, TmuxPlace};
 use crate::model::TmuxRef;
-use crate::snapshot_model::{SessionSnap, TmuxPlace};
-use crate::store::journal::{EndHow, Record};
+use crate::store::journal::Record;
 use crate::store::shells;
 use std::path::PathBuf;
 
@@ -44,7 +44,7 @@ fn ran(at: i64, command: &str) -> Vec<Record> {
 fn hangup(at: i64) -> Record {
     Record::Exit {
         time_us: at,
-        how: EndHow::Hangup,
+        how: crate::model::Ended::Hangup,
     }
 }
 

@@ -1,6 +1,8 @@
 //! Everything snap keeps on disk.
 
+pub mod agent_journal;
 pub mod atomic;
+pub mod forgotten;
 pub mod index;
 pub mod journal;
 pub mod lock;
@@ -8,4 +10,5 @@ pub mod paths;
 pub mod retention;
 pub mod shells;
 pub mod snapshots;
+pub mod summaries;
 pub mod trust;

@@ -1,8 +1,8 @@
 //! Shells as their hooks recorded them: `shells/<id>/{meta, journal…}` turned into state.
 
-use crate::model::{CommandRecord, ShellMeta, ShellView};
+use crate::model::{CommandRecord, Ended, ShellMeta, ShellView};
 use crate::shellenv;
-use crate::store::journal::{self, EndHow, Record};
+use crate::store::journal::{self, Record};
 use crate::store::paths::Paths;
 use crate::timefmt;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -25,25 +25,6 @@ pub struct CommandEnd {
     pub duration_ms: Option<i64>,
     pub time_us: i64,
     pub cwd: String,
-}
-
-/// How a shell ended, as far as snap can tell.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Ended {
-    Exit,
-    Hangup,
-    Exec,
-}
-
-impl Ended {
-    /// The word used in JSON.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Ended::Exit => "exit",
-            Ended::Hangup => "hangup",
-            Ended::Exec => "exec",
-        }
-    }
 }
 
 /// Everything known about one shell.
@@ -111,7 +92,7 @@ impl ShellState {
             kind: self.meta.kind.clone(),
             pid: self.meta.pid,
             alive: self.alive,
-            ended: self.ended.map(|e| e.as_str().to_string()),
+            ended: self.ended,
             cwd: self.cwd.clone(),
             env: self.env_changed(),
             running: self.running().map(|c| c.text.clone()),
@@ -239,10 +220,7 @@ pub fn from_records(meta: ShellMeta, dir: PathBuf, records: Vec<Record>) -> Shel
                 state.env_now = vars;
             }
             Record::Exit { time_us, how } => {
-                state.ended = Some(match how {
-                    EndHow::Exit => Ended::Exit,
-                    EndHow::Hangup => Ended::Hangup,
-                });
+                state.ended = Some(how);
                 state.ended_us = Some(time_us);
             }
         }
@@ -426,7 +404,7 @@ mod tests {
             },
             Record::Exit {
                 time_us: 3,
-                how: EndHow::Exit,
+                how: Ended::Exit,
             },
         ];
         let s = from_records(meta("a"), PathBuf::new(), recs);

@@ -1,8 +1,8 @@
 //! What readers ask of the index: commands matching a filter, and shells.
 
 use super::Index;
-use crate::model::{CommandRecord, ShellMeta};
-use crate::store::shells::{Command, Ended, ShellState};
+use crate::model::{CommandRecord, Ended, ShellMeta};
+use crate::store::shells::{Command, ShellState};
 use crate::timefmt;
 use anyhow::Result;
 use rusqlite::types::Value;
@@ -273,12 +273,7 @@ fn row_state(r: &rusqlite::Row) -> rusqlite::Result<Option<ShellState>> {
         commands: Vec::new(),
         env_base: env(6)?,
         env_now: env(7)?,
-        ended: ended.as_deref().and_then(|e| match e {
-            "exit" => Some(Ended::Exit),
-            "hangup" => Some(Ended::Hangup),
-            "exec" => Some(Ended::Exec),
-            _ => None,
-        }),
+        ended: ended.as_deref().and_then(Ended::of),
         ended_us: r.get(3)?,
         last_seen_us: r.get(4)?,
         cwd: r.get(5)?,
