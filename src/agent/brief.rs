@@ -25,7 +25,7 @@ use crate::store::shells::{self, ShellState};
 use crate::timefmt;
 use serde::Serialize;
 use serde_json::Value;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 /// How many of the last commands a brief lists.
@@ -222,18 +222,15 @@ fn gather(
         tree.filter(|_| test_commands.is_test(&r.record.command))
     };
     let last_failure = last_failure(paths, &commands, &agent_cmds, tree_of_tests);
-    let running = session_shells
-        .iter()
-        .filter_map(|s| {
-            s.running()
-                .filter(|c| cfg.keeps_command(&c.text, &c.cwd))
-                .map(|c| Running {
-                    shell_id: s.meta.id.clone(),
-                    command: c.text.clone(),
-                    cwd: c.cwd.clone(),
-                    started_at: timefmt::rfc3339_us(c.started_us),
-                    alive: s.alive,
-                })
+    let running = running(&session_shells)
+        .into_iter()
+        .filter(|(_, c)| cfg.keeps_command(&c.text, &c.cwd))
+        .map(|(s, c)| Running {
+            shell_id: s.meta.id.clone(),
+            command: c.text.clone(),
+            cwd: c.cwd.clone(),
+            started_at: timefmt::rfc3339_us(c.started_us),
+            alive: s.alive,
         })
         .collect();
     let last_commands = last_commands(commands, last_failure.as_ref());
@@ -430,6 +427,43 @@ fn exported(shells: &[&ShellState]) -> BTreeMap<String, String> {
     }
     out
 }
+
+/// What runs now in the session's shells and, once per lineage, what was running when
+/// its shell went away: a shell a restore replaced is its successor's past (what restore
+/// ran again is that same command), and a restored shell that ran nothing yet (its held
+/// command waits) stands for what the shell before it ran.
+fn running<'a>(shells: &[&'a ShellState]) -> Vec<(&'a ShellState, &'a shells::Command)> {
+    let by_id: HashMap<&str, &ShellState> =
+        shells.iter().map(|s| (s.meta.id.as_str(), *s)).collect();
+    let replaced: HashSet<&str> = shells
+        .iter()
+        .filter_map(|s| s.meta.replaces.as_deref())
+        .collect();
+    shells
+        .iter()
+        .filter(|s| !replaced.contains(s.meta.id.as_str()))
+        .filter_map(|newest| {
+            let mut seen = HashSet::new();
+            let mut s = *newest;
+            loop {
+                if let Some(c) = s.running() {
+                    return Some((s, c));
+                }
+                if !s.commands.is_empty() || s.ended == Some(Ended::Exit) {
+                    return None;
+                }
+                seen.insert(s.meta.id.as_str());
+                s = by_id
+                    .get(s.meta.replaces.as_deref()?)
+                    .filter(|p| !seen.contains(p.meta.id.as_str()))?;
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+#[path = "brief_running_tests.rs"]
+mod running_tests;
 
 /// Hide the secrets of every text of a brief, as a snapshot's are hidden.
 fn redact(b: &mut Brief, r: &Redactor) {

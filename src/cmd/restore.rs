@@ -319,6 +319,18 @@ fn redacted_outcome(outcome: &Outcome, r: &Redactor) -> Outcome {
     }
 }
 
+/// The shells left out, grouped by reason, in the order the reasons first come.
+fn by_reason(left: &[plan::Left]) -> Vec<(&str, Vec<&str>)> {
+    let mut out: Vec<(&str, Vec<&str>)> = Vec::new();
+    for l in left {
+        match out.iter_mut().find(|(r, _)| *r == l.reason) {
+            Some((_, shells)) => shells.push(&l.shell),
+            None => out.push((&l.reason, vec![&l.shell])),
+        }
+    }
+    out
+}
+
 /// Print the (redacted) plan and what happened as text or JSON, never a control
 /// character raw.
 fn print_plan(
@@ -398,8 +410,13 @@ fn print_plan(
             }
         }
     }
-    for l in &plan.left {
-        out.push_str(&format!("  not restored: {} ({})\n", l.shell, l.reason));
+    for (reason, shells) in by_reason(&plan.left) {
+        let n = shells.len();
+        let plural = if n == 1 { "" } else { "s" };
+        out.push_str(&format!(
+            "  not restored, {reason}: {n} shell{plural} ({})\n",
+            shells.join(", ")
+        ));
     }
     if !plan.reexport.is_empty() {
         out.push_str(&format!(

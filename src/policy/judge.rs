@@ -24,7 +24,7 @@ pub enum Finding {
 
 /// Where relative paths are looked up, as `cd` moves the line.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Dir {
+pub enum Dir {
     /// The shell's own directory.
     Start,
     /// This directory, relative to the shell's or absolute.
@@ -42,15 +42,25 @@ pub struct Input<'a> {
     pub piped: bool,
 }
 
+/// A command a line reaches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ran {
+    /// Its words, wrappers and global options removed.
+    pub words: Vec<String>,
+    /// Found inside a script (`bash -c`, `$(…)`) rather than on the line itself.
+    pub in_script: bool,
+    /// Where it runs, as far as the line's `cd`s tell.
+    pub dir: Dir,
+}
+
 /// A walk over one line.
 pub struct Judge<'a> {
     pub rules: &'a Rules,
     /// Is this name (or path) an executable?
     pub exe: &'a dyn Fn(&str) -> bool,
     pub findings: Vec<Finding>,
-    /// The commands reached, as words with wrappers removed, and whether they were
-    /// found inside a script (`bash -c`, `$(…)`) rather than on the line itself.
-    pub ran: Vec<(Vec<String>, bool)>,
+    /// The commands reached, in the order of the line.
+    pub ran: Vec<Ran>,
     /// How many scripts deep the walk is.
     scripts: usize,
     dir: Dir,
@@ -128,7 +138,11 @@ impl<'a> Judge<'a> {
         };
         let texts: Vec<String> = words.iter().map(|w| w.text().to_string()).collect();
         let norm = global::strip(&texts);
-        self.ran.push((norm.clone(), self.scripts > 0));
+        self.ran.push(Ran {
+            words: norm.clone(),
+            in_script: self.scripts > 0,
+            dir: self.dir.clone(),
+        });
         if let Some(p) = self.rules.never.iter().find(|p| p.matches(&norm)) {
             return self.never(format!("never: {}", p.describe(&norm)), at);
         }

@@ -32,6 +32,7 @@ mod wrappers;
 use crate::config::Config;
 use crate::model::{Policy, ShellKind};
 use found::Cmd;
+pub use judge::Dir;
 use judge::{Finding, Input, Judge};
 use patterns::{Pattern, DEFAULT_AGENTS, DEFAULT_AUTO, DEFAULT_NEVER};
 
@@ -105,7 +106,7 @@ impl Rules {
     pub fn resume_line(&self, typed_line: &str, shell: ShellKind) -> Option<String> {
         let mut j = self.walker(&|_| true);
         j.line(typed_line, shell, &[], 0);
-        j.ran.iter().find_map(|(w, _)| self.agent_of(w))
+        j.ran.iter().find_map(|r| self.agent_of(&r.words))
     }
 
     /// The resume line for a process's argv.
@@ -113,7 +114,7 @@ impl Rules {
         let mut j = self.walker(&|_| true);
         let cmd = Cmd::of_static(argv_words(argv));
         j.command(&cmd.words, Input::default(), ShellKind::Bash, &[], 0, true);
-        j.ran.iter().find_map(|(w, _)| self.agent_of(w))
+        j.ran.iter().find_map(|r| self.agent_of(&r.words))
     }
 
     fn walker<'a>(&'a self, exe: &'a dyn Fn(&str) -> bool) -> Judge<'a> {
@@ -182,6 +183,15 @@ fn verdict(findings: Vec<Finding>) -> Verdict {
 /// as its words (quotes removed, leading assignments, wrappers and global options
 /// dropped, the program as its file name).
 pub fn commands_of(typed_line: &str) -> Vec<Vec<String>> {
+    commands_in(typed_line)
+        .into_iter()
+        .map(|(w, _)| w)
+        .collect()
+}
+
+/// The commands of [`commands_of`], each with the directory it runs in as the line's
+/// `cd`s tell.
+pub fn commands_in(typed_line: &str) -> Vec<(Vec<String>, Dir)> {
     let rules = Rules {
         auto: Vec::new(),
         hold: Vec::new(),
@@ -192,12 +202,22 @@ pub fn commands_of(typed_line: &str) -> Vec<Vec<String>> {
     j.line(typed_line, ShellKind::Bash, &[], 0);
     j.ran
         .into_iter()
-        .filter(|(_, in_script)| !in_script)
-        .map(|(mut w, _)| {
-            w[0] = basename(&w[0]).to_string();
-            w
+        .filter(|r| !r.in_script)
+        .map(|mut r| {
+            r.words[0] = basename(&r.words[0]).to_string();
+            (r.words, r.dir)
         })
         .collect()
+}
+
+/// A process's argv as [`commands_of`] gives a command: the program as its file name, a
+/// rewritten title split in words.
+pub fn process_words(argv: &[String]) -> Vec<String> {
+    let mut words = argv_words(argv);
+    if let Some(first) = words.first_mut() {
+        *first = basename(first).to_string();
+    }
+    words
 }
 
 /// A process's argv as words; a single element holding spaces (a process that rewrote

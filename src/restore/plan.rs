@@ -12,10 +12,6 @@ use crate::timefmt;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-/// A pane that hung up counts as closed on purpose when other panes of its tmux session
-/// went on recording for longer than this after it (the pane was closed, not the server).
-pub const PANE_CLOSED_AFTER_US: i64 = 5_000_000;
-
 /// How restore will proceed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -210,12 +206,11 @@ impl Candidate<'_> {
         self.snap.and_then(|s| s.ended)
     }
 
-    fn ended_us(&self) -> Option<i64> {
-        self.journal.and_then(|j| j.ended_us).or_else(|| {
-            self.snap
-                .and_then(|s| s.ended_at.as_deref())
-                .and_then(timefmt::parse_us)
-        })
+    /// The shell it replaces, when a restore made it.
+    fn replaces(&self) -> Option<&str> {
+        self.journal
+            .and_then(|j| j.meta.replaces.as_deref())
+            .or_else(|| self.snap.and_then(|s| s.replaces.as_deref()))
     }
 
     fn cwd(&self) -> String {
@@ -290,14 +285,6 @@ impl Candidate<'_> {
             .and_then(|j| j.meta.tmux.as_ref())
             .map(|t| (t.socket.clone(), t.session.clone()))
     }
-
-    fn last_seen_us(&self) -> i64 {
-        self.journal.map(|j| j.last_seen_us).unwrap_or_else(|| {
-            self.snap
-                .and_then(|s| timefmt::parse_us(&s.last_seen))
-                .unwrap_or(self.started_us)
-        })
-    }
 }
 
 /// Build the plan (pure).
@@ -326,7 +313,8 @@ pub fn plan(
 
     let snap_session = snapshot.sessions.iter().find(|s| s.name == session);
     let mut candidates: Vec<Candidate> = Vec::new();
-    let mut left = Vec::new();
+    // Shells that stay closed, with when they started and why.
+    let mut closed: Vec<(i64, Left)> = Vec::new();
     for sh in snap_session.into_iter().flat_map(|s| &s.shells) {
         if !sh.alive && replaced.contains(sh.id.as_str()) {
             // An earlier generation, brought back already: not this one's to report.
@@ -334,10 +322,11 @@ pub fn plan(
         }
         if !sh.alive {
             let how = sh.ended.map_or("vanished", Ended::as_str);
-            left.push(Left {
+            let left = Left {
                 shell: sh.id.clone(),
                 reason: format!("ended ({how}) before this snapshot"),
-            });
+            };
+            closed.push((timefmt::parse_us(&sh.started_at).unwrap_or(0), left));
             continue;
         }
         let journal = by_id.get(sh.id.as_str()).copied();
@@ -379,28 +368,50 @@ pub fn plan(
         Mode::Rebuild
     };
     let mut back: Vec<&Candidate> = Vec::new();
-    for c in &candidates {
-        let reason = if replaced.contains(c.id.as_str()) {
-            Some("replaced by a restored shell".to_string())
-        } else if let Some(e @ (Ended::Exit | Ended::Exec)) = c.ended() {
+    let mut left = Vec::new();
+    for c in candidates
+        .iter()
+        .filter(|c| !replaced.contains(c.id.as_str()))
+    {
+        let reason = if let Some(e @ (Ended::Exit | Ended::Exec)) = c.ended() {
             Some(format!("ended with {}", e.as_str()))
         } else if mode != Mode::Attach && closed_by_tmux(c, world) {
             Some("its tmux pane was closed while the server ran".to_string())
-        } else if mode != Mode::Attach && pane_closed_while_session_lived(c, &candidates) {
-            Some("its tmux pane was closed while the session went on".to_string())
         } else if c.journal.is_some_and(|j| j.alive) && !dying_with_its_tmux(c, session, world) {
-            Some("still running".to_string())
+            // Alive now: whatever its generation, not one that went away.
+            left.push(Left {
+                shell: c.id.clone(),
+                reason: "still running".to_string(),
+            });
+            continue;
         } else {
             None
         };
         match reason {
-            Some(reason) => left.push(Left {
-                shell: c.id.clone(),
-                reason,
-            }),
+            Some(reason) => closed.push((
+                c.started_us,
+                Left {
+                    shell: c.id.clone(),
+                    reason,
+                },
+            )),
             None => back.push(c),
         }
     }
+    // Only this generation's shells are reported: those started since the restore that
+    // made the oldest restored shell of the ones that went away (shells older than that
+    // were reported by the restores before).
+    let generation = candidates
+        .iter()
+        .filter(|c| !replaced.contains(c.id.as_str()) && c.replaces().is_some())
+        .map(|c| c.started_us)
+        .min();
+    left.extend(
+        closed
+            .into_iter()
+            .filter(|(started, _)| generation.is_none_or(|g| *started >= g))
+            .map(|(_, l)| l),
+    );
 
     let mut plan = Plan {
         session: session.to_string(),
@@ -554,21 +565,6 @@ fn closed_by_tmux(c: &Candidate, world: &World) -> bool {
             .closed_panes
             .iter()
             .any(|n| n.closes(socket, pane, c.started_us))
-    })
-}
-
-/// Did this shell's pane hang up while other panes of its tmux session kept working?
-fn pane_closed_while_session_lived(c: &Candidate, all: &[Candidate]) -> bool {
-    if c.ended() != Some(Ended::Hangup) {
-        return false;
-    }
-    let (Some(place), Some(ended)) = (c.tmux_session(), c.ended_us()) else {
-        return false;
-    };
-    all.iter().any(|o| {
-        o.id != c.id
-            && o.tmux_session().as_ref() == Some(&place)
-            && o.last_seen_us() > ended + PANE_CLOSED_AFTER_US
     })
 }
 
@@ -813,23 +809,66 @@ fn relaunch(line: &str, job: &Job, world: &World, judging: &Judging, opts: Optio
     if line.contains(PLACEHOLDER) {
         r.action = Action::Skip;
         r.reason = Some("its text was redacted: type it again yourself".into());
-    } else if let Some(pid) = still_running(job.leader, job.cwd, world) {
+    } else if let Some(pid) = still_running(job.leader, line, job.cwd, world) {
         r.action = Action::Skip;
         r.reason = Some(format!("still running (pid {pid})"));
     }
     r
 }
 
-/// A live process with the same argv and cwd as the one recorded.
-fn still_running(process: Option<&ProcessSnap>, cwd: &str, world: &World) -> Option<u32> {
-    let p = process?;
-    world
-        .processes
-        .iter()
-        .find(|(_, argv, pcwd)| {
+/// A live process of the user's that is this command already: one with the argv and cwd
+/// of its process at capture, or else (no process captured, or another one started it
+/// since: a `--no-tmux` restore, the user) one running a command of `line` where the
+/// line runs it (`cwd`, or where a `cd` of the line went).
+fn still_running(
+    process: Option<&ProcessSnap>,
+    line: &str,
+    cwd: &str,
+    world: &World,
+) -> Option<u32> {
+    let captured = process.and_then(|p| {
+        world.processes.iter().find(|(_, argv, pcwd)| {
             argv == &p.cmd && pcwd.as_deref().unwrap_or(cwd) == p.cwd.as_deref().unwrap_or(cwd)
         })
+    });
+    captured
+        .or_else(|| {
+            let commands: Vec<(Vec<String>, String)> = crate::policy::commands_in(line)
+                .into_iter()
+                .filter_map(|(words, dir)| Some((words, runs_in(&dir, cwd)?)))
+                .collect();
+            world.processes.iter().find(|(_, argv, pcwd)| {
+                let words = crate::policy::process_words(argv);
+                commands
+                    .iter()
+                    .any(|(w, dir)| *w == words && pcwd.as_deref() == Some(dir.as_str()))
+            })
+        })
         .map(|(pid, _, _)| *pid)
+}
+
+/// The directory a command of a line run in `cwd` runs in (pure); None when the line
+/// went where snap cannot tell.
+fn runs_in(dir: &crate::policy::Dir, cwd: &str) -> Option<String> {
+    use crate::policy::Dir;
+    use std::path::{Component, Path, PathBuf};
+    let joined = match dir {
+        Dir::Start => return Some(cwd.to_string()),
+        Dir::At(d) if d.starts_with('~') || d.contains('$') => return None,
+        Dir::At(d) => Path::new(cwd).join(d),
+        Dir::Unknown => return None,
+    };
+    let mut out = PathBuf::new();
+    for c in joined.components() {
+        match c {
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::CurDir => {}
+            c => out.push(c),
+        }
+    }
+    Some(out.to_string_lossy().into_owned())
 }
 
 /// Drop variables known only redacted (listed to re-export).

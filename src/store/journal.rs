@@ -78,6 +78,24 @@ pub enum Origin {
     Restore,
 }
 
+impl Origin {
+    /// The command's `source` in history (`shell` or `restore`).
+    pub fn source(self) -> &'static str {
+        match self {
+            Origin::Shell => "shell",
+            Origin::Restore => "restore",
+        }
+    }
+
+    /// The origin of a history `source` (anything but `restore` is the shell's).
+    pub fn of_source(source: &str) -> Origin {
+        match source {
+            "restore" => Origin::Restore,
+            _ => Origin::Shell,
+        }
+    }
+}
+
 /// One record of a journal.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Record {

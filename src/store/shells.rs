@@ -2,7 +2,7 @@
 
 use crate::model::{CommandRecord, Ended, ShellMeta, ShellView};
 use crate::shellenv;
-use crate::store::journal::{self, Record};
+use crate::store::journal::{self, Origin, Record};
 use crate::store::paths::Paths;
 use crate::timefmt;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -16,6 +16,8 @@ pub struct Command {
     pub cwd: String,
     pub started_us: i64,
     pub end: Option<CommandEnd>,
+    /// Typed by the user, or entered by `snap restore`.
+    pub origin: Origin,
 }
 
 /// How a command ended.
@@ -73,7 +75,7 @@ impl ShellState {
             .map(|c| CommandRecord {
                 shell_id: self.meta.id.clone(),
                 session: self.meta.session.clone(),
-                source: "shell".into(),
+                source: c.origin.source().into(),
                 agent: None,
                 command: c.text.clone(),
                 cwd: c.cwd.clone(),
@@ -184,7 +186,7 @@ pub fn from_records(meta: ShellMeta, dir: PathBuf, records: Vec<Record>) -> Shel
                 time_us,
                 cwd,
                 command,
-                ..
+                origin,
             } => {
                 state.cwd = cwd.clone();
                 state.commands.push(Command {
@@ -192,6 +194,7 @@ pub fn from_records(meta: ShellMeta, dir: PathBuf, records: Vec<Record>) -> Shel
                     cwd,
                     started_us: time_us,
                     end: None,
+                    origin,
                 });
             }
             Record::End {

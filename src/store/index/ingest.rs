@@ -8,7 +8,7 @@
 use super::Index;
 use crate::model::{Ended, ShellMeta};
 use crate::store::agent_journal::{self, AgentCommand};
-use crate::store::journal::{self, Carry, Origin, Record};
+use crate::store::journal::{self, Carry, Record};
 use crate::store::paths::Paths;
 use crate::store::shells;
 use crate::timefmt;
@@ -309,10 +309,7 @@ fn apply(
             } => {
                 state.cwd = cwd.clone();
                 let seq = state.next_seq;
-                let source = match origin {
-                    Origin::Shell => "shell",
-                    Origin::Restore => "restore",
-                };
+                let source = origin.source();
                 tx.prepare_cached(
                     "INSERT INTO commands (src, pos, shell, session, kind, source, text, cwd, start_us)
                      VALUES (?1, ?2, ?1, ?3, ?4, ?8, ?5, ?6, ?7)

@@ -2,6 +2,7 @@
 
 use super::Index;
 use crate::model::{CommandRecord, Ended, ShellMeta};
+use crate::store::journal::Origin;
 use crate::store::shells::{Command, ShellState};
 use crate::timefmt;
 use anyhow::Result;
@@ -227,7 +228,7 @@ pub fn shells(
     drop(stmt);
     // The command still open in each shell, for `running`.
     let mut open = ix.conn.prepare_cached(
-        "SELECT text, cwd, start_us FROM commands WHERE src = ?1 AND end_us IS NULL
+        "SELECT text, cwd, start_us, source FROM commands WHERE src = ?1 AND end_us IS NULL
          AND pos = (SELECT max(pos) FROM commands WHERE src = ?1)",
     )?;
     for s in out.iter_mut().filter(|s| s.ended.is_none()) {
@@ -238,6 +239,7 @@ pub fn shells(
                     cwd: r.get(1)?,
                     started_us: r.get(2)?,
                     end: None,
+                    origin: Origin::of_source(&r.get::<_, String>(3)?),
                 })
             })
             .optional()?;
