@@ -15,13 +15,13 @@ pub use commands::Listed;
 pub use render::{render_markdown, render_markdown_within, render_text};
 pub use testruns::TestRun;
 
-use super::{git, state};
+use super::git;
 use crate::config::Config;
 use crate::model::{CommandRecord, Ended};
 use crate::redact::Redactor;
-use crate::store::agent_journal;
 use crate::store::paths::Paths;
 use crate::store::shells::{self, ShellState};
+use crate::store::{agent_journal, agent_state};
 use crate::timefmt;
 use serde::Serialize;
 use serde_json::Value;
@@ -193,8 +193,8 @@ fn gather(
 
     let mut agent_state = None;
     if let Some(p) = &project {
-        let (path, root) = state::locate(p, None);
-        match state::AgentState::load(&path, &root) {
+        let (path, root) = agent_state::locate(p, None);
+        match agent_state::AgentState::load(&path, &root) {
             Ok(s) if s.existed => agent_state = Some(s.bounded()),
             Ok(_) => {}
             Err(e) => warnings.push(format!("{e:#}")),
@@ -536,7 +536,7 @@ pub fn render_json(b: &Brief) -> serde_json::Result<String> {
 }
 
 /// Files in progress with git's word for each.
-fn file_entries(st: &state::AgentState, status: Option<&git::Status>) -> Vec<FileEntry> {
+fn file_entries(st: &agent_state::AgentState, status: Option<&git::Status>) -> Vec<FileEntry> {
     let by_path = status.map(|s| s.by_path()).unwrap_or_default();
     st.files_in_progress()
         .into_iter()

@@ -2,8 +2,8 @@
 //! environment, the `checkpoints` list with its message and git HEAD), then snapshot
 //! the session.
 
-use super::state::AgentState;
-use super::{git, state};
+use super::git;
+use crate::store::agent_state::{self, AgentState};
 use crate::store::paths::Paths;
 use crate::store::shells;
 use crate::timefmt;
@@ -67,14 +67,14 @@ pub fn run_labelled(
     label: &str,
     agent: Option<&str>,
 ) -> Result<Outcome> {
-    let (path, root) = state::locate(cwd, file);
+    let (path, root) = agent_state::locate(cwd, file);
     // git runs before the lock is taken, so parallel edits wait only for the write.
     let from_git = git::status(&root)
         .map(|s| s.in_progress())
         .unwrap_or_default();
     let at = timefmt::now_rfc3339();
     let head = git::head(&root);
-    let (_, files) = state::update(paths, &path, &root, |st| {
+    let (_, files) = agent_state::update(paths, &path, &root, |st| {
         let files = files_in_progress(st, from_git);
         st.set_strings("files_in_progress", &files);
         st.ensure_environment();
@@ -168,7 +168,7 @@ fn files_in_progress(st: &AgentState, from_git: Vec<String>) -> Vec<String> {
     }
     let (mut kept, mut left_out) = (0, 0);
     for f in from_git {
-        if Some(&f) == own.as_ref() || f == state::FILE_NAME || files.contains(&f) {
+        if Some(&f) == own.as_ref() || f == agent_state::FILE_NAME || files.contains(&f) {
             continue;
         }
         if kept >= MAX_GIT_FILES {

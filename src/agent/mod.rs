@@ -1,5 +1,5 @@
-//! Coding-agent state: `.agent-session.json` (task, next steps, files in progress,
-//! checkpoints), what agents' hooks report (their commands, their conversation ids),
+//! Coding agents: checkpoints of `.agent-session.json` (kept by
+//! `store::agent_state`), what agents' hooks report (their commands, their conversation ids),
 //! and the resume brief built from all of it.
 
 pub mod brief;
@@ -9,7 +9,6 @@ pub mod git;
 pub mod hooks;
 pub mod journal;
 pub mod resume;
-pub mod state;
 
 use crate::store::paths::Paths;
 use crate::store::shells::ShellState;

@@ -14,7 +14,7 @@ use crate::restore::plan::{self, Action, Judging, Mode, Options, Plan, World};
 use crate::restore::tmux;
 use crate::store::paths::Paths;
 use crate::store::shells::{self, ShellState};
-use crate::store::snapshots;
+use crate::store::{snapshots, tmux_closed};
 use crate::{agent, capture, session, timefmt};
 use anyhow::{bail, Context, Result};
 use std::collections::HashSet;
@@ -245,7 +245,7 @@ fn world_now(paths: &Paths, source: &Snapshot, journals: &[ShellState], name: &s
         processes: crate::liveness::running_argv(),
         existing_dirs,
         agent_resume,
-        closed_panes: capture::tmux::read_closed(&capture::tmux::closed_file(&paths.state)),
+        closed_panes: tmux_closed::read_closed(&tmux_closed::closed_file(&paths.state)),
     }
 }
 

@@ -2,12 +2,12 @@
 //! policy, options) to what restore will do. `--dry-run` prints it; only `execute`
 //! touches tmux or starts processes.
 
-use crate::capture::tmux::ClosedNote;
 use crate::model::snapshot::{ProcessSnap, ShellSnap, Snapshot};
 use crate::model::{Ended, Policy, ShellKind};
 use crate::policy::Rules;
 use crate::redact::{Redactor, PLACEHOLDER};
 use crate::store::shells::ShellState;
+use crate::store::tmux_closed::ClosedNote;
 use crate::timefmt;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};

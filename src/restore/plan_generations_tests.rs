@@ -251,7 +251,7 @@ fn a_pane_tmux_noted_closed_stays_closed_in_a_rebuild_and_is_missing_while_the_s
         journal("a", T, None, vec![hangup(T + 3 * S)]),
         journal("b", T, None, vec![hangup(T + 3 * S - 100_000)]),
     ];
-    let note = crate::capture::tmux::ClosedNote {
+    let note = crate::store::tmux_closed::ClosedNote {
         socket: SOCKET.into(),
         time_us: T + 3 * S - 90_000,
         server_started_us: T - S,
