@@ -368,7 +368,7 @@ fn last_commands(commands: Vec<Ran>, failure: Option<&Failure>) -> Vec<Listed> {
 /// diff stat of what is not committed.
 fn git_summary(
     tree: &testruns::TreeNow,
-    st: Option<&state::AgentState>,
+    st: Option<&agent_state::AgentState>,
     last_checkpoint: Option<&str>,
 ) -> GitSummary {
     let cp_head = st

@@ -74,7 +74,7 @@ pub fn run_labelled(
         .unwrap_or_default();
     let at = timefmt::now_rfc3339();
     let head = git::head(&root);
-    let (_, files) = agent_state::update(paths, &path, &root, |st| {
+    let (_, files) = super::update_state(paths, &path, &root, |st| {
         let files = files_in_progress(st, from_git);
         st.set_strings("files_in_progress", &files);
         st.ensure_environment();

@@ -117,8 +117,7 @@ impl AgentState {
     }
 
     /// Write the document atomically; one over [`MAX_BYTES`] is refused (nothing is
-    /// written). A file created in a git work tree that does not track it is added to
-    /// the repository's `info/exclude`.
+    /// written).
     pub fn save(&mut self) -> Result<()> {
         let doc = self.document();
         let mut bytes = serde_json::to_vec_pretty(&doc)?;
@@ -133,15 +132,6 @@ impl AgentState {
             );
         }
         write_atomic(&self.path, &bytes)?;
-        if !self.existed {
-            // A new file stays out of `git status` (and a `git add -A`).
-            if let Err(e) = super::git::exclude(&self.root, &self.path) {
-                eprintln!(
-                    "snap: {e:#}: {} may show in git status",
-                    self.path.display()
-                );
-            }
-        }
         self.doc = doc;
         self.existed = true;
         Ok(())
