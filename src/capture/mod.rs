@@ -44,7 +44,7 @@ pub fn snapshot_with(
     let _one_at_a_time = lock::capture(paths)?;
     // Restore's leftovers hold environments and history: a save clears the stale ones.
     restore_files::remove_stale(paths);
-    crate::store::index::refresh(paths, crate::store::index::Wait::Block);
+    crate::store::index::refresh(paths);
     let all = shells::load_all(paths);
     let snap = capture_from(paths, cfg, &all, session, label, &|_| {})?;
     snapshots::save(paths, &snap)?;

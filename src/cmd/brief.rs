@@ -9,7 +9,7 @@ use anyhow::{bail, Context, Result};
 /// Print the brief of a session: NAME, else the current one, else the cwd's project's.
 pub fn run(args: &BriefArgs) -> Result<()> {
     let paths = Paths::from_env()?;
-    crate::store::index::refresh(&paths, crate::store::index::Wait::Block);
+    crate::store::index::refresh(&paths);
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
     let all = shells::load_all(&paths);
     let session = match &args.name {

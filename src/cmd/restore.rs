@@ -26,7 +26,7 @@ const JOURNAL_ONLY_WINDOW_US: i64 = 12 * 3600 * 1_000_000;
 /// Restore a session.
 pub fn run(args: &RestoreArgs) -> Result<()> {
     let paths = Paths::from_env()?;
-    crate::store::index::refresh(&paths, crate::store::index::Wait::Block);
+    crate::store::index::refresh(&paths);
     let cfg = Config::load(&paths.config_in_force())?;
     let rules = Rules::new(&cfg);
     let journals = shells::load_all(&paths);

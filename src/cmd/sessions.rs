@@ -6,11 +6,11 @@
 use crate::cli::SessionsArgs;
 use crate::model::{SessionView, ShellView};
 use crate::redact::Redactor;
-use crate::store::index::{self, query, Wait};
+use crate::store::index::{self, query};
 use crate::store::paths::Paths;
 use crate::store::shells::{self, ShellState};
 use crate::timefmt;
-use anyhow::{bail, Result};
+use anyhow::Result;
 use std::collections::BTreeMap;
 
 /// Ended shells stay listed this long (or since their session's last restore).
@@ -37,9 +37,7 @@ pub fn group(shells: Vec<ShellState>) -> Vec<SessionView> {
 
 /// The recorded shells worth listing, with liveness checked now: every one with `all`.
 pub fn listed(paths: &Paths, all: bool) -> Result<Vec<ShellState>> {
-    let Some(ix) = index::open_ingested(paths, Wait::Block)? else {
-        bail!("the index is busy: try again");
-    };
+    let ix = index::open_ingested(paths)?;
     let week_ago = timefmt::now_us() - RECENT_US;
     let restored = query::last_restores(&ix)?;
     let since = restored.values().fold(week_ago, |a, &b| a.min(b));

@@ -302,12 +302,10 @@ pub fn with_env(vars: &[(String, String)], command: &str) -> String {
 }
 
 /// The fish history session a restored fish writes to: the user's own (`fish_history`
-/// as exported, `fish` by default; empty: none), never a private one of older restores.
+/// as exported, `fish` by default; empty: none). The plan never carries a private one
+/// of older restores (`shellenv::is_restore_history`).
 fn fish_session(env: &BTreeMap<String, String>) -> &str {
-    match env.get("fish_history") {
-        Some(v) if !v.starts_with("snap_") => v,
-        _ => "fish",
-    }
+    env.get("fish_history").map_or("fish", String::as_str)
 }
 
 /// Append to fish's history `file` the commands it lacks (by text), so the restored
@@ -530,11 +528,11 @@ mod tests {
     }
 
     #[test]
-    fn fish_gets_the_users_history_session_never_a_private_one() {
+    fn fish_gets_the_users_history_session() {
         let env = |v: &str| BTreeMap::from([("fish_history".to_string(), v.to_string())]);
         assert_eq!(fish_session(&BTreeMap::new()), "fish");
-        assert_eq!(fish_session(&env("snap_work_1_2")), "fish");
         assert_eq!(fish_session(&env("work")), "work");
+        assert_eq!(fish_session(&env("")), "");
         assert_eq!(fish_unescape(r"a\nb\\c"), "a\nb\\c");
     }
 

@@ -871,7 +871,8 @@ fn runs_in(dir: &crate::policy::Dir, cwd: &str) -> Option<String> {
     Some(out.to_string_lossy().into_owned())
 }
 
-/// Drop variables known only redacted (listed to re-export).
+/// Drop variables known only redacted (listed to re-export), those the env guard
+/// refuses, and the private fish history session an older restore gave a fish.
 fn clean_env(env: BTreeMap<String, String>, plan: &mut Plan) -> BTreeMap<String, String> {
     env.into_iter()
         .filter(|(k, v)| {
@@ -885,7 +886,7 @@ fn clean_env(env: BTreeMap<String, String>, plan: &mut Plan) -> BTreeMap<String,
                 plan.reexport.push(k.clone());
                 false
             } else {
-                true
+                !crate::shellenv::is_restore_history(k, v)
             }
         })
         .collect()

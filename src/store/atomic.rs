@@ -105,7 +105,7 @@ fn write_via_rename(path: &Path, bytes: &[u8], how: How, mode: u32) -> Result<()
 }
 
 /// fsync a directory so a rename in it survives a crash.
-fn sync_dir(dir: &Path) -> Result<()> {
+pub fn sync_dir(dir: &Path) -> Result<()> {
     File::open(dir)
         .and_then(|d| d.sync_all())
         .with_context(|| format!("cannot sync directory {}", dir.display()))

@@ -4,7 +4,8 @@
 //! snapshot overall always stays.
 //!
 //! History is another matter: every command stays in the index, and every ended
-//! shell's journal stays on disk (so `snap reindex` can rebuild the index), until
+//! shell's journal stays on disk, compressed once the index holds it (so `snap
+//! reindex` can rebuild the index), until
 //! history pruning (`[retention] history_max_age`, `snap prune --history-older-than`)
 //! removes the commands older than its age and the shells that ended before it.
 //!
@@ -145,9 +146,8 @@ pub fn apply(plan: &Plan) -> Vec<String> {
 /// Plan (and unless `dry_run`, apply) retention over the whole store: the shells as
 /// the index knows them (it has read every journal), else as the journals say.
 pub fn run(paths: &Paths, rules: Rules, dry_run: bool) -> Plan {
-    let indexed = index::open_ingested(paths, index::Wait::Block)
+    let indexed = index::open_ingested(paths)
         .ok()
-        .flatten()
         .and_then(|ix| index::query::shells(&ix, &paths.shells(), None).ok());
     let all = match indexed {
         Some(mut all) => {
@@ -175,31 +175,29 @@ pub fn run_with(paths: &Paths, rules: Rules, all_shells: &[ShellState], dry_run:
         timefmt::now_us(),
     );
     if !dry_run {
-        if let Some(before) = plan.history_before_us {
-            // The index first: a shell directory goes only once its rows are gone.
-            if let Err(e) = prune_index(paths, before, &plan.shells) {
-                eprintln!("snap: cannot prune the history in the index: {e:#}");
-                return plan;
-            }
-        }
         for e in apply(&plan) {
             eprintln!("snap: {e}");
+        }
+        if let Some(before) = plan.history_before_us {
+            // After the directories: an ingestion meanwhile never reads one back in.
+            if let Err(e) = prune_index(paths, before) {
+                eprintln!("snap: cannot prune the history in the index: {e:#}");
+            }
+        }
+        // What stays of ended shells is kept compressed once the index holds it.
+        let compressed =
+            index::Index::open(paths).and_then(|mut ix| index::compress::compress(&mut ix));
+        if let Err(e) = compressed {
+            eprintln!("snap: cannot compress the journals the index holds: {e:#}");
         }
     }
     plan
 }
 
-/// Remove from the index the commands started before `before_us` and the shells whose
-/// directories go.
-fn prune_index(paths: &Paths, before_us: i64, dirs: &[PathBuf]) -> Result<()> {
-    let Some(mut ix) = index::Index::open(paths, index::Wait::Block)? else {
-        anyhow::bail!("the index is busy");
-    };
-    let ids: Vec<String> = dirs
-        .iter()
-        .filter_map(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))
-        .collect();
-    index::prune(&mut ix, before_us, &ids)
+/// Remove from the index the commands started before `before_us` and the shells that
+/// ended before it, their directories gone.
+fn prune_index(paths: &Paths, before_us: i64) -> Result<()> {
+    index::prune(&mut index::Index::open(paths)?, paths, before_us)
 }
 
 #[cfg(test)]

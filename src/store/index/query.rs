@@ -287,7 +287,7 @@ fn row_state(r: &rusqlite::Row) -> rusqlite::Result<Option<ShellState>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::index::{ingest, Wait};
+    use crate::store::index::ingest;
     use crate::store::paths::Paths;
     use std::fs;
 
@@ -311,7 +311,7 @@ mod tests {
             ));
         }
         fs::write(dir.join("journal"), journal).unwrap();
-        let mut ix = Index::open(&paths, Wait::Block).unwrap().unwrap();
+        let mut ix = Index::open(&paths).unwrap();
         ingest::ingest(&mut ix, &paths).unwrap();
         (tmp, ix)
     }
