@@ -6,7 +6,8 @@
 //!
 //! 1. `model`: shared types (`ShellKind`, `Ended`, `Policy`, meta, snapshots,
 //!    commands), importing nothing of the crate.
-//! 2. leaf helpers: `timefmt`, `text`, `shellenv`, `envguard`, `liveness`, `session`.
+//! 2. leaf helpers: `timefmt`, `text`, `shellenv`, `envguard`, `liveness`, `session`,
+//!    `exe` (this binary, and programs on PATH).
 //! 3. `config`: the TOML configuration (given its file; it knows nothing of the store).
 //! 4. rules: `policy` (relaunch judgements), `redact` (secrets).
 //! 5. `store`: everything on disk (paths, the atomic writer, journals, index,
@@ -23,6 +24,7 @@ mod cmd;
 mod config;
 mod daemon;
 mod envguard;
+mod exe;
 #[cfg(test)]
 mod fuzz_tests;
 mod liveness;

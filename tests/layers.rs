@@ -13,7 +13,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     (
         "leaf helpers",
         &[
-            "timefmt", "text", "shellenv", "envguard", "liveness", "session",
+            "timefmt", "text", "shellenv", "envguard", "liveness", "session", "exe",
         ],
     ),
     ("configuration", &["config"]),

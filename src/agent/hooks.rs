@@ -244,6 +244,9 @@ fn exit_code_in(error: &str) -> Option<i32> {
     exit_in_text(error).filter(|&c| c != 0)
 }
 
+/// The longest SessionStart context, in characters: Claude Code keeps 10,000.
+pub const SESSION_START_MAX: usize = 9_999;
+
 /// Act on a hook payload (Claude Code's, or Codex's `hooks.json`). Returns what to print
 /// on stdout (the brief, for `SessionStart`), which the agent adds to its context.
 pub fn on_hook(paths: &Paths, agent: Agent, payload: &str) -> Result<Option<String>> {
@@ -299,7 +302,10 @@ pub fn on_hook(paths: &Paths, agent: Agent, payload: &str) -> Result<Option<Stri
             let all = shells::load_all(paths);
             let session = super::session_for_dir(&all, &cwd);
             let brief = super::brief::build(paths, &all, &session, Some(&cwd));
-            Ok(Some(super::brief::render_markdown(&brief)))
+            Ok(Some(super::brief::render_markdown_within(
+                &brief,
+                SESSION_START_MAX,
+            )))
         }
     }
 }
@@ -343,7 +349,14 @@ fn turn_done(paths: &Paths, agent: Agent, cwd: &Path, last_message: Option<&str>
         .map(|m| redacted(paths, m))
         .filter(|m| !m.trim().is_empty());
     let label = format!("{}: turn done", agent.as_str());
-    let out = super::checkpoint::run_labelled(paths, cwd, None, message.as_deref(), &label)?;
+    let out = super::checkpoint::run_labelled(
+        paths,
+        cwd,
+        None,
+        message.as_deref(),
+        &label,
+        Some(agent.as_str()),
+    )?;
     if let super::checkpoint::Snapshot::Failed(e) = out.snapshot {
         eprintln!(
             "snap: checkpoint written to {}; snapshot failed: {e}",

@@ -108,7 +108,7 @@ fn edit(
 ) -> Result<String> {
     let paths = Paths::from_env()?;
     let (path, root) = agent_state::locate(cwd, file.file.as_deref());
-    let (st, said) = agent_state::update(&paths, &path, &root, change)?;
+    let (st, said) = crate::agent::update_state(&paths, &path, &root, change)?;
     Ok(format!("{said}  ({})", st.path.display()))
 }
 
