@@ -532,10 +532,10 @@ fn direnv_checks(w: &World, kind: Kind) {
     p.run("cd ~/proj");
     w.wait_finished(1);
     wait_for("direnv's export in the session's env", SOON, || {
-        (live_env(&w)["SNAPDIR_VAR"] == "from-envrc").then_some(())
+        (live_env(w)["SNAPDIR_VAR"] == "from-envrc").then_some(())
     });
 
-    let pane = save_crash_restore(&w);
+    let pane = save_crash_restore(w);
     let p = w.pane(&pane);
     p.run("echo \"[in:$SNAPDIR_VAR]\"");
     p.wait_text("[in:from-envrc]");
