@@ -105,18 +105,16 @@ __snap_hooks() {
     if [[ -n ${bash_preexec_imported-}${__bp_imported-} ]]; then
         preexec_functions+=(__snap_preexec_bp)
         precmd_functions=(__snap_precmd "${precmd_functions[@]}")
+        # bash-preexec runs its precmd functions first, then the rest of PROMPT_COMMAND.
+        __snap_settle_last
     elif [[ -n ${BLE_VERSION-} ]] && declare -F blehook >/dev/null; then
         # ble.sh calls PREEXEC for each line it runs, and expands PS0 after it: a
         # __snap_go set there would take the next empty line for an unseen one.
         PS0=${PS0%"$__snap_ps0"}
         blehook PREEXEC!=__snap_preexec_ble
         blehook PRECMD!=__snap_precmd
-        # ble.sh runs PROMPT_COMMAND (direnv's hook) after PRECMD: __snap_settle last.
-        if [[ -v PROMPT_COMMAND && ${PROMPT_COMMAND@a} == *a* ]]; then
-            PROMPT_COMMAND+=(__snap_settle)
-        elif [[ -n ${PROMPT_COMMAND-} ]]; then
-            PROMPT_COMMAND+=$'\n'__snap_settle
-        fi
+        # ble.sh runs PROMPT_COMMAND after PRECMD.
+        __snap_settle_last
         # ble-attach ran before this line and drew the first prompt without us.
         [[ -z ${BLE_ATTACHED-} ]] || __snap_ble_late
     else
@@ -132,6 +130,16 @@ __snap_hooks() {
         fi
     fi
     return 0
+}
+
+# A PROMPT_COMMAND that runs after __snap_precmd (direnv's hook may be in it) ends with
+# __snap_settle.
+__snap_settle_last() {
+    if [[ -v PROMPT_COMMAND && ${PROMPT_COMMAND@a} == *a* ]]; then
+        PROMPT_COMMAND+=(__snap_settle)
+    elif [[ -n ${PROMPT_COMMAND-} ]]; then
+        PROMPT_COMMAND+=$'\n'__snap_settle
+    fi
 }
 
 # The first prompt's turn (baseline, restore, history mark), taken at load when ble.sh
@@ -486,4 +494,4 @@ if [[ ${__snap_new-} == 1 ]]; then
     __snap_hooks "$__snap_new"
 fi
 unset __snap_new
-unset -f __snap_setup __snap_hooks __snap_trap __snap_chain __snap_ble_late
+unset -f __snap_setup __snap_hooks __snap_trap __snap_chain __snap_ble_late __snap_settle_last

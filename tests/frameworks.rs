@@ -565,6 +565,29 @@ fn ble_sh_direnv_exports_are_recorded_at_once_and_unloaded_after_restore() {
     direnv_checks(&w, Kind::Bash);
 }
 
+/// direnv under bash-preexec (bash-preexec, direnv's hook, snap's line): bash-preexec
+/// runs its precmd functions, snap's among them, before the rest of PROMPT_COMMAND.
+#[test]
+fn bash_preexec_direnv_exports_are_recorded_at_once_and_unloaded_after_restore() {
+    let test = "bash_preexec_direnv_exports_are_recorded_at_once_and_unloaded_after_restore";
+    if !require(test, &["bash", "tmux", "direnv"]) {
+        return;
+    }
+    let w = World::new();
+    let Some(bp) = fixture(&w, "bash-preexec") else {
+        return;
+    };
+    w.write_rc(
+        Kind::Bash,
+        &format!(
+            "source '{}/bash-preexec.sh'\neval \"$(direnv hook bash)\"",
+            bp.display()
+        ),
+        "",
+    );
+    direnv_checks(&w, Kind::Bash);
+}
+
 #[test]
 fn bash_direnv_exports_are_recorded_at_once_and_unloaded_after_restore() {
     direnv_session(
