@@ -9,8 +9,10 @@ use super::{git, journal, state};
 use crate::config::Config;
 use crate::model::CommandRecord;
 use crate::redact::Redactor;
+use crate::store::index::query::{self, Filter};
 use crate::store::paths::Paths;
-use crate::store::shells::{self, ShellState};
+use crate::store::recorded::{Recorded, Select};
+use crate::store::shells::ShellState;
 use crate::timefmt;
 use serde::Serialize;
 use serde_json::Value;
@@ -86,14 +88,13 @@ pub struct Running {
     pub alive: bool,
 }
 
-/// The brief of `session`, loading the shells itself (for restore).
-pub fn for_session(paths: &Paths, session: &str) -> Brief {
-    build(paths, &shells::load_all(paths), session, None)
-}
+/// How many of the session's newest commands a brief reads (the last ones, the last
+/// failure and what came after it are found among them).
+pub const LOOK_BACK: usize = 1000;
 
 /// Build the brief of `session`, redacted. `cwd` is used for the project when the
 /// session has no recorded one.
-pub fn build(paths: &Paths, all: &[ShellState], session: &str, cwd: Option<&Path>) -> Brief {
+pub fn build(paths: &Paths, recorded: &Recorded, session: &str, cwd: Option<&Path>) -> Brief {
     let mut warnings = Vec::new();
     let cfg = Config::load(paths).unwrap_or_else(|e| {
         warnings.push(format!(
@@ -107,24 +108,73 @@ pub fn build(paths: &Paths, all: &[ShellState], session: &str, cwd: Option<&Path
         ));
         Redactor::new(&Config::default()).expect("the built-in secret patterns compile")
     });
-    redactor.learn(all.iter().flat_map(|s| [&s.env_base, &s.env_now]));
-    let mut b = gather(paths, &cfg, all, session, cwd, warnings);
+    let shells = recorded.shells(&recorded.recent().in_session(session));
+    let commands = session_commands(paths, recorded, session);
+    // The secrets of every shell whose commands the brief may show, and of the shells
+    // it lists.
+    let ids = commands.iter().map(|(_, r)| r.shell_id.as_str());
+    redactor.learn(&recorded.envs(ids));
+    redactor.learn(shells.iter().flat_map(|s| [&s.env_base, &s.env_now]));
+    let project = super::session_project(paths, &recorded.projects(), session);
+    let mut b = gather(paths, &cfg, project, &shells, commands, session, cwd, warnings);
     redact(&mut b, &redactor);
     b
 }
 
-/// Everything a brief says, as recorded (filtered, not yet redacted).
+/// The session's newest [`LOOK_BACK`] commands, its shells' and its agents', oldest
+/// first, with their start (µs).
+fn session_commands(paths: &Paths, recorded: &Recorded, session: &str) -> Vec<(i64, CommandRecord)> {
+    if let Some(ix) = recorded.index() {
+        let filter = Filter {
+            session: Some(session.to_string()),
+            limit: Some(LOOK_BACK),
+            ..Filter::default()
+        };
+        match query::history(ix, &filter) {
+            Ok(records) => {
+                return records
+                    .into_iter()
+                    .map(|r| (timefmt::parse_us(&r.started_at).unwrap_or(0), r))
+                    .collect()
+            }
+            Err(e) => eprintln!("snap: {}: {e:#}: reading the journals instead", ix.path().display()),
+        }
+    }
+    let shells = recorded.shells(&Select::all().in_session(session));
+    let mut commands: Vec<(i64, CommandRecord)> = shells
+        .iter()
+        .filter(|s| s.meta.session == session)
+        .flat_map(|s| {
+            s.commands
+                .iter()
+                .map(|c| c.started_us)
+                .zip(s.history())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let agent_cmds = journal::read(paths, session);
+    commands.extend(agent_cmds.iter().map(|c| (c.time_us, c.to_record(session))));
+    commands.sort_by_key(|(t, _)| *t);
+    let skip = commands.len().saturating_sub(LOOK_BACK);
+    commands.drain(..skip);
+    commands
+}
+
+/// Everything a brief says, as recorded (filtered, not yet redacted): `shells` are the
+/// session's (those `snap sessions` lists), `commands` its newest ones.
+#[allow(clippy::too_many_arguments)]
 fn gather(
     paths: &Paths,
     cfg: &Config,
-    all: &[ShellState],
+    project: Option<PathBuf>,
+    shells: &[ShellState],
+    mut commands: Vec<(i64, CommandRecord)>,
     session: &str,
     cwd: Option<&Path>,
     mut warnings: Vec<String>,
 ) -> Brief {
     let now = timefmt::now_us();
-    let project: Option<PathBuf> = super::session_project(paths, all, session)
-        .or_else(|| cwd.map(crate::session::project_dir));
+    let project = project.or_else(|| cwd.map(crate::session::project_dir));
 
     let mut agent_state = None;
     if let Some(p) = &project {
@@ -143,23 +193,10 @@ fn gather(
         .unwrap_or_default();
 
     let session_shells: Vec<&ShellState> =
-        all.iter().filter(|s| s.meta.session == session).collect();
-    let mut commands: Vec<(i64, CommandRecord)> = session_shells
-        .iter()
-        .flat_map(|s| {
-            s.commands
-                .iter()
-                .map(|c| c.started_us)
-                .zip(s.history())
-                .collect::<Vec<_>>()
-        })
-        .collect();
-    let agent_cmds = journal::read(paths, session);
-    commands.extend(agent_cmds.iter().map(|c| (c.time_us, c.to_record(session))));
+        shells.iter().filter(|s| s.meta.session == session).collect();
     commands.retain(|(_, r)| cfg.keeps_command(&r.command, &r.cwd));
-    commands.sort_by_key(|(t, _)| *t);
 
-    let last_failure = last_failure(paths, &commands, &agent_cmds);
+    let last_failure = last_failure(paths, &commands);
     let running = session_shells
         .iter()
         .filter_map(|s| {
@@ -292,22 +329,14 @@ fn is_failure(exit: Option<i32>) -> bool {
 }
 
 /// The last failing command (oldest-first list), with the tail of its output.
-fn last_failure(
-    paths: &Paths,
-    commands: &[(i64, CommandRecord)],
-    agent_cmds: &[journal::AgentCommand],
-) -> Option<Failure> {
+fn last_failure(paths: &Paths, commands: &[(i64, CommandRecord)]) -> Option<Failure> {
     let idx = commands.iter().rposition(|(_, r)| is_failure(r.exit))?;
     let (started_us, record) = &commands[idx];
     let succeeded_later = commands[idx + 1..]
         .iter()
         .any(|(_, r)| r.command == record.command && r.exit == Some(0));
     let (output_tail, output_from) = if record.source == "agent" {
-        let err = agent_cmds
-            .iter()
-            .find(|c| c.time_us == *started_us && c.command == record.command)
-            .and_then(|c| c.error.clone())
-            .filter(|e| !e.trim().is_empty());
+        let err = record.error.clone().filter(|e| !e.trim().is_empty());
         (err.map(|e| tail(&e)), Some("error".to_string()))
     } else {
         (

@@ -5,7 +5,7 @@
 use super::state::AgentState;
 use super::{git, state};
 use crate::store::paths::Paths;
-use crate::store::shells;
+use crate::store::recorded::Recorded;
 use crate::timefmt;
 use anyhow::{bail, Result};
 use serde_json::{json, Value};
@@ -52,13 +52,16 @@ pub fn run(
     file: Option<&Path>,
     message: Option<&str>,
 ) -> Result<Outcome> {
-    run_labelled(paths, cwd, file, message, message.unwrap_or("checkpoint"))
+    let recorded = Recorded::open(paths);
+    let label = message.unwrap_or("checkpoint");
+    run_labelled(paths, &recorded, cwd, file, message, label)
 }
 
 /// [`run`], with the snapshot labelled `label` rather than by the message (an automatic
 /// checkpoint keeps the agent's last message, labels its snapshot by the event).
 pub fn run_labelled(
     paths: &Paths,
+    recorded: &Recorded,
     cwd: &Path,
     file: Option<&Path>,
     message: Option<&str>,
@@ -80,9 +83,8 @@ pub fn run_labelled(
         Ok(files)
     })?;
 
-    let all = shells::load_all(paths);
-    let session = super::session_for_dir(&all, cwd);
-    let snapshot = snapshot(paths, &all, &session, label);
+    let session = super::session_for_dir(recorded, cwd);
+    let snapshot = snapshot(paths, recorded, &session, label);
     Ok(Outcome {
         state_file: path,
         at,
@@ -178,8 +180,8 @@ fn files_in_progress(st: &AgentState, from_git: Vec<String>) -> Vec<String> {
 
 /// Take a snapshot of `session`: skipped (with why) when no shell of it is recorded,
 /// since there is nothing but the state file to keep.
-fn snapshot(paths: &Paths, all: &[shells::ShellState], session: &str, label: &str) -> Snapshot {
-    if !all.iter().any(|s| s.meta.session == session) {
+fn snapshot(paths: &Paths, recorded: &Recorded, session: &str, label: &str) -> Snapshot {
+    if !recorded.last_seen_by_session().contains_key(session) {
         return Snapshot::Skipped(format!(
             "no shell of session {session} is recorded yet (load the hook: snap init --help)"
         ));

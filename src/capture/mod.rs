@@ -16,7 +16,8 @@ use crate::snapshot_model::{
     ProcessSnap, SessionSnap, ShellSnap, Snapshot, TmuxPlace, SNAPSHOT_SCHEMA,
 };
 use crate::store::paths::Paths;
-use crate::store::shells::{self, ShellState};
+use crate::store::recorded::{Commands, Recorded, Select};
+use crate::store::shells::ShellState;
 use crate::store::{lock, retention, snapshots};
 use crate::timefmt;
 use anyhow::{bail, Result};
@@ -44,13 +45,47 @@ pub fn snapshot_with(
     let _one_at_a_time = lock::capture(paths)?;
     // Restore's leftovers hold environments and history: a save clears the stale ones.
     crate::restore::launch::remove_stale(paths);
-    crate::store::index::refresh(paths, crate::store::index::Wait::Block);
-    let all = shells::load_all(paths);
+    let recorded = Recorded::open(paths);
+    let all = captured_shells(paths, &recorded, session);
     let snap = capture_from(paths, cfg, &all, session, label, &|_| {})?;
     snapshots::save(paths, &snap)?;
     tmux::prune_closed(&tmux::closed_file(&paths.state), timefmt::now_us());
-    retention::run_with(paths, retention::Rules::from_config(cfg), &all, false);
+    retention::run_with(paths, &recorded, retention::Rules::from_config(cfg), false);
     Ok(snap)
+}
+
+/// The shells a snapshot holds, so its size follows the live shells whatever the store
+/// holds: the live ones, and those last seen since their session's previous snapshot
+/// (so restore knows who stays closed), with the last [`HISTORY_LEN`] commands of those
+/// that ended; a session never snapshotted brings all of its shells (once: it then has
+/// a previous snapshot). A session captured on its own (`session`) with none of these
+/// brings its newest shells, so the snapshot still holds it (and its agent state).
+fn captured_shells(paths: &Paths, recorded: &Recorded, session: Option<&str>) -> Vec<ShellState> {
+    let forgotten = retention::forgotten(paths);
+    // A forgotten session's shells started before it was forgotten are left out anyway.
+    let mut since: BTreeMap<String, i64> = forgotten.clone();
+    for (_, s) in retention::summaries(paths, &forgotten) {
+        for (name, _) in &s.sessions {
+            let at = since.entry(name.clone()).or_insert(s.taken_us);
+            *at = (*at).max(s.taken_us);
+        }
+    }
+    let mut select = Select {
+        since,
+        ..Select::all().with_commands(Commands::Tail(HISTORY_LEN))
+    };
+    select.session = session.map(str::to_string);
+    let found = recorded.shells(&select);
+    match session {
+        Some(name) if found.is_empty() => match recorded.last_seen_by_session().get(name) {
+            Some(&newest) => {
+                select.since.insert(name.to_string(), newest);
+                recorded.shells(&select)
+            }
+            None => found,
+        },
+        _ => found,
+    }
 }
 
 /// What restore gave one new shell (the snapshot it takes once they are up).
@@ -71,7 +106,8 @@ pub fn snapshot_after_restore(
     given: &HashMap<String, Given>,
 ) -> Result<Snapshot> {
     let _one_at_a_time = lock::capture(paths)?;
-    let all = shells::load_all(paths);
+    let recorded = Recorded::open(paths);
+    let all = captured_shells(paths, &recorded, Some(session));
     let patch = |snap: &mut Snapshot| {
         let shells = snap
             .sessions
@@ -511,6 +547,7 @@ mod tests {
     use super::*;
     use crate::model::ShellMeta;
     use crate::store::journal::Record;
+    use crate::store::shells;
     use std::path::PathBuf;
 
     const T: i64 = 1_764_043_200_000_000;

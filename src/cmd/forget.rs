@@ -6,7 +6,9 @@ use crate::config::Config;
 use crate::store::index::{self, Wait};
 use crate::store::paths::Paths;
 use crate::store::retention::{self, Rules};
-use crate::store::{shells, snapshots};
+use crate::store::recorded::{Recorded, Select};
+use crate::store::shells::ShellState;
+use crate::store::snapshots;
 use crate::timefmt;
 use anyhow::{bail, Context, Result};
 use std::fs;
@@ -15,7 +17,8 @@ use std::fs;
 pub fn run(args: &ForgetArgs) -> Result<()> {
     let paths = Paths::from_env()?;
     let name = args.session.as_str();
-    let all = shells::load_all(&paths);
+    let recorded = Recorded::open(&paths);
+    let all = recorded.shells(&Select::all().in_session(name));
     let in_snapshots = snapshots::list_good(&paths)
         .iter()
         .filter(|(_, s)| s.sessions.iter().any(|x| x.name == name))
@@ -24,15 +27,15 @@ pub fn run(args: &ForgetArgs) -> Result<()> {
         .iter()
         .filter(|s| s.meta.session == name && s.alive)
         .count();
-    let recorded = all.iter().filter(|s| s.meta.session == name).count();
-    if in_snapshots == 0 && recorded == 0 {
+    let shells = all.iter().filter(|s| s.meta.session == name).count();
+    if in_snapshots == 0 && shells == 0 {
         bail!(
             "no session named {name:?} in snapshots or shells: see `snap sessions` and `snap list`"
         );
     }
     retention::forget(&paths, name, timefmt::now_us())?;
     let cfg = Config::load(&paths)?;
-    let plan = retention::run_with(&paths, Rules::from_config(&cfg), &all, false);
+    let plan = retention::run_with(&paths, &recorded, Rules::from_config(&cfg), false);
     super::print_bytes(
         format!(
             "forgot session {name}: {in_snapshots} snapshot(s) no longer show it; removed {} snapshot(s) only it kept\n",
@@ -61,8 +64,8 @@ pub fn run(args: &ForgetArgs) -> Result<()> {
 
 /// Remove the session's commands from the index, then its ended shells' directories and
 /// its agent journal (live shells keep recording).
-fn purge(paths: &Paths, name: &str, all: &[shells::ShellState]) -> Result<usize> {
-    let Some(mut ix) = index::open_ingested(paths, Wait::Block)? else {
+fn purge(paths: &Paths, name: &str, all: &[ShellState]) -> Result<usize> {
+    let Some(mut ix) = index::Index::open(paths, Wait::Block)? else {
         bail!("the index is busy: try again");
     };
     index::purge_session(&mut ix, name)?;

@@ -13,11 +13,12 @@ use crate::restore::plan::{self, Action, Judging, Mode, Options, Plan, World};
 use crate::restore::tmux;
 use crate::snapshot_model::{Snapshot, SNAPSHOT_SCHEMA};
 use crate::store::paths::Paths;
-use crate::store::shells::{self, ShellState};
+use crate::store::recorded::{Commands, Recorded, Select};
+use crate::store::shells::ShellState;
 use crate::store::snapshots;
 use crate::{agent, capture, session, timefmt};
 use anyhow::{bail, Context, Result};
-use std::collections::HashSet;
+use std::collections::BTreeMap;
 use std::io::{BufRead, IsTerminal, Write};
 
 /// Journal-only restores bring back shells active within this long of the session's last.
@@ -26,10 +27,10 @@ const JOURNAL_ONLY_WINDOW_US: i64 = 12 * 3600 * 1_000_000;
 /// Restore a session.
 pub fn run(args: &RestoreArgs) -> Result<()> {
     let paths = Paths::from_env()?;
-    crate::store::index::refresh(&paths, crate::store::index::Wait::Block);
+    let recorded = Recorded::open(&paths);
     let cfg = Config::load(&paths)?;
     let rules = Rules::new(&cfg);
-    let journals = shells::load_all(&paths);
+    let last_seen = recorded.last_seen_by_session();
     let snaps: Vec<Snapshot> = match &args.from {
         Some(id) => vec![snapshots::find(&paths, id)?.1],
         None => snapshots::list_good(&paths)
@@ -39,17 +40,31 @@ pub fn run(args: &RestoreArgs) -> Result<()> {
     };
     let name = match &args.name {
         Some(n) => session::normalize(n),
-        None => pick_session(&snaps, &journals)?,
+        None => pick_session(&snaps, &last_seen)?,
     };
     let source = match (&args.from, plan::choose_source(&snaps, &name)) {
         (_, Some(s)) => s.clone(),
         (Some(id), None) => {
             bail!("snapshot {id} has no live shell of session {name}: see `snap show {id}`")
         }
-        (None, None) => journal_only_source(&journals, &name).with_context(|| {
+        (None, None) => journal_only_source(&last_seen, &name).with_context(|| {
             format!("nothing to restore for session {name}: see `snap sessions` and `snap list`")
         })?,
     };
+    // The session's shells in the snapshot and since, with their lineages' history.
+    let taken_us = timefmt::parse_us(&source.taken_at).unwrap_or(i64::MIN);
+    let in_snapshot = source
+        .sessions
+        .iter()
+        .filter(|s| s.name == name)
+        .flat_map(|s| &s.shells)
+        .map(|s| s.id.as_str());
+    let journals = recorded.shells(
+        &Select::since(taken_us)
+            .in_session(&name)
+            .with_ids(in_snapshot)
+            .with_commands(Commands::All),
+    );
     let world = world_now(&paths, &source, &journals, &name);
     let opts = Options {
         yes: args.yes,
@@ -67,7 +82,7 @@ pub fn run(args: &RestoreArgs) -> Result<()> {
     };
     let mut plan = plan::plan(&source, &name, &journals, &world, &judging, opts);
     resume_agent_panes(&paths, &name, &mut plan, &redactor);
-    let brief = agent::brief::for_session(&paths, &name);
+    let brief = agent::brief::build(&paths, &recorded, &name, None);
     let shown = redacted_plan(&plan, &redactor);
     if args.dry_run {
         return print_plan(&shown, &brief, None, &redactor, args.json);
@@ -136,15 +151,11 @@ fn record_generation(paths: &Paths, cfg: &Config, session: &str, outcome: &Outco
 }
 
 /// Without NAME: the only session, a picker on a terminal, else an error listing them.
-fn pick_session(snaps: &[Snapshot], journals: &[ShellState]) -> Result<String> {
-    let mut sessions = plan::restorable(snaps, journals);
+fn pick_session(snaps: &[Snapshot], last_seen: &BTreeMap<String, i64>) -> Result<String> {
+    let mut sessions = plan::restorable(snaps, last_seen);
     if sessions.is_empty() {
-        let mut seen = HashSet::new();
-        for j in journals.iter().rev() {
-            if seen.insert(j.meta.session.clone()) {
-                sessions.push((j.meta.session.clone(), j.last_seen_us));
-            }
-        }
+        sessions = last_seen.iter().map(|(s, &t)| (s.clone(), t)).collect();
+        sessions.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     }
     match sessions.len() {
         0 => bail!("nothing recorded yet: load the hook in your shell (see `snap init --help`)"),
@@ -183,12 +194,8 @@ fn pick_session(snaps: &[Snapshot], journals: &[ShellState]) -> Result<String> {
 }
 
 /// No snapshot of the session: restore from its journals alone (no layout, no screens).
-fn journal_only_source(journals: &[ShellState], name: &str) -> Option<Snapshot> {
-    let last = journals
-        .iter()
-        .filter(|j| j.meta.session == name)
-        .map(|j| j.last_seen_us)
-        .max()?;
+fn journal_only_source(last_seen: &BTreeMap<String, i64>, name: &str) -> Option<Snapshot> {
+    let last = *last_seen.get(name)?;
     let since = last - JOURNAL_ONLY_WINDOW_US;
     Some(Snapshot {
         schema: SNAPSHOT_SCHEMA,

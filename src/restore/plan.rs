@@ -168,8 +168,9 @@ pub fn choose_source<'a>(snapshots: &'a [Snapshot], session: &str) -> Option<&'a
     })
 }
 
-/// Every session that can be restored, with its latest activity (µs), most recent first.
-pub fn restorable(snapshots: &[Snapshot], journals: &[ShellState]) -> Vec<(String, i64)> {
+/// Every session that can be restored, with its latest activity (µs; `last_seen` says
+/// when each session's shells were last seen), most recent first.
+pub fn restorable(snapshots: &[Snapshot], last_seen: &BTreeMap<String, i64>) -> Vec<(String, i64)> {
     let mut seen: HashMap<String, i64> = HashMap::new();
     for snap in snapshots {
         for s in &snap.sessions {
@@ -180,9 +181,9 @@ pub fn restorable(snapshots: &[Snapshot], journals: &[ShellState]) -> Vec<(Strin
             }
         }
     }
-    for j in journals {
-        if let Some(e) = seen.get_mut(&j.meta.session) {
-            *e = (*e).max(j.last_seen_us);
+    for (session, &t) in last_seen {
+        if let Some(e) = seen.get_mut(session) {
+            *e = (*e).max(t);
         }
     }
     let mut out: Vec<(String, i64)> = seen.into_iter().collect();

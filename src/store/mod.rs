@@ -5,6 +5,7 @@ pub mod index;
 pub mod journal;
 pub mod lock;
 pub mod paths;
+pub mod recorded;
 pub mod retention;
 pub mod shells;
 pub mod snapshots;

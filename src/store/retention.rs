@@ -17,7 +17,8 @@ use crate::snapshot_model::Snapshot;
 use crate::store::atomic::write_atomic;
 use crate::store::index;
 use crate::store::paths::{ensure_private_dir, Paths};
-use crate::store::shells::{self, ShellState};
+use crate::store::recorded::Recorded;
+use crate::store::shells::ShellState;
 use crate::store::snapshots;
 use crate::timefmt;
 use anyhow::{Context, Result};
@@ -308,38 +309,27 @@ pub fn apply(plan: &Plan) -> Vec<String> {
     errors
 }
 
-/// Plan (and unless `dry_run`, apply) retention over the whole store: the shells as
-/// the index knows them (it has read every journal), else as the journals say.
+/// Plan (and unless `dry_run`, apply) retention over the whole store.
 pub fn run(paths: &Paths, rules: Rules, dry_run: bool) -> Plan {
-    let indexed = index::open_ingested(paths, index::Wait::Block)
-        .ok()
-        .flatten()
-        .and_then(|ix| index::query::shells(&ix, &paths.shells(), None).ok());
-    let all = match indexed {
-        Some(mut all) => {
-            let pids: Vec<(u32, Option<u64>)> = all
-                .iter()
-                .map(|s| (s.meta.pid, s.meta.pid_started))
-                .collect();
-            shells::settle(&mut all, &crate::liveness::alive_now(&pids));
-            // Shells known only from snapshots have no directory to remove.
-            all.retain(|s| s.dir.is_dir());
-            all
-        }
-        None => shells::load_all(paths),
-    };
-    run_with(paths, rules, &all, dry_run)
+    run_with(paths, &Recorded::open(paths), rules, dry_run)
 }
 
-/// [`run`] with the shells already loaded.
-pub fn run_with(paths: &Paths, rules: Rules, all_shells: &[ShellState], dry_run: bool) -> Plan {
+/// [`run`] with the recorded shells already open.
+pub fn run_with(paths: &Paths, recorded: &Recorded, rules: Rules, dry_run: bool) -> Plan {
     let forgotten = forgotten(paths);
-    let plan = plan(
-        &summaries(paths, &forgotten),
-        all_shells,
-        rules,
-        timefmt::now_us(),
-    );
+    let now = timefmt::now_us();
+    // Only shells past the history's age can go (shells known only from snapshots
+    // have no directory to remove).
+    let aged = match rules.history_max_age {
+        Some(age) => {
+            let mut aged =
+                recorded.aged(now - i64::try_from(age.as_micros()).unwrap_or(i64::MAX));
+            aged.retain(|s| s.dir.is_dir());
+            aged
+        }
+        None => Vec::new(),
+    };
+    let plan = plan(&summaries(paths, &forgotten), &aged, rules, now);
     if !dry_run {
         if let Some(before) = plan.history_before_us {
             // The index first: a shell directory goes only once its rows are gone.
@@ -372,6 +362,7 @@ fn prune_index(paths: &Paths, before_us: i64, dirs: &[PathBuf]) -> Result<()> {
 mod tests {
     use super::*;
     use crate::snapshot_model::{SessionSnap, ShellSnap};
+    use crate::store::shells;
     use crate::store::snapshots::tests::snap;
 
     const T: i64 = 1_764_043_200_000_000;

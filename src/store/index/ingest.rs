@@ -384,8 +384,8 @@ fn save_shell(tx: &Transaction, meta: &ShellMeta, state: &State, latest: &State)
     let ended = state.ended.as_ref().and(latest.ended.clone());
     tx.prepare_cached(
         "INSERT INTO shells (id, kind, session, meta, started_us, ended, ended_us, last_seen_us,
-            cwd, env_base, env_now, carry, replaces)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+            cwd, env_base, env_now, carry, replaces, project_dir, exec_from)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
          ON CONFLICT(id) DO UPDATE SET ended = ?6, ended_us = ?7, last_seen_us = ?8, cwd = ?9,
             env_base = ?10, env_now = ?11, carry = ?12",
     )?
@@ -403,6 +403,8 @@ fn save_shell(tx: &Transaction, meta: &ShellMeta, state: &State, latest: &State)
         json(&latest.parse.env)?,
         serde_json::to_string(state)?,
         meta.replaces,
+        meta.project_dir,
+        meta.exec_from,
     ])?;
     Ok(())
 }
@@ -723,7 +725,7 @@ mod tests {
         append(&journal, "\x1eV\t3\tbash+\ndeclare -x C=\"3\"\n");
         history(&paths);
         let ix = Index::open(&paths, Wait::Block).unwrap().unwrap();
-        let found = query::shells(&ix, &paths.shells(), None).unwrap();
+        let found = query::open_shells(&ix, &paths.shells(), None).unwrap();
         let pairs = |m: &BTreeMap<String, String>| {
             m.iter()
                 .map(|(k, v)| format!("{k}={v}"))

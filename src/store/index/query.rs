@@ -2,13 +2,13 @@
 
 use super::Index;
 use crate::model::{CommandRecord, ShellMeta};
-use crate::store::shells::{Command, Ended, ShellState};
+use crate::store::shells::{Command, CommandEnd, Ended, ShellState};
 use crate::timefmt;
 use anyhow::Result;
 use rusqlite::types::Value;
 use rusqlite::{params_from_iter, OptionalExtension};
-use std::collections::{BTreeMap, HashSet};
-use std::path::PathBuf;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
 /// Who ran a command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -186,72 +186,168 @@ pub fn last_restores(ix: &Index) -> Result<BTreeMap<String, i64>> {
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-/// Shells seen since `since_us` or not known to have ended (every shell with None),
-/// and the shells they replace, generation after generation (their baselines count);
-/// oldest first, before liveness (see `shells::settle`).
-pub fn shells(
+/// The columns [`row_state`] reads.
+const COLUMNS: &str = "id, meta, ended, ended_us, last_seen_us, cwd, env_base, env_now";
+
+/// Rows as shells (before liveness and cross-shell facts, see `shells::settle`), each
+/// with its directory under `root` and no commands.
+fn shell_rows(
     ix: &Index,
-    root: &std::path::Path,
-    since_us: Option<i64>,
+    root: &Path,
+    sql: &str,
+    params: impl rusqlite::Params,
 ) -> Result<Vec<ShellState>> {
-    const COLUMNS: &str = "id, meta, ended, ended_us, last_seen_us, cwd, env_base, env_now";
+    let mut stmt = ix.conn.prepare_cached(sql)?;
+    let rows = stmt.query_map(params, row_state)?;
     let mut out = Vec::new();
-    {
-        let mut stmt = ix.conn.prepare(&format!(
-            "SELECT {COLUMNS} FROM shells
-             WHERE ?1 IS NULL OR ended IS NULL OR last_seen_us >= ?1 OR ended_us >= ?1"
-        ))?;
-        let rows = stmt.query_map([since_us], row_state)?;
-        for r in rows {
-            out.extend(r?);
-        }
-    }
-    let mut have: HashSet<String> = out.iter().map(|s| s.meta.id.clone()).collect();
-    let mut wanted: Vec<String> = out
-        .iter()
-        .filter_map(|s| s.meta.replaces.clone())
-        .filter(|r| !have.contains(r))
-        .collect();
-    let mut stmt = ix
-        .conn
-        .prepare(&format!("SELECT {COLUMNS} FROM shells WHERE id = ?1"))?;
-    while let Some(id) = wanted.pop() {
-        if !have.insert(id.clone()) {
-            continue;
-        }
-        if let Some(Some(s)) = stmt.query_row([&id], row_state).optional()? {
-            wanted.extend(s.meta.replaces.clone());
+    for r in rows {
+        if let Some(mut s) = r? {
+            s.dir = root.join(&s.meta.id);
             out.push(s);
         }
     }
-    drop(stmt);
-    // The command still open in each shell, for `running`.
-    let mut open = ix.conn.prepare_cached(
-        "SELECT text, cwd, start_us FROM commands WHERE src = ?1 AND end_us IS NULL
-         AND pos = (SELECT max(pos) FROM commands WHERE src = ?1)",
+    Ok(out)
+}
+
+/// The shells not known to have ended (live, or gone without a word), of `session` or
+/// of every session.
+pub fn open_shells(ix: &Index, root: &Path, session: Option<&str>) -> Result<Vec<ShellState>> {
+    shell_rows(
+        ix,
+        root,
+        &format!(
+            "SELECT {COLUMNS} FROM shells WHERE ended IS NULL AND (?1 IS NULL OR session = ?1)"
+        ),
+        [session],
+    )
+}
+
+/// The shells of `session` that ended, last seen at or after `since_us`.
+pub fn ended_shells(
+    ix: &Index,
+    root: &Path,
+    session: &str,
+    since_us: i64,
+) -> Result<Vec<ShellState>> {
+    shell_rows(
+        ix,
+        root,
+        &format!(
+            "SELECT {COLUMNS} FROM shells
+             WHERE session = ?1 AND last_seen_us >= ?2 AND ended IS NOT NULL"
+        ),
+        rusqlite::params![session, since_us],
+    )
+}
+
+/// The shell with this id, when recorded.
+pub fn shell(ix: &Index, root: &Path, id: &str) -> Result<Option<ShellState>> {
+    Ok(shell_rows(
+        ix,
+        root,
+        &format!("SELECT {COLUMNS} FROM shells WHERE id = ?1"),
+        [id],
+    )?
+    .pop())
+}
+
+/// The ids of the shells that ended and were last seen before `before_us`.
+pub fn ended_before(ix: &Index, before_us: i64) -> Result<Vec<String>> {
+    let mut stmt = ix.conn.prepare_cached(
+        "SELECT s.id FROM (SELECT DISTINCT session FROM shells) n
+         JOIN shells s ON s.session = n.session AND s.last_seen_us < ?1
+         WHERE s.ended IS NOT NULL",
     )?;
-    for s in out.iter_mut().filter(|s| s.ended.is_none()) {
-        let cmd = open
-            .query_row([&s.meta.id], |r| {
-                Ok(Command {
-                    text: r.get(0)?,
-                    cwd: r.get(1)?,
-                    started_us: r.get(2)?,
-                    end: None,
-                })
-            })
+    let rows = stmt.query_map([before_us], |r| r.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Every session recorded, each once.
+pub fn session_names(ix: &Index) -> Result<Vec<String>> {
+    let mut stmt = ix
+        .conn
+        .prepare_cached("SELECT DISTINCT session FROM shells ORDER BY session")?;
+    let rows = stmt.query_map([], |r| r.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Each session, and when its most recently seen shell was last seen (µs).
+pub fn last_seen_by_session(ix: &Index) -> Result<BTreeMap<String, i64>> {
+    let mut stmt = ix
+        .conn
+        .prepare_cached("SELECT session, max(last_seen_us) FROM shells GROUP BY session")?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// A project directory and a session whose shells started there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Project {
+    pub dir: String,
+    pub session: String,
+    /// When the first of those shells started (µs).
+    pub first_started_us: i64,
+    /// When the last of them was last seen (µs).
+    pub last_seen_us: i64,
+}
+
+/// Each project directory and session recorded there.
+pub fn projects(ix: &Index) -> Result<Vec<Project>> {
+    let mut stmt = ix.conn.prepare_cached(
+        "SELECT project_dir, session, min(started_us), max(last_seen_us) FROM shells
+         GROUP BY project_dir, session",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok(Project {
+            dir: r.get(0)?,
+            session: r.get(1)?,
+            first_started_us: r.get(2)?,
+            last_seen_us: r.get(3)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The environments (baseline, latest) of the shells with these ids.
+pub fn envs(ix: &Index, ids: &[&str]) -> Result<Vec<BTreeMap<String, String>>> {
+    let mut stmt = ix
+        .conn
+        .prepare_cached("SELECT env_base, env_now FROM shells WHERE id = ?1")?;
+    let mut out = Vec::new();
+    for id in ids {
+        let found: Option<(Option<String>, Option<String>)> = stmt
+            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
-        s.commands.extend(cmd);
+        for text in found.into_iter().flat_map(|(a, b)| [a, b]).flatten() {
+            out.extend(serde_json::from_str(&text).ok());
+        }
     }
-    for s in &mut out {
-        s.dir = root.join(&s.meta.id);
-    }
-    out.sort_by(|a, b| {
-        a.meta
-            .started_at
-            .cmp(&b.meta.started_at)
-            .then(a.meta.id.cmp(&b.meta.id))
-    });
+    Ok(out)
+}
+
+/// A shell's commands, oldest first: the newest `tail` of them, or every one (None).
+pub fn commands(ix: &Index, shell: &str, tail: Option<usize>) -> Result<Vec<Command>> {
+    let limit = tail.map_or(-1, |n| i64::try_from(n).unwrap_or(i64::MAX));
+    let mut stmt = ix.conn.prepare_cached(
+        "SELECT text, cwd, start_us, end_us, exit, duration_ms FROM commands
+         WHERE src = ?1 ORDER BY pos DESC LIMIT ?2",
+    )?;
+    let rows = stmt.query_map(rusqlite::params![shell, limit], |r| {
+        let end_us: Option<i64> = r.get(3)?;
+        let exit: Option<i32> = r.get(4)?;
+        Ok(Command {
+            text: r.get(0)?,
+            cwd: r.get(1)?,
+            started_us: r.get(2)?,
+            end: end_us.zip(exit).map(|(time_us, status)| CommandEnd {
+                status,
+                duration_ms: r.get(5).ok().flatten(),
+                time_us,
+            }),
+        })
+    })?;
+    let mut out: Vec<Command> = rows.collect::<rusqlite::Result<_>>()?;
+    out.reverse();
     Ok(out)
 }
 

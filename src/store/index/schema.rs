@@ -2,9 +2,10 @@
 
 use rusqlite::Connection;
 
-/// The schema this build writes. An index of another version is rebuilt from the
-/// journals (it is a cache of them; nothing is lost).
-pub const VERSION: i64 = 1;
+/// The schema this build writes. An index of version 1 is brought up to it in place;
+/// one of another version is rebuilt from the journals (it is a cache of them; nothing
+/// is lost).
+pub const VERSION: i64 = 2;
 
 const TABLES: &str = "
 CREATE TABLE shells (
@@ -92,8 +93,25 @@ CREATE TABLE facts (
 );
 ";
 
-/// Create the tables in an empty database; else the version found when it is not this
-/// one (None when it is).
+/// Version 1 to 2: what readers ask of shells without reading every row (see
+/// `store::recorded`): the shells not known to have ended, a session's shells by when
+/// they were last seen, who replaces whom, the sessions of each project.
+const TO_2: &str = "
+ALTER TABLE shells ADD COLUMN project_dir TEXT NOT NULL DEFAULT '';
+-- The shell this one replaced by `exec` (same pid).
+ALTER TABLE shells ADD COLUMN exec_from TEXT;
+UPDATE shells SET project_dir = coalesce(json_extract(meta, '$.project_dir'), ''),
+    exec_from = json_extract(meta, '$.exec_from');
+CREATE INDEX shells_open ON shells(session) WHERE ended IS NULL;
+CREATE INDEX shells_seen ON shells(session, last_seen_us);
+CREATE INDEX shells_replaces ON shells(replaces) WHERE replaces IS NOT NULL;
+CREATE INDEX shells_exec_from ON shells(exec_from) WHERE exec_from IS NOT NULL;
+CREATE INDEX shells_project ON shells(project_dir, session, last_seen_us, started_us);
+PRAGMA user_version = 2;
+";
+
+/// Create the tables in an empty database, or bring one of version 1 up to this one;
+/// else the version found when it is neither (None when all is well).
 pub fn ensure(conn: &Connection) -> rusqlite::Result<Option<i64>> {
     let version = || conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0));
     if version()? == VERSION {
@@ -105,11 +123,12 @@ pub fn ensure(conn: &Connection) -> rusqlite::Result<Option<i64>> {
     let objects: i64 = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))?;
     let result = if found == VERSION {
         Ok(None)
-    } else if objects != 0 {
-        Ok(Some(found))
+    } else if objects == 0 {
+        conn.execute_batch(&format!("{TABLES} {TO_2}")).map(|()| None)
+    } else if found == 1 {
+        conn.execute_batch(TO_2).map(|()| None)
     } else {
-        conn.execute_batch(&format!("{TABLES} PRAGMA user_version = {VERSION};"))
-            .map(|()| None)
+        Ok(Some(found))
     };
     match result {
         Ok(v) => {

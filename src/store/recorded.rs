@@ -1,0 +1,388 @@
+//! The recorded shells as everyday commands read them, at the cost of the work at hand
+//! rather than of everything ever recorded. A shell that ended (its journal final, read
+//! to the end by the index) is answered by the index, with as many of its commands as
+//! the reader asks for; a shell not known to have ended is read from its journal, the
+//! truth to its last byte. When the index cannot be opened (or a query fails), every
+//! journal is read once instead: correctness first.
+
+use crate::store::index::query::{self, Project};
+use crate::store::index::{self, Index, Wait};
+use crate::store::paths::Paths;
+use crate::store::shells::{self, ShellState};
+use anyhow::Result;
+use std::cell::OnceCell;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::path::{Component, Path};
+
+/// Ended shells stay recent this long (or since their session's last restore).
+pub const RECENT_US: i64 = 7 * 24 * 3600 * 1_000_000;
+
+/// What a shell read from the index brings of its commands (one read from its journal
+/// brings every one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Commands {
+    /// The last one when it never ended: what `running` needs.
+    Open,
+    /// The newest N.
+    Tail(usize),
+    /// Every one.
+    All,
+}
+
+/// Which shells a reader wants: the live ones, the ones last seen since a time (per
+/// session), and always the shells those replace, generation after generation (their
+/// baselines count, and restore reads their history).
+#[derive(Debug, Clone)]
+pub struct Select {
+    /// Only this session's shells; None: every session's.
+    pub session: Option<String>,
+    /// Shells not alive are wanted when last seen at or after this time (µs) of their
+    /// session...
+    pub since: BTreeMap<String, i64>,
+    /// ...or, for a session not named there, this one; None: none of theirs.
+    pub others: Option<i64>,
+    /// These shells whenever they were last seen (of any session).
+    pub ids: BTreeSet<String>,
+    pub commands: Commands,
+}
+
+impl Select {
+    /// The live shells.
+    pub fn live() -> Select {
+        Select {
+            session: None,
+            since: BTreeMap::new(),
+            others: None,
+            ids: BTreeSet::new(),
+            commands: Commands::Open,
+        }
+    }
+
+    /// The live shells and those last seen at or after `since_us`.
+    pub fn since(since_us: i64) -> Select {
+        Select {
+            others: Some(since_us),
+            ..Select::live()
+        }
+    }
+
+    /// Every shell recorded.
+    pub fn all() -> Select {
+        Select::since(i64::MIN)
+    }
+
+    /// Only the shells of `session`.
+    pub fn in_session(mut self, session: &str) -> Select {
+        self.session = Some(session.to_string());
+        self
+    }
+
+    /// Also these shells, whenever they were last seen.
+    pub fn with_ids<'a>(mut self, ids: impl IntoIterator<Item = &'a str>) -> Select {
+        self.ids.extend(ids.into_iter().map(String::from));
+        self
+    }
+
+    /// Ended shells' commands as `commands` says.
+    pub fn with_commands(mut self, commands: Commands) -> Select {
+        self.commands = commands;
+        self
+    }
+
+    /// From when a shell of `session` that is not alive is wanted, if at all.
+    fn threshold(&self, session: &str) -> Option<i64> {
+        self.since.get(session).copied().or(self.others)
+    }
+
+    /// Is this shell (liveness settled) one of those wanted, its lineage apart?
+    fn wants(&self, s: &ShellState) -> bool {
+        if self.ids.contains(&s.meta.id) {
+            return true;
+        }
+        if self.session.as_ref().is_some_and(|n| n != &s.meta.session) {
+            return false;
+        }
+        s.alive
+            || self
+                .threshold(&s.meta.session)
+                .is_some_and(|t| s.last_seen_us >= t)
+    }
+}
+
+/// Where a command reads the recorded shells from.
+pub struct Recorded {
+    paths: Paths,
+    ix: Option<Index>,
+    /// Every journal, read once when the index cannot answer.
+    journals: OnceCell<Vec<ShellState>>,
+}
+
+impl Recorded {
+    /// The index brought up to date with the journals; else (said on stderr) the
+    /// journals themselves.
+    pub fn open(paths: &Paths) -> Recorded {
+        let ix = match index::open_ingested(paths, Wait::Block) {
+            Ok(ix) => ix,
+            Err(e) => {
+                eprintln!("snap: {e:#}: reading the journals instead");
+                None
+            }
+        };
+        Recorded {
+            paths: paths.clone(),
+            ix,
+            journals: OnceCell::new(),
+        }
+    }
+
+    /// The index, when it answers.
+    pub fn index(&self) -> Option<&Index> {
+        self.ix.as_ref()
+    }
+
+    fn journals(&self) -> &[ShellState] {
+        self.journals.get_or_init(|| shells::load_all(&self.paths))
+    }
+
+    /// The index's answer, else (a failed query said on stderr) the journals'.
+    fn answer<T>(
+        &self,
+        from_index: impl FnOnce(&Index) -> Result<T>,
+        from_journals: impl FnOnce(&[ShellState]) -> T,
+    ) -> T {
+        if let Some(ix) = &self.ix {
+            match from_index(ix) {
+                Ok(v) => return v,
+                Err(e) => eprintln!(
+                    "snap: {}: {e:#}: reading the journals instead",
+                    ix.path().display()
+                ),
+            }
+        }
+        from_journals(self.journals())
+    }
+
+    /// The shells `select` wants, oldest first, with liveness checked now.
+    pub fn shells(&self, select: &Select) -> Vec<ShellState> {
+        self.answer(
+            |ix| self.indexed(ix, select),
+            |all| {
+                let by_id: HashMap<&str, &ShellState> =
+                    all.iter().map(|s| (s.meta.id.as_str(), s)).collect();
+                let mut keep: HashSet<&str> = HashSet::new();
+                for s in all.iter().filter(|s| select.wants(s)) {
+                    let mut next = Some(s);
+                    while let Some(s) = next.filter(|s| keep.insert(&s.meta.id)) {
+                        next = s.meta.replaces.as_deref().and_then(|r| by_id.get(r)).copied();
+                    }
+                }
+                all.iter()
+                    .filter(|s| keep.contains(s.meta.id.as_str()))
+                    .cloned()
+                    .collect()
+            },
+        )
+    }
+
+    fn indexed(&self, ix: &Index, select: &Select) -> Result<Vec<ShellState>> {
+        let root = self.paths.shells();
+        let mut open = query::open_shells(ix, &root, select.session.as_deref())?;
+        let mut ended_by_id = Vec::new();
+        for id in &select.ids {
+            if open.iter().any(|s| &s.meta.id == id) {
+                continue;
+            }
+            match query::shell(ix, &root, id)? {
+                Some(s) if s.ended.is_none() => open.push(s),
+                Some(s) => ended_by_id.push(s),
+                None => {}
+            }
+        }
+        let alive = crate::liveness::alive_now(&shells::pids(&open));
+        let mut from_journal = Vec::new();
+        let mut from_index = Vec::new();
+        for s in open {
+            let is_alive = alive.contains(&(s.meta.pid, s.meta.pid_started));
+            if is_alive || select.wants(&s) {
+                // Not known to have ended: its journal may hold more than the index read.
+                match shells::load_one(s.dir.clone()) {
+                    Some(j) => from_journal.push(j),
+                    None => from_index.push(s),
+                }
+            }
+        }
+        let names = match (&select.session, select.others) {
+            (Some(s), _) => vec![s.clone()],
+            (None, Some(_)) => query::session_names(ix)?,
+            (None, None) => select.since.keys().cloned().collect(),
+        };
+        for name in names {
+            if let Some(t) = select.threshold(&name) {
+                from_index.extend(query::ended_shells(ix, &root, &name, t)?);
+            }
+        }
+        for s in ended_by_id {
+            if !from_index.iter().any(|f| f.meta.id == s.meta.id) {
+                from_index.push(s);
+            }
+        }
+        // Their lineages, generation after generation.
+        let mut have: HashSet<String> = from_journal
+            .iter()
+            .chain(&from_index)
+            .map(|s| s.meta.id.clone())
+            .collect();
+        let mut wanted: Vec<String> = from_journal
+            .iter()
+            .chain(&from_index)
+            .filter_map(|s| s.meta.replaces.clone())
+            .collect();
+        while let Some(id) = wanted.pop() {
+            if !have.insert(id.clone()) {
+                continue;
+            }
+            if let Some(s) = query::shell(ix, &root, &id)? {
+                wanted.extend(s.meta.replaces.clone());
+                from_index.push(s);
+            }
+        }
+        for s in &mut from_index {
+            s.commands = match select.commands {
+                Commands::Open => {
+                    let mut last = query::commands(ix, &s.meta.id, Some(1))?;
+                    last.retain(|c| c.end.is_none());
+                    last
+                }
+                Commands::Tail(n) => query::commands(ix, &s.meta.id, Some(n))?,
+                Commands::All => query::commands(ix, &s.meta.id, None)?,
+            };
+        }
+        let mut out = from_journal;
+        out.extend(from_index);
+        shells::sort(&mut out);
+        shells::settle(&mut out, &alive);
+        Ok(out)
+    }
+
+    /// The shells not alive and last seen before `before_us` (what history pruning
+    /// removes), oldest first.
+    pub fn aged(&self, before_us: i64) -> Vec<ShellState> {
+        let aged = |s: &ShellState| !s.alive && s.last_seen_us < before_us;
+        self.answer(
+            |ix| {
+                let root = self.paths.shells();
+                let mut out = query::open_shells(ix, &root, None)?;
+                let alive = crate::liveness::alive_now(&shells::pids(&out));
+                shells::settle(&mut out, &alive);
+                out.retain(aged);
+                for id in query::ended_before(ix, before_us)? {
+                    out.extend(query::shell(ix, &root, &id)?);
+                }
+                shells::sort(&mut out);
+                Ok(out)
+            },
+            |all| all.iter().filter(|s| aged(s)).cloned().collect(),
+        )
+    }
+
+    /// The live shells and those last seen since their session's last restore or
+    /// within [`RECENT_US`]: the ones `snap sessions` lists.
+    pub fn recent(&self) -> Select {
+        let week_ago = crate::timefmt::now_us() - RECENT_US;
+        let since = self
+            .last_restores()
+            .into_iter()
+            .map(|(s, at)| (s, at.min(week_ago)))
+            .collect();
+        Select {
+            since,
+            ..Select::since(week_ago)
+        }
+    }
+
+    /// Each session's last restore: when the newest shell that replaces another started.
+    pub fn last_restores(&self) -> BTreeMap<String, i64> {
+        self.answer(query::last_restores, |all| {
+            let mut out: BTreeMap<String, i64> = BTreeMap::new();
+            for s in all.iter().filter(|s| s.meta.replaces.is_some()) {
+                let started = crate::timefmt::parse_us(&s.meta.started_at).unwrap_or(0);
+                let e = out.entry(s.meta.session.clone()).or_insert(started);
+                *e = (*e).max(started);
+            }
+            out
+        })
+    }
+
+    /// The session of the shell with this id: as recorded, else as its meta says (a
+    /// shell so new the index has not seen it).
+    pub fn session_of(&self, id: &str) -> Option<String> {
+        let found = self.answer(
+            |ix| query::session_of(ix, id),
+            |all| {
+                all.iter()
+                    .find(|s| s.meta.id == id)
+                    .map(|s| s.meta.session.clone())
+            },
+        );
+        let plain = matches!(
+            Path::new(id).components().collect::<Vec<_>>()[..],
+            [Component::Normal(_)]
+        );
+        found.or_else(|| {
+            plain
+                .then(|| shells::read_meta_quiet(&self.paths.shell_dir(id)))
+                .flatten()
+                .map(|m| m.session)
+        })
+    }
+
+    /// Each session, and when a shell of it was last seen (µs).
+    pub fn last_seen_by_session(&self) -> BTreeMap<String, i64> {
+        self.answer(query::last_seen_by_session, |all| {
+            let mut out: BTreeMap<String, i64> = BTreeMap::new();
+            for s in all {
+                let e = out.entry(s.meta.session.clone()).or_insert(s.last_seen_us);
+                *e = (*e).max(s.last_seen_us);
+            }
+            out
+        })
+    }
+
+    /// Each project directory and session recorded there.
+    pub fn projects(&self) -> Vec<Project> {
+        self.answer(query::projects, |all| {
+            let mut out: BTreeMap<(&str, &str), Project> = BTreeMap::new();
+            for s in all {
+                let started = crate::timefmt::parse_us(&s.meta.started_at).unwrap_or(0);
+                let p = out
+                    .entry((&s.meta.project_dir, &s.meta.session))
+                    .or_insert_with(|| Project {
+                        dir: s.meta.project_dir.clone(),
+                        session: s.meta.session.clone(),
+                        first_started_us: started,
+                        last_seen_us: s.last_seen_us,
+                    });
+                p.first_started_us = p.first_started_us.min(started);
+                p.last_seen_us = p.last_seen_us.max(s.last_seen_us);
+            }
+            out.into_values().collect()
+        })
+    }
+
+    /// The environments (baselines and latest) of the shells with these ids, for a
+    /// redactor to learn their secrets.
+    pub fn envs<'a>(&self, ids: impl IntoIterator<Item = &'a str>) -> Vec<BTreeMap<String, String>> {
+        let mut ids: Vec<&str> = ids.into_iter().collect();
+        ids.sort_unstable();
+        ids.dedup();
+        self.answer(
+            |ix| query::envs(ix, &ids),
+            |all| {
+                all.iter()
+                    .filter(|s| ids.contains(&s.meta.id.as_str()))
+                    .flat_map(|s| [s.env_base.clone(), s.env_now.clone()])
+                    .collect()
+            },
+        )
+    }
+}
