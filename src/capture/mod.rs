@@ -65,9 +65,10 @@ fn captured_shells(paths: &Paths, recorded: &Recorded, session: Option<&str>) ->
     // A forgotten session's shells started before it was forgotten are left out anyway.
     let mut since: BTreeMap<String, i64> = forgotten.clone();
     for (_, s) in retention::summaries(paths, &forgotten) {
+        let taken = snapshots::id_time_us(&s.id).map_or(s.taken_us, |t| t.max(s.taken_us));
         for (name, _) in &s.sessions {
-            let at = since.entry(name.clone()).or_insert(s.taken_us);
-            *at = (*at).max(s.taken_us);
+            let at = since.entry(name.clone()).or_insert(taken);
+            *at = (*at).max(taken);
         }
     }
     let mut select = Select {

@@ -63,6 +63,7 @@ pub fn run(args: &RestoreArgs) -> Result<()> {
         &Select::since(taken_us)
             .in_session(&name)
             .with_ids(in_snapshot)
+            .with_lineage()
             .with_commands(Commands::All),
     );
     let world = world_now(&paths, &source, &journals, &name);

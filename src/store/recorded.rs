@@ -30,8 +30,9 @@ pub enum Commands {
 }
 
 /// Which shells a reader wants: the live ones, the ones last seen since a time (per
-/// session), and always the shells those replace, generation after generation (their
-/// baselines count, and restore reads their history).
+/// session), and, with `lineage`, the shells those replace, generation after generation
+/// (restore reads their history). A restored shell's baseline is its first
+/// generation's, whether or not those come along.
 #[derive(Debug, Clone)]
 pub struct Select {
     /// Only this session's shells; None: every session's.
@@ -43,6 +44,8 @@ pub struct Select {
     pub others: Option<i64>,
     /// These shells whenever they were last seen (of any session).
     pub ids: BTreeSet<String>,
+    /// Also the shells these replace, generation after generation.
+    pub lineage: bool,
     pub commands: Commands,
 }
 
@@ -54,6 +57,7 @@ impl Select {
             since: BTreeMap::new(),
             others: None,
             ids: BTreeSet::new(),
+            lineage: false,
             commands: Commands::Open,
         }
     }
@@ -80,6 +84,12 @@ impl Select {
     /// Also these shells, whenever they were last seen.
     pub fn with_ids<'a>(mut self, ids: impl IntoIterator<Item = &'a str>) -> Select {
         self.ids.extend(ids.into_iter().map(String::from));
+        self
+    }
+
+    /// Also the shells these replace, generation after generation.
+    pub fn with_lineage(mut self) -> Select {
+        self.lineage = true;
         self
     }
 
@@ -174,6 +184,7 @@ impl Recorded {
                     let mut next = Some(s);
                     while let Some(s) = next.filter(|s| keep.insert(&s.meta.id)) {
                         next = s.meta.replaces.as_deref().and_then(|r| by_id.get(r)).copied();
+                        next = next.filter(|_| select.lineage);
                     }
                 }
                 all.iter()
@@ -226,7 +237,9 @@ impl Recorded {
                 from_index.push(s);
             }
         }
-        // Their lineages, generation after generation.
+        // Their lineages, generation after generation: for their baselines (see
+        // `shells::settle`), and kept when asked for.
+        let selected = from_index.len();
         let mut have: HashSet<String> = from_journal
             .iter()
             .chain(&from_index)
@@ -246,7 +259,8 @@ impl Recorded {
                 from_index.push(s);
             }
         }
-        for s in &mut from_index {
+        let with_commands = if select.lineage { from_index.len() } else { selected };
+        for s in &mut from_index[..with_commands] {
             s.commands = match select.commands {
                 Commands::Open => {
                     let mut last = query::commands(ix, &s.meta.id, Some(1))?;
@@ -257,10 +271,16 @@ impl Recorded {
                 Commands::All => query::commands(ix, &s.meta.id, None)?,
             };
         }
+        let kept: HashSet<String> = from_journal
+            .iter()
+            .chain(&from_index[..with_commands])
+            .map(|s| s.meta.id.clone())
+            .collect();
         let mut out = from_journal;
         out.extend(from_index);
         shells::sort(&mut out);
         shells::settle(&mut out, &alive);
+        out.retain(|s| kept.contains(&s.meta.id));
         Ok(out)
     }
 
