@@ -1,5 +1,6 @@
 //! Command-line definitions (also used for completions and the man page).
 
+use crate::model::ShellKind;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -75,25 +76,6 @@ pub struct JsonArg {
     /// Print JSON
     #[arg(long)]
     pub json: bool,
-}
-
-/// Shells snap can hook into.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ShellKind {
-    Bash,
-    Zsh,
-    Fish,
-}
-
-impl ShellKind {
-    /// The kind's name as written in meta files and JSON.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ShellKind::Bash => "bash",
-            ShellKind::Zsh => "zsh",
-            ShellKind::Fish => "fish",
-        }
-    }
 }
 
 /// What `snap init` can print.

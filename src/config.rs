@@ -29,7 +29,6 @@
 //!
 //! A bad file is an error naming the file, the key and the line.
 
-use crate::store::paths::Paths;
 use anyhow::{anyhow, bail, Context, Result};
 use regex::Regex;
 use serde::{Deserialize, Serialize};
@@ -178,13 +177,13 @@ struct RawRelaunch {
 }
 
 impl Config {
-    /// Load the config in force (see the module doc). A missing default file gives the
-    /// defaults; a missing file named by `SNAP_CONFIG` is an error.
-    pub fn load(paths: &Paths) -> Result<Config> {
-        let path = paths.config_in_force();
+    /// Load the config file in force at `path` (see the module doc; the store's
+    /// `Paths::config_in_force` finds it). A missing default file gives the defaults; a
+    /// missing file named by `SNAP_CONFIG` is an error.
+    pub fn load(path: &Path) -> Result<Config> {
         let named = std::env::var_os("SNAP_CONFIG").is_some_and(|c| !c.is_empty());
-        match std::fs::read_to_string(&path) {
-            Ok(text) => Config::parse(&text, &path),
+        match std::fs::read_to_string(path) {
+            Ok(text) => Config::parse(&text, path),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && !named => Ok(Config::default()),
             Err(e) => Err(anyhow!(e)).with_context(|| {
                 let why = if named {

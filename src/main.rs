@@ -1,4 +1,17 @@
 //! snap: keep a coding session alive across disconnects.
+//!
+//! Imports run one way, down these layers (a module uses its own layer and the ones
+//! below it, never one above; `tests/layers.rs` checks it):
+//!
+//! 1. `model`: shared types (`ShellKind`, `Ended`, `Policy`, meta, snapshots,
+//!    commands), importing nothing of the crate.
+//! 2. leaf helpers: `timefmt`, `text`, `shellenv`, `envguard`, `liveness`, `session`.
+//! 3. `config`: the TOML configuration (given its file; it knows nothing of the store).
+//! 4. rules: `policy` (relaunch judgements), `redact` (secrets).
+//! 5. `store`: everything on disk (paths, the atomic writer, journals, index,
+//!    snapshots, retention, the forget list).
+//! 6. `capture`, `restore`, `agent`, `notice`, `daemon`.
+//! 7. `cli` and `cmd`: one file per subcommand.
 
 mod agent;
 mod capture;
@@ -17,7 +30,6 @@ mod redact;
 mod restore;
 mod session;
 mod shellenv;
-mod snapshot_model;
 mod store;
 mod text;
 mod timefmt;

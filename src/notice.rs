@@ -4,9 +4,9 @@
 //! Cheap on purpose: metas, the tail of each last journal segment, one liveness check.
 
 use crate::config::Config;
-use crate::model::ShellMeta;
+use crate::model::{Ended, ShellMeta};
 use crate::store::paths::{ensure_private_dir, Paths};
-use crate::store::{journal, retention, shells};
+use crate::store::{forgotten, journal, shells};
 use crate::timefmt;
 use std::collections::{BTreeMap, HashSet};
 use std::fs;
@@ -54,7 +54,9 @@ pub fn waiting(all: &[Brief], alive: &HashSet<String>, me: &str, now_us: i64) ->
 
 /// Say so on the terminal, once per session and boot. Never fails loudly.
 pub fn maybe_show(paths: &Paths, me: &str) {
-    let Ok(cfg) = Config::load(paths) else { return };
+    let Ok(cfg) = Config::load(&paths.config_in_force()) else {
+        return;
+    };
     if !cfg.notice {
         return;
     }
@@ -62,7 +64,7 @@ pub fn maybe_show(paths: &Paths, me: &str) {
         return;
     };
     let all = briefs(paths);
-    let forgotten = retention::forgotten(paths);
+    let forgotten = forgotten::forgotten(paths);
     let pairs: Vec<(u32, Option<u64>)> = all
         .iter()
         .map(|b| (b.meta.pid, b.meta.pid_started))
@@ -78,7 +80,7 @@ pub fn maybe_show(paths: &Paths, me: &str) {
     names.retain(|n| {
         !all.iter()
             .filter(|b| &b.meta.session == n)
-            .all(|b| retention::is_forgotten(&forgotten, n, &b.meta.started_at))
+            .all(|b| forgotten::is_forgotten(&forgotten, n, &b.meta.started_at))
     });
     if names.is_empty() {
         return;
@@ -137,7 +139,7 @@ fn briefs(paths: &Paths) -> Vec<Brief> {
                 .and_then(|seg| last_end(seg, meta.token.as_deref()));
             Some(Brief {
                 meta,
-                exited: how.as_deref() == Some("exit"),
+                exited: how.as_deref().and_then(Ended::of) == Some(Ended::Exit),
                 ended: how.is_some(),
             })
         })

@@ -2,6 +2,7 @@
 //! shortened to one line for tables and briefs, and recorded text made safe to print
 //! (no control character reaches a terminal: escaped visibly, or as JSON escapes).
 
+use crate::model::ShellKind;
 use serde::Serialize;
 
 /// Single-quote for bash and zsh.
@@ -27,8 +28,8 @@ pub fn fish_quote(s: &str) -> String {
 }
 
 /// Quote for the shell of `kind`.
-pub fn quote(kind: &str, s: &str) -> String {
-    if kind == "fish" {
+pub fn quote(kind: ShellKind, s: &str) -> String {
+    if kind == ShellKind::Fish {
         fish_quote(s)
     } else {
         posix_quote(s)
@@ -174,7 +175,7 @@ mod tests {
         assert_eq!(fish_quote(r"/a\b/it's"), r"'/a\\b/it\'s'");
         assert_eq!(posix_word("agent_work"), "agent_work");
         assert_eq!(posix_word("a b"), "'a b'");
-        assert_eq!(quote("fish", "it's"), r"'it\'s'");
+        assert_eq!(quote(ShellKind::Fish, "it's"), r"'it\'s'");
     }
 
     #[test]

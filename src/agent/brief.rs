@@ -5,17 +5,19 @@
 //! (the config's `history_filter` and `cwd_filter` too), and rendered without control
 //! characters.
 
-use super::{git, journal, state};
+use super::{git, state};
 use crate::config::Config;
-use crate::model::CommandRecord;
+use crate::model::{CommandRecord, Ended};
 use crate::redact::Redactor;
+use crate::store::agent_journal;
 use crate::store::index::query::{self, Filter};
 use crate::store::paths::Paths;
 use crate::store::recorded::{Recorded, Select};
-use crate::store::shells::ShellState;
+use crate::store::shells::{self, ShellState};
 use crate::timefmt;
 use serde::Serialize;
 use serde_json::Value;
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -96,7 +98,7 @@ pub const LOOK_BACK: usize = 1000;
 /// session has no recorded one.
 pub fn build(paths: &Paths, recorded: &Recorded, session: &str, cwd: Option<&Path>) -> Brief {
     let mut warnings = Vec::new();
-    let cfg = Config::load(paths).unwrap_or_else(|e| {
+    let cfg = Config::load(&paths.config_in_force()).unwrap_or_else(|e| {
         warnings.push(format!(
             "{e:#}: secrets are hidden with the built-in patterns only, no command is filtered"
         ));
@@ -108,7 +110,7 @@ pub fn build(paths: &Paths, recorded: &Recorded, session: &str, cwd: Option<&Pat
         ));
         Redactor::new(&Config::default()).expect("the built-in secret patterns compile")
     });
-    let shells = recorded.shells(&recorded.recent().in_session(session));
+    let shells = recorded.shells(&recorded.recent().in_session(session).with_lineage());
     let commands = session_commands(paths, recorded, session);
     // The secrets of every shell whose commands the brief may show, and of the shells
     // it lists.
@@ -152,7 +154,7 @@ fn session_commands(paths: &Paths, recorded: &Recorded, session: &str) -> Vec<(i
                 .collect::<Vec<_>>()
         })
         .collect();
-    let agent_cmds = journal::read(paths, session);
+    let agent_cmds = agent_journal::read(paths, session);
     commands.extend(agent_cmds.iter().map(|c| (c.time_us, c.to_record(session))));
     commands.sort_by_key(|(t, _)| *t);
     let skip = commands.len().saturating_sub(LOOK_BACK);
@@ -197,18 +199,15 @@ fn gather(
     commands.retain(|(_, r)| cfg.keeps_command(&r.command, &r.cwd));
 
     let last_failure = last_failure(paths, &commands);
-    let running = session_shells
-        .iter()
-        .filter_map(|s| {
-            s.running()
-                .filter(|c| cfg.keeps_command(&c.text, &c.cwd))
-                .map(|c| Running {
-                    shell_id: s.meta.id.clone(),
-                    command: c.text.clone(),
-                    cwd: c.cwd.clone(),
-                    started_at: timefmt::rfc3339_us(c.started_us),
-                    alive: s.alive,
-                })
+    let running = running(&session_shells)
+        .into_iter()
+        .filter(|(_, c)| cfg.keeps_command(&c.text, &c.cwd))
+        .map(|(s, c)| Running {
+            shell_id: s.meta.id.clone(),
+            command: c.text.clone(),
+            cwd: c.cwd.clone(),
+            started_at: timefmt::rfc3339_us(c.started_us),
+            alive: s.alive,
         })
         .collect();
     let skip = commands.len().saturating_sub(LAST_COMMANDS);
@@ -253,6 +252,43 @@ fn gather(
         warnings,
     }
 }
+
+/// What runs now in the session's shells and, once per lineage, what was running when
+/// its shell went away: a shell a restore replaced is its successor's past (what restore
+/// ran again is that same command), and a restored shell that ran nothing yet (its held
+/// command waits) stands for what the shell before it ran.
+fn running<'a>(shells: &[&'a ShellState]) -> Vec<(&'a ShellState, &'a shells::Command)> {
+    let by_id: HashMap<&str, &ShellState> =
+        shells.iter().map(|s| (s.meta.id.as_str(), *s)).collect();
+    let replaced: HashSet<&str> = shells
+        .iter()
+        .filter_map(|s| s.meta.replaces.as_deref())
+        .collect();
+    shells
+        .iter()
+        .filter(|s| !replaced.contains(s.meta.id.as_str()))
+        .filter_map(|newest| {
+            let mut seen = HashSet::new();
+            let mut s = *newest;
+            loop {
+                if let Some(c) = s.running() {
+                    return Some((s, c));
+                }
+                if !s.commands.is_empty() || s.ended == Some(Ended::Exit) {
+                    return None;
+                }
+                seen.insert(s.meta.id.as_str());
+                s = by_id
+                    .get(s.meta.replaces.as_deref()?)
+                    .filter(|p| !seen.contains(p.meta.id.as_str()))?;
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+#[path = "brief_running_tests.rs"]
+mod running_tests;
 
 /// The latest checkpoint's message, from the (already redacted) agent state.
 fn checkpoint_message(b: &Brief) -> Option<&str> {

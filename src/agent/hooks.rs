@@ -2,7 +2,8 @@
 //! Codex's `notify` (JSON as an argument), turned into agent commands, checkpoints and
 //! recorded conversation ids.
 
-use super::journal::{self, Agent, AgentCommand, IdContext};
+use super::journal::{self, Agent, IdContext};
+use crate::store::agent_journal::{self, AgentCommand};
 use crate::store::paths::Paths;
 use crate::store::recorded::{Recorded, Select};
 use crate::timefmt;
@@ -272,7 +273,7 @@ pub fn on_hook(paths: &Paths, agent: Agent, payload: &str) -> Result<Option<Stri
             let recorded = Recorded::open(paths);
             let session = super::session_for_dir(&recorded, &dir);
             let cmd = AgentCommand {
-                schema: journal::SCHEMA,
+                schema: agent_journal::SCHEMA,
                 agent: agent.as_str().to_string(),
                 agent_session: p.session_id.clone(),
                 command,
@@ -282,7 +283,7 @@ pub fn on_hook(paths: &Paths, agent: Agent, payload: &str) -> Result<Option<Stri
                 duration_ms,
                 error,
             };
-            journal::append(paths, &session, &cmd)?;
+            agent_journal::append(paths, &session, &cmd)?;
             remember_id(paths, &recorded, agent, &p.session_id, &dir, &ctx);
             Ok(None)
         }
@@ -370,7 +371,7 @@ fn turn_done(
 /// A text with its secrets hidden (the config's patterns and the secret values of the
 /// live shells' environments). When the redactor cannot be built, the text is dropped.
 fn redacted(paths: &Paths, recorded: &Recorded, text: &str) -> String {
-    let redactor = crate::config::Config::load(paths)
+    let redactor = crate::config::Config::load(&paths.config_in_force())
         .and_then(|cfg| crate::redact::Redactor::new(&cfg))
         .map(|mut r| {
             let live = recorded.shells(&Select::live());

@@ -8,17 +8,17 @@ pub mod processes;
 pub mod tmux;
 
 use crate::config::Config;
-use crate::model::CommandRecord;
-use crate::policy::lookup::OnDisk;
-use crate::policy::{Policy, Rules, Shell};
-use crate::redact::Redactor;
-use crate::snapshot_model::{
+use crate::model::snapshot::{
     ProcessSnap, SessionSnap, ShellSnap, Snapshot, TmuxPlace, SNAPSHOT_SCHEMA,
 };
+use crate::model::{CommandRecord, Policy};
+use crate::policy::lookup::OnDisk;
+use crate::policy::Rules;
+use crate::redact::Redactor;
 use crate::store::paths::Paths;
 use crate::store::recorded::{Commands, Recorded, Select};
 use crate::store::shells::ShellState;
-use crate::store::{lock, retention, snapshots};
+use crate::store::{forgotten, lock, retention, snapshots, summaries};
 use crate::timefmt;
 use anyhow::{bail, Result};
 use processes::{ProcInfo, ShellProcs};
@@ -31,7 +31,7 @@ pub const HISTORY_LEN: usize = 50;
 /// Capture every session (or only `session`), redact, save atomically, run retention,
 /// and return the saved snapshot.
 pub fn snapshot_now(paths: &Paths, session: Option<&str>, label: Option<&str>) -> Result<Snapshot> {
-    let cfg = Config::load(paths)?;
+    let cfg = Config::load(&paths.config_in_force())?;
     snapshot_with(paths, &cfg, session, label)
 }
 
@@ -61,10 +61,10 @@ pub fn snapshot_with(
 /// a previous snapshot). A session captured on its own (`session`) with none of these
 /// brings its newest shells, so the snapshot still holds it (and its agent state).
 fn captured_shells(paths: &Paths, recorded: &Recorded, session: Option<&str>) -> Vec<ShellState> {
-    let forgotten = retention::forgotten(paths);
+    let forgotten = forgotten::forgotten(paths);
     // A forgotten session's shells started before it was forgotten are left out anyway.
     let mut since: BTreeMap<String, i64> = forgotten.clone();
-    for (_, s) in retention::summaries(paths, &forgotten) {
+    for (_, s) in summaries::summaries(paths, &forgotten) {
         let taken = snapshots::id_time_us(&s.id).map_or(s.taken_us, |t| t.max(s.taken_us));
         for (name, _) in &s.sessions {
             let at = since.entry(name.clone()).or_insert(taken);
@@ -158,9 +158,9 @@ fn capture_from(
     label: Option<&str>,
     patch: &dyn Fn(&mut Snapshot),
 ) -> Result<Snapshot> {
-    let forgotten = retention::forgotten(paths);
+    let forgotten = forgotten::forgotten(paths);
     let mut shells = all.to_vec();
-    shells.retain(|s| !retention::is_forgotten(&forgotten, &s.meta.session, &s.meta.started_at));
+    shells.retain(|s| !forgotten::is_forgotten(&forgotten, &s.meta.session, &s.meta.started_at));
     if let Some(name) = session {
         shells.retain(|s| s.meta.session == name);
         if shells.is_empty() {
@@ -315,13 +315,13 @@ fn shell_snap(s: &ShellState, inputs: &Inputs, cfg: &Config, rules: &Rules) -> S
     // Names are looked up on the shell's own PATH, from its directory.
     let disk = OnDisk::new(s.env_now.get("PATH").map(String::as_str), &s.cwd);
     let exe = |name: &str| disk.is_executable(name);
-    let shell = Shell::of(&s.meta.kind);
+    let shell = s.meta.shell();
     ShellSnap {
         id: s.meta.id.clone(),
         kind: s.meta.kind.clone(),
         pid: s.meta.pid,
         alive: s.alive,
-        ended: s.ended.map(|e| e.as_str().to_string()),
+        ended: s.ended,
         ended_at: s.ended_us.map(timefmt::rfc3339_us),
         started_at: s.meta.started_at.clone(),
         last_seen: timefmt::rfc3339_us(s.last_seen_us),
@@ -350,7 +350,7 @@ fn process_snaps(
     rules: &Rules,
     exe: &dyn Fn(&str) -> bool,
 ) -> Vec<ProcessSnap> {
-    let shell = Shell::of(&s.meta.kind);
+    let shell = s.meta.shell();
     // History filters apply to processes too: a filtered one goes with its descendants.
     let mut dropped: HashSet<u32> = HashSet::new();
     let mut out = Vec::new();

@@ -2,7 +2,7 @@
 //! the notes tmux keeps, through hooks snap sets on the servers it captures, of panes
 //! closed while their server ran (a crash closes every pane at once and runs no hook).
 
-use crate::snapshot_model::TmuxPlace;
+use crate::model::snapshot::TmuxPlace;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -198,7 +198,7 @@ const NOTES_MAX: usize = 1000;
 
 /// Keep the notes file small: past [`NOTES_MAX_BYTES`], drop the notes older than
 /// [`NOTES_MAX_AGE_US`], lines that do not parse, and all but the newest [`NOTES_MAX`].
-/// Best effort (a note tmux appends meanwhile may be lost: the time heuristic remains).
+/// Best effort (a note tmux appends meanwhile may be lost: that pane would come back).
 pub fn prune_closed(file: &Path, now_us: i64) {
     if std::fs::metadata(file).map_or(true, |m| m.len() <= NOTES_MAX_BYTES) {
         return;

@@ -3,6 +3,7 @@
 use crate::agent::{self, brief};
 use crate::cli::BriefArgs;
 use crate::store::paths::Paths;
+use crate::store::agent_journal;
 use crate::store::recorded::Recorded;
 use anyhow::{bail, Context, Result};
 
@@ -16,10 +17,10 @@ pub fn run(args: &BriefArgs) -> Result<()> {
             let name = crate::session::normalize(name);
             let recorded_sessions = recorded.last_seen_by_session();
             let known = recorded_sessions.contains_key(&name)
-                || agent::journal::sessions(&paths).contains(&name);
+                || agent_journal::sessions(&paths).contains(&name);
             if !known {
                 let mut names: Vec<String> = recorded_sessions.into_keys().collect();
-                names.extend(agent::journal::sessions(&paths));
+                names.extend(agent_journal::sessions(&paths));
                 names.sort();
                 names.dedup();
                 let list = if names.is_empty() {

@@ -3,6 +3,7 @@
 
 use crate::cli::ForgetArgs;
 use crate::config::Config;
+use crate::store::forgotten;
 use crate::store::index::{self, Wait};
 use crate::store::paths::Paths;
 use crate::store::retention::{self, Rules};
@@ -33,8 +34,8 @@ pub fn run(args: &ForgetArgs) -> Result<()> {
             "no session named {name:?} in snapshots or shells: see `snap sessions` and `snap list`"
         );
     }
-    retention::forget(&paths, name, timefmt::now_us())?;
-    let cfg = Config::load(&paths)?;
+    forgotten::forget(&paths, name, timefmt::now_us())?;
+    let cfg = Config::load(&paths.config_in_force())?;
     let plan = retention::run_with(&paths, &recorded, Rules::from_config(&cfg), false);
     super::print_bytes(
         format!(
@@ -74,7 +75,7 @@ fn purge(paths: &Paths, name: &str, all: &[ShellState]) -> Result<usize> {
         fs::remove_dir_all(&s.dir).with_context(|| format!("cannot remove {}", s.dir.display()))?;
         removed += 1;
     }
-    if let Ok(dir) = crate::agent::journal::session_dir(paths, name) {
+    if let Ok(dir) = crate::store::agent_journal::session_dir(paths, name) {
         let journal = dir.join("journal.jsonl");
         if journal.exists() {
             fs::remove_file(&journal)

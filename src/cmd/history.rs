@@ -77,7 +77,7 @@ fn agent_redactor(
     let ids = records.iter().map(|r| r.shell_id.as_str());
     let mut envs = recorded.envs(ids);
     envs.extend(recorded.shells(&Select::live()).into_iter().map(|s| s.env_now));
-    crate::redact::for_own_records(paths, raw, &envs)
+    crate::redact::for_own_records(&paths.config_in_force(), raw, &envs)
 }
 
 /// Leave out what the config's filters keep out, and redact the rest (as for an agent).

@@ -12,7 +12,7 @@ use anyhow::{bail, Context, Result};
 /// Remove (or with `--dry-run`, list) what retention would remove.
 pub fn run(args: &PruneArgs) -> Result<()> {
     let paths = Paths::from_env()?;
-    let cfg = Config::load(&paths)?;
+    let cfg = Config::load(&paths.config_in_force())?;
     let mut rules = Rules::from_config(&cfg);
     if let Some(k) = args.keep {
         if k == 0 {

@@ -5,13 +5,13 @@
 
 use crate::cli::RestoreArgs;
 use crate::config::Config;
+use crate::model::snapshot::{Snapshot, SNAPSHOT_SCHEMA};
 use crate::policy::lookup::OnDisk;
 use crate::policy::Rules;
 use crate::redact::Redactor;
 use crate::restore::execute::{self, Outcome};
 use crate::restore::plan::{self, Action, Judging, Mode, Options, Plan, World};
 use crate::restore::tmux;
-use crate::snapshot_model::{Snapshot, SNAPSHOT_SCHEMA};
 use crate::store::paths::Paths;
 use crate::store::recorded::{Commands, Recorded, Select};
 use crate::store::shells::ShellState;
@@ -28,7 +28,7 @@ const JOURNAL_ONLY_WINDOW_US: i64 = 12 * 3600 * 1_000_000;
 pub fn run(args: &RestoreArgs) -> Result<()> {
     let paths = Paths::from_env()?;
     let recorded = Recorded::open(&paths);
-    let cfg = Config::load(&paths)?;
+    let cfg = Config::load(&paths.config_in_force())?;
     let rules = Rules::new(&cfg);
     let last_seen = recorded.last_seen_by_session();
     let snaps: Vec<Snapshot> = match &args.from {
@@ -327,6 +327,18 @@ fn redacted_outcome(outcome: &Outcome, r: &Redactor) -> Outcome {
     }
 }
 
+/// The shells left out, grouped by reason, in the order the reasons first come.
+fn by_reason(left: &[plan::Left]) -> Vec<(&str, Vec<&str>)> {
+    let mut out: Vec<(&str, Vec<&str>)> = Vec::new();
+    for l in left {
+        match out.iter_mut().find(|(r, _)| *r == l.reason) {
+            Some((_, shells)) => shells.push(&l.shell),
+            None => out.push((&l.reason, vec![&l.shell])),
+        }
+    }
+    out
+}
+
 /// Print the (redacted) plan and what happened as text or JSON, never a control
 /// character raw.
 fn print_plan(
@@ -406,8 +418,13 @@ fn print_plan(
             }
         }
     }
-    for l in &plan.left {
-        out.push_str(&format!("  not restored: {} ({})\n", l.shell, l.reason));
+    for (reason, shells) in by_reason(&plan.left) {
+        let n = shells.len();
+        let plural = if n == 1 { "" } else { "s" };
+        out.push_str(&format!(
+            "  not restored, {reason}: {n} shell{plural} ({})\n",
+            shells.join(", ")
+        ));
     }
     if !plan.reexport.is_empty() {
         out.push_str(&format!(

@@ -88,8 +88,11 @@ pub fn run(args: &SessionsArgs) -> Result<()> {
     let recorded = Recorded::open(&paths);
     let session = args.session.as_deref().map(crate::session::normalize);
     let all = listed(&recorded, session.as_deref(), args.all);
-    let redactor =
-        crate::redact::for_own_records(&paths, args.raw, all.iter().map(|s| &s.env_now))?;
+    let redactor = crate::redact::for_own_records(
+        &paths.config_in_force(),
+        args.raw,
+        all.iter().map(|s| &s.env_now),
+    )?;
     let mut sessions = group(all);
     if let Some((_, r)) = &redactor {
         redact_all(&mut sessions, r);
@@ -105,10 +108,10 @@ pub fn run(args: &SessionsArgs) -> Result<()> {
     for s in &sessions {
         out.push_str(&format!("{}\n", s.name));
         for sh in &s.shells {
-            let state = match (&sh.ended, sh.alive) {
-                (Some(e), _) => e.clone(),
-                (None, true) => "alive".to_string(),
-                (None, false) => "vanished".to_string(),
+            let state = match (sh.ended, sh.alive) {
+                (Some(e), _) => e.as_str(),
+                (None, true) => "alive",
+                (None, false) => "vanished",
             };
             let running = sh
                 .running

@@ -1,6 +1,7 @@
-//! Atomic, private file writes: temp file in the same directory, fsync, rename, fsync the directory.
+//! Atomic, private file writes, the one way snap writes a whole file: temp file in the
+//! same directory, fsync, rename, fsync the directory.
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use std::fs::{self, File};
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
@@ -9,22 +10,54 @@ use std::path::Path;
 /// Write `bytes` to `path` atomically with mode 0600: readers see the old file or the
 /// whole new one, never a part; a crash leaves at worst a stray temp file.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    write_via_rename(path, bytes, true)
+    write_via_rename(path, bytes, How::Synced)
 }
 
 /// Like [`write_atomic`], all or nothing for readers, but without waiting for the disk:
 /// for a file that is only as durable as the journal beside it (a shell's meta, written
 /// as the shell starts, where an fsync would hold up its first prompt).
 pub fn write_atomic_unsynced(path: &Path, bytes: &[u8]) -> Result<()> {
-    write_via_rename(path, bytes, false)
+    write_via_rename(path, bytes, How::Unsynced)
 }
 
-fn write_via_rename(path: &Path, bytes: &[u8], sync: bool) -> Result<()> {
+/// Like [`write_atomic`], for a file that must never be replaced (its name is new) and
+/// must read back: before the rename, the temp file must hold exactly `bytes` and pass
+/// `check` (e.g. parse as every reader will parse it), else nothing is written.
+pub fn write_new_verified(
+    path: &Path,
+    bytes: &[u8],
+    check: &dyn Fn(&[u8]) -> Result<()>,
+) -> Result<()> {
+    write_via_rename(path, bytes, How::NewVerified(check))
+}
+
+/// Is this file name one of the temp files a write leaves when killed mid-way?
+pub fn is_temp_name(name: &str) -> bool {
+    name.starts_with(TEMP_PREFIX) && name.ends_with(TEMP_SUFFIX)
+}
+
+const TEMP_PREFIX: &str = ".tmp-";
+const TEMP_SUFFIX: &str = ".partial";
+
+/// How a write lands.
+#[derive(Clone, Copy)]
+enum How<'a> {
+    /// Replace, without waiting for the disk.
+    Unsynced,
+    /// Replace, file and directory fsynced.
+    Synced,
+    /// Fsynced, read back and checked, never replacing a file.
+    NewVerified(&'a dyn Fn(&[u8]) -> Result<()>),
+}
+
+fn write_via_rename(path: &Path, bytes: &[u8], how: How) -> Result<()> {
+    let sync = !matches!(how, How::Unsynced);
     let dir = path
         .parent()
         .with_context(|| format!("{} has no parent directory", path.display()))?;
     let mut tmp = tempfile::Builder::new()
-        .prefix(".tmp-")
+        .prefix(TEMP_PREFIX)
+        .suffix(TEMP_SUFFIX)
         .tempfile_in(dir)
         .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
     tmp.as_file()
@@ -39,7 +72,22 @@ fn write_via_rename(path: &Path, bytes: &[u8], sync: bool) -> Result<()> {
             }
         })
         .with_context(|| format!("cannot write {} (disk full?)", path.display()))?;
-    tmp.persist(path)
+    let landed = match how {
+        How::NewVerified(check) => {
+            let back = fs::read(tmp.path())
+                .with_context(|| format!("cannot read back {}", tmp.path().display()))?;
+            if back != bytes {
+                bail!(
+                    "{} did not read back as written (disk trouble?)",
+                    path.display()
+                );
+            }
+            check(&back)?;
+            tmp.persist_noclobber(path)
+        }
+        How::Unsynced | How::Synced => tmp.persist(path),
+    };
+    landed
         .map_err(|e| e.error)
         .with_context(|| format!("cannot rename into {}", path.display()))?;
     if sync {
@@ -49,7 +97,7 @@ fn write_via_rename(path: &Path, bytes: &[u8], sync: bool) -> Result<()> {
 }
 
 /// fsync a directory so a rename in it survives a crash.
-pub fn sync_dir(dir: &Path) -> Result<()> {
+fn sync_dir(dir: &Path) -> Result<()> {
     File::open(dir)
         .and_then(|d| d.sync_all())
         .with_context(|| format!("cannot sync directory {}", dir.display()))
@@ -84,5 +132,21 @@ mod tests {
         );
         let strays: Vec<_> = fs::read_dir(tmp.path()).unwrap().collect();
         assert_eq!(strays.len(), 1);
+    }
+
+    #[test]
+    fn a_verified_write_never_replaces_and_a_failed_check_leaves_nothing() {
+        let tmp = tempfile::tempdir().unwrap();
+        let p = tmp.path().join("new.json");
+        let ok = |_: &[u8]| Ok(());
+        write_new_verified(&p, b"one", &ok).unwrap();
+        assert!(write_new_verified(&p, b"two", &ok).is_err());
+        assert_eq!(fs::read(&p).unwrap(), b"one");
+        let q = tmp.path().join("other.json");
+        let refuse = |_: &[u8]| -> Result<()> { bail!("no") };
+        assert!(write_new_verified(&q, b"x", &refuse).is_err());
+        assert!(!q.exists());
+        let left: Vec<_> = fs::read_dir(tmp.path()).unwrap().collect();
+        assert_eq!(left.len(), 1, "no temp file is left behind");
     }
 }

@@ -63,19 +63,11 @@
 //! split in segments: `journal`, `journal.1`, `journal.2`, … read in that order.
 //! The reader never fails: it keeps what is valid and counts what is not.
 
+use crate::model::Ended;
 use crate::shellenv;
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
-
-/// How a shell ended, as the hook saw it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EndHow {
-    /// A deliberate `exit` or Ctrl-D.
-    Exit,
-    /// The terminal went away (closed, SSH dropped, tmux pane or server killed).
-    Hangup,
-}
 
 /// Who put a command line in the shell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,6 +76,24 @@ pub enum Origin {
     Shell,
     /// Put there by `snap restore`.
     Restore,
+}
+
+impl Origin {
+    /// The command's `source` in history (`shell` or `restore`).
+    pub fn source(self) -> &'static str {
+        match self {
+            Origin::Shell => "shell",
+            Origin::Restore => "restore",
+        }
+    }
+
+    /// The origin of a history `source` (anything but `restore` is the shell's).
+    pub fn of_source(source: &str) -> Origin {
+        match source {
+            "restore" => Origin::Restore,
+            _ => Origin::Shell,
+        }
+    }
 }
 
 /// One record of a journal.
@@ -109,7 +119,7 @@ pub enum Record {
         vars: BTreeMap<String, String>,
     },
     /// The shell ended.
-    Exit { time_us: i64, how: EndHow },
+    Exit { time_us: i64, how: Ended },
 }
 
 impl Record {
@@ -703,8 +713,8 @@ fn to_record(
         }
         b'X' => {
             let how = match *fields.get(2)? {
-                b"exit" => EndHow::Exit,
-                b"hangup" => EndHow::Hangup,
+                b"exit" => Ended::Exit,
+                b"hangup" => Ended::Hangup,
                 _ => return None,
             };
             Some(Record::Exit { time_us, how })
@@ -912,7 +922,7 @@ mod tests {
         assert!(p.records.iter().any(|r| matches!(
             r,
             Record::Exit {
-                how: EndHow::Hangup,
+                how: Ended::Hangup,
                 ..
             }
         )));
@@ -1035,7 +1045,7 @@ mod tests {
         assert!(matches!(
             p.records[7],
             Record::Exit {
-                how: EndHow::Exit,
+                how: Ended::Exit,
                 ..
             }
         ));

@@ -1,6 +1,8 @@
 //! Everything snap keeps on disk.
 
+pub mod agent_journal;
 pub mod atomic;
+pub mod forgotten;
 pub mod index;
 pub mod journal;
 pub mod lock;
@@ -9,4 +11,5 @@ pub mod recorded;
 pub mod retention;
 pub mod shells;
 pub mod snapshots;
+pub mod summaries;
 pub mod trust;

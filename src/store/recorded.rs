@@ -21,8 +21,8 @@ pub const RECENT_US: i64 = 7 * 24 * 3600 * 1_000_000;
 /// brings every one).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Commands {
-    /// The last one when it never ended: what `running` needs.
-    Open,
+    /// The last one: what `running` needs, and whether it ran any.
+    Last,
     /// The newest N.
     Tail(usize),
     /// Every one.
@@ -58,7 +58,7 @@ impl Select {
             others: None,
             ids: BTreeSet::new(),
             lineage: false,
-            commands: Commands::Open,
+            commands: Commands::Last,
         }
     }
 
@@ -262,11 +262,7 @@ impl Recorded {
         let with_commands = if select.lineage { from_index.len() } else { selected };
         for s in &mut from_index[..with_commands] {
             s.commands = match select.commands {
-                Commands::Open => {
-                    let mut last = query::commands(ix, &s.meta.id, Some(1))?;
-                    last.retain(|c| c.end.is_none());
-                    last
-                }
+                Commands::Last => query::commands(ix, &s.meta.id, Some(1))?,
                 Commands::Tail(n) => query::commands(ix, &s.meta.id, Some(n))?,
                 Commands::All => query::commands(ix, &s.meta.id, None)?,
             };

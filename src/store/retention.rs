@@ -8,24 +8,20 @@
 //! history pruning (`[retention] history_max_age`, `snap prune --history-older-than`)
 //! removes the commands older than its age and the shells that ended before it.
 //!
-//! Also `snap forget`: `$SNAP_HOME/forgotten.json` maps a session to when it was
-//! forgotten; snapshots taken until then no longer show it, and captures leave out its
-//! shells started before then.
+//! Forgotten sessions (see [`super::forgotten`]) count for none of this; what a
+//! snapshot holds is read from its summary (see [`super::summaries`]).
 
 use crate::config::Config;
-use crate::snapshot_model::Snapshot;
-use crate::store::atomic::write_atomic;
+use crate::store::forgotten::forgotten;
 use crate::store::index;
-use crate::store::paths::{ensure_private_dir, Paths};
+use crate::store::paths::Paths;
 use crate::store::recorded::Recorded;
 use crate::store::shells::ShellState;
-use crate::store::snapshots;
+use crate::store::summaries::{summaries, Summary};
 use crate::timefmt;
-use anyhow::{Context, Result};
-use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
+use anyhow::Result;
+use std::collections::BTreeSet;
 use std::fs;
-use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -60,168 +56,6 @@ pub struct Plan {
     pub shells: Vec<PathBuf>,
     /// Commands started before this leave the index (µs since the epoch).
     pub history_before_us: Option<i64>,
-}
-
-/// Sessions forgotten, and when (µs since the epoch).
-pub type Forgotten = BTreeMap<String, i64>;
-
-#[derive(Debug, Default, Serialize, Deserialize)]
-struct ForgottenFile {
-    schema: u32,
-    /// Session name → RFC 3339 time it was forgotten.
-    sessions: BTreeMap<String, String>,
-}
-
-fn forgotten_path(paths: &Paths) -> PathBuf {
-    paths.data.join("forgotten.json")
-}
-
-/// The forgotten sessions (a damaged file is named on stderr and treated as empty).
-pub fn forgotten(paths: &Paths) -> Forgotten {
-    let path = forgotten_path(paths);
-    let Ok(bytes) = fs::read(&path) else {
-        return Forgotten::new();
-    };
-    match serde_json::from_slice::<ForgottenFile>(&bytes) {
-        Ok(f) => f
-            .sessions
-            .into_iter()
-            .filter_map(|(k, v)| Some((k, timefmt::parse_us(&v)?)))
-            .collect(),
-        Err(e) => {
-            eprintln!("snap: {}: cannot read ({e}): ignored", path.display());
-            Forgotten::new()
-        }
-    }
-}
-
-/// Drop a session from future restores: from now on, snapshots taken until now do not
-/// show it and captures leave out its shells started until now.
-pub fn forget(paths: &Paths, session: &str, now_us: i64) -> Result<()> {
-    let mut all = forgotten(paths);
-    all.insert(session.to_string(), now_us);
-    let file = ForgottenFile {
-        schema: 1,
-        sessions: all
-            .into_iter()
-            .map(|(k, v)| (k, timefmt::rfc3339_us(v)))
-            .collect(),
-    };
-    ensure_private_dir(&paths.data)?;
-    write_atomic(&forgotten_path(paths), &serde_json::to_vec_pretty(&file)?)
-        .context("cannot record the forgotten session")
-}
-
-/// Remove forgotten sessions from a snapshot taken before they were forgotten.
-pub fn drop_forgotten(snap: &mut Snapshot, forgotten: &Forgotten) {
-    if forgotten.is_empty() {
-        return;
-    }
-    let taken = timefmt::parse_us(&snap.taken_at).unwrap_or(0);
-    snap.sessions
-        .retain(|s| forgotten.get(&s.name).is_none_or(|&at| taken > at));
-}
-
-/// Was this shell (by session and start) forgotten?
-pub fn is_forgotten(forgotten: &Forgotten, session: &str, started_at: &str) -> bool {
-    let started = timefmt::parse_us(started_at).unwrap_or(0);
-    forgotten.get(session).is_some_and(|&at| started <= at)
-}
-
-/// What retention needs of a snapshot: read without the rest of the file.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Summary {
-    pub id: String,
-    pub taken_us: i64,
-    /// Each session, and whether it had a live shell.
-    pub sessions: Vec<(String, bool)>,
-}
-
-#[cfg(test)]
-impl Summary {
-    /// The summary of a snapshot.
-    pub fn of(s: &Snapshot) -> Summary {
-        Summary {
-            id: s.id.clone(),
-            taken_us: timefmt::parse_us(&s.taken_at).unwrap_or(0),
-            sessions: s
-                .sessions
-                .iter()
-                .map(|x| (x.name.clone(), x.shells.iter().any(|sh| sh.alive)))
-                .collect(),
-        }
-    }
-}
-
-/// The summaries of the snapshot files that are safe to read and of this schema, with
-/// forgotten sessions dropped (the rest is left to the readers, which name bad files).
-/// Cached in the index by file name, length and mtime: a snapshot file never changes
-/// once written, so most saves parse only the new one.
-pub fn summaries(paths: &Paths, forgotten: &Forgotten) -> Vec<(PathBuf, Summary)> {
-    let mut ix = index::Index::open(paths, index::Wait::Block).ok().flatten();
-    let old: BTreeMap<String, (u64, i64, Summary)> = ix
-        .as_ref()
-        .and_then(|ix| index::snapshot_summaries(ix).ok())
-        .unwrap_or_default()
-        .into_iter()
-        .filter_map(|(file, len, mtime, json)| {
-            Some((file, (len, mtime, serde_json::from_str(&json).ok()?)))
-        })
-        .collect();
-    let mut cache: BTreeMap<String, (u64, i64, Summary)> = BTreeMap::new();
-    let mut out = Vec::new();
-    for path in snapshots::files(paths) {
-        let Ok(meta) = snapshots::check_private(&path) else {
-            continue;
-        };
-        let name = path
-            .file_name()
-            .map_or(String::new(), |n| n.to_string_lossy().into_owned());
-        let stamp = (meta.len(), meta.mtime() * 1_000_000_000 + meta.mtime_nsec());
-        let summary = match old.get(&name) {
-            Some((len, mtime, s)) if (*len, *mtime) == stamp => Some(s.clone()),
-            _ => read_summary(&path),
-        };
-        let Some(summary) = summary else { continue };
-        cache.insert(name, (stamp.0, stamp.1, summary.clone()));
-        out.push((path, summary));
-    }
-    if let (Some(ix), true) = (ix.as_mut(), cache != old) {
-        // A cache: a lost one is rebuilt from the files.
-        let rows: Vec<index::SummaryRow> = cache
-            .iter()
-            .filter_map(|(f, (len, mtime, s))| {
-                Some((f.clone(), *len, *mtime, serde_json::to_string(s).ok()?))
-            })
-            .collect();
-        if let Err(e) = index::store_snapshot_summaries(ix, &rows) {
-            eprintln!("snap: cannot cache snapshot summaries: {e:#}");
-        }
-    }
-    for (_, s) in &mut out {
-        let taken = s.taken_us;
-        s.sessions
-            .retain(|(n, _)| forgotten.get(n).is_none_or(|&at| taken > at));
-    }
-    out
-}
-
-/// Read a snapshot file's summary; None when it is not a valid snapshot of this schema
-/// (fully validated, as every reader does: retention never removes what it cannot read).
-fn read_summary(path: &std::path::Path) -> Option<Summary> {
-    let snap = crate::store::snapshots::load(path).ok()?;
-    Some(Summary {
-        taken_us: timefmt::parse_us(&snap.taken_at)?,
-        id: snap.id,
-        sessions: snap
-            .sessions
-            .into_iter()
-            .map(|s| {
-                let alive = s.shells.iter().any(|sh| sh.alive);
-                (s.name, alive)
-            })
-            .collect(),
-    })
 }
 
 /// Plan what to remove (pure). `snaps` are the good snapshots, forgotten sessions
@@ -361,55 +195,15 @@ fn prune_index(paths: &Paths, before_us: i64, dirs: &[PathBuf]) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::snapshot_model::{SessionSnap, ShellSnap};
     use crate::store::shells;
-    use crate::store::snapshots::tests::snap;
+    use crate::store::snapshots::tests::snap_live;
 
     const T: i64 = 1_764_043_200_000_000;
     const MIN: i64 = 60_000_000;
 
-    fn shell(id: &str, alive: bool) -> ShellSnap {
-        ShellSnap {
-            id: id.into(),
-            kind: "bash".into(),
-            pid: 1,
-            alive,
-            ended: None,
-            ended_at: None,
-            started_at: timefmt::rfc3339_us(T),
-            last_seen: String::new(),
-            tty: None,
-            replaces: None,
-            project_dir: String::new(),
-            cwd: "/".into(),
-            env: BTreeMap::new(),
-            running: None,
-            running_policy: None,
-            running_resume: None,
-            pending: None,
-            history: vec![],
-            tmux: None,
-            screen: None,
-            processes: vec![],
-        }
-    }
-
     fn at(min: i64, sessions: &[(&str, bool)]) -> (PathBuf, Summary) {
-        let (p, s) = snap_at(min, sessions);
-        (p, Summary::of(&s))
-    }
-
-    fn snap_at(min: i64, sessions: &[(&str, bool)]) -> (PathBuf, Snapshot) {
-        let mut s = snap(T + min * MIN, &[]);
-        s.sessions = sessions
-            .iter()
-            .map(|(n, alive)| SessionSnap {
-                name: n.to_string(),
-                agent: serde_json::Value::Null,
-                shells: vec![shell("x", *alive)],
-            })
-            .collect();
-        (PathBuf::from(format!("/s/{min}.json")), s)
+        let s = snap_live(T + min * MIN, sessions);
+        (PathBuf::from(format!("/s/{min}.json")), Summary::of(&s))
     }
 
     fn names(plan: &Plan) -> Vec<String> {
@@ -496,44 +290,5 @@ mod tests {
         };
         let p = plan(&snaps, &[], rules, T + 101 * MIN);
         assert_eq!(names(&p), ["0"]);
-    }
-
-    #[test]
-    fn summaries_come_from_the_cache_and_follow_the_files() {
-        let tmp = tempfile::tempdir().unwrap();
-        let p = crate::store::snapshots::tests::paths(tmp.path());
-        let (_, a) = snap_at(1, &[("a", true)]);
-        let (_, b) = snap_at(2, &[("b", false)]);
-        crate::store::snapshots::save(&p, &a).unwrap();
-        let first = summaries(&p, &Forgotten::new());
-        assert_eq!(first.len(), 1);
-        let ix = index::Index::open(&p, index::Wait::Block).unwrap().unwrap();
-        assert_eq!(index::snapshot_summaries(&ix).unwrap().len(), 1);
-        let path_b = crate::store::snapshots::save(&p, &b).unwrap();
-        let second = summaries(&p, &Forgotten::new());
-        assert_eq!(
-            second.iter().map(|x| x.1.clone()).collect::<Vec<_>>(),
-            [Summary::of(&a), Summary::of(&b)]
-        );
-        // Cached or not, the same answer; a file that turns bad drops out.
-        assert_eq!(summaries(&p, &Forgotten::new()), second);
-        fs::write(&path_b, b"{").unwrap();
-        assert_eq!(summaries(&p, &Forgotten::new()).len(), 1);
-        let f: Forgotten = [("a".to_string(), T + 5 * MIN)].into_iter().collect();
-        assert!(summaries(&p, &f)[0].1.sessions.is_empty());
-    }
-
-    #[test]
-    fn forgotten_sessions_drop_out_of_snapshots() {
-        let (_, mut s) = snap_at(5, &[("a", true), ("b", true)]);
-        let f: Forgotten = [("a".to_string(), T + 6 * MIN)].into_iter().collect();
-        drop_forgotten(&mut s, &f);
-        assert_eq!(s.sessions.len(), 1);
-        assert_eq!(s.sessions[0].name, "b");
-        let (_, mut later) = snap_at(7, &[("a", true)]);
-        drop_forgotten(&mut later, &f);
-        assert_eq!(later.sessions.len(), 1);
-        assert!(is_forgotten(&f, "a", &timefmt::rfc3339_us(T)));
-        assert!(!is_forgotten(&f, "a", &timefmt::rfc3339_us(T + 7 * MIN)));
     }
 }

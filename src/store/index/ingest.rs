@@ -6,9 +6,9 @@
 //! written is stored but read again next time (see [`journal::parse_from`]).
 
 use super::Index;
-use crate::agent::journal::AgentCommand;
-use crate::model::ShellMeta;
-use crate::store::journal::{self, Carry, EndHow, Origin, Record};
+use crate::model::{Ended, ShellMeta};
+use crate::store::agent_journal::{self, AgentCommand};
+use crate::store::journal::{self, Carry, Record};
 use crate::store::paths::Paths;
 use crate::store::shells;
 use crate::timefmt;
@@ -35,7 +35,8 @@ struct State {
     base: Option<BTreeMap<String, String>>,
     cwd: String,
     last_seen_us: i64,
-    ended: Option<String>,
+    #[serde(default, deserialize_with = "Ended::lenient")]
+    ended: Option<Ended>,
     ended_us: Option<i64>,
 }
 
@@ -89,8 +90,8 @@ pub fn ingest(ix: &mut Index, paths: &Paths) -> Result<()> {
             }
         }
     }
-    for session in crate::agent::journal::sessions(paths) {
-        if let Ok(dir) = crate::agent::journal::session_dir(paths, &session) {
+    for session in agent_journal::sessions(paths) {
+        if let Ok(dir) = agent_journal::session_dir(paths, &session) {
             if !unchanged(&[dir.join("journal.jsonl")]) {
                 ingest_agent(ix, paths, &session)?;
             }
@@ -308,10 +309,7 @@ fn apply(
             } => {
                 state.cwd = cwd.clone();
                 let seq = state.next_seq;
-                let source = match origin {
-                    Origin::Shell => "shell",
-                    Origin::Restore => "restore",
-                };
+                let source = origin.source();
                 tx.prepare_cached(
                     "INSERT INTO commands (src, pos, shell, session, kind, source, text, cwd, start_us)
                      VALUES (?1, ?2, ?1, ?3, ?4, ?8, ?5, ?6, ?7)
@@ -356,13 +354,7 @@ fn apply(
                 }
             }
             Record::Exit { time_us, how } => {
-                state.ended = Some(
-                    match how {
-                        EndHow::Exit => "exit",
-                        EndHow::Hangup => "hangup",
-                    }
-                    .to_string(),
-                );
+                state.ended = Some(*how);
                 state.ended_us = Some(*time_us);
                 // A shell ended with a command open: nothing runs any more.
                 state.open_seq = None;
@@ -381,7 +373,7 @@ fn save_shell(tx: &Transaction, meta: &ShellMeta, state: &State, latest: &State)
         })
     };
     // A shell is ended for ingestion only by a final exit record.
-    let ended = state.ended.as_ref().and(latest.ended.clone());
+    let ended = state.ended.and(latest.ended).map(Ended::as_str);
     tx.prepare_cached(
         "INSERT INTO shells (id, kind, session, meta, started_us, ended, ended_us, last_seen_us,
             cwd, env_base, env_now, carry, replaces, project_dir, exec_from)
@@ -411,7 +403,7 @@ fn save_shell(tx: &Transaction, meta: &ShellMeta, state: &State, latest: &State)
 
 /// Read what is new in a session's agent journal: whole lines only.
 fn ingest_agent(ix: &mut Index, paths: &Paths, session: &str) -> Result<()> {
-    let Ok(dir) = crate::agent::journal::session_dir(paths, session) else {
+    let Ok(dir) = agent_journal::session_dir(paths, session) else {
         return Ok(());
     };
     let path = dir.join("journal.jsonl");
@@ -545,7 +537,7 @@ fn migrate_snapshots(ix: &mut Index, paths: &Paths) -> Result<()> {
                 };
                 let mut state = fresh_state(&meta);
                 state.cwd = sh.cwd.clone();
-                state.ended = Some(sh.ended.clone().unwrap_or_else(|| "hangup".into()));
+                state.ended = Some(sh.ended.unwrap_or(Ended::Hangup));
                 state.ended_us = sh.ended_at.as_deref().and_then(timefmt::parse_us);
                 state.last_seen_us = timefmt::parse_us(&sh.last_seen).unwrap_or(state.last_seen_us);
                 for (seq, c) in sh.history.iter().enumerate() {

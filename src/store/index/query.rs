@@ -1,8 +1,9 @@
 //! What readers ask of the index: commands matching a filter, and shells.
 
 use super::Index;
-use crate::model::{CommandRecord, ShellMeta};
-use crate::store::shells::{Command, CommandEnd, Ended, ShellState};
+use crate::model::{CommandRecord, Ended, ShellMeta};
+use crate::store::journal::Origin;
+use crate::store::shells::{Command, CommandEnd, ShellState};
 use crate::timefmt;
 use anyhow::Result;
 use rusqlite::types::Value;
@@ -329,7 +330,7 @@ pub fn envs(ix: &Index, ids: &[&str]) -> Result<Vec<BTreeMap<String, String>>> {
 pub fn commands(ix: &Index, shell: &str, tail: Option<usize>) -> Result<Vec<Command>> {
     let limit = tail.map_or(-1, |n| i64::try_from(n).unwrap_or(i64::MAX));
     let mut stmt = ix.conn.prepare_cached(
-        "SELECT text, cwd, start_us, end_us, exit, duration_ms FROM commands
+        "SELECT text, cwd, start_us, end_us, exit, duration_ms, source FROM commands
          WHERE src = ?1 ORDER BY pos DESC LIMIT ?2",
     )?;
     let rows = stmt.query_map(rusqlite::params![shell, limit], |r| {
@@ -344,6 +345,7 @@ pub fn commands(ix: &Index, shell: &str, tail: Option<usize>) -> Result<Vec<Comm
                 duration_ms: r.get(5).ok().flatten(),
                 time_us,
             }),
+            origin: Origin::of_source(&r.get::<_, String>(6)?),
         })
     })?;
     let mut out: Vec<Command> = rows.collect::<rusqlite::Result<_>>()?;
@@ -369,12 +371,7 @@ fn row_state(r: &rusqlite::Row) -> rusqlite::Result<Option<ShellState>> {
         commands: Vec::new(),
         env_base: env(6)?,
         env_now: env(7)?,
-        ended: ended.as_deref().and_then(|e| match e {
-            "exit" => Some(Ended::Exit),
-            "hangup" => Some(Ended::Hangup),
-            "exec" => Some(Ended::Exec),
-            _ => None,
-        }),
+        ended: ended.as_deref().and_then(Ended::of),
         ended_us: r.get(3)?,
         last_seen_us: r.get(4)?,
         cwd: r.get(5)?,
