@@ -9,7 +9,7 @@ use crate::store::paths::Paths;
 use crate::store::retention::{self, Rules};
 use crate::store::recorded::{Recorded, Select};
 use crate::store::shells::ShellState;
-use crate::store::snapshots;
+use crate::store::summaries;
 use crate::timefmt;
 use anyhow::{bail, Context, Result};
 use std::fs;
@@ -20,9 +20,9 @@ pub fn run(args: &ForgetArgs) -> Result<()> {
     let name = args.session.as_str();
     let recorded = Recorded::open(&paths);
     let all = recorded.shells(&Select::all().in_session(name));
-    let in_snapshots = snapshots::list_good(&paths)
+    let in_snapshots = summaries::summaries(&paths, &forgotten::forgotten(&paths))
         .iter()
-        .filter(|(_, s)| s.sessions.iter().any(|x| x.name == name))
+        .filter(|(_, s)| s.sessions.iter().any(|(n, _)| n == name))
         .count();
     let live = all
         .iter()

@@ -15,10 +15,13 @@ use crate::restore::tmux;
 use crate::store::paths::Paths;
 use crate::store::recorded::{Commands, Recorded, Select};
 use crate::store::shells::ShellState;
+use crate::store::forgotten::{self, Forgotten};
+use crate::store::summaries::{self, Summary};
 use crate::store::snapshots;
 use crate::{agent, capture, session, timefmt};
 use anyhow::{bail, Context, Result};
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::io::{BufRead, IsTerminal, Write};
 
 /// Journal-only restores bring back shells active within this long of the session's last.
@@ -31,25 +34,38 @@ pub fn run(args: &RestoreArgs) -> Result<()> {
     let cfg = Config::load(&paths.config_in_force())?;
     let rules = Rules::new(&cfg);
     let last_seen = recorded.last_seen_by_session();
-    let snaps: Vec<Snapshot> = match &args.from {
-        Some(id) => vec![snapshots::find(&paths, id)?.1],
-        None => snapshots::list_good(&paths)
-            .into_iter()
-            .map(|(_, s)| s)
-            .collect(),
+    // Which snapshot, from their summaries: only the one restored from is read.
+    let forgotten = forgotten::forgotten(&paths);
+    let (summaries, from) = match &args.from {
+        Some(id) => {
+            let (path, snap) = snapshots::find(&paths, id)?;
+            let summary = Summary::of(&snap).map(|s| (path, s));
+            (summary.into_iter().collect(), Some(snap))
+        }
+        None => {
+            let listing = summaries::listing(&paths, &forgotten);
+            snapshots::report_bad(&listing.bad);
+            (listing.good, None)
+        }
     };
     let name = match &args.name {
         Some(n) => session::normalize(n),
-        None => pick_session(&snaps, &last_seen)?,
+        None => pick_session(&summaries, &last_seen)?,
     };
-    let source = match (&args.from, plan::choose_source(&snaps, &name)) {
-        (_, Some(s)) => s.clone(),
-        (Some(id), None) => {
+    let has_live = |s: &Summary| s.sessions.iter().any(|(n, alive)| *alive && n == &name);
+    let source = match (&args.from, from) {
+        (Some(_), Some(snap)) if summaries.iter().any(|(_, s)| has_live(s)) => snap,
+        (Some(id), _) => {
             bail!("snapshot {id} has no live shell of session {name}: see `snap show {id}`")
         }
-        (None, None) => journal_only_source(&last_seen, &name).with_context(|| {
-            format!("nothing to restore for session {name}: see `snap sessions` and `snap list`")
-        })?,
+        (None, _) => match newest_source(&summaries, &forgotten, &has_live) {
+            Some(snap) => snap,
+            None => journal_only_source(&last_seen, &name).with_context(|| {
+                format!(
+                    "nothing to restore for session {name}: see `snap sessions` and `snap list`"
+                )
+            })?,
+        },
     };
     // The session's shells in the snapshot and since, with their lineages' history.
     let taken_us = timefmt::parse_us(&source.taken_at).unwrap_or(i64::MIN);
@@ -151,9 +167,28 @@ fn record_generation(paths: &Paths, cfg: &Config, session: &str, outcome: &Outco
     }
 }
 
+/// The newest snapshot `wanted` says to restore from that can be read (the newest in
+/// which the session had live shells); a file that cannot is named and passed over.
+fn newest_source(
+    summaries: &[(PathBuf, Summary)],
+    forgotten: &Forgotten,
+    wanted: &dyn Fn(&Summary) -> bool,
+) -> Option<Snapshot> {
+    for (path, _) in summaries.iter().rev().filter(|(_, s)| wanted(s)) {
+        match snapshots::load(path) {
+            Ok(mut snap) => {
+                forgotten::drop_forgotten(&mut snap, forgotten);
+                return Some(snap);
+            }
+            Err(e) => snapshots::report_bad(&[(path.clone(), format!("{e:#}"))]),
+        }
+    }
+    None
+}
+
 /// Without NAME: the only session, a picker on a terminal, else an error listing them.
-fn pick_session(snaps: &[Snapshot], last_seen: &BTreeMap<String, i64>) -> Result<String> {
-    let mut sessions = plan::restorable(snaps, last_seen);
+fn pick_session(snaps: &[(PathBuf, Summary)], last_seen: &BTreeMap<String, i64>) -> Result<String> {
+    let mut sessions = plan::restorable(snaps.iter().map(|(_, s)| s), last_seen);
     if sessions.is_empty() {
         sessions = last_seen.iter().map(|(s, &t)| (s.clone(), t)).collect();
         sessions.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));

@@ -203,7 +203,7 @@ mod tests {
 
     fn at(min: i64, sessions: &[(&str, bool)]) -> (PathBuf, Summary) {
         let s = snap_live(T + min * MIN, sessions);
-        (PathBuf::from(format!("/s/{min}.json")), Summary::of(&s))
+        (PathBuf::from(format!("/s/{min}.json")), Summary::of(&s).unwrap())
     }
 
     fn names(plan: &Plan) -> Vec<String> {

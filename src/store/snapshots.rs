@@ -234,9 +234,20 @@ pub fn list_good(paths: &Paths) -> Vec<(PathBuf, Snapshot)> {
     listing.good
 }
 
-/// The newest good snapshot, if any; bad files named on stderr.
+/// The newest good snapshot, if any; the bad files newer than it named on stderr.
+/// Reads files newest first until one is good, not every snapshot.
 pub fn latest(paths: &Paths) -> Option<(PathBuf, Snapshot)> {
-    list_good(paths).pop()
+    let forgotten = forgotten::forgotten(paths);
+    for path in files(paths).into_iter().rev() {
+        match load(&path) {
+            Ok(mut snap) => {
+                forgotten::drop_forgotten(&mut snap, &forgotten);
+                return Some((path, snap));
+            }
+            Err(e) => report_bad(&[(path, format!("{e:#}"))]),
+        }
+    }
+    None
 }
 
 /// A snapshot by id (or `latest`); a named file that is not safe or not valid is an error.
