@@ -263,6 +263,39 @@ pub fn ended_before(ix: &Index, before_us: i64) -> Result<Vec<String>> {
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
+/// Per session, its newest shell started at or after `since_us`, other than `me`, that
+/// did not exit on purpose and that no shell replaces (by `exec` or a restore): what
+/// may leave a session waiting to be restored (see `notice`).
+pub fn unexited(ix: &Index, root: &Path, since_us: i64, me: &str) -> Result<Vec<ShellState>> {
+    let mut out = Vec::new();
+    for name in session_names(ix)? {
+        out.extend(shell_rows(
+            ix,
+            root,
+            &format!(
+                "SELECT {COLUMNS} FROM shells s
+                 WHERE s.session = ?1 AND s.started_us >= ?2 AND s.id != ?3
+                 AND (ended IS NULL OR ended != 'exit')
+                 AND NOT EXISTS (SELECT 1 FROM shells r WHERE r.replaces = s.id)
+                 AND NOT EXISTS (SELECT 1 FROM shells r WHERE r.exec_from = s.id)
+                 ORDER BY s.started_us DESC LIMIT 1"
+            ),
+            rusqlite::params![name, since_us, me],
+        )?);
+    }
+    Ok(out)
+}
+
+/// Did a shell of `session` start after `after_us`?
+pub fn started_after(ix: &Index, session: &str, after_us: i64) -> Result<bool> {
+    let found: Option<i64> = ix
+        .conn
+        .prepare_cached("SELECT 1 FROM shells WHERE session = ?1 AND started_us > ?2 LIMIT 1")?
+        .query_row(rusqlite::params![session, after_us], |r| r.get(0))
+        .optional()?;
+    Ok(found.is_some())
+}
+
 /// Every session recorded, each once.
 pub fn session_names(ix: &Index) -> Result<Vec<String>> {
     let mut stmt = ix

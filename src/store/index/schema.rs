@@ -107,6 +107,9 @@ CREATE INDEX shells_seen ON shells(session, last_seen_us);
 CREATE INDEX shells_replaces ON shells(replaces) WHERE replaces IS NOT NULL;
 CREATE INDEX shells_exec_from ON shells(exec_from) WHERE exec_from IS NOT NULL;
 CREATE INDEX shells_project ON shells(project_dir, session, last_seen_us, started_us);
+-- Shells that did not exit on purpose, for the new-shell notice.
+CREATE INDEX shells_unexited ON shells(session, started_us)
+    WHERE ended IS NULL OR ended != 'exit';
 PRAGMA user_version = 2;
 ";
 
