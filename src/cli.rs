@@ -95,6 +95,13 @@ pub enum InitTarget {
 pub struct InitArgs {
     /// The shell (or agent) to print the hook for
     pub shell: InitTarget,
+    /// Claude Code: merge snap's hooks into the project's .claude/settings.local.json
+    /// and its MCP server into .mcp.json, instead of printing them
+    #[arg(long)]
+    pub write: bool,
+    /// With --write: the shared .claude/settings.json (the file a team commits) instead
+    #[arg(long, requires = "write")]
+    pub shared: bool,
 }
 
 #[derive(Debug, Args)]

@@ -14,7 +14,7 @@ use crate::store::journal;
 use crate::timefmt;
 use std::collections::{BTreeMap, HashSet};
 use std::fs;
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::Write;
 
 /// Shells quiet for longer than this are not worth a notice.
 const MAX_AGE_US: i64 = 7 * 24 * 3600 * 1_000_000;
@@ -44,8 +44,7 @@ pub fn waiting(all: &[Brief], alive: &HashSet<String>, me: &str, now_us: i64) ->
             entry.1 = true;
             continue;
         }
-        let recent = timefmt::parse_us(&b.meta.started_at).is_some_and(|t| now_us - t < MAX_AGE_US);
-        if recent && !b.exited && !replaced.contains(b.meta.id.as_str()) {
+        if recent(&b.meta, now_us) && !b.exited && !replaced.contains(b.meta.id.as_str()) {
             entry.0 = true;
         }
     }
@@ -54,6 +53,11 @@ pub fn waiting(all: &[Brief], alive: &HashSet<String>, me: &str, now_us: i64) ->
         .filter(|(_, (lost, alive))| *lost && !alive)
         .map(|(n, _)| n.to_string())
         .collect()
+}
+
+/// Did the shell start recently enough to be worth a notice?
+fn recent(meta: &ShellMeta, now_us: i64) -> bool {
+    timefmt::parse_us(&meta.started_at).is_some_and(|t| now_us - t < MAX_AGE_US)
 }
 
 /// Say so on the terminal, once per session and boot. Never fails loudly.
@@ -139,7 +143,7 @@ fn from_index(paths: &Paths, me: &str, now_us: i64, forgotten: &Forgotten) -> Op
     if !index::db_path(paths).exists() {
         return None;
     }
-    let ix = index::Index::open(paths, index::Wait::Never).ok()??;
+    let ix = index::Index::try_open(paths)?;
     let root = paths.shells();
     let brief = |s: ShellState| Brief {
         exited: s.ended == Some(Ended::Exit),
@@ -163,7 +167,7 @@ fn from_index(paths: &Paths, me: &str, now_us: i64, forgotten: &Forgotten) -> Op
 
 /// The waiting sessions as every shell's meta and journal say.
 fn from_journals(paths: &Paths, me: &str, now_us: i64, forgotten: &Forgotten) -> Vec<String> {
-    let all = briefs(paths);
+    let all = briefs(paths, now_us);
     let remembered = |n: &str| {
         !all.iter()
             .filter(|b| b.meta.session == n)
@@ -172,8 +176,8 @@ fn from_journals(paths: &Paths, me: &str, now_us: i64, forgotten: &Forgotten) ->
     decide(&all, me, now_us, remembered)
 }
 
-/// Every shell's meta and whether its journal ends with an `exit`.
-fn briefs(paths: &Paths) -> Vec<Brief> {
+/// Every shell's meta and how its journal says it ended.
+fn briefs(paths: &Paths, now_us: i64) -> Vec<Brief> {
     let Ok(entries) = fs::read_dir(paths.shells()) else {
         return Vec::new();
     };
@@ -182,31 +186,22 @@ fn briefs(paths: &Paths) -> Vec<Brief> {
         .filter_map(|e| {
             let dir = e.path();
             let meta = shells::read_meta_quiet(&dir)?;
-            let how = journal::segments(&dir)
-                .last()
-                .and_then(|seg| last_end(seg, meta.token.as_deref()));
+            let how = match journal::segments(&dir).pop() {
+                // Compressed only once its shell ended (see `index::compress`); how
+                // matters to a recent one only, and costs a decompression.
+                Some(seg) if journal::is_compressed(&seg) && !recent(&meta, now_us) => {
+                    Some(Ended::Hangup)
+                }
+                Some(seg) => journal::last_exit(&seg, meta.token.as_deref()),
+                None => None,
+            };
             Some(Brief {
                 meta,
-                exited: how.as_deref().and_then(Ended::of) == Some(Ended::Exit),
+                exited: how == Some(Ended::Exit),
                 ended: how.is_some(),
             })
         })
         .collect()
-}
-
-/// How the journal segment's last `X` record (of the shell with this token) says the
-/// shell ended, if it has one.
-fn last_end(path: &std::path::Path, token: Option<&str>) -> Option<String> {
-    let mut buf = Vec::new();
-    if let Ok(mut f) = fs::File::open(path) {
-        let len = f.metadata().map(|m| m.len()).unwrap_or(0);
-        let _ = f.seek(SeekFrom::Start(len.saturating_sub(256)));
-        let _ = f.read_to_end(&mut buf);
-    }
-    let text = String::from_utf8_lossy(&buf);
-    let token = journal::valid_token(token).map(String::from_utf8_lossy);
-    let i = text.rfind(&format!("\u{1e}{}X\t", token.unwrap_or_default()))?;
-    text[i..].trim_end().rsplit('\t').next().map(String::from)
 }
 
 #[cfg(test)]
@@ -240,6 +235,58 @@ mod tests {
         ];
         let alive: HashSet<String> = ["d".to_string(), "me".to_string()].into_iter().collect();
         assert_eq!(waiting(&all, &alive, "me", now), vec!["lost"]);
+    }
+
+    #[test]
+    fn the_journals_last_exit_record_is_found_in_either_format_and_compressed() {
+        use std::io::Write;
+        let tmp = tempfile::tempdir().unwrap();
+        let paths = Paths {
+            data: tmp.path().join("data"),
+            state: tmp.path().join("state"),
+            config_file: tmp.path().join("config.toml"),
+        };
+        let token = "0123456789abcdef0123456789abcdef";
+        let v2 = |how: &str| format!("\x1e{token}S\t1\t/\tt\tshell\nls\n\x1e{token}X\t2\t{how}\n");
+        let shells = [
+            // Its meta has a token, but an older hook file wrote format 1.
+            (
+                "format1",
+                "\x1eS\t1\t/\tt\nls\n\x1eX\t2\texit\n".to_string(),
+                false,
+            ),
+            ("format2", v2("exit"), false),
+            ("hungup", v2("hangup"), false),
+            ("gzipped", v2("exit"), true),
+        ];
+        for (id, text, gz) in &shells {
+            let dir = paths.shell_dir(id);
+            fs::create_dir_all(&dir).unwrap();
+            let mut meta = shells::test_meta(id, 1, "2026-11-25T00:00:00Z", id);
+            meta.token = Some(token.into());
+            fs::write(dir.join("meta"), serde_json::to_vec(&meta).unwrap()).unwrap();
+            if *gz {
+                let mut z = flate2::write::GzEncoder::new(Vec::new(), Default::default());
+                z.write_all(text.as_bytes()).unwrap();
+                fs::write(dir.join("journal.gz"), z.finish().unwrap()).unwrap();
+            } else {
+                fs::write(dir.join("journal"), text).unwrap();
+            }
+        }
+        let now = timefmt::parse_us("2026-11-25T01:00:00Z").unwrap();
+        let mut got: Vec<(String, bool, bool)> = briefs(&paths, now)
+            .into_iter()
+            .map(|b| (b.meta.id, b.ended, b.exited))
+            .collect();
+        got.sort();
+        let want = [
+            ("format1", true, true),
+            ("format2", true, true),
+            ("gzipped", true, true),
+            ("hungup", true, false),
+        ]
+        .map(|(id, ended, exited)| (id.to_string(), ended, exited));
+        assert_eq!(got, want);
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! The crate's imports run one way (see the comment at the top of `src/main.rs`): every
-//! `crate::` path in `src/**/*.rs` names a module of the same layer or a lower one.
+//! `crate::` path in `src/**/*.rs` names a module of the same layer or a lower one, and
+//! no top-level modules use each other round in a cycle (siblings of a layer included).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -12,7 +13,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     (
         "leaf helpers",
         &[
-            "timefmt", "text", "shellenv", "envguard", "liveness", "session",
+            "timefmt", "text", "shellenv", "envguard", "liveness", "session", "exe",
         ],
     ),
     ("configuration", &["config"]),
@@ -148,6 +149,121 @@ fn every_module_imports_only_its_own_layer_or_lower() {
         "imports that run up the layers:\n{}",
         wrong.join("\n")
     );
+}
+
+/// Which top-level module uses which (`crate::` paths), with the files that do it.
+type Graph = BTreeMap<String, BTreeMap<String, Vec<String>>>;
+
+fn module_graph(src: &Path) -> Graph {
+    let mut files = Vec::new();
+    rust_files(src, &mut files);
+    files.sort();
+    let mut graph = Graph::new();
+    for file in &files {
+        let module = module_of(src, file);
+        if module == "main" || TEST_ONLY.contains(&module.as_str()) {
+            continue;
+        }
+        let text = fs::read_to_string(file).unwrap();
+        for used in crate_modules_used(&text) {
+            if used != module && !TEST_ONLY.contains(&used.as_str()) {
+                let rel = file.strip_prefix(src).unwrap().display().to_string();
+                graph
+                    .entry(module.clone())
+                    .or_default()
+                    .entry(used)
+                    .or_default()
+                    .push(rel);
+            }
+        }
+    }
+    graph
+}
+
+/// Every cycle of the graph, one per module on one (the shortest through it), each
+/// started at its least module: `[a, b]` is a → b → a.
+fn cycles(graph: &Graph) -> BTreeSet<Vec<String>> {
+    let mut found = BTreeSet::new();
+    for start in graph.keys() {
+        // Breadth first from `start`, back to it: the shortest cycle through it.
+        let mut came_from: BTreeMap<&str, &str> = BTreeMap::new();
+        let mut queue = VecDeque::from([start.as_str()]);
+        while let Some(at) = queue.pop_front() {
+            let Some(next) = graph.get(at) else { continue };
+            if next.contains_key(start) {
+                let mut cycle = vec![at.to_string()];
+                let mut m = at;
+                while m != start {
+                    m = came_from[m];
+                    cycle.push(m.to_string());
+                }
+                cycle.reverse();
+                let least = (0..cycle.len()).min_by_key(|&i| &cycle[i]).unwrap();
+                cycle.rotate_left(least);
+                found.insert(cycle);
+                break;
+            }
+            for n in next.keys() {
+                if n != start && !came_from.contains_key(n.as_str()) {
+                    came_from.insert(n, at);
+                    queue.push_back(n);
+                }
+            }
+        }
+    }
+    found
+}
+
+/// `a → b (a/x.rs) → a (b/y.rs)`: a cycle with the first file making each step.
+fn describe(graph: &Graph, cycle: &[String]) -> String {
+    let mut out = cycle[0].clone();
+    for (i, from) in cycle.iter().enumerate() {
+        let to = &cycle[(i + 1) % cycle.len()];
+        let file = &graph[from][to][0];
+        out.push_str(&format!(" → {to} ({file})"));
+    }
+    out
+}
+
+#[test]
+fn no_top_level_modules_use_each_other_in_a_cycle() {
+    let graph = module_graph(&src_dir());
+    let found: Vec<String> = cycles(&graph).iter().map(|c| describe(&graph, c)).collect();
+    assert!(
+        found.is_empty(),
+        "module cycles (move what both need down a layer, or call it from above):\n{}",
+        found.join("\n")
+    );
+}
+
+#[test]
+fn cycles_are_found_and_named_from_their_least_module() {
+    let edge = |pairs: &[(&str, &str)]| {
+        let mut g = Graph::new();
+        for (a, b) in pairs {
+            g.entry(a.to_string())
+                .or_default()
+                .insert(b.to_string(), vec![format!("{a}/mod.rs")]);
+        }
+        g
+    };
+    let g = edge(&[
+        ("restore", "capture"),
+        ("capture", "restore"),
+        ("agent", "store"),
+        ("store", "model"),
+        ("cmd", "agent"),
+        ("x", "y"),
+        ("y", "z"),
+        ("z", "x"),
+    ]);
+    let found: Vec<Vec<String>> = cycles(&g).into_iter().collect();
+    assert_eq!(found, [vec!["capture", "restore"], vec!["x", "y", "z"]]);
+    assert_eq!(
+        describe(&g, &found[0]),
+        "capture → restore (capture/mod.rs) → capture (restore/mod.rs)"
+    );
+    assert!(cycles(&edge(&[("a", "b"), ("b", "c"), ("a", "c")])).is_empty());
 }
 
 #[test]

@@ -244,6 +244,9 @@ fn exit_code_in(error: &str) -> Option<i32> {
     exit_in_text(error).filter(|&c| c != 0)
 }
 
+/// The longest SessionStart context, in characters: Claude Code keeps 10,000.
+pub const SESSION_START_MAX: usize = 9_999;
+
 /// Act on a hook payload (Claude Code's, or Codex's `hooks.json`). Returns what to print
 /// on stdout (the brief, for `SessionStart`), which the agent adds to its context.
 pub fn on_hook(paths: &Paths, agent: Agent, payload: &str) -> Result<Option<String>> {
@@ -300,7 +303,10 @@ pub fn on_hook(paths: &Paths, agent: Agent, payload: &str) -> Result<Option<Stri
             remember_id(paths, &recorded, agent, &p.session_id, &cwd, &ctx);
             let session = super::session_for_dir(&recorded, &cwd);
             let brief = super::brief::build(paths, &recorded, &session, Some(&cwd));
-            Ok(Some(super::brief::render_markdown(&brief)))
+            Ok(Some(super::brief::render_markdown_within(
+                &brief,
+                SESSION_START_MAX,
+            )))
         }
     }
 }
@@ -358,7 +364,15 @@ fn turn_done(
         .map(|m| redacted(paths, recorded, m))
         .filter(|m| !m.trim().is_empty());
     let label = format!("{}: turn done", agent.as_str());
-    let out = super::checkpoint::run_labelled(paths, recorded, cwd, None, message.as_deref(), &label)?;
+    let out = super::checkpoint::run_labelled(
+        paths,
+        recorded,
+        cwd,
+        None,
+        message.as_deref(),
+        &label,
+        Some(agent.as_str()),
+    )?;
     if let super::checkpoint::Snapshot::Failed(e) = out.snapshot {
         eprintln!(
             "snap: checkpoint written to {}; snapshot failed: {e}",

@@ -7,8 +7,8 @@ use crate::store::agent_journal::{ensure_session_dir, session_dir};
 use crate::store::atomic::write_atomic;
 use crate::store::paths::{is_safe_component, Paths};
 use anyhow::{bail, Context, Result};
+use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use std::fs;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
@@ -65,12 +65,13 @@ pub struct AgentIds {
     /// The project root the agent last reported from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub project: Option<String>,
-    /// Per shell id: the ids of the agents run in it.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub shells: BTreeMap<String, ShellIds>,
-    /// Per conversation id: its transcript, as the agent's hooks reported it.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub transcripts: BTreeMap<String, String>,
+    /// Per shell id: the ids of the agents run in it, oldest recorded first.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub shells: IndexMap<String, ShellIds>,
+    /// Per conversation id: its transcript, as the agent's hooks reported it, oldest
+    /// recorded first.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub transcripts: IndexMap<String, String>,
 }
 
 impl AgentIds {
@@ -144,8 +145,30 @@ pub fn is_valid_id(id: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
 }
 
-/// At most this many transcripts are remembered per session (the oldest go first).
+/// At most this many shells and this many transcripts are remembered per session (the
+/// oldest recorded go first).
+const MAX_SHELLS: usize = 200;
 const MAX_TRANSCRIPTS: usize = 200;
+
+/// Update `key`'s entry (made when missing); one that changed becomes the newest. Then
+/// the oldest go beyond `max`.
+fn record_newest<V: Default + Clone + PartialEq>(
+    map: &mut IndexMap<String, V>,
+    key: &str,
+    max: usize,
+    update: impl FnOnce(&mut V),
+) {
+    let old = map.get(key).cloned();
+    let mut value = old.clone().unwrap_or_default();
+    update(&mut value);
+    if old.as_ref() != Some(&value) {
+        map.shift_remove(key);
+        map.insert(key.to_string(), value);
+    }
+    while map.len() > max {
+        map.shift_remove_index(0);
+    }
+}
 
 /// Record an agent's session id (and project) for a session, per shell when the hook
 /// ran under one; rewrites `ids.json` only when something changed, and never a file it
@@ -181,21 +204,20 @@ pub fn record_id(
         Agent::Codex => set(&mut ids.codex),
     }
     if let Some(shell) = &ctx.shell_id {
-        let entry = ids.shells.entry(shell.clone()).or_default();
-        match agent {
-            Agent::Claude => set(&mut entry.claude),
-            Agent::Codex => set(&mut entry.codex),
-        }
-        if ctx.tmux_pane.is_some() {
-            entry.tmux_pane = ctx.tmux_pane.clone();
-        }
+        record_newest(&mut ids.shells, shell, MAX_SHELLS, |entry| {
+            match agent {
+                Agent::Claude => set(&mut entry.claude),
+                Agent::Codex => set(&mut entry.codex),
+            }
+            if ctx.tmux_pane.is_some() {
+                entry.tmux_pane = ctx.tmux_pane.clone();
+            }
+        });
     }
     if let Some(t) = ctx.transcript.as_ref().filter(|t| !t.is_empty()) {
-        ids.transcripts.insert(id.to_string(), t.clone());
-        while ids.transcripts.len() > MAX_TRANSCRIPTS {
-            let first = ids.transcripts.keys().next().cloned();
-            first.map(|k| ids.transcripts.remove(&k));
-        }
+        record_newest(&mut ids.transcripts, id, MAX_TRANSCRIPTS, |v| {
+            *v = t.clone()
+        });
     }
     ids.project = Some(project.to_string_lossy().into_owned());
     if ids != before {
@@ -295,6 +317,36 @@ mod tests {
         let ids = read_ids(&p, "s");
         assert_eq!(ids.shells.len(), 8, "{ids:?}");
         assert_eq!(ids.shells["sh3"].claude.as_deref(), Some("conv-3"));
+    }
+
+    #[test]
+    fn ids_keep_the_newest_shells_and_transcripts_evicting_the_oldest() {
+        let tmp = tempfile::tempdir().unwrap();
+        let p = paths(tmp.path());
+        // The oldest sorts last by name: evicting by name would keep it.
+        let names: Vec<String> = std::iter::once("zz-oldest".to_string())
+            .chain((0..205).map(|i| format!("id-{i:03}")))
+            .collect();
+        for n in &names {
+            let ctx = IdContext {
+                transcript: Some(format!("/t/{n}.jsonl")),
+                shell_id: Some(format!("sh-{n}")),
+                tmux_pane: None,
+            };
+            record_id(&p, "s", Agent::Claude, n, Path::new("/p"), &ctx).unwrap();
+        }
+        let ids = read_ids(&p, "s");
+        assert!(ids.transcripts.len() <= 200, "{}", ids.transcripts.len());
+        assert!(ids.shells.len() <= 200, "{}", ids.shells.len());
+        assert_eq!(ids.transcript("zz-oldest"), None);
+        assert!(!ids.shells.contains_key("sh-zz-oldest"));
+        let newest = &names[names.len() - ids.transcripts.len()..];
+        for n in newest {
+            assert!(ids.transcript(n).is_some(), "{n}");
+        }
+        for n in &names[names.len() - ids.shells.len()..] {
+            assert!(ids.shells.contains_key(&format!("sh-{n}")), "{n}");
+        }
     }
 
     #[test]

@@ -18,7 +18,7 @@ use crate::redact::Redactor;
 use crate::store::paths::Paths;
 use crate::store::recorded::{Commands, Recorded, Select};
 use crate::store::shells::ShellState;
-use crate::store::{forgotten, lock, retention, snapshots, summaries};
+use crate::store::{forgotten, lock, restore_files, retention, snapshots, summaries, tmux_closed};
 use crate::timefmt;
 use anyhow::{bail, Result};
 use processes::{ProcInfo, ShellProcs};
@@ -44,12 +44,12 @@ pub fn snapshot_with(
 ) -> Result<Snapshot> {
     let _one_at_a_time = lock::capture(paths)?;
     // Restore's leftovers hold environments and history: a save clears the stale ones.
-    crate::restore::launch::remove_stale(paths);
+    restore_files::remove_stale(paths);
     let recorded = Recorded::open(paths);
     let all = captured_shells(paths, &recorded, session);
     let snap = capture_from(paths, cfg, &all, session, label, &|_| {})?;
     snapshots::save(paths, &snap)?;
-    tmux::prune_closed(&tmux::closed_file(&paths.state), timefmt::now_us());
+    tmux_closed::prune_closed(&tmux_closed::closed_file(&paths.state), timefmt::now_us());
     retention::run_with(paths, &recorded, retention::Rules::from_config(cfg), false);
     Ok(snap)
 }
@@ -177,7 +177,7 @@ fn capture_from(
         })
         .collect();
     let procs = processes::capture(&alive);
-    let (places, screens) = tmux_state(&shells, &tmux::closed_file(&paths.state));
+    let (places, screens) = tmux_state(&shells, &tmux_closed::closed_file(&paths.state));
     let inputs = Inputs {
         shells,
         procs,
@@ -244,8 +244,8 @@ fn tmux_state(
 /// embedding, or null. A file that is not safe to read or does not parse is named on
 /// stderr and left out.
 pub fn read_agent(project_dir: &Path) -> serde_json::Value {
-    let path = project_dir.join(crate::agent::state::FILE_NAME);
-    match crate::agent::state::AgentState::load(&path, project_dir) {
+    let path = project_dir.join(crate::store::agent_state::FILE_NAME);
+    match crate::store::agent_state::AgentState::load(&path, project_dir) {
         Ok(s) if s.existed => serde_json::Value::Object(s.bounded().doc),
         Ok(_) => serde_json::Value::Null,
         Err(e) => {

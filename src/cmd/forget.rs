@@ -4,14 +4,14 @@
 use crate::cli::ForgetArgs;
 use crate::config::Config;
 use crate::store::forgotten;
-use crate::store::index::{self, Wait};
+use crate::store::index;
 use crate::store::paths::Paths;
 use crate::store::retention::{self, Rules};
 use crate::store::recorded::{Recorded, Select};
 use crate::store::shells::ShellState;
 use crate::store::summaries;
 use crate::timefmt;
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use std::fs;
 
 /// Forget the session, then let retention remove the snapshots only it kept.
@@ -63,24 +63,30 @@ pub fn run(args: &ForgetArgs) -> Result<()> {
     Ok(())
 }
 
-/// Remove the session's commands from the index, then its ended shells' directories and
-/// its agent journal (live shells keep recording).
+/// Remove the session's ended shells' directories and its agent journal, then their
+/// rows in the index (in that order, so that no snap reading meanwhile takes them back
+/// in); live shells keep recording, and what they recorded.
 fn purge(paths: &Paths, name: &str, all: &[ShellState]) -> Result<usize> {
-    let Some(mut ix) = index::Index::open(paths, Wait::Block)? else {
-        bail!("the index is busy: try again");
-    };
-    index::purge_session(&mut ix, name)?;
-    let mut removed = 0;
+    let mut errors = Vec::new();
     for s in all.iter().filter(|s| s.meta.session == name && !s.alive) {
-        fs::remove_dir_all(&s.dir).with_context(|| format!("cannot remove {}", s.dir.display()))?;
-        removed += 1;
+        if let Err(e) = fs::remove_dir_all(&s.dir) {
+            errors.push(format!("cannot remove {}: {e}", s.dir.display()));
+        }
     }
     if let Ok(dir) = crate::store::agent_journal::session_dir(paths, name) {
         let journal = dir.join("journal.jsonl");
-        if journal.exists() {
-            fs::remove_file(&journal)
-                .with_context(|| format!("cannot remove {}", journal.display()))?;
+        if let Err(e) = fs::remove_file(&journal) {
+            if e.kind() != std::io::ErrorKind::NotFound {
+                errors.push(format!("cannot remove {}: {e}", journal.display()));
+            }
         }
+    }
+    let removed = index::purge_session(&mut index::Index::open(paths)?, paths, name)?;
+    if !errors.is_empty() {
+        bail!(
+            "{}; what could be removed was (run it again to finish)",
+            errors.join("; ")
+        );
     }
     Ok(removed)
 }

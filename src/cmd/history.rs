@@ -9,20 +9,18 @@ use crate::cli::{HistoryArgs, SourceArg};
 use crate::config::{parse_duration, Config};
 use crate::model::CommandRecord;
 use crate::redact::Redactor;
-use crate::store::index::query::{self, Filter, Source};
+use crate::store::index;
+use crate::store::index::query::{Filter, Source};
 use crate::store::paths::Paths;
 use crate::store::recorded::{Recorded, Select};
 use crate::timefmt;
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};
 
 /// Print the recorded commands.
 pub fn run(args: &HistoryArgs) -> Result<()> {
     let paths = Paths::from_env()?;
-    let recorded = Recorded::open(&paths);
-    let Some(ix) = recorded.index() else {
-        bail!("the history is read from the index, which cannot be opened (see above): `snap reindex` rebuilds it");
-    };
+    let recorded = Recorded::with_index(&paths, index::open_ingested(&paths)?);
     let mut filter = filter(args)?;
     if !args.all && args.shell.is_none() {
         filter.session = match &args.session {
@@ -38,7 +36,7 @@ pub fn run(args: &HistoryArgs) -> Result<()> {
             },
         };
     }
-    let mut records: Vec<CommandRecord> = query::history(ix, &filter)?;
+    let mut records: Vec<CommandRecord> = recorded.history(&filter)?;
     if let Some(r) = agent_redactor(&paths, &recorded, &records, args.raw)? {
         redact(&mut records, &r);
     }
@@ -103,14 +101,11 @@ pub fn records(
     session: Option<&str>,
     redactor: &(Config, Redactor),
 ) -> Result<Vec<CommandRecord>> {
-    let Some(ix) = recorded.index() else {
-        bail!("the history is read from the index, which cannot be opened (see above): `snap reindex` rebuilds it");
-    };
     let filter = Filter {
         session: session.map(str::to_string),
         ..Filter::default()
     };
-    let mut records = query::history(ix, &filter)?;
+    let mut records = recorded.history(&filter)?;
     let ids = records.iter().map(|r| r.shell_id.as_str());
     let (cfg, mut r) = redactor.clone();
     r.learn(&recorded.envs(ids));

@@ -4,7 +4,7 @@
 
 use crate::cli::PruneArgs;
 use crate::config::{parse_duration, Config};
-use crate::store::index::{self, Wait};
+use crate::store::index;
 use crate::store::paths::Paths;
 use crate::store::retention::{self, Rules};
 use anyhow::{bail, Context, Result};
@@ -28,7 +28,7 @@ pub fn run(args: &PruneArgs) -> Result<()> {
     }
     // The index holds every journal's commands before any journal can go.
     if rules.history_max_age.is_some() {
-        index::open_ingested(&paths, Wait::Block)?;
+        index::open_ingested(&paths)?;
     }
     let plan = retention::run(&paths, rules, args.dry_run);
     let verb = if args.dry_run {

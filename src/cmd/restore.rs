@@ -13,11 +13,11 @@ use crate::restore::execute::{self, Outcome};
 use crate::restore::plan::{self, Action, Judging, Mode, Options, Plan, World};
 use crate::restore::tmux;
 use crate::store::paths::Paths;
+use crate::store::forgotten::{self, Forgotten};
 use crate::store::recorded::{Commands, Recorded, Select};
 use crate::store::shells::ShellState;
-use crate::store::forgotten::{self, Forgotten};
 use crate::store::summaries::{self, Summary};
-use crate::store::snapshots;
+use crate::store::{snapshots, tmux_closed};
 use crate::{agent, capture, session, timefmt};
 use anyhow::{bail, Context, Result};
 use std::collections::BTreeMap;
@@ -288,7 +288,7 @@ fn world_now(paths: &Paths, source: &Snapshot, journals: &[ShellState], name: &s
         processes: crate::liveness::running_argv(),
         existing_dirs,
         agent_resume,
-        closed_panes: capture::tmux::read_closed(&capture::tmux::closed_file(&paths.state)),
+        closed_panes: tmux_closed::read_closed(&tmux_closed::closed_file(&paths.state)),
     }
 }
 

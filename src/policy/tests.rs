@@ -287,6 +287,9 @@ fn servers_watchers_and_agents_are_auto() {
         "watchexec -r -e rs -- cargo test",
         "nodemon --exec 'python3 app.py'",
         "claude",
+        // A coding-agent CLI with its conversation, its own flags kept.
+        "claude --allowedTools Bash --resume c16555af-1",
+        "codex --model m resume 019a0000-aaaa",
         "timeout --foreground 1h npm start",
     ] {
         assert_eq!(

@@ -9,11 +9,11 @@
 use crate::model::ShellKind;
 use crate::store::atomic::write_atomic;
 use crate::store::paths::{ensure_private_dir, Paths};
+use crate::store::restore_files;
 use crate::text::{fish_quote, posix_quote, quote};
 use anyhow::Result;
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
 
 /// What a new shell is given.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -241,15 +241,6 @@ pub fn token(session: &str, slot: &str) -> String {
     .collect()
 }
 
-/// Where restore scripts live.
-fn restore_dir(paths: &Paths) -> PathBuf {
-    paths.state.join("restore")
-}
-
-/// Restore's files left over (a shell that never started) are removed after this long:
-/// they hold the environment and history, secrets included.
-pub const STALE_AFTER: Duration = Duration::from_secs(3600);
-
 /// Write the script and history for one new shell; returns the environment the shell
 /// must be started with (`SNAP_RESTORE`, `SNAP_REPLACES`, …) and the script's path (gone
 /// once the shell has read it). Leftovers of earlier shells are removed first.
@@ -259,9 +250,9 @@ pub fn prepare(
     token: &str,
 ) -> Result<(Vec<(String, String)>, PathBuf)> {
     ensure_private_dir(&paths.state)?;
-    let dir = restore_dir(paths);
+    let dir = restore_files::dir(paths);
     ensure_private_dir(&dir)?;
-    remove_stale(paths);
+    restore_files::remove_stale(paths);
     let mut env = Vec::new();
     let history_file = if setup.kind == ShellKind::Fish {
         let fish_dir = fish_data_dir();
@@ -298,30 +289,6 @@ pub fn prepare(
     Ok((env, script_file))
 }
 
-/// Remove the files of `state/restore/` older than [`STALE_AFTER`] (scripts, histories,
-/// temporary files), keeping the wrapper rc files every new shell reads. Best effort:
-/// what cannot be removed now is tried again next time.
-pub fn remove_stale(paths: &Paths) {
-    let Ok(entries) = std::fs::read_dir(restore_dir(paths)) else {
-        return;
-    };
-    let now = SystemTime::now();
-    for entry in entries.flatten() {
-        let Ok(meta) = entry.metadata() else { continue };
-        let old = meta
-            .modified()
-            .ok()
-            .and_then(|m| now.duration_since(m).ok())
-            .is_some_and(|age| age > STALE_AFTER);
-        if meta.is_file() && old && entry.file_name() != WRAPPER_BASHRC {
-            let _ = std::fs::remove_file(entry.path());
-        }
-    }
-}
-
-/// The wrapper rc of restored bash shells, kept in `state/restore/`.
-const WRAPPER_BASHRC: &str = "bashrc";
-
 /// `env K=V … COMMAND`, quoted for `sh -c` (how tmux runs a pane's command).
 pub fn with_env(vars: &[(String, String)], command: &str) -> String {
     let mut s = String::from("env");
@@ -335,12 +302,10 @@ pub fn with_env(vars: &[(String, String)], command: &str) -> String {
 }
 
 /// The fish history session a restored fish writes to: the user's own (`fish_history`
-/// as exported, `fish` by default; empty: none), never a private one of older restores.
+/// as exported, `fish` by default; empty: none). The plan never carries a private one
+/// of older restores (`shellenv::is_restore_history`).
 fn fish_session(env: &BTreeMap<String, String>) -> &str {
-    match env.get("fish_history") {
-        Some(v) if !v.starts_with("snap_") => v,
-        _ => "fish",
-    }
+    env.get("fish_history").map_or("fish", String::as_str)
 }
 
 /// Append to fish's history `file` the commands it lacks (by text), so the restored
@@ -412,7 +377,7 @@ fn fish_data_dir() -> PathBuf {
 /// writes a small wrapper rc under the state dir that reads the user's own rc first.
 pub fn shell_command(paths: &Paths, kind: ShellKind, snap_bin: &Path) -> Result<String> {
     let bin = posix_quote(&snap_bin.to_string_lossy());
-    let dir = restore_dir(paths);
+    let dir = restore_files::dir(paths);
     ensure_private_dir(&paths.state)?;
     ensure_private_dir(&dir)?;
     Ok(match kind {
@@ -454,7 +419,7 @@ pub fn shell_command(paths: &Paths, kind: ShellKind, snap_bin: &Path) -> Result<
             ))
         ),
         ShellKind::Bash => {
-            let rc = dir.join(WRAPPER_BASHRC);
+            let rc = dir.join(restore_files::WRAPPER_BASHRC);
             write_atomic(
                 &rc,
                 format!("[ -f ~/.bashrc ] && . ~/.bashrc\neval \"$({bin} init bash)\"\n")
@@ -554,31 +519,6 @@ mod tests {
     }
 
     #[test]
-    fn stale_files_go_and_fresh_ones_and_the_wrapper_rc_stay() {
-        let tmp = tempfile::tempdir().unwrap();
-        let paths = Paths {
-            data: tmp.path().into(),
-            state: tmp.path().join("state"),
-            config_file: tmp.path().join("config.toml"),
-        };
-        let dir = restore_dir(&paths);
-        std::fs::create_dir_all(dir.join("zdotdir")).unwrap();
-        let old = SystemTime::now() - STALE_AFTER - Duration::from_secs(60);
-        for name in ["old.bash", "old.history", WRAPPER_BASHRC] {
-            let f = std::fs::File::create(dir.join(name)).unwrap();
-            f.set_modified(old).unwrap();
-        }
-        std::fs::write(dir.join("new.zsh"), "").unwrap();
-        remove_stale(&paths);
-        let mut left: Vec<String> = std::fs::read_dir(&dir)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        left.sort();
-        assert_eq!(left, ["bashrc", "new.zsh", "zdotdir"]);
-    }
-
-    #[test]
     fn fish_script_and_history_format() {
         let s = script(&setup(ShellKind::Fish), &files());
         assert!(s.contains(r"builtin cd -- '/tmp/it\'s here'"));
@@ -588,11 +528,11 @@ mod tests {
     }
 
     #[test]
-    fn fish_gets_the_users_history_session_never_a_private_one() {
+    fn fish_gets_the_users_history_session() {
         let env = |v: &str| BTreeMap::from([("fish_history".to_string(), v.to_string())]);
         assert_eq!(fish_session(&BTreeMap::new()), "fish");
-        assert_eq!(fish_session(&env("snap_work_1_2")), "fish");
         assert_eq!(fish_session(&env("work")), "work");
+        assert_eq!(fish_session(&env("")), "");
         assert_eq!(fish_unescape(r"a\nb\\c"), "a\nb\\c");
     }
 

@@ -2,13 +2,13 @@
 //! policy, options) to what restore will do. `--dry-run` prints it; only `execute`
 //! touches tmux or starts processes.
 
-use crate::capture::tmux::ClosedNote;
 use crate::model::snapshot::{ProcessSnap, ShellSnap, Snapshot};
 use crate::model::{Ended, Policy, ShellKind};
 use crate::policy::Rules;
 use crate::redact::{Redactor, PLACEHOLDER};
 use crate::store::shells::ShellState;
 use crate::store::summaries::Summary;
+use crate::store::tmux_closed::ClosedNote;
 use crate::timefmt;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -864,7 +864,8 @@ fn runs_in(dir: &crate::policy::Dir, cwd: &str) -> Option<String> {
     Some(out.to_string_lossy().into_owned())
 }
 
-/// Drop variables known only redacted (listed to re-export).
+/// Drop variables known only redacted (listed to re-export), those the env guard
+/// refuses, and the private fish history session an older restore gave a fish.
 fn clean_env(env: BTreeMap<String, String>, plan: &mut Plan) -> BTreeMap<String, String> {
     env.into_iter()
         .filter(|(k, v)| {
@@ -878,7 +879,7 @@ fn clean_env(env: BTreeMap<String, String>, plan: &mut Plan) -> BTreeMap<String,
                 plan.reexport.push(k.clone());
                 false
             } else {
-                true
+                !crate::shellenv::is_restore_history(k, v)
             }
         })
         .collect()

@@ -251,7 +251,7 @@ fn a_pane_tmux_noted_closed_stays_closed_in_a_rebuild_and_is_missing_while_the_s
         journal("a", T, None, vec![hangup(T + 3 * S)]),
         journal("b", T, None, vec![hangup(T + 3 * S - 100_000)]),
     ];
-    let note = crate::capture::tmux::ClosedNote {
+    let note = crate::store::tmux_closed::ClosedNote {
         socket: SOCKET.into(),
         time_us: T + 3 * S - 90_000,
         server_started_us: T - S,
@@ -276,6 +276,43 @@ fn a_pane_tmux_noted_closed_stays_closed_in_a_rebuild_and_is_missing_while_the_s
     w.tmux_session_alive = true;
     let p = plan_of(&snap, &journals, &w, false);
     assert_eq!(p.missing, ["a", "b"]);
+}
+
+#[test]
+fn an_older_snapshots_private_fish_history_session_is_not_restored() {
+    // Only the snapshot knows this shell (its journal is gone): its env, and its
+    // background job's, are what an older restore gave it.
+    let mut sh = shell_snap("0", T, "%0", 0);
+    sh.kind = "fish".into();
+    let private = BTreeMap::from([
+        ("fish_history".to_string(), "snap_work_1_2".to_string()),
+        ("EDITOR".to_string(), "vim".to_string()),
+    ]);
+    sh.env = private.clone();
+    sh.processes = vec![ProcessSnap {
+        pid: 101,
+        ppid: 100,
+        cmd: vec!["sleep".into(), "100".into()],
+        typed: Some("sleep 100 &".into()),
+        cwd: Some("/p".into()),
+        env: private,
+        started_at: timefmt::rfc3339_us(T),
+        job_leader: true,
+        foreground: false,
+        policy: Policy::Hold,
+        resume: None,
+    }];
+    let p = plan_of(&snapshot(vec![sh], T + S), &[], &world(false), false);
+    let envs: Vec<&BTreeMap<String, String>> = p
+        .windows
+        .iter()
+        .flat_map(|w| w.panes.iter().map(|pane| &pane.env))
+        .collect();
+    assert_eq!(envs.len(), 2, "{p:#?}");
+    for env in envs {
+        assert_eq!(env.get("EDITOR").map(String::as_str), Some("vim"));
+        assert_eq!(env.get("fish_history"), None, "{env:?}");
+    }
 }
 
 #[test]

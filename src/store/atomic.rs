@@ -10,14 +10,22 @@ use std::path::Path;
 /// Write `bytes` to `path` atomically with mode 0600: readers see the old file or the
 /// whole new one, never a part; a crash leaves at worst a stray temp file.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    write_via_rename(path, bytes, How::Synced)
+    write_via_rename(path, bytes, How::Synced, 0o600)
+}
+
+/// Like [`write_atomic`], for a file of the user's outside the store (a project's
+/// `.git/info/exclude`, an agent's settings): an existing file keeps its mode, a new
+/// one is 0600.
+pub fn write_atomic_keep_mode(path: &Path, bytes: &[u8]) -> Result<()> {
+    let mode = fs::metadata(path).map_or(0o600, |m| m.permissions().mode() & 0o7777);
+    write_via_rename(path, bytes, How::Synced, mode)
 }
 
 /// Like [`write_atomic`], all or nothing for readers, but without waiting for the disk:
 /// for a file that is only as durable as the journal beside it (a shell's meta, written
 /// as the shell starts, where an fsync would hold up its first prompt).
 pub fn write_atomic_unsynced(path: &Path, bytes: &[u8]) -> Result<()> {
-    write_via_rename(path, bytes, How::Unsynced)
+    write_via_rename(path, bytes, How::Unsynced, 0o600)
 }
 
 /// Like [`write_atomic`], for a file that must never be replaced (its name is new) and
@@ -28,7 +36,7 @@ pub fn write_new_verified(
     bytes: &[u8],
     check: &dyn Fn(&[u8]) -> Result<()>,
 ) -> Result<()> {
-    write_via_rename(path, bytes, How::NewVerified(check))
+    write_via_rename(path, bytes, How::NewVerified(check), 0o600)
 }
 
 /// Is this file name one of the temp files a write leaves when killed mid-way?
@@ -50,7 +58,7 @@ enum How<'a> {
     NewVerified(&'a dyn Fn(&[u8]) -> Result<()>),
 }
 
-fn write_via_rename(path: &Path, bytes: &[u8], how: How) -> Result<()> {
+fn write_via_rename(path: &Path, bytes: &[u8], how: How, mode: u32) -> Result<()> {
     let sync = !matches!(how, How::Unsynced);
     let dir = path
         .parent()
@@ -61,7 +69,7 @@ fn write_via_rename(path: &Path, bytes: &[u8], how: How) -> Result<()> {
         .tempfile_in(dir)
         .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
     tmp.as_file()
-        .set_permissions(fs::Permissions::from_mode(0o600))
+        .set_permissions(fs::Permissions::from_mode(mode))
         .with_context(|| format!("cannot set permissions in {}", dir.display()))?;
     tmp.write_all(bytes)
         .and_then(|()| {
@@ -97,7 +105,7 @@ fn write_via_rename(path: &Path, bytes: &[u8], how: How) -> Result<()> {
 }
 
 /// fsync a directory so a rename in it survives a crash.
-fn sync_dir(dir: &Path) -> Result<()> {
+pub fn sync_dir(dir: &Path) -> Result<()> {
     File::open(dir)
         .and_then(|d| d.sync_all())
         .with_context(|| format!("cannot sync directory {}", dir.display()))
@@ -148,5 +156,22 @@ mod tests {
         assert!(!q.exists());
         let left: Vec<_> = fs::read_dir(tmp.path()).unwrap().collect();
         assert_eq!(left.len(), 1, "no temp file is left behind");
+    }
+
+    #[test]
+    fn a_user_file_keeps_its_mode_and_a_new_one_is_private() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let old = tmp.path().join("exclude");
+        fs::write(&old, b"x").unwrap();
+        fs::set_permissions(&old, fs::Permissions::from_mode(0o644)).unwrap();
+        write_atomic_keep_mode(&old, b"y").unwrap();
+        assert_eq!(
+            (fs::read(&old).unwrap(), mode(&old)),
+            (b"y".to_vec(), 0o644)
+        );
+        let new = tmp.path().join("new.json");
+        write_atomic_keep_mode(&new, b"z").unwrap();
+        assert_eq!(mode(&new), 0o600);
     }
 }

@@ -5,8 +5,9 @@
 //! truth to its last byte. When the index cannot be opened (or a query fails), every
 //! journal is read once instead: correctness first.
 
-use crate::store::index::query::{self, Project};
-use crate::store::index::{self, Index, Wait};
+use crate::model::CommandRecord;
+use crate::store::index::query::{self, Filter, Project};
+use crate::store::index::{self, Index};
 use crate::store::paths::Paths;
 use crate::store::shells::{self, ShellState};
 use anyhow::Result;
@@ -131,8 +132,8 @@ impl Recorded {
     /// The index brought up to date with the journals; else (said on stderr) the
     /// journals themselves.
     pub fn open(paths: &Paths) -> Recorded {
-        let ix = match index::open_ingested(paths, Wait::Block) {
-            Ok(ix) => ix,
+        let ix = match index::open_ingested(paths) {
+            Ok(ix) => Some(ix),
             Err(e) => {
                 eprintln!("snap: {e:#}: reading the journals instead");
                 None
@@ -145,9 +146,29 @@ impl Recorded {
         }
     }
 
+    /// An index already open (and brought up to date).
+    pub fn with_index(paths: &Paths, ix: Index) -> Recorded {
+        Recorded {
+            paths: paths.clone(),
+            ix: Some(ix),
+            journals: OnceCell::new(),
+        }
+    }
+
     /// The index, when it answers.
     pub fn index(&self) -> Option<&Index> {
         self.ix.as_ref()
+    }
+
+    /// The commands matching `filter`, oldest first: the index's answer (the journals
+    /// alone do not answer such queries).
+    pub fn history(&self, filter: &Filter) -> Result<Vec<CommandRecord>> {
+        match &self.ix {
+            Some(ix) => query::history(ix, filter),
+            None => anyhow::bail!(
+                "the history is read from the index, which cannot be opened (see above): `snap reindex` rebuilds it"
+            ),
+        }
     }
 
     fn journals(&self) -> &[ShellState] {

@@ -4,7 +4,8 @@
 //! snapshot overall always stays.
 //!
 //! History is another matter: every command stays in the index, and every ended
-//! shell's journal stays on disk (so `snap reindex` can rebuild the index), until
+//! shell's journal stays on disk, compressed once the index holds it (so `snap
+//! reindex` can rebuild the index), until
 //! history pruning (`[retention] history_max_age`, `snap prune --history-older-than`)
 //! removes the commands older than its age and the shells that ended before it.
 //!
@@ -165,31 +166,29 @@ pub fn run_with(paths: &Paths, recorded: &Recorded, rules: Rules, dry_run: bool)
     };
     let plan = plan(&summaries(paths, &forgotten), &aged, rules, now);
     if !dry_run {
-        if let Some(before) = plan.history_before_us {
-            // The index first: a shell directory goes only once its rows are gone.
-            if let Err(e) = prune_index(paths, before, &plan.shells) {
-                eprintln!("snap: cannot prune the history in the index: {e:#}");
-                return plan;
-            }
-        }
         for e in apply(&plan) {
             eprintln!("snap: {e}");
+        }
+        if let Some(before) = plan.history_before_us {
+            // After the directories: an ingestion meanwhile never reads one back in.
+            if let Err(e) = prune_index(paths, before) {
+                eprintln!("snap: cannot prune the history in the index: {e:#}");
+            }
+        }
+        // What stays of ended shells is kept compressed once the index holds it.
+        let compressed =
+            index::Index::open(paths).and_then(|mut ix| index::compress::compress(&mut ix));
+        if let Err(e) = compressed {
+            eprintln!("snap: cannot compress the journals the index holds: {e:#}");
         }
     }
     plan
 }
 
-/// Remove from the index the commands started before `before_us` and the shells whose
-/// directories go.
-fn prune_index(paths: &Paths, before_us: i64, dirs: &[PathBuf]) -> Result<()> {
-    let Some(mut ix) = index::Index::open(paths, index::Wait::Block)? else {
-        anyhow::bail!("the index is busy");
-    };
-    let ids: Vec<String> = dirs
-        .iter()
-        .filter_map(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))
-        .collect();
-    index::prune(&mut ix, before_us, &ids)
+/// Remove from the index the commands started before `before_us` and the shells that
+/// ended before it, their directories gone.
+fn prune_index(paths: &Paths, before_us: i64) -> Result<()> {
+    index::prune(&mut index::Index::open(paths)?, paths, before_us)
 }
 
 #[cfg(test)]

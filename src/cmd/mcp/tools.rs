@@ -164,7 +164,9 @@ fn history_query(
         limit,
         failed: a.failed,
         search: a.search,
-        cwd: a.cwd.map(|c| crate::agent::state::normalize(&dir.join(c))),
+        cwd: a
+            .cwd
+            .map(|c| crate::store::agent_state::normalize(&dir.join(c))),
     })
 }
 

@@ -78,8 +78,22 @@ fn fts_strings(words: &[&String]) -> String {
         .join(" ")
 }
 
+/// A command as [`timed_history`] returns it: with when it started and ended (µs).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Timed {
+    pub started_us: i64,
+    /// Null while running.
+    pub ended_us: Option<i64>,
+    pub record: CommandRecord,
+}
+
 /// The commands matching `f`, oldest first.
 pub fn history(ix: &Index, f: &Filter) -> Result<Vec<CommandRecord>> {
+    Ok(timed_history(ix, f)?.into_iter().map(|t| t.record).collect())
+}
+
+/// [`history`], each command with its times to the microsecond.
+pub fn timed_history(ix: &Index, f: &Filter) -> Result<Vec<Timed>> {
     let mut clauses: Vec<String> = Vec::new();
     let mut args: Vec<Value> = Vec::new();
     let arg = |v: Value, args: &mut Vec<Value>| {
@@ -135,7 +149,8 @@ pub fn history(ix: &Index, f: &Filter) -> Result<Vec<CommandRecord>> {
         clauses.push(format!("source = {a}"));
     }
     let mut sql = String::from(
-        "SELECT shell, session, source, agent, text, cwd, start_us, exit, duration_ms, error
+        "SELECT shell, session, source, agent, text, cwd, start_us, exit, duration_ms, error,
+            end_us
          FROM commands",
     );
     if !clauses.is_empty() {
@@ -148,20 +163,29 @@ pub fn history(ix: &Index, f: &Filter) -> Result<Vec<CommandRecord>> {
     }
     let mut stmt = ix.conn.prepare(&sql)?;
     let rows = stmt.query_map(params_from_iter(args), |r| {
-        Ok(CommandRecord {
+        let started_us = r.get(6)?;
+        let record = CommandRecord {
             shell_id: r.get(0)?,
             session: r.get(1)?,
             source: r.get(2)?,
             agent: r.get(3)?,
             command: r.get(4)?,
             cwd: r.get(5)?,
-            started_at: timefmt::rfc3339_us(r.get(6)?),
+            started_at: timefmt::rfc3339_us(started_us),
             exit: r.get(7)?,
             duration_ms: r.get(8)?,
             error: r.get(9)?,
+        };
+        // An agent's command is reported once done: it ended when it started.
+        let ended_us = r.get::<_, Option<i64>>(10)?;
+        let ended_us = ended_us.or((record.source == "agent").then_some(started_us));
+        Ok(Timed {
+            started_us,
+            ended_us,
+            record,
         })
     })?;
-    let mut out: Vec<CommandRecord> = rows.collect::<rusqlite::Result<_>>()?;
+    let mut out: Vec<Timed> = rows.collect::<rusqlite::Result<_>>()?;
     if f.limit.is_some() {
         out.reverse();
     }
@@ -416,7 +440,7 @@ fn row_state(r: &rusqlite::Row) -> rusqlite::Result<Option<ShellState>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::index::{ingest, Wait};
+    use crate::store::index::ingest;
     use crate::store::paths::Paths;
     use std::fs;
 
@@ -440,7 +464,7 @@ mod tests {
             ));
         }
         fs::write(dir.join("journal"), journal).unwrap();
-        let mut ix = Index::open(&paths, Wait::Block).unwrap().unwrap();
+        let mut ix = Index::open(&paths).unwrap();
         ingest::ingest(&mut ix, &paths).unwrap();
         (tmp, ix)
     }
