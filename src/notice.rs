@@ -6,11 +6,11 @@
 
 use crate::config::Config;
 use crate::model::{Ended, ShellMeta};
-use crate::store::paths::{ensure_private_dir, Paths};
 use crate::store::forgotten::{self, Forgotten};
 use crate::store::index::{self, query};
-use crate::store::shells::{self, ShellState};
 use crate::store::journal;
+use crate::store::paths::{ensure_private_dir, Paths};
+use crate::store::shells::{self, ShellState};
 use crate::timefmt;
 use std::collections::{BTreeMap, HashSet};
 use std::fs;

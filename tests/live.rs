@@ -62,8 +62,7 @@ fn all_shells(snap: &Value) -> Vec<&Value> {
 }
 
 #[test]
-fn a_snapshot_holds_the_live_shells_and_those_ended_since_the_previous_one_not_every_ended_shell(
-) {
+fn a_snapshot_holds_the_live_shells_and_those_ended_since_the_previous_one_not_every_ended_shell() {
     if !require("snapshot of live state", &["bash", "tmux"]) {
         return;
     }
@@ -105,11 +104,17 @@ fn a_snapshot_holds_the_live_shells_and_those_ended_since_the_previous_one_not_e
 
     // Every command stays in the history.
     let history = w.history();
-    for (tag, n) in (0..12).map(|s| (format!("old{s}"), 5)).chain([("new".into(), 60)]) {
+    for (tag, n) in (0..12)
+        .map(|s| (format!("old{s}"), 5))
+        .chain([("new".into(), 60)])
+    {
         for i in 0..n {
             let c = format!(": {tag}-{i}");
             assert_eq!(
-                history.iter().filter(|r| r["command"] == c.as_str()).count(),
+                history
+                    .iter()
+                    .filter(|r| r["command"] == c.as_str())
+                    .count(),
                 1,
                 "{c}"
             );
@@ -123,10 +128,17 @@ fn a_snapshot_holds_the_live_shells_and_those_ended_since_the_previous_one_not_e
 
 /// The pane ids of a session, in tmux order.
 fn pane_ids(w: &World, session: &str) -> Vec<String> {
-    w.tmux_ok(&["list-panes", "-s", "-t", &format!("={session}"), "-F", "#{pane_id}"])
-        .lines()
-        .map(str::to_string)
-        .collect()
+    w.tmux_ok(&[
+        "list-panes",
+        "-s",
+        "-t",
+        &format!("={session}"),
+        "-F",
+        "#{pane_id}",
+    ])
+    .lines()
+    .map(str::to_string)
+    .collect()
 }
 
 /// Kill the tmux server, as a crash would, and wait until its shells are gone.

@@ -180,7 +180,7 @@ pub fn build(paths: &Paths, recorded: &Recorded, session: &str, cwd: Option<&Pat
     // The secrets of every shell whose commands the brief may show, and of those listed.
     redactor.learn(&recorded.envs(runs.iter().map(|r| r.record.shell_id.as_str())));
     redactor.learn(shells.iter().flat_map(|s| [&s.env_base, &s.env_now]));
-    let project = super::session_project(paths, &recorded.projects(), session);
+    let project = super::session_project(paths, recorded, session);
     let mut b = gather(paths, &cfg, project, &shells, runs, session, cwd, warnings);
     redact(&mut b, &redactor);
     b
@@ -319,7 +319,10 @@ fn recent_runs(paths: &Paths, recorded: &Recorded, session: &str) -> Vec<Ran> {
                     })
                     .collect()
             }
-            Err(e) => eprintln!("snap: {}: {e:#}: reading the journals instead", ix.path().display()),
+            Err(e) => eprintln!(
+                "snap: {}: {e:#}: reading the journals instead",
+                ix.path().display()
+            ),
         }
     }
     let every = recorded.shells(&Select::all().in_session(session));

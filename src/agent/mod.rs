@@ -10,8 +10,8 @@ pub mod hooks;
 pub mod journal;
 pub mod resume;
 
-use crate::store::index::query::Project;
 use crate::store::agent_state::{self, AgentState};
+use crate::store::index::query::Project;
 use crate::store::paths::Paths;
 use crate::store::recorded::Recorded;
 use std::path::{Path, PathBuf};
@@ -77,15 +77,12 @@ pub fn current_shell_session(recorded: &Recorded) -> Option<String> {
 }
 
 /// A session's project: where its first shell started, else where its agent reported from.
-pub fn session_project(paths: &Paths, projects: &[Project], session: &str) -> Option<PathBuf> {
+pub fn session_project(paths: &Paths, recorded: &Recorded, session: &str) -> Option<PathBuf> {
     // A project directory since deleted is no project (the shells restored from it
     // start in a parent).
-    projects
-        .iter()
-        .filter(|p| p.session == session)
-        .filter(|p| Path::new(&p.dir).is_dir())
-        .min_by_key(|p| p.first_started_us)
-        .map(|p| PathBuf::from(&p.dir))
+    recorded
+        .first_project(session, &|d| Path::new(d).is_dir())
+        .map(PathBuf::from)
         .or_else(|| journal::read_ids(paths, session).project.map(PathBuf::from))
         .filter(|p| p.is_dir())
 }

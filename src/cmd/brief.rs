@@ -2,8 +2,8 @@
 
 use crate::agent::{self, brief};
 use crate::cli::BriefArgs;
-use crate::store::paths::Paths;
 use crate::store::agent_journal;
+use crate::store::paths::Paths;
 use crate::store::recorded::Recorded;
 use anyhow::{bail, Context, Result};
 

@@ -74,7 +74,12 @@ fn agent_redactor(
     }
     let ids = records.iter().map(|r| r.shell_id.as_str());
     let mut envs = recorded.envs(ids);
-    envs.extend(recorded.shells(&Select::live()).into_iter().map(|s| s.env_now));
+    envs.extend(
+        recorded
+            .shells(&Select::live())
+            .into_iter()
+            .map(|s| s.env_now),
+    );
     crate::redact::for_own_records(&paths.config_in_force(), raw, &envs)
 }
 

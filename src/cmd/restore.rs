@@ -12,8 +12,8 @@ use crate::redact::Redactor;
 use crate::restore::execute::{self, Outcome};
 use crate::restore::plan::{self, Action, Judging, Mode, Options, Plan, World};
 use crate::restore::tmux;
-use crate::store::paths::Paths;
 use crate::store::forgotten::{self, Forgotten};
+use crate::store::paths::Paths;
 use crate::store::recorded::{Commands, Recorded, Select};
 use crate::store::shells::ShellState;
 use crate::store::summaries::{self, Summary};
@@ -21,8 +21,8 @@ use crate::store::{snapshots, tmux_closed};
 use crate::{agent, capture, session, timefmt};
 use anyhow::{bail, Context, Result};
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
 
 /// Journal-only restores bring back shells active within this long of the session's last.
 const JOURNAL_ONLY_WINDOW_US: i64 = 12 * 3600 * 1_000_000;

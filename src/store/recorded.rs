@@ -204,7 +204,12 @@ impl Recorded {
                 for s in all.iter().filter(|s| select.wants(s)) {
                     let mut next = Some(s);
                     while let Some(s) = next.filter(|s| keep.insert(&s.meta.id)) {
-                        next = s.meta.replaces.as_deref().and_then(|r| by_id.get(r)).copied();
+                        next = s
+                            .meta
+                            .replaces
+                            .as_deref()
+                            .and_then(|r| by_id.get(r))
+                            .copied();
                         next = next.filter(|_| select.lineage);
                     }
                 }
@@ -280,7 +285,11 @@ impl Recorded {
                 from_index.push(s);
             }
         }
-        let with_commands = if select.lineage { from_index.len() } else { selected };
+        let with_commands = if select.lineage {
+            from_index.len()
+        } else {
+            selected
+        };
         for s in &mut from_index[..with_commands] {
             s.commands = match select.commands {
                 Commands::Last => query::commands(ix, &s.meta.id, Some(1))?,
@@ -388,27 +397,43 @@ impl Recorded {
     /// Each project directory and session recorded there.
     pub fn projects(&self) -> Vec<Project> {
         self.answer(query::projects, |all| {
-            let mut out: BTreeMap<(&str, &str), Project> = BTreeMap::new();
+            let mut out: BTreeMap<(&str, &str), i64> = BTreeMap::new();
             for s in all {
-                let started = crate::timefmt::parse_us(&s.meta.started_at).unwrap_or(0);
-                let p = out
+                let seen = out
                     .entry((&s.meta.project_dir, &s.meta.session))
-                    .or_insert_with(|| Project {
-                        dir: s.meta.project_dir.clone(),
-                        session: s.meta.session.clone(),
-                        first_started_us: started,
-                        last_seen_us: s.last_seen_us,
-                    });
-                p.first_started_us = p.first_started_us.min(started);
-                p.last_seen_us = p.last_seen_us.max(s.last_seen_us);
+                    .or_insert(s.last_seen_us);
+                *seen = (*seen).max(s.last_seen_us);
             }
-            out.into_values().collect()
+            out.into_iter()
+                .map(|((dir, session), last_seen_us)| Project {
+                    dir: dir.to_string(),
+                    session: session.to_string(),
+                    last_seen_us,
+                })
+                .collect()
         })
+    }
+
+    /// The project directory of the first shell of `session` (by start) for which
+    /// `wanted` holds.
+    pub fn first_project(&self, session: &str, wanted: &dyn Fn(&str) -> bool) -> Option<String> {
+        self.answer(
+            |ix| query::first_project(ix, session, wanted),
+            |all| {
+                all.iter()
+                    .filter(|s| s.meta.session == session)
+                    .map(|s| s.meta.project_dir.clone())
+                    .find(|d| wanted(d))
+            },
+        )
     }
 
     /// The environments (baselines and latest) of the shells with these ids, for a
     /// redactor to learn their secrets.
-    pub fn envs<'a>(&self, ids: impl IntoIterator<Item = &'a str>) -> Vec<BTreeMap<String, String>> {
+    pub fn envs<'a>(
+        &self,
+        ids: impl IntoIterator<Item = &'a str>,
+    ) -> Vec<BTreeMap<String, String>> {
         let mut ids: Vec<&str> = ids.into_iter().collect();
         ids.sort_unstable();
         ids.dedup();
@@ -421,5 +446,221 @@ impl Recorded {
                     .collect()
             },
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Ended;
+    use std::fs;
+
+    const T: i64 = 1_764_000_000;
+
+    /// A shell of the store: its meta and this journal text.
+    fn shell(
+        paths: &Paths,
+        id: &str,
+        session: &str,
+        project: &str,
+        edit: impl Fn(&mut crate::model::ShellMeta),
+        journal: &str,
+    ) {
+        let dir = paths.shell_dir(id);
+        fs::create_dir_all(&dir).unwrap();
+        let started =
+            crate::timefmt::rfc3339_us(id.split('-').next().unwrap().parse::<i64>().unwrap());
+        let mut meta = shells::test_meta(id, 999_999_999, &started, session);
+        meta.project_dir = project.into();
+        edit(&mut meta);
+        fs::write(dir.join("meta"), serde_json::to_vec(&meta).unwrap()).unwrap();
+        fs::write(dir.join("journal"), journal).unwrap();
+    }
+
+    fn start(t: i64, cmd: &str) -> String {
+        format!("\x1eS\t{t}.5\t/p\tt\n{cmd}\n")
+    }
+
+    fn end(t: i64) -> String {
+        format!("\x1eE\t{t}.75\t0\t-\t/p\n")
+    }
+
+    /// Two sessions: `s` (A exited, B restored in its place and hung up running a
+    /// command) and `t` (C vanished, D alive: this very process).
+    fn store() -> (tempfile::TempDir, Paths, String) {
+        let tmp = tempfile::tempdir().unwrap();
+        let paths = Paths {
+            data: tmp.path().join("data"),
+            state: tmp.path().join("state"),
+            config_file: tmp.path().join("c.toml"),
+        };
+        let project = tmp.path().join("proj");
+        fs::create_dir_all(&project).unwrap();
+        let proj = project.to_string_lossy().into_owned();
+        let env = format!("\x1eV\t{T}.1\tbash\ndeclare -x API_TOKEN=\"s3cr3t-value-a\"\n");
+        let a = format!("{T}000000-1-aaaa");
+        let b = format!("{}000000-2-bbbb", T + 20);
+        let journal_a = env
+            + &start(T + 1, "a1")
+            + &end(T + 2)
+            + &start(T + 3, "a2")
+            + &end(T + 4)
+            + &format!("\x1eX\t{}.0\texit\n", T + 10);
+        shell(&paths, &a, "s", "/gone", |_| {}, &journal_a);
+        let journal_b = start(T + 21, "b1")
+            + &end(T + 22)
+            + &start(T + 23, "b2")
+            + &format!("\x1eX\t{}.0\thangup\n", T + 30);
+        let a2 = a.clone();
+        shell(
+            &paths,
+            &b,
+            "s",
+            &proj,
+            move |m| m.replaces = Some(a2.clone()),
+            &journal_b,
+        );
+        let c = format!("{}000000-3-cccc", T + 40);
+        shell(
+            &paths,
+            &c,
+            "t",
+            &proj,
+            |_| {},
+            &(start(T + 41, "c1") + &end(T + 42)),
+        );
+        let d = format!("{}000000-4-dddd", T + 50);
+        let me = std::process::id();
+        let started = crate::liveness::start_time(me);
+        shell(
+            &paths,
+            &d,
+            "t",
+            "/gone",
+            move |m| {
+                m.pid = me;
+                m.pid_started = started;
+            },
+            &(start(T + 51, "d1") + &end(T + 52) + &start(T + 53, "d2")),
+        );
+        (tmp, paths, proj)
+    }
+
+    /// What a caller may read of a shell.
+    fn seen(all: &[ShellState]) -> Vec<String> {
+        all.iter()
+            .map(|s| {
+                let commands: Vec<String> = s
+                    .commands
+                    .iter()
+                    .map(|c| format!("{}@{}:{:?}", c.text, c.started_us, c.end.as_ref().map(|e| (e.status, e.time_us))))
+                    .collect();
+                format!(
+                    "{} alive={} ended={:?}/{:?} seen={} cwd={} base={:?} now={:?} running={:?} {commands:?}",
+                    s.meta.id,
+                    s.alive,
+                    s.ended,
+                    s.ended_us,
+                    s.last_seen_us,
+                    s.cwd,
+                    s.env_base,
+                    s.env_now,
+                    s.running().map(|c| &c.text),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_index_and_the_journals_give_the_same_shells_and_answers() {
+        let (_tmp, paths, proj) = store();
+        let indexed = Recorded::open(&paths);
+        assert!(indexed.index().is_some());
+        let journals = Recorded {
+            paths: paths.clone(),
+            ix: None,
+            journals: OnceCell::new(),
+        };
+        let us = |s: i64| s * 1_000_000;
+        let selects = [
+            Select::live(),
+            Select::since(us(T + 25)),
+            Select::since(us(T + 25)).with_lineage(),
+            Select::since(us(T + 25)).in_session("s"),
+            Select::all().in_session("s").with_commands(Commands::All),
+            Select::since(us(T + 45))
+                .in_session("s")
+                .with_lineage()
+                .with_commands(Commands::All),
+            Select::live().with_ids([format!("{T}000000-1-aaaa").as_str()]),
+            Select::all().with_commands(Commands::Tail(1)),
+        ];
+        for select in &selects {
+            let want = journals.shells(select);
+            let got = indexed.shells(select);
+            if select.commands == Commands::All {
+                assert_eq!(seen(&got), seen(&want), "{select:?}");
+            } else {
+                // Shells read from the index bring only the commands asked for.
+                let ids = |v: &[ShellState]| {
+                    v.iter()
+                        .map(|s| {
+                            (
+                                s.meta.id.clone(),
+                                s.alive,
+                                s.ended,
+                                s.running().map(|c| c.text.clone()),
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                };
+                assert_eq!(ids(&got), ids(&want), "{select:?}");
+            }
+        }
+        let live = indexed.shells(&Select::live());
+        assert_eq!(live.len(), 1);
+        assert_eq!(live[0].running().map(|c| c.text.as_str()), Some("d2"));
+        assert_eq!(seen(&live), seen(&journals.shells(&Select::live())));
+        let restored = indexed.shells(&Select::since(us(T + 25)).in_session("s"));
+        assert_eq!(
+            restored.len(),
+            1,
+            "the shell it replaces comes only with its lineage"
+        );
+        assert_eq!(restored[0].ended, Some(Ended::Hangup));
+        assert_eq!(
+            restored[0].env_base,
+            journals.shells(&Select::all())[0].env_base,
+            "its first generation's baseline"
+        );
+
+        let a = format!("{T}000000-1-aaaa");
+        assert_eq!(indexed.session_of(&a), Some("s".into()));
+        assert_eq!(indexed.session_of("nobody"), None);
+        assert_eq!(
+            indexed.last_seen_by_session(),
+            journals.last_seen_by_session()
+        );
+        let sorted = |mut v: Vec<Project>| {
+            v.sort_by(|x, y| (&x.dir, &x.session).cmp(&(&y.dir, &y.session)));
+            v
+        };
+        assert_eq!(sorted(indexed.projects()), sorted(journals.projects()));
+        assert_eq!(indexed.projects().len(), 4);
+        let exists = |d: &str| Path::new(d).is_dir();
+        assert_eq!(indexed.first_project("s", &exists), Some(proj.clone()));
+        assert_eq!(
+            indexed.first_project("s", &exists),
+            journals.first_project("s", &exists)
+        );
+        assert_eq!(indexed.last_restores(), journals.last_restores());
+        let ids = |v: Vec<ShellState>| v.into_iter().map(|s| s.meta.id).collect::<Vec<_>>();
+        assert_eq!(
+            ids(indexed.aged(us(T + 45))),
+            ids(journals.aged(us(T + 45)))
+        );
+        assert_eq!(indexed.aged(us(T + 45)).len(), 3);
+        assert_eq!(indexed.envs([a.as_str()]), journals.envs([a.as_str()]));
+        assert!(indexed.envs([a.as_str()])[0].contains_key("API_TOKEN"));
     }
 }

@@ -157,8 +157,7 @@ pub fn run_with(paths: &Paths, recorded: &Recorded, rules: Rules, dry_run: bool)
     // have no directory to remove).
     let aged = match rules.history_max_age {
         Some(age) => {
-            let mut aged =
-                recorded.aged(now - i64::try_from(age.as_micros()).unwrap_or(i64::MAX));
+            let mut aged = recorded.aged(now - i64::try_from(age.as_micros()).unwrap_or(i64::MAX));
             aged.retain(|s| s.dir.is_dir());
             aged
         }
@@ -202,7 +201,10 @@ mod tests {
 
     fn at(min: i64, sessions: &[(&str, bool)]) -> (PathBuf, Summary) {
         let s = snap_live(T + min * MIN, sessions);
-        (PathBuf::from(format!("/s/{min}.json")), Summary::of(&s).unwrap())
+        (
+            PathBuf::from(format!("/s/{min}.json")),
+            Summary::of(&s).unwrap(),
+        )
     }
 
     fn names(plan: &Plan) -> Vec<String> {

@@ -53,7 +53,12 @@ impl Summary {
             processes: s
                 .sessions
                 .iter()
-                .map(|x| (x.name.clone(), x.shells.iter().map(|sh| sh.processes.len()).sum()))
+                .map(|x| {
+                    (
+                        x.name.clone(),
+                        x.shells.iter().map(|sh| sh.processes.len()).sum(),
+                    )
+                })
                 .collect(),
         })
     }

@@ -66,7 +66,7 @@ pub fn ingest(ix: &mut Index, paths: &Paths) -> Result<()> {
     let open: Vec<String> = {
         let mut stmt = ix
             .conn
-            .prepare_cached("SELECT id FROM shells WHERE ended IS NULL")?;
+            .prepare_cached("SELECT id FROM shells INDEXED BY shells_open WHERE ended IS NULL")?;
         let rows = stmt.query_map([], |r| r.get(0))?;
         rows.collect::<rusqlite::Result<_>>()?
     };
@@ -74,9 +74,9 @@ pub fn ingest(ix: &mut Index, paths: &Paths) -> Result<()> {
     // unchanged, and need no transaction at all.
     let seen: HashMap<String, (u64, u64)> = {
         let mut stmt = ix.conn.prepare_cached(
-            "SELECT g.path, g.inode, g.size FROM segments g
-             WHERE g.shell LIKE 'agents/%'
-                OR g.shell IN (SELECT id FROM shells WHERE ended IS NULL)",
+            "SELECT path, inode, size FROM segments
+             WHERE (shell >= 'agents/' AND shell < 'agents0')
+                OR shell IN (SELECT id FROM shells INDEXED BY shells_open WHERE ended IS NULL)",
         )?;
         let rows = stmt.query_map([], |r| {
             Ok((

@@ -89,7 +89,10 @@ pub struct Timed {
 
 /// The commands matching `f`, oldest first.
 pub fn history(ix: &Index, f: &Filter) -> Result<Vec<CommandRecord>> {
-    Ok(timed_history(ix, f)?.into_iter().map(|t| t.record).collect())
+    Ok(timed_history(ix, f)?
+        .into_iter()
+        .map(|t| t.record)
+        .collect())
 }
 
 /// [`history`], each command with its times to the microsecond.
@@ -241,7 +244,8 @@ pub fn open_shells(ix: &Index, root: &Path, session: Option<&str>) -> Result<Vec
         ix,
         root,
         &format!(
-            "SELECT {COLUMNS} FROM shells WHERE ended IS NULL AND (?1 IS NULL OR session = ?1)"
+            "SELECT {COLUMNS} FROM shells INDEXED BY shells_open
+             WHERE ended IS NULL AND (?1 IS NULL OR session = ?1)"
         ),
         [session],
     )
@@ -320,11 +324,18 @@ pub fn started_after(ix: &Index, session: &str, after_us: i64) -> Result<bool> {
     Ok(found.is_some())
 }
 
-/// Every session recorded, each once.
+/// Every session recorded, each once, in order: one index seek per session (a
+/// recursive skip over `shells_session`), not a pass over every shell.
 pub fn session_names(ix: &Index) -> Result<Vec<String>> {
-    let mut stmt = ix
-        .conn
-        .prepare_cached("SELECT DISTINCT session FROM shells ORDER BY session")?;
+    let mut stmt = ix.conn.prepare_cached(
+        "WITH RECURSIVE n(session) AS (
+            SELECT min(session) FROM shells
+            UNION ALL
+            SELECT (SELECT min(session) FROM shells WHERE session > n.session) FROM n
+            WHERE n.session IS NOT NULL
+         )
+         SELECT session FROM n WHERE session IS NOT NULL",
+    )?;
     let rows = stmt.query_map([], |r| r.get(0))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
@@ -333,9 +344,13 @@ pub fn session_names(ix: &Index) -> Result<Vec<String>> {
 pub fn last_seen_by_session(ix: &Index) -> Result<BTreeMap<String, i64>> {
     let mut stmt = ix
         .conn
-        .prepare_cached("SELECT session, max(last_seen_us) FROM shells GROUP BY session")?;
-    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+        .prepare_cached("SELECT max(last_seen_us) FROM shells WHERE session = ?1")?;
+    let mut out = BTreeMap::new();
+    for name in session_names(ix)? {
+        let seen: Option<i64> = stmt.query_row([&name], |r| r.get(0))?;
+        out.extend(seen.map(|t| (name, t)));
+    }
+    Ok(out)
 }
 
 /// A project directory and a session whose shells started there.
@@ -343,27 +358,56 @@ pub fn last_seen_by_session(ix: &Index) -> Result<BTreeMap<String, i64>> {
 pub struct Project {
     pub dir: String,
     pub session: String,
-    /// When the first of those shells started (µs).
-    pub first_started_us: i64,
-    /// When the last of them was last seen (µs).
+    /// When the last of those shells was last seen (µs).
     pub last_seen_us: i64,
 }
 
-/// Each project directory and session recorded there.
+/// Each project directory and session recorded there: one index seek per pair (a
+/// recursive skip over `shells_project`).
 pub fn projects(ix: &Index) -> Result<Vec<Project>> {
     let mut stmt = ix.conn.prepare_cached(
-        "SELECT project_dir, session, min(started_us), max(last_seen_us) FROM shells
-         GROUP BY project_dir, session",
+        "WITH RECURSIVE p(dir, session) AS (
+            SELECT * FROM (SELECT project_dir, session FROM shells
+                ORDER BY project_dir, session LIMIT 1)
+            UNION ALL
+            SELECT (SELECT project_dir FROM shells WHERE (project_dir, session) > (p.dir, p.session)
+                    ORDER BY project_dir, session LIMIT 1),
+                   (SELECT session FROM shells WHERE (project_dir, session) > (p.dir, p.session)
+                    ORDER BY project_dir, session LIMIT 1)
+            FROM p WHERE p.dir IS NOT NULL
+         )
+         SELECT dir, session,
+            (SELECT max(last_seen_us) FROM shells WHERE project_dir = p.dir AND session = p.session)
+         FROM p WHERE dir IS NOT NULL",
     )?;
     let rows = stmt.query_map([], |r| {
         Ok(Project {
             dir: r.get(0)?,
             session: r.get(1)?,
-            first_started_us: r.get(2)?,
-            last_seen_us: r.get(3)?,
+            last_seen_us: r.get(2)?,
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The project directory of the first shell of `session` (by start) for which `wanted`
+/// holds; read in that order, up to the first that does.
+pub fn first_project(
+    ix: &Index,
+    session: &str,
+    wanted: &dyn Fn(&str) -> bool,
+) -> Result<Option<String>> {
+    let mut stmt = ix.conn.prepare_cached(
+        "SELECT project_dir FROM shells WHERE session = ?1 ORDER BY started_us, id",
+    )?;
+    let mut rows = stmt.query([session])?;
+    while let Some(r) = rows.next()? {
+        let dir: String = r.get(0)?;
+        if wanted(&dir) {
+            return Ok(Some(dir));
+        }
+    }
+    Ok(None)
 }
 
 /// The environments (baseline, latest) of the shells with these ids.

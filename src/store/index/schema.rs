@@ -102,11 +102,14 @@ ALTER TABLE shells ADD COLUMN project_dir TEXT NOT NULL DEFAULT '';
 ALTER TABLE shells ADD COLUMN exec_from TEXT;
 UPDATE shells SET project_dir = coalesce(json_extract(meta, '$.project_dir'), ''),
     exec_from = json_extract(meta, '$.exec_from');
+-- The shells not known to have ended: few, whatever the store holds (queries name it
+-- with INDEXED BY: without statistics SQLite would scan a whole index instead).
 CREATE INDEX shells_open ON shells(session) WHERE ended IS NULL;
 CREATE INDEX shells_seen ON shells(session, last_seen_us);
 CREATE INDEX shells_replaces ON shells(replaces) WHERE replaces IS NOT NULL;
 CREATE INDEX shells_exec_from ON shells(exec_from) WHERE exec_from IS NOT NULL;
-CREATE INDEX shells_project ON shells(project_dir, session, last_seen_us, started_us);
+CREATE INDEX shells_project ON shells(project_dir, session, last_seen_us);
+CREATE INDEX shells_started ON shells(session, started_us);
 -- Shells that did not exit on purpose, for the new-shell notice.
 CREATE INDEX shells_unexited ON shells(session, started_us)
     WHERE ended IS NULL OR ended != 'exit';
@@ -127,7 +130,8 @@ pub fn ensure(conn: &Connection) -> rusqlite::Result<Option<i64>> {
     let result = if found == VERSION {
         Ok(None)
     } else if objects == 0 {
-        conn.execute_batch(&format!("{TABLES} {TO_2}")).map(|()| None)
+        conn.execute_batch(&format!("{TABLES} {TO_2}"))
+            .map(|()| None)
     } else if found == 1 {
         conn.execute_batch(TO_2).map(|()| None)
     } else {
