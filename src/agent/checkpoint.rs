@@ -191,7 +191,7 @@ fn files_in_progress(st: &AgentState, from_git: Vec<String>) -> Vec<String> {
 /// Take a snapshot of `session`: skipped (with why) when no shell of it is recorded,
 /// since there is nothing but the state file to keep.
 fn snapshot(paths: &Paths, recorded: &Recorded, session: &str, label: &str) -> Snapshot {
-    if !recorded.last_seen_by_session().contains_key(session) {
+    if recorded.last_seen(session).is_none() {
         return Snapshot::Skipped(format!(
             "no shell of session {session} is recorded yet (load the hook: snap init --help)"
         ));

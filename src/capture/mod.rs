@@ -78,8 +78,8 @@ fn captured_shells(paths: &Paths, recorded: &Recorded, session: Option<&str>) ->
     select.session = session.map(str::to_string);
     let found = recorded.shells(&select);
     match session {
-        Some(name) if found.is_empty() => match recorded.last_seen_by_session().get(name) {
-            Some(&newest) => {
+        Some(name) if found.is_empty() => match recorded.last_seen(name) {
+            Some(newest) => {
                 select.since.insert(name.to_string(), newest);
                 recorded.shells(&select)
             }

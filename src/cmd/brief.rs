@@ -15,11 +15,10 @@ pub fn run(args: &BriefArgs) -> Result<()> {
     let session = match &args.name {
         Some(name) => {
             let name = crate::session::normalize(name);
-            let recorded_sessions = recorded.last_seen_by_session();
-            let known = recorded_sessions.contains_key(&name)
+            let known = recorded.last_seen(&name).is_some()
                 || agent_journal::sessions(&paths).contains(&name);
             if !known {
-                let mut names: Vec<String> = recorded_sessions.into_keys().collect();
+                let mut names: Vec<String> = recorded.last_seen_by_session().into_keys().collect();
                 names.extend(agent_journal::sessions(&paths));
                 names.sort();
                 names.dedup();

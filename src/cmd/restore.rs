@@ -33,7 +33,6 @@ pub fn run(args: &RestoreArgs) -> Result<()> {
     let recorded = Recorded::open(&paths);
     let cfg = Config::load(&paths.config_in_force())?;
     let rules = Rules::new(&cfg);
-    let last_seen = recorded.last_seen_by_session();
     // Which snapshot, from their summaries: only the one restored from is read.
     let forgotten = forgotten::forgotten(&paths);
     let (summaries, from) = match &args.from {
@@ -50,7 +49,7 @@ pub fn run(args: &RestoreArgs) -> Result<()> {
     };
     let name = match &args.name {
         Some(n) => session::normalize(n),
-        None => pick_session(&summaries, &last_seen)?,
+        None => pick_session(&summaries, &recorded.last_seen_by_session())?,
     };
     let has_live = |s: &Summary| s.sessions.iter().any(|(n, alive)| *alive && n == &name);
     let source = match (&args.from, from) {
@@ -60,7 +59,7 @@ pub fn run(args: &RestoreArgs) -> Result<()> {
         }
         (None, _) => match newest_source(&summaries, &forgotten, &has_live) {
             Some(snap) => snap,
-            None => journal_only_source(&last_seen, &name).with_context(|| {
+            None => journal_only_source(recorded.last_seen(&name)).with_context(|| {
                 format!(
                     "nothing to restore for session {name}: see `snap sessions` and `snap list`"
                 )
@@ -230,8 +229,9 @@ fn pick_session(snaps: &[(PathBuf, Summary)], last_seen: &BTreeMap<String, i64>)
 }
 
 /// No snapshot of the session: restore from its journals alone (no layout, no screens).
-fn journal_only_source(last_seen: &BTreeMap<String, i64>, name: &str) -> Option<Snapshot> {
-    let last = *last_seen.get(name)?;
+/// `last_seen`: when a shell of the session was last seen, if ever.
+fn journal_only_source(last_seen: Option<i64>) -> Option<Snapshot> {
+    let last = last_seen?;
     let since = last - JOURNAL_ONLY_WINDOW_US;
     Some(Snapshot {
         schema: SNAPSHOT_SCHEMA,

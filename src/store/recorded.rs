@@ -382,6 +382,19 @@ impl Recorded {
         })
     }
 
+    /// When a shell of `session` was last seen (µs); None when it has none recorded.
+    pub fn last_seen(&self, session: &str) -> Option<i64> {
+        self.answer(
+            |ix| query::last_seen(ix, session),
+            |all| {
+                all.iter()
+                    .filter(|s| s.meta.session == session)
+                    .map(|s| s.last_seen_us)
+                    .max()
+            },
+        )
+    }
+
     /// Each session, and when a shell of it was last seen (µs).
     pub fn last_seen_by_session(&self) -> BTreeMap<String, i64> {
         self.answer(query::last_seen_by_session, |all| {

@@ -20,7 +20,7 @@ use crate::timefmt;
 use anyhow::Result;
 use rusqlite::{params, OptionalExtension, Transaction, TransactionBehavior};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::fs;
 use std::io::{Read, Seek, SeekFrom};
 use std::os::unix::fs::MetadataExt;
@@ -126,20 +126,33 @@ fn ingest_new_shells(ix: &mut Index, paths: &Paths) -> Result<()> {
         return Ok(());
     }
     let began = std::time::SystemTime::now();
-    let known: HashSet<String> = {
-        let mut stmt = ix.conn.prepare_cached("SELECT id FROM shells")?;
-        let rows = stmt.query_map([], |r| r.get(0))?;
-        rows.collect::<rusqlite::Result<_>>()?
-    };
     let Ok(entries) = fs::read_dir(&root) else {
         return Ok(());
     };
-    let mut new: Vec<String> = entries
+    let mut names: Vec<String> = entries
         .flatten()
         .filter_map(|e| e.file_name().to_str().map(String::from))
-        .filter(|id| !known.contains(id))
         .collect();
-    new.sort();
+    names.sort();
+    // The names the index does not know: both lists in order, walked side by side.
+    let mut new = Vec::new();
+    {
+        let mut stmt = ix
+            .conn
+            .prepare_cached("SELECT id FROM shells ORDER BY id")?;
+        let mut rows = stmt.query([])?;
+        let mut next =
+            || -> Result<Option<String>> { Ok(rows.next()?.map(|r| r.get(0)).transpose()?) };
+        let mut known = next()?;
+        for name in names {
+            while known.as_ref().is_some_and(|k| *k < name) {
+                known = next()?;
+            }
+            if known.as_ref() != Some(&name) {
+                new.push(name);
+            }
+        }
+    }
     let mut pending = false;
     for id in new {
         if !ingest_shell(ix, paths, &id)? {

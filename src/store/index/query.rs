@@ -207,8 +207,9 @@ pub fn session_of(ix: &Index, shell: &str) -> Result<Option<String>> {
 
 /// Each session's last restore: when the newest shell that replaces another started.
 pub fn last_restores(ix: &Index) -> Result<BTreeMap<String, i64>> {
-    let mut stmt = ix.conn.prepare(
-        "SELECT session, max(started_us) FROM shells WHERE replaces IS NOT NULL GROUP BY session",
+    let mut stmt = ix.conn.prepare_cached(
+        "SELECT session, max(started_us) FROM shells INDEXED BY shells_restored
+         WHERE replaces IS NOT NULL GROUP BY session",
     )?;
     let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -340,15 +341,22 @@ pub fn session_names(ix: &Index) -> Result<Vec<String>> {
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
+/// When the most recently seen shell of `session` was last seen (µs); None for a
+/// session with no shell recorded.
+pub fn last_seen(ix: &Index, session: &str) -> Result<Option<i64>> {
+    Ok(ix
+        .conn
+        .prepare_cached("SELECT max(last_seen_us) FROM shells WHERE session = ?1")?
+        .query_row([session], |r| r.get(0))?)
+}
+
 /// Each session, and when its most recently seen shell was last seen (µs).
 pub fn last_seen_by_session(ix: &Index) -> Result<BTreeMap<String, i64>> {
-    let mut stmt = ix
-        .conn
-        .prepare_cached("SELECT max(last_seen_us) FROM shells WHERE session = ?1")?;
     let mut out = BTreeMap::new();
     for name in session_names(ix)? {
-        let seen: Option<i64> = stmt.query_row([&name], |r| r.get(0))?;
-        out.extend(seen.map(|t| (name, t)));
+        if let Some(t) = last_seen(ix, &name)? {
+            out.insert(name, t);
+        }
     }
     Ok(out)
 }

@@ -107,6 +107,7 @@ UPDATE shells SET project_dir = coalesce(json_extract(meta, '$.project_dir'), ''
 CREATE INDEX shells_open ON shells(session) WHERE ended IS NULL;
 CREATE INDEX shells_seen ON shells(session, last_seen_us);
 CREATE INDEX shells_replaces ON shells(replaces) WHERE replaces IS NOT NULL;
+CREATE INDEX shells_restored ON shells(session, started_us) WHERE replaces IS NOT NULL;
 CREATE INDEX shells_exec_from ON shells(exec_from) WHERE exec_from IS NOT NULL;
 CREATE INDEX shells_project ON shells(project_dir, session, last_seen_us);
 CREATE INDEX shells_started ON shells(session, started_us);
