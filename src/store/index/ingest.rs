@@ -133,7 +133,7 @@ fn ingest_new_shells(ix: &mut Index, paths: &Paths) -> Result<()> {
         .flatten()
         .filter_map(|e| e.file_name().to_str().map(String::from))
         .collect();
-    names.sort();
+    names.sort_unstable();
     // The names the index does not know: both lists in order, walked side by side.
     let mut new = Vec::new();
     {
