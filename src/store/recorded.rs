@@ -120,6 +120,15 @@ impl Select {
     }
 }
 
+/// The wanted shells not known to have ended.
+struct Open {
+    from_journal: Vec<ShellState>,
+    /// Those whose journal could not be read.
+    from_index: Vec<ShellState>,
+    /// Which of them are alive: (pid, start time).
+    alive: HashSet<(u32, Option<u64>)>,
+}
+
 /// Where a command reads the recorded shells from.
 pub struct Recorded {
     paths: Paths,
@@ -223,31 +232,11 @@ impl Recorded {
 
     fn indexed(&self, ix: &Index, select: &Select) -> Result<Vec<ShellState>> {
         let root = self.paths.shells();
-        let mut open = query::open_shells(ix, &root, select.session.as_deref())?;
-        let mut ended_by_id = Vec::new();
-        for id in &select.ids {
-            if open.iter().any(|s| &s.meta.id == id) {
-                continue;
-            }
-            match query::shell(ix, &root, id)? {
-                Some(s) if s.ended.is_none() => open.push(s),
-                Some(s) => ended_by_id.push(s),
-                None => {}
-            }
-        }
-        let alive = crate::liveness::alive_now(&shells::pids(&open));
-        let mut from_journal = Vec::new();
-        let mut from_index = Vec::new();
-        for s in open {
-            let is_alive = alive.contains(&(s.meta.pid, s.meta.pid_started));
-            if is_alive || select.wants(&s) {
-                // Not known to have ended: its journal may hold more than the index read.
-                match shells::load_one(s.dir.clone()) {
-                    Some(j) => from_journal.push(j),
-                    None => from_index.push(s),
-                }
-            }
-        }
+        let Open {
+            from_journal,
+            mut from_index,
+            alive,
+        } = self.wanted_open(ix, select)?;
         let names = match (&select.session, select.others) {
             (Some(s), _) => vec![s.clone()],
             (None, Some(_)) => query::session_names(ix)?,
@@ -258,48 +247,33 @@ impl Recorded {
                 from_index.extend(query::ended_shells(ix, &root, &name, t)?);
             }
         }
-        for s in ended_by_id {
-            if !from_index.iter().any(|f| f.meta.id == s.meta.id) {
-                from_index.push(s);
+        for id in &select.ids {
+            let have = |s: &ShellState| &s.meta.id == id;
+            if !from_journal.iter().chain(&from_index).any(have) {
+                from_index.extend(query::shell(ix, &root, id)?.filter(|s| s.ended.is_some()));
             }
         }
-        // Their lineages, generation after generation: for their baselines (see
-        // `shells::settle`), and kept when asked for.
         let selected = from_index.len();
-        let mut have: HashSet<String> = from_journal
-            .iter()
-            .chain(&from_index)
-            .map(|s| s.meta.id.clone())
-            .collect();
-        let mut wanted: Vec<String> = from_journal
-            .iter()
-            .chain(&from_index)
-            .filter_map(|s| s.meta.replaces.clone())
-            .collect();
-        while let Some(id) = wanted.pop() {
-            if !have.insert(id.clone()) {
-                continue;
-            }
-            if let Some(s) = query::shell(ix, &root, &id)? {
-                wanted.extend(s.meta.replaces.clone());
-                from_index.push(s);
-            }
-        }
-        let with_commands = if select.lineage {
+        let lineage = lineage(ix, &root, from_journal.iter().chain(&from_index))?;
+        from_index.extend(lineage);
+        // The lineages came for their baselines (see `shells::settle`), and stay when
+        // asked for.
+        let kept = if select.lineage {
             from_index.len()
         } else {
             selected
         };
-        for s in &mut from_index[..with_commands] {
-            s.commands = match select.commands {
-                Commands::Last => query::commands(ix, &s.meta.id, Some(1))?,
-                Commands::Tail(n) => query::commands(ix, &s.meta.id, Some(n))?,
-                Commands::All => query::commands(ix, &s.meta.id, None)?,
+        for s in &mut from_index[..kept] {
+            let tail = match select.commands {
+                Commands::Last => Some(1),
+                Commands::Tail(n) => Some(n),
+                Commands::All => None,
             };
+            s.commands = query::commands(ix, &s.meta.id, tail)?;
         }
         let kept: HashSet<String> = from_journal
             .iter()
-            .chain(&from_index[..with_commands])
+            .chain(&from_index[..kept])
             .map(|s| s.meta.id.clone())
             .collect();
         let mut out = from_journal;
@@ -308,6 +282,34 @@ impl Recorded {
         shells::settle(&mut out, &alive);
         out.retain(|s| kept.contains(&s.meta.id));
         Ok(out)
+    }
+
+    /// The wanted shells not known to have ended, read from their journals (from the
+    /// index when the journal cannot be read), and which are alive.
+    fn wanted_open(&self, ix: &Index, select: &Select) -> Result<Open> {
+        let root = self.paths.shells();
+        let mut open = query::open_shells(ix, &root, select.session.as_deref())?;
+        for id in &select.ids {
+            if !open.iter().any(|s| &s.meta.id == id) {
+                open.extend(query::shell(ix, &root, id)?.filter(|s| s.ended.is_none()));
+            }
+        }
+        let alive = crate::liveness::alive_now(&shells::pids(&open));
+        let (mut from_journal, mut from_index) = (Vec::new(), Vec::new());
+        for s in open {
+            if alive.contains(&(s.meta.pid, s.meta.pid_started)) || select.wants(&s) {
+                // Not known to have ended: its journal may hold more than the index read.
+                match shells::load_one(s.dir.clone()) {
+                    Some(j) => from_journal.push(j),
+                    None => from_index.push(s),
+                }
+            }
+        }
+        Ok(Open {
+            from_journal,
+            from_index,
+            alive,
+        })
     }
 
     /// The shells not alive and last seen before `before_us` (what history pruning
@@ -460,6 +462,31 @@ impl Recorded {
             },
         )
     }
+}
+
+/// The shells these replace, generation after generation, that are not among them.
+fn lineage<'a>(
+    ix: &Index,
+    root: &Path,
+    shells: impl Iterator<Item = &'a ShellState>,
+) -> Result<Vec<ShellState>> {
+    let mut have: HashSet<String> = HashSet::new();
+    let mut wanted: Vec<String> = Vec::new();
+    for s in shells {
+        have.insert(s.meta.id.clone());
+        wanted.extend(s.meta.replaces.clone());
+    }
+    let mut out = Vec::new();
+    while let Some(id) = wanted.pop() {
+        if !have.insert(id.clone()) {
+            continue;
+        }
+        if let Some(s) = query::shell(ix, root, &id)? {
+            wanted.extend(s.meta.replaces.clone());
+            out.push(s);
+        }
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
