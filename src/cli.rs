@@ -172,6 +172,9 @@ pub struct SessionsArgs {
     /// Every shell ever recorded, not only live and recent ones
     #[arg(long)]
     pub all: bool,
+    /// Only this session
+    #[arg(long, value_name = "NAME")]
+    pub session: Option<String>,
 }
 
 #[derive(Debug, Args)]

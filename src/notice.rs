@@ -1,12 +1,16 @@
 //! The one-line notice a new interactive shell shows when a session is waiting to be
 //! restored (shells that did not end on purpose, none alive): at most once per session
 //! and boot, before the first prompt, never at a prompt; `notice = false` silences it.
-//! Cheap on purpose: metas, the tail of each last journal segment, one liveness check.
+//! Cheap on purpose: the index (never waited for), else metas and the tail of each last
+//! journal segment; one liveness check.
 
 use crate::config::Config;
 use crate::model::{Ended, ShellMeta};
+use crate::store::forgotten::{self, Forgotten};
+use crate::store::index::{self, query};
+use crate::store::journal;
 use crate::store::paths::{ensure_private_dir, Paths};
-use crate::store::{forgotten, journal, shells};
+use crate::store::shells::{self, ShellState};
 use crate::timefmt;
 use std::collections::{BTreeMap, HashSet};
 use std::fs;
@@ -68,24 +72,9 @@ pub fn maybe_show(paths: &Paths, me: &str) {
         return;
     };
     let now = timefmt::now_us();
-    let all = briefs(paths, now);
     let forgotten = forgotten::forgotten(paths);
-    let pairs: Vec<(u32, Option<u64>)> = all
-        .iter()
-        .map(|b| (b.meta.pid, b.meta.pid_started))
-        .collect();
-    let live = crate::liveness::alive_now(&pairs);
-    let alive: HashSet<String> = all
-        .iter()
-        .filter(|b| !b.ended && live.contains(&(b.meta.pid, b.meta.pid_started)))
-        .map(|b| b.meta.id.clone())
-        .collect();
-    let mut names = waiting(&all, &alive, me, now);
-    names.retain(|n| {
-        !all.iter()
-            .filter(|b| &b.meta.session == n)
-            .all(|b| forgotten::is_forgotten(&forgotten, n, &b.meta.started_at))
-    });
+    let mut names = from_index(paths, me, now, &forgotten)
+        .unwrap_or_else(|| from_journals(paths, me, now, &forgotten));
     if names.is_empty() {
         return;
     }
@@ -126,6 +115,65 @@ fn boot_id() -> String {
         .ok()
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| "boot".into())
+}
+
+/// [`waiting`] among these shells (liveness checked now), but for sessions all of
+/// whose shells were started before `snap forget` (`remembered` says a session has one
+/// started since).
+fn decide(all: &[Brief], me: &str, now_us: i64, remembered: impl Fn(&str) -> bool) -> Vec<String> {
+    let pairs: Vec<(u32, Option<u64>)> = all
+        .iter()
+        .map(|b| (b.meta.pid, b.meta.pid_started))
+        .collect();
+    let live = crate::liveness::alive_now(&pairs);
+    let alive: HashSet<String> = all
+        .iter()
+        .filter(|b| !b.ended && live.contains(&(b.meta.pid, b.meta.pid_started)))
+        .map(|b| b.meta.id.clone())
+        .collect();
+    let mut names = waiting(all, &alive, me, now_us);
+    names.retain(|n| remembered(n));
+    names
+}
+
+/// The waiting sessions as the index knows them, when it opens without waiting: the
+/// shells not known to have ended, and per session the newest one that may be lost
+/// (what decides), however many shells the store holds.
+fn from_index(paths: &Paths, me: &str, now_us: i64, forgotten: &Forgotten) -> Option<Vec<String>> {
+    if !index::db_path(paths).exists() {
+        return None;
+    }
+    let ix = index::Index::try_open(paths)?;
+    let root = paths.shells();
+    let brief = |s: ShellState| Brief {
+        exited: s.ended == Some(Ended::Exit),
+        ended: s.ended.is_some(),
+        meta: s.meta,
+    };
+    let mut all: Vec<Brief> = query::open_shells(&ix, &root, None)
+        .ok()?
+        .into_iter()
+        .map(brief)
+        .collect();
+    let unexited = query::unexited(&ix, &root, now_us - MAX_AGE_US, me).ok()?;
+    all.extend(unexited.into_iter().map(brief));
+    let remembered = |n: &str| {
+        forgotten
+            .get(n)
+            .is_none_or(|&at| query::started_after(&ix, n, at).unwrap_or(true))
+    };
+    Some(decide(&all, me, now_us, remembered))
+}
+
+/// The waiting sessions as every shell's meta and journal say.
+fn from_journals(paths: &Paths, me: &str, now_us: i64, forgotten: &Forgotten) -> Vec<String> {
+    let all = briefs(paths, now_us);
+    let remembered = |n: &str| {
+        !all.iter()
+            .filter(|b| b.meta.session == n)
+            .all(|b| forgotten::is_forgotten(forgotten, n, &b.meta.started_at))
+    };
+    decide(&all, me, now_us, remembered)
 }
 
 /// Every shell's meta and how its journal says it ended.

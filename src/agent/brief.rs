@@ -19,7 +19,9 @@ use super::git;
 use crate::config::Config;
 use crate::model::{CommandRecord, Ended, Ending};
 use crate::redact::Redactor;
+use crate::store::index::query::{self, Filter};
 use crate::store::paths::Paths;
+use crate::store::recorded::{Recorded, Select};
 use crate::store::shells::{self, ShellState};
 use crate::store::{agent_journal, agent_state};
 use crate::timefmt;
@@ -151,14 +153,13 @@ pub struct Running {
     pub alive: bool,
 }
 
-/// The brief of `session`, loading the shells itself (for restore).
-pub fn for_session(paths: &Paths, session: &str) -> Brief {
-    build(paths, &shells::load_all(paths), session, None)
-}
+/// How many of the session's newest commands a brief reads (the last ones, the last
+/// failure and what came after it, the test runs are found among them).
+pub const LOOK_BACK: usize = 1000;
 
 /// Build the brief of `session`, redacted. `cwd` is used for the project when the
 /// session has no recorded one.
-pub fn build(paths: &Paths, all: &[ShellState], session: &str, cwd: Option<&Path>) -> Brief {
+pub fn build(paths: &Paths, recorded: &Recorded, session: &str, cwd: Option<&Path>) -> Brief {
     let mut warnings = Vec::new();
     let cfg = Config::load(&paths.config_in_force()).unwrap_or_else(|e| {
         warnings.push(format!(
@@ -172,24 +173,34 @@ pub fn build(paths: &Paths, all: &[ShellState], session: &str, cwd: Option<&Path
         ));
         Redactor::new(&Config::default()).expect("the built-in secret patterns compile")
     });
-    redactor.learn(all.iter().flat_map(|s| [&s.env_base, &s.env_now]));
-    let mut b = gather(paths, &cfg, all, session, cwd, warnings);
+    // The session's shells `snap sessions` lists, with their lineages (the running
+    // list walks them), and its newest commands.
+    let shells = recorded.shells(&recorded.recent().in_session(session).with_lineage());
+    let runs = recent_runs(paths, recorded, session);
+    // The secrets of every shell whose commands the brief may show, and of those listed.
+    redactor.learn(&recorded.envs(runs.iter().map(|r| r.record.shell_id.as_str())));
+    redactor.learn(shells.iter().flat_map(|s| [&s.env_base, &s.env_now]));
+    let project = super::session_project(paths, recorded, session);
+    let mut b = gather(paths, &cfg, project, &shells, runs, session, cwd, warnings);
     redact(&mut b, &redactor);
     b
 }
 
-/// Everything a brief says, as recorded (filtered, not yet redacted).
+/// Everything a brief says, as recorded (filtered, not yet redacted): `shells` are the
+/// session's, `runs` its newest commands (see [`recent_runs`]).
+#[allow(clippy::too_many_arguments)]
 fn gather(
     paths: &Paths,
     cfg: &Config,
+    project: Option<PathBuf>,
     all: &[ShellState],
+    runs: Vec<Ran>,
     session: &str,
     cwd: Option<&Path>,
     mut warnings: Vec<String>,
 ) -> Brief {
     let now = timefmt::now_us();
-    let project: Option<PathBuf> = super::session_project(paths, all, session)
-        .or_else(|| cwd.map(crate::session::project_dir));
+    let project = project.or_else(|| cwd.map(crate::session::project_dir));
 
     let mut agent_state = None;
     if let Some(p) = &project {
@@ -209,8 +220,7 @@ fn gather(
 
     let session_shells: Vec<&ShellState> =
         all.iter().filter(|s| s.meta.session == session).collect();
-    let agent_cmds = agent_journal::read(paths, session);
-    let commands = session_commands(cfg, &session_shells, &agent_cmds, session);
+    let commands = session_commands(cfg, runs);
     let own = agent_state.as_ref().and_then(|s| s.own_relative_path());
     let tree = project
         .as_deref()
@@ -221,7 +231,7 @@ fn gather(
         let tree = tree.as_ref().filter(|t| t.holds(&r.record.cwd));
         tree.filter(|_| test_commands.is_test(&r.record.command))
     };
-    let last_failure = last_failure(paths, &commands, &agent_cmds, tree_of_tests);
+    let last_failure = last_failure(paths, &commands, tree_of_tests);
     let running = running(&session_shells)
         .into_iter()
         .filter(|(_, c)| cfg.keeps_command(&c.text, &c.cwd))
@@ -289,16 +299,34 @@ fn gather(
     }
 }
 
-/// The commands of the session's shells and agents, oldest first, without those the
-/// config filters out and those that say nothing of the work (snap's own, `clear`).
-fn session_commands(
-    cfg: &Config,
-    shells: &[&ShellState],
-    agent_cmds: &[agent_journal::AgentCommand],
-    session: &str,
-) -> Vec<Ran> {
-    let noise = commands::Noise::new();
-    let mut out: Vec<Ran> = shells
+/// The session's newest [`LOOK_BACK`] commands, its shells' and its agents', oldest
+/// first: from the index, else (it cannot answer) from the journals.
+fn recent_runs(paths: &Paths, recorded: &Recorded, session: &str) -> Vec<Ran> {
+    if let Some(ix) = recorded.index() {
+        let filter = Filter {
+            session: Some(session.to_string()),
+            limit: Some(LOOK_BACK),
+            ..Filter::default()
+        };
+        match query::timed_history(ix, &filter) {
+            Ok(rows) => {
+                return rows
+                    .into_iter()
+                    .map(|t| Ran {
+                        started_us: t.started_us,
+                        ended_us: t.ended_us,
+                        record: t.record,
+                    })
+                    .collect()
+            }
+            Err(e) => eprintln!(
+                "snap: {}: {e:#}: reading the journals instead",
+                ix.path().display()
+            ),
+        }
+    }
+    let every = recorded.shells(&Select::all().in_session(session));
+    let mut out: Vec<Ran> = every
         .iter()
         .flat_map(|s| {
             s.commands
@@ -312,11 +340,21 @@ fn session_commands(
                 .collect::<Vec<_>>()
         })
         .collect();
-    out.extend(agent_cmds.iter().map(|c| Ran {
+    out.extend(agent_journal::read(paths, session).iter().map(|c| Ran {
         started_us: c.time_us,
         ended_us: Some(c.time_us),
         record: c.to_record(session),
     }));
+    out.sort_by_key(|r| r.started_us);
+    let skip = out.len().saturating_sub(LOOK_BACK);
+    out.drain(..skip);
+    out
+}
+
+/// These commands without those the config filters out and those that say nothing of
+/// the work (snap's own, `clear`).
+fn session_commands(cfg: &Config, mut out: Vec<Ran>) -> Vec<Ran> {
+    let noise = commands::Noise::new();
     out.retain(|r| {
         cfg.keeps_command(&r.record.command, &r.record.cwd)
             && !noise.is_noise(&r.record.command, &r.record.cwd)
@@ -564,7 +602,6 @@ fn is_failure(exit: Option<i32>) -> bool {
 fn last_failure<'t>(
     paths: &Paths,
     commands: &[Ran],
-    agent_cmds: &[agent_journal::AgentCommand],
     tree_of: impl Fn(&Ran) -> Option<&'t testruns::TreeNow>,
 ) -> Option<Failure> {
     let idx = commands.iter().rposition(|r| is_failure(r.record.exit))?;
@@ -577,11 +614,7 @@ fn last_failure<'t>(
         .iter()
         .any(|r| r.record.command == record.command && r.record.exit == Some(0));
     let (output_tail, output_from) = if record.source == "agent" {
-        let err = agent_cmds
-            .iter()
-            .find(|c| c.time_us == *started_us && c.command == record.command)
-            .and_then(|c| c.error.clone())
-            .filter(|e| !e.trim().is_empty());
+        let err = record.error.clone().filter(|e| !e.trim().is_empty());
         (err.map(|e| tail(&e)), Some("error".to_string()))
     } else {
         (

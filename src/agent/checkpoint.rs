@@ -5,7 +5,7 @@
 use super::git;
 use crate::store::agent_state::{self, AgentState};
 use crate::store::paths::Paths;
-use crate::store::shells;
+use crate::store::recorded::Recorded;
 use crate::timefmt;
 use anyhow::{bail, Result};
 use serde_json::{json, Value};
@@ -52,8 +52,9 @@ pub fn run(
     file: Option<&Path>,
     message: Option<&str>,
 ) -> Result<Outcome> {
+    let recorded = Recorded::open(paths);
     let label = message.unwrap_or("checkpoint");
-    run_labelled(paths, cwd, file, message, label, None)
+    run_labelled(paths, &recorded, cwd, file, message, label, None)
 }
 
 /// [`run`], with the snapshot labelled `label` rather than by the message; `agent` names
@@ -61,6 +62,7 @@ pub fn run(
 /// last message, the snapshot labelled by the event).
 pub fn run_labelled(
     paths: &Paths,
+    recorded: &Recorded,
     cwd: &Path,
     file: Option<&Path>,
     message: Option<&str>,
@@ -83,9 +85,8 @@ pub fn run_labelled(
         Ok(files)
     })?;
 
-    let all = shells::load_all(paths);
-    let session = super::session_for_dir(&all, cwd);
-    let snapshot = snapshot(paths, &all, &session, label);
+    let session = super::session_for_dir(recorded, cwd);
+    let snapshot = snapshot(paths, recorded, &session, label);
     Ok(Outcome {
         state_file: path,
         at,
@@ -189,8 +190,8 @@ fn files_in_progress(st: &AgentState, from_git: Vec<String>) -> Vec<String> {
 
 /// Take a snapshot of `session`: skipped (with why) when no shell of it is recorded,
 /// since there is nothing but the state file to keep.
-fn snapshot(paths: &Paths, all: &[shells::ShellState], session: &str, label: &str) -> Snapshot {
-    if !all.iter().any(|s| s.meta.session == session) {
+fn snapshot(paths: &Paths, recorded: &Recorded, session: &str, label: &str) -> Snapshot {
+    if recorded.last_seen(session).is_none() {
         return Snapshot::Skipped(format!(
             "no shell of session {session} is recorded yet (load the hook: snap init --help)"
         ));

@@ -5,7 +5,7 @@
 use super::journal::{self, Agent, IdContext};
 use crate::store::agent_journal::{self, AgentCommand};
 use crate::store::paths::Paths;
-use crate::store::shells;
+use crate::store::recorded::{Recorded, Select};
 use crate::timefmt;
 use anyhow::{bail, Context, Result};
 use serde_json::{Map, Value};
@@ -273,8 +273,8 @@ pub fn on_hook(paths: &Paths, agent: Agent, payload: &str) -> Result<Option<Stri
                 }
             }
             let dir = dir_or_current(p.cwd);
-            let all = shells::load_all(paths);
-            let session = super::session_for_dir(&all, &dir);
+            let recorded = Recorded::open(paths);
+            let session = super::session_for_dir(&recorded, &dir);
             let cmd = AgentCommand {
                 schema: agent_journal::SCHEMA,
                 agent: agent.as_str().to_string(),
@@ -287,21 +287,22 @@ pub fn on_hook(paths: &Paths, agent: Agent, payload: &str) -> Result<Option<Stri
                 error,
             };
             agent_journal::append(paths, &session, &cmd)?;
-            remember_id(paths, agent, &p.session_id, &dir, &ctx);
+            remember_id(paths, &recorded, agent, &p.session_id, &dir, &ctx);
             Ok(None)
         }
         HookEvent::Stop { last_message } => {
             let cwd = dir_or_current(p.cwd);
-            remember_id(paths, agent, &p.session_id, &cwd, &ctx);
-            turn_done(paths, agent, &cwd, last_message.as_deref())?;
+            let recorded = Recorded::open(paths);
+            remember_id(paths, &recorded, agent, &p.session_id, &cwd, &ctx);
+            turn_done(paths, &recorded, agent, &cwd, last_message.as_deref())?;
             Ok(None)
         }
         HookEvent::SessionStart => {
             let cwd = dir_or_current(p.cwd);
-            remember_id(paths, agent, &p.session_id, &cwd, &ctx);
-            let all = shells::load_all(paths);
-            let session = super::session_for_dir(&all, &cwd);
-            let brief = super::brief::build(paths, &all, &session, Some(&cwd));
+            let recorded = Recorded::open(paths);
+            remember_id(paths, &recorded, agent, &p.session_id, &cwd, &ctx);
+            let session = super::session_for_dir(&recorded, &cwd);
+            let brief = super::brief::build(paths, &recorded, &session, Some(&cwd));
             Ok(Some(super::brief::render_markdown_within(
                 &brief,
                 SESSION_START_MAX,
@@ -319,9 +320,11 @@ pub fn codex_notify(paths: &Paths, payload: &str) -> Result<()> {
         return Ok(());
     }
     let cwd = dir_or_current(v.get("cwd").and_then(Value::as_str).map(String::from));
+    let recorded = Recorded::open(paths);
     if let Some(thread) = v.get("thread-id").and_then(Value::as_str) {
         remember_id(
             paths,
+            &recorded,
             Agent::Codex,
             thread,
             &cwd,
@@ -329,14 +332,20 @@ pub fn codex_notify(paths: &Paths, payload: &str) -> Result<()> {
         );
     }
     let last = v.get("last-assistant-message").and_then(Value::as_str);
-    turn_done(paths, Agent::Codex, &cwd, last)
+    turn_done(paths, &recorded, Agent::Codex, &cwd, last)
 }
 
 /// Record the agent's conversation id for the session of `cwd` (per shell and pane
 /// too); problems go to stderr.
-fn remember_id(paths: &Paths, agent: Agent, id: &str, cwd: &Path, ctx: &IdContext) {
-    let all = shells::load_all(paths);
-    let session = super::session_for_dir(&all, cwd);
+fn remember_id(
+    paths: &Paths,
+    recorded: &Recorded,
+    agent: Agent,
+    id: &str,
+    cwd: &Path,
+    ctx: &IdContext,
+) {
+    let session = super::session_for_dir(recorded, cwd);
     if let Err(e) = journal::record_id(paths, &session, agent, id, &project(cwd), ctx) {
         eprintln!("snap: {e:#}");
     }
@@ -344,13 +353,20 @@ fn remember_id(paths: &Paths, agent: Agent, id: &str, cwd: &Path, ctx: &IdContex
 
 /// An automatic checkpoint at the end of a turn: its message is the agent's last
 /// message, redacted; a snapshot that cannot be taken is a note, not a failure.
-fn turn_done(paths: &Paths, agent: Agent, cwd: &Path, last_message: Option<&str>) -> Result<()> {
+fn turn_done(
+    paths: &Paths,
+    recorded: &Recorded,
+    agent: Agent,
+    cwd: &Path,
+    last_message: Option<&str>,
+) -> Result<()> {
     let message = last_message
-        .map(|m| redacted(paths, m))
+        .map(|m| redacted(paths, recorded, m))
         .filter(|m| !m.trim().is_empty());
     let label = format!("{}: turn done", agent.as_str());
     let out = super::checkpoint::run_labelled(
         paths,
+        recorded,
         cwd,
         None,
         message.as_deref(),
@@ -367,13 +383,13 @@ fn turn_done(paths: &Paths, agent: Agent, cwd: &Path, last_message: Option<&str>
 }
 
 /// A text with its secrets hidden (the config's patterns and the secret values of the
-/// session's environments). When the redactor cannot be built, the text is dropped.
-fn redacted(paths: &Paths, text: &str) -> String {
+/// live shells' environments). When the redactor cannot be built, the text is dropped.
+fn redacted(paths: &Paths, recorded: &Recorded, text: &str) -> String {
     let redactor = crate::config::Config::load(&paths.config_in_force())
         .and_then(|cfg| crate::redact::Redactor::new(&cfg))
         .map(|mut r| {
-            let all = shells::load_all(paths);
-            r.learn(all.iter().flat_map(|s| [&s.env_base, &s.env_now]));
+            let live = recorded.shells(&Select::live());
+            r.learn(live.iter().flat_map(|s| [&s.env_base, &s.env_now]));
             r
         });
     match redactor {

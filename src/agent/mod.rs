@@ -11,8 +11,9 @@ pub mod journal;
 pub mod resume;
 
 use crate::store::agent_state::{self, AgentState};
+use crate::store::index::query::Project;
 use crate::store::paths::Paths;
-use crate::store::shells::ShellState;
+use crate::store::recorded::Recorded;
 use std::path::{Path, PathBuf};
 
 pub use journal::resume_line;
@@ -42,23 +43,23 @@ pub fn update_state<T>(
 /// else the most recently active session whose project is `dir`'s project (symlinks
 /// resolved, as agents may report a logical path); else the
 /// name a shell starting there would get (`$SNAP_SESSION`, else the project's name).
-pub fn session_for_dir(shells: &[ShellState], dir: &Path) -> String {
-    current_shell_session(shells).unwrap_or_else(|| project_session(shells, dir))
+pub fn session_for_dir(recorded: &Recorded, dir: &Path) -> String {
+    current_shell_session(recorded).unwrap_or_else(|| project_session(&recorded.projects(), dir))
 }
 
 /// The session of `dir`'s project, whatever shell this runs under: the most recently
 /// active session whose project it is, else the name a shell starting there would get.
-pub fn project_session(shells: &[ShellState], dir: &Path) -> String {
+pub fn project_session(projects: &[Project], dir: &Path) -> String {
     let project = crate::session::project_dir(dir);
     let real = std::fs::canonicalize(&project).unwrap_or_else(|_| project.clone());
     let same_project =
         |p: &str| Path::new(p) == project || std::fs::canonicalize(p).is_ok_and(|c| c == real);
-    if let Some(s) = shells
+    if let Some(p) = projects
         .iter()
-        .filter(|s| same_project(&s.meta.project_dir))
-        .max_by_key(|s| s.last_seen_us)
+        .filter(|p| same_project(&p.dir))
+        .max_by_key(|p| p.last_seen_us)
     {
-        return s.meta.session.clone();
+        return p.session.clone();
     }
     crate::session::session_name(
         None,
@@ -68,26 +69,20 @@ pub fn project_session(shells: &[ShellState], dir: &Path) -> String {
 }
 
 /// The session of the hooked shell this process runs under, if any.
-pub fn current_shell_session(shells: &[ShellState]) -> Option<String> {
+pub fn current_shell_session(recorded: &Recorded) -> Option<String> {
     let id = std::env::var("SNAP_SHELL_ID")
         .ok()
         .filter(|i| !i.is_empty())?;
-    shells
-        .iter()
-        .find(|s| s.meta.id == id)
-        .map(|s| s.meta.session.clone())
+    recorded.session_of(&id)
 }
 
 /// A session's project: where its first shell started, else where its agent reported from.
-pub fn session_project(paths: &Paths, shells: &[ShellState], session: &str) -> Option<PathBuf> {
+pub fn session_project(paths: &Paths, recorded: &Recorded, session: &str) -> Option<PathBuf> {
     // A project directory since deleted is no project (the shells restored from it
     // start in a parent).
-    shells
-        .iter()
-        .filter(|s| s.meta.session == session)
-        .filter(|s| Path::new(&s.meta.project_dir).is_dir())
-        .min_by(|a, b| a.meta.started_at.cmp(&b.meta.started_at))
-        .map(|s| PathBuf::from(&s.meta.project_dir))
+    recorded
+        .first_project(session, &|d| Path::new(d).is_dir())
+        .map(PathBuf::from)
         .or_else(|| journal::read_ids(paths, session).project.map(PathBuf::from))
         .filter(|p| p.is_dir())
 }

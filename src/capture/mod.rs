@@ -16,8 +16,9 @@ use crate::policy::lookup::OnDisk;
 use crate::policy::Rules;
 use crate::redact::Redactor;
 use crate::store::paths::Paths;
-use crate::store::shells::{self, ShellState};
-use crate::store::{forgotten, lock, restore_files, retention, snapshots, tmux_closed};
+use crate::store::recorded::{Commands, Recorded, Select};
+use crate::store::shells::ShellState;
+use crate::store::{forgotten, lock, restore_files, retention, snapshots, summaries, tmux_closed};
 use crate::timefmt;
 use anyhow::{bail, Result};
 use processes::{ProcInfo, ShellProcs};
@@ -44,13 +45,48 @@ pub fn snapshot_with(
     let _one_at_a_time = lock::capture(paths)?;
     // Restore's leftovers hold environments and history: a save clears the stale ones.
     restore_files::remove_stale(paths);
-    crate::store::index::refresh(paths);
-    let all = shells::load_all(paths);
+    let recorded = Recorded::open(paths);
+    let all = captured_shells(paths, &recorded, session);
     let snap = capture_from(paths, cfg, &all, session, label, &|_| {})?;
     snapshots::save(paths, &snap)?;
     tmux_closed::prune_closed(&tmux_closed::closed_file(&paths.state), timefmt::now_us());
-    retention::run_with(paths, retention::Rules::from_config(cfg), &all, false);
+    retention::run_with(paths, &recorded, retention::Rules::from_config(cfg), false);
     Ok(snap)
+}
+
+/// The shells a snapshot holds, so its size follows the live shells whatever the store
+/// holds: the live ones, and those last seen since their session's previous snapshot
+/// (so restore knows who stays closed), with the last [`HISTORY_LEN`] commands of those
+/// that ended; a session never snapshotted brings all of its shells (once: it then has
+/// a previous snapshot). A session captured on its own (`session`) with none of these
+/// brings its newest shells, so the snapshot still holds it (and its agent state).
+fn captured_shells(paths: &Paths, recorded: &Recorded, session: Option<&str>) -> Vec<ShellState> {
+    let forgotten = forgotten::forgotten(paths);
+    // A forgotten session's shells started before it was forgotten are left out anyway.
+    let mut since: BTreeMap<String, i64> = forgotten.clone();
+    for (_, s) in summaries::summaries(paths, &forgotten) {
+        let taken = snapshots::id_time_us(&s.id).map_or(s.taken_us, |t| t.max(s.taken_us));
+        for (name, _) in &s.sessions {
+            let at = since.entry(name.clone()).or_insert(taken);
+            *at = (*at).max(taken);
+        }
+    }
+    let mut select = Select {
+        since,
+        ..Select::all().with_commands(Commands::Tail(HISTORY_LEN))
+    };
+    select.session = session.map(str::to_string);
+    let found = recorded.shells(&select);
+    match session {
+        Some(name) if found.is_empty() => match recorded.last_seen(name) {
+            Some(newest) => {
+                select.since.insert(name.to_string(), newest);
+                recorded.shells(&select)
+            }
+            None => found,
+        },
+        _ => found,
+    }
 }
 
 /// What restore gave one new shell (the snapshot it takes once they are up).
@@ -71,7 +107,8 @@ pub fn snapshot_after_restore(
     given: &HashMap<String, Given>,
 ) -> Result<Snapshot> {
     let _one_at_a_time = lock::capture(paths)?;
-    let all = shells::load_all(paths);
+    let recorded = Recorded::open(paths);
+    let all = captured_shells(paths, &recorded, Some(session));
     let patch = |snap: &mut Snapshot| {
         let shells = snap
             .sessions
@@ -511,6 +548,7 @@ mod tests {
     use super::*;
     use crate::model::ShellMeta;
     use crate::store::journal::Record;
+    use crate::store::shells;
     use std::path::PathBuf;
 
     const T: i64 = 1_764_043_200_000_000;

@@ -2,23 +2,23 @@
 
 use crate::agent::{self, brief};
 use crate::cli::BriefArgs;
+use crate::store::agent_journal;
 use crate::store::paths::Paths;
-use crate::store::{agent_journal, shells};
+use crate::store::recorded::Recorded;
 use anyhow::{bail, Context, Result};
 
 /// Print the brief of a session: NAME, else the current one, else the cwd's project's.
 pub fn run(args: &BriefArgs) -> Result<()> {
     let paths = Paths::from_env()?;
-    crate::store::index::refresh(&paths);
+    let recorded = Recorded::open(&paths);
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
-    let all = shells::load_all(&paths);
     let session = match &args.name {
         Some(name) => {
             let name = crate::session::normalize(name);
-            let known = all.iter().any(|s| s.meta.session == name)
+            let known = recorded.last_seen(&name).is_some()
                 || agent_journal::sessions(&paths).contains(&name);
             if !known {
-                let mut names: Vec<String> = all.iter().map(|s| s.meta.session.clone()).collect();
+                let mut names: Vec<String> = recorded.last_seen_by_session().into_keys().collect();
                 names.extend(agent_journal::sessions(&paths));
                 names.sort();
                 names.dedup();
@@ -31,9 +31,9 @@ pub fn run(args: &BriefArgs) -> Result<()> {
             }
             name
         }
-        None => agent::session_for_dir(&all, &cwd),
+        None => agent::session_for_dir(&recorded, &cwd),
     };
-    let b = brief::build(&paths, &all, &session, Some(&cwd));
+    let b = brief::build(&paths, &recorded, &session, Some(&cwd));
     let out = if args.json {
         brief::render_json(&b)? + "\n"
     } else if args.markdown {

@@ -6,8 +6,10 @@ use crate::config::Config;
 use crate::store::forgotten;
 use crate::store::index;
 use crate::store::paths::Paths;
+use crate::store::recorded::{Recorded, Select};
 use crate::store::retention::{self, Rules};
-use crate::store::{shells, snapshots};
+use crate::store::shells::ShellState;
+use crate::store::summaries;
 use crate::timefmt;
 use anyhow::{bail, Result};
 use std::fs;
@@ -16,24 +18,25 @@ use std::fs;
 pub fn run(args: &ForgetArgs) -> Result<()> {
     let paths = Paths::from_env()?;
     let name = args.session.as_str();
-    let all = shells::load_all(&paths);
-    let in_snapshots = snapshots::list_good(&paths)
+    let recorded = Recorded::open(&paths);
+    let all = recorded.shells(&Select::all().in_session(name));
+    let in_snapshots = summaries::summaries(&paths, &forgotten::forgotten(&paths))
         .iter()
-        .filter(|(_, s)| s.sessions.iter().any(|x| x.name == name))
+        .filter(|(_, s)| s.sessions.iter().any(|(n, _)| n == name))
         .count();
     let live = all
         .iter()
         .filter(|s| s.meta.session == name && s.alive)
         .count();
-    let recorded = all.iter().filter(|s| s.meta.session == name).count();
-    if in_snapshots == 0 && recorded == 0 {
+    let shells = all.iter().filter(|s| s.meta.session == name).count();
+    if in_snapshots == 0 && shells == 0 {
         bail!(
             "no session named {name:?} in snapshots or shells: see `snap sessions` and `snap list`"
         );
     }
     forgotten::forget(&paths, name, timefmt::now_us())?;
     let cfg = Config::load(&paths.config_in_force())?;
-    let plan = retention::run_with(&paths, Rules::from_config(&cfg), &all, false);
+    let plan = retention::run_with(&paths, &recorded, Rules::from_config(&cfg), false);
     super::print_bytes(
         format!(
             "forgot session {name}: {in_snapshots} snapshot(s) no longer show it; removed {} snapshot(s) only it kept\n",
@@ -63,7 +66,7 @@ pub fn run(args: &ForgetArgs) -> Result<()> {
 /// Remove the session's ended shells' directories and its agent journal, then their
 /// rows in the index (in that order, so that no snap reading meanwhile takes them back
 /// in); live shells keep recording, and what they recorded.
-fn purge(paths: &Paths, name: &str, all: &[shells::ShellState]) -> Result<usize> {
+fn purge(paths: &Paths, name: &str, all: &[ShellState]) -> Result<usize> {
     let mut errors = Vec::new();
     for s in all.iter().filter(|s| s.meta.session == name && !s.alive) {
         if let Err(e) = fs::remove_dir_all(&s.dir) {

@@ -10,9 +10,9 @@ use crate::config::{parse_duration, Config};
 use crate::model::CommandRecord;
 use crate::redact::Redactor;
 use crate::store::index;
-use crate::store::index::query::{self, Filter, Source};
+use crate::store::index::query::{Filter, Source};
 use crate::store::paths::Paths;
-use crate::store::shells;
+use crate::store::recorded::{Recorded, Select};
 use crate::timefmt;
 use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};
@@ -20,27 +20,24 @@ use std::path::{Path, PathBuf};
 /// Print the recorded commands.
 pub fn run(args: &HistoryArgs) -> Result<()> {
     let paths = Paths::from_env()?;
-    let ix = index::open_ingested(&paths)?;
+    let recorded = Recorded::with_index(&paths, index::open_ingested(&paths)?);
     let mut filter = filter(args)?;
     if !args.all && args.shell.is_none() {
         filter.session = match &args.session {
             Some(s) => Some(s.clone()),
             None => match std::env::var("SNAP_SHELL_ID") {
-                Ok(id) => query::session_of(&ix, &id)?,
+                Ok(id) => recorded.session_of(&id),
                 // Outside a hooked shell: the session of this directory's project, as
                 // `snap brief` takes it.
                 Err(_) => match std::env::current_dir() {
-                    Ok(cwd) => {
-                        let recent = super::sessions::listed(&paths, false)?;
-                        Some(crate::agent::project_session(&recent, &cwd))
-                    }
+                    Ok(cwd) => Some(crate::agent::project_session(&recorded.projects(), &cwd)),
                     Err(_) => None,
                 },
             },
         };
     }
-    let mut records: Vec<CommandRecord> = query::history(&ix, &filter)?;
-    if let Some(r) = agent_redactor(&paths, args.raw)? {
+    let mut records: Vec<CommandRecord> = recorded.history(&filter)?;
+    if let Some(r) = agent_redactor(&paths, &recorded, &records, args.raw)? {
         redact(&mut records, &r);
     }
     if args.json {
@@ -64,17 +61,26 @@ pub fn run(args: &HistoryArgs) -> Result<()> {
 }
 
 /// Under a coding agent (and without `--raw`): the config's filters and a redactor that
-/// knows the shells' secrets. None otherwise: the user's own records keep real values.
-fn agent_redactor(paths: &Paths, raw: bool) -> Result<Option<(Config, Redactor)>> {
+/// knows the secrets of the shells these records come from, and of the live ones. None
+/// otherwise: the user's own records keep real values.
+fn agent_redactor(
+    paths: &Paths,
+    recorded: &Recorded,
+    records: &[CommandRecord],
+    raw: bool,
+) -> Result<Option<(Config, Redactor)>> {
     if raw || !crate::redact::under_agent() {
         return Ok(None);
     }
-    let all = shells::load_all(paths);
-    crate::redact::for_own_records(
-        &paths.config_in_force(),
-        raw,
-        all.iter().map(|s| &s.env_now),
-    )
+    let ids = records.iter().map(|r| r.shell_id.as_str());
+    let mut envs = recorded.envs(ids);
+    envs.extend(
+        recorded
+            .shells(&Select::live())
+            .into_iter()
+            .map(|s| s.env_now),
+    );
+    crate::redact::for_own_records(&paths.config_in_force(), raw, &envs)
 }
 
 /// Leave out what the config's filters keep out, and redact the rest (as for an agent).
@@ -93,19 +99,22 @@ fn redact(records: &mut Vec<CommandRecord>, (cfg, r): &(Config, Redactor)) {
 }
 
 /// The commands of `session` (every session when None), shells' and agents', oldest
-/// first, filtered and redacted as for a coding agent.
+/// first, filtered and redacted as for a coding agent (knowing, too, the secrets of the
+/// shells they come from).
 pub fn records(
-    paths: &Paths,
+    recorded: &Recorded,
     session: Option<&str>,
     redactor: &(Config, Redactor),
 ) -> Result<Vec<CommandRecord>> {
-    let ix = index::open_ingested(paths)?;
     let filter = Filter {
         session: session.map(str::to_string),
         ..Filter::default()
     };
-    let mut records = query::history(&ix, &filter)?;
-    redact(&mut records, redactor);
+    let mut records = recorded.history(&filter)?;
+    let ids = records.iter().map(|r| r.shell_id.as_str());
+    let (cfg, mut r) = redactor.clone();
+    r.learn(&recorded.envs(ids));
+    redact(&mut records, &(cfg, r));
     Ok(records)
 }
 

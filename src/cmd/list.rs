@@ -1,8 +1,10 @@
-//! `snap list [--json]`: the snapshots, newest last; never a control character raw.
+//! `snap list [--json]`: the snapshots, newest last, from their summaries (see
+//! `store::summaries`: only a snapshot not listed before is read); never a control
+//! character raw.
 
-use crate::model::snapshot::Snapshot;
 use crate::store::paths::Paths;
-use crate::store::snapshots;
+use crate::store::summaries::{self, Summary};
+use crate::store::{forgotten, snapshots};
 use anyhow::Result;
 use serde::Serialize;
 
@@ -16,26 +18,22 @@ struct Entry<'a> {
     processes: usize,
 }
 
-fn entry(s: &Snapshot) -> Entry<'_> {
+fn entry(s: &Summary) -> Entry<'_> {
     Entry {
         id: &s.id,
         taken_at: &s.taken_at,
         label: s.label.as_deref(),
-        sessions: s.sessions.iter().map(|x| x.name.as_str()).collect(),
-        processes: s
-            .sessions
-            .iter()
-            .flat_map(|x| &x.shells)
-            .map(|sh| sh.processes.len())
-            .sum(),
+        sessions: s.sessions.iter().map(|(name, _)| name.as_str()).collect(),
+        processes: s.process_count(),
     }
 }
 
 /// Print the snapshots (unreadable files are named on stderr).
 pub fn run(json: bool) -> Result<()> {
     let paths = Paths::from_env()?;
-    let good = snapshots::list_good(&paths);
-    let entries: Vec<Entry> = good.iter().map(|(_, s)| entry(s)).collect();
+    let listing = summaries::listing(&paths, &forgotten::forgotten(&paths));
+    snapshots::report_bad(&listing.bad);
+    let entries: Vec<Entry> = listing.good.iter().map(|(_, s)| entry(s)).collect();
     if json {
         let out = crate::text::json_pretty(&entries)? + "\n";
         return super::print_bytes(out.as_bytes());

@@ -12,13 +12,17 @@ use crate::redact::Redactor;
 use crate::restore::execute::{self, Outcome};
 use crate::restore::plan::{self, Action, Judging, Mode, Options, Plan, World};
 use crate::restore::tmux;
+use crate::store::forgotten::{self, Forgotten};
 use crate::store::paths::Paths;
-use crate::store::shells::{self, ShellState};
+use crate::store::recorded::{Commands, Recorded, Select};
+use crate::store::shells::ShellState;
+use crate::store::summaries::{self, Summary};
 use crate::store::{snapshots, tmux_closed};
 use crate::{agent, capture, session, timefmt};
 use anyhow::{bail, Context, Result};
-use std::collections::HashSet;
+use std::collections::BTreeMap;
 use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
 
 /// Journal-only restores bring back shells active within this long of the session's last.
 const JOURNAL_ONLY_WINDOW_US: i64 = 12 * 3600 * 1_000_000;
@@ -26,30 +30,57 @@ const JOURNAL_ONLY_WINDOW_US: i64 = 12 * 3600 * 1_000_000;
 /// Restore a session.
 pub fn run(args: &RestoreArgs) -> Result<()> {
     let paths = Paths::from_env()?;
-    crate::store::index::refresh(&paths);
+    let recorded = Recorded::open(&paths);
     let cfg = Config::load(&paths.config_in_force())?;
     let rules = Rules::new(&cfg);
-    let journals = shells::load_all(&paths);
-    let snaps: Vec<Snapshot> = match &args.from {
-        Some(id) => vec![snapshots::find(&paths, id)?.1],
-        None => snapshots::list_good(&paths)
-            .into_iter()
-            .map(|(_, s)| s)
-            .collect(),
+    // Which snapshot, from their summaries: only the one restored from is read.
+    let forgotten = forgotten::forgotten(&paths);
+    let (summaries, from) = match &args.from {
+        Some(id) => {
+            let (path, snap) = snapshots::find(&paths, id)?;
+            let summary = Summary::of(&snap).map(|s| (path, s));
+            (summary.into_iter().collect(), Some(snap))
+        }
+        None => {
+            let listing = summaries::listing(&paths, &forgotten);
+            snapshots::report_bad(&listing.bad);
+            (listing.good, None)
+        }
     };
     let name = match &args.name {
         Some(n) => session::normalize(n),
-        None => pick_session(&snaps, &journals)?,
+        None => pick_session(&summaries, &recorded.last_seen_by_session())?,
     };
-    let source = match (&args.from, plan::choose_source(&snaps, &name)) {
-        (_, Some(s)) => s.clone(),
-        (Some(id), None) => {
+    let has_live = |s: &Summary| s.sessions.iter().any(|(n, alive)| *alive && n == &name);
+    let source = match (&args.from, from) {
+        (Some(_), Some(snap)) if summaries.iter().any(|(_, s)| has_live(s)) => snap,
+        (Some(id), _) => {
             bail!("snapshot {id} has no live shell of session {name}: see `snap show {id}`")
         }
-        (None, None) => journal_only_source(&journals, &name).with_context(|| {
-            format!("nothing to restore for session {name}: see `snap sessions` and `snap list`")
-        })?,
+        (None, _) => match newest_source(&summaries, &forgotten, &has_live) {
+            Some(snap) => snap,
+            None => journal_only_source(recorded.last_seen(&name)).with_context(|| {
+                format!(
+                    "nothing to restore for session {name}: see `snap sessions` and `snap list`"
+                )
+            })?,
+        },
     };
+    // The session's shells in the snapshot and since, with their lineages' history.
+    let taken_us = timefmt::parse_us(&source.taken_at).unwrap_or(i64::MIN);
+    let in_snapshot = source
+        .sessions
+        .iter()
+        .filter(|s| s.name == name)
+        .flat_map(|s| &s.shells)
+        .map(|s| s.id.as_str());
+    let journals = recorded.shells(
+        &Select::since(taken_us)
+            .in_session(&name)
+            .with_ids(in_snapshot)
+            .with_lineage()
+            .with_commands(Commands::All),
+    );
     let world = world_now(&paths, &source, &journals, &name);
     let opts = Options {
         yes: args.yes,
@@ -67,7 +98,7 @@ pub fn run(args: &RestoreArgs) -> Result<()> {
     };
     let mut plan = plan::plan(&source, &name, &journals, &world, &judging, opts);
     resume_agent_panes(&paths, &name, &mut plan, &redactor);
-    let brief = agent::brief::for_session(&paths, &name);
+    let brief = agent::brief::build(&paths, &recorded, &name, None);
     let shown = redacted_plan(&plan, &redactor);
     if args.dry_run {
         return print_plan(&shown, &brief, None, &redactor, args.json);
@@ -135,16 +166,31 @@ fn record_generation(paths: &Paths, cfg: &Config, session: &str, outcome: &Outco
     }
 }
 
-/// Without NAME: the only session, a picker on a terminal, else an error listing them.
-fn pick_session(snaps: &[Snapshot], journals: &[ShellState]) -> Result<String> {
-    let mut sessions = plan::restorable(snaps, journals);
-    if sessions.is_empty() {
-        let mut seen = HashSet::new();
-        for j in journals.iter().rev() {
-            if seen.insert(j.meta.session.clone()) {
-                sessions.push((j.meta.session.clone(), j.last_seen_us));
+/// The newest snapshot `wanted` says to restore from that can be read (the newest in
+/// which the session had live shells); a file that cannot is named and passed over.
+fn newest_source(
+    summaries: &[(PathBuf, Summary)],
+    forgotten: &Forgotten,
+    wanted: &dyn Fn(&Summary) -> bool,
+) -> Option<Snapshot> {
+    for (path, _) in summaries.iter().rev().filter(|(_, s)| wanted(s)) {
+        match snapshots::load(path) {
+            Ok(mut snap) => {
+                forgotten::drop_forgotten(&mut snap, forgotten);
+                return Some(snap);
             }
+            Err(e) => snapshots::report_bad(&[(path.clone(), format!("{e:#}"))]),
         }
+    }
+    None
+}
+
+/// Without NAME: the only session, a picker on a terminal, else an error listing them.
+fn pick_session(snaps: &[(PathBuf, Summary)], last_seen: &BTreeMap<String, i64>) -> Result<String> {
+    let mut sessions = plan::restorable(snaps.iter().map(|(_, s)| s), last_seen);
+    if sessions.is_empty() {
+        sessions = last_seen.iter().map(|(s, &t)| (s.clone(), t)).collect();
+        sessions.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     }
     match sessions.len() {
         0 => bail!("nothing recorded yet: load the hook in your shell (see `snap init --help`)"),
@@ -183,12 +229,9 @@ fn pick_session(snaps: &[Snapshot], journals: &[ShellState]) -> Result<String> {
 }
 
 /// No snapshot of the session: restore from its journals alone (no layout, no screens).
-fn journal_only_source(journals: &[ShellState], name: &str) -> Option<Snapshot> {
-    let last = journals
-        .iter()
-        .filter(|j| j.meta.session == name)
-        .map(|j| j.last_seen_us)
-        .max()?;
+/// `last_seen`: when a shell of the session was last seen, if ever.
+fn journal_only_source(last_seen: Option<i64>) -> Option<Snapshot> {
+    let last = last_seen?;
     let since = last - JOURNAL_ONLY_WINDOW_US;
     Some(Snapshot {
         schema: SNAPSHOT_SCHEMA,

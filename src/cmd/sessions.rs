@@ -1,4 +1,5 @@
-//! `snap sessions [--all] [--json] [--raw]`: sessions and their shells, from the index:
+//! `snap sessions [--session NAME] [--all] [--json] [--raw]`: sessions and their shells,
+//! from the index:
 //! live shells and those ended since their session's last restore or within 7 days.
 //! Real values, as `env` shows them; under a coding agent redacted, unless `--raw`.
 //! Never a control character raw.
@@ -6,15 +7,11 @@
 use crate::cli::SessionsArgs;
 use crate::model::{SessionView, ShellView};
 use crate::redact::Redactor;
-use crate::store::index::{self, query};
 use crate::store::paths::Paths;
-use crate::store::shells::{self, ShellState};
-use crate::timefmt;
+use crate::store::recorded::{Recorded, Select};
+use crate::store::shells::ShellState;
 use anyhow::Result;
 use std::collections::BTreeMap;
-
-/// Ended shells stay listed this long (or since their session's last restore).
-const RECENT_US: i64 = 7 * 24 * 3600 * 1_000_000;
 
 /// Group shells by session, most recently active session last.
 pub fn group(shells: Vec<ShellState>) -> Vec<SessionView> {
@@ -35,28 +32,26 @@ pub fn group(shells: Vec<ShellState>) -> Vec<SessionView> {
         .collect()
 }
 
-/// The recorded shells worth listing, with liveness checked now: every one with `all`.
-pub fn listed(paths: &Paths, all: bool) -> Result<Vec<ShellState>> {
-    let ix = index::open_ingested(paths)?;
-    let week_ago = timefmt::now_us() - RECENT_US;
-    let restored = query::last_restores(&ix)?;
-    let since = restored.values().fold(week_ago, |a, &b| a.min(b));
-    let mut found = query::shells(&ix, &paths.shells(), (!all).then_some(since))?;
-    let pids: Vec<(u32, Option<u64>)> = found
-        .iter()
-        .map(|s| (s.meta.pid, s.meta.pid_started))
-        .collect();
-    shells::settle(&mut found, &crate::liveness::alive_now(&pids));
+/// The recorded shells worth listing (of `session`, or of every one), with liveness
+/// checked now: every one with `all`.
+pub fn listed(recorded: &Recorded, session: Option<&str>, all: bool) -> Vec<ShellState> {
+    let mut select = if all {
+        Select::all()
+    } else {
+        recorded.recent()
+    };
+    select.session = session.map(str::to_string);
+    let mut found = recorded.shells(&select);
     if all {
-        return Ok(found);
+        return found;
     }
+    // The shells these replace came along (their baselines count): not listed.
     found.retain(|s| {
-        let since = restored
-            .get(&s.meta.session)
-            .map_or(week_ago, |&r| r.min(week_ago));
+        let since = select.since.get(&s.meta.session).copied();
+        let since = since.or(select.others).unwrap_or(i64::MAX);
         s.alive || s.ended_us.unwrap_or(s.last_seen_us) >= since
     });
-    Ok(found)
+    found
 }
 
 /// Hide the secrets of these sessions: their names and their shells' views.
@@ -90,7 +85,9 @@ fn redact(sh: &mut ShellView, r: &Redactor) {
 /// Print the sessions.
 pub fn run(args: &SessionsArgs) -> Result<()> {
     let paths = Paths::from_env()?;
-    let all = listed(&paths, args.all)?;
+    let recorded = Recorded::open(&paths);
+    let session = args.session.as_deref().map(crate::session::normalize);
+    let all = listed(&recorded, session.as_deref(), args.all);
     let redactor = crate::redact::for_own_records(
         &paths.config_in_force(),
         args.raw,

@@ -7,6 +7,7 @@ use crate::model::{Ended, Policy, ShellKind};
 use crate::policy::Rules;
 use crate::redact::{Redactor, PLACEHOLDER};
 use crate::store::shells::ShellState;
+use crate::store::summaries::Summary;
 use crate::store::tmux_closed::ClosedNote;
 use crate::timefmt;
 use serde::Serialize;
@@ -155,31 +156,23 @@ pub struct Options {
     pub no_tmux: bool,
 }
 
-/// The snapshot to restore `session` from: the newest in which it still had live shells.
-/// Snapshots are oldest first.
-pub fn choose_source<'a>(snapshots: &'a [Snapshot], session: &str) -> Option<&'a Snapshot> {
-    snapshots.iter().rev().find(|s| {
-        s.sessions
-            .iter()
-            .any(|x| x.name == session && x.shells.iter().any(|sh| sh.alive))
-    })
-}
-
-/// Every session that can be restored, with its latest activity (µs), most recent first.
-pub fn restorable(snapshots: &[Snapshot], journals: &[ShellState]) -> Vec<(String, i64)> {
+/// Every session that can be restored (it had live shells in a snapshot, as its
+/// summary says), with its latest activity (µs; `last_seen` says when each session's
+/// shells were last seen), most recent first.
+pub fn restorable<'a>(
+    snapshots: impl IntoIterator<Item = &'a Summary>,
+    last_seen: &BTreeMap<String, i64>,
+) -> Vec<(String, i64)> {
     let mut seen: HashMap<String, i64> = HashMap::new();
     for snap in snapshots {
-        for s in &snap.sessions {
-            if s.shells.iter().any(|sh| sh.alive) {
-                let t = timefmt::parse_us(&snap.taken_at).unwrap_or(0);
-                let e = seen.entry(s.name.clone()).or_default();
-                *e = (*e).max(t);
-            }
+        for (name, _) in snap.sessions.iter().filter(|(_, alive)| *alive) {
+            let e = seen.entry(name.clone()).or_default();
+            *e = (*e).max(snap.taken_us);
         }
     }
-    for j in journals {
-        if let Some(e) = seen.get_mut(&j.meta.session) {
-            *e = (*e).max(j.last_seen_us);
+    for (session, &t) in last_seen {
+        if let Some(e) = seen.get_mut(session) {
+            *e = (*e).max(t);
         }
     }
     let mut out: Vec<(String, i64)> = seen.into_iter().collect();

@@ -8,6 +8,7 @@ pub mod index;
 pub mod journal;
 pub mod lock;
 pub mod paths;
+pub mod recorded;
 pub mod restore_files;
 pub mod retention;
 pub mod shells;

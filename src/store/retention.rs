@@ -16,7 +16,8 @@ use crate::config::Config;
 use crate::store::forgotten::forgotten;
 use crate::store::index;
 use crate::store::paths::Paths;
-use crate::store::shells::{self, ShellState};
+use crate::store::recorded::Recorded;
+use crate::store::shells::ShellState;
 use crate::store::summaries::{summaries, Summary};
 use crate::timefmt;
 use anyhow::Result;
@@ -143,37 +144,26 @@ pub fn apply(plan: &Plan) -> Vec<String> {
     errors
 }
 
-/// Plan (and unless `dry_run`, apply) retention over the whole store: the shells as
-/// the index knows them (it has read every journal), else as the journals say.
+/// Plan (and unless `dry_run`, apply) retention over the whole store.
 pub fn run(paths: &Paths, rules: Rules, dry_run: bool) -> Plan {
-    let indexed = index::open_ingested(paths)
-        .ok()
-        .and_then(|ix| index::query::shells(&ix, &paths.shells(), None).ok());
-    let all = match indexed {
-        Some(mut all) => {
-            let pids: Vec<(u32, Option<u64>)> = all
-                .iter()
-                .map(|s| (s.meta.pid, s.meta.pid_started))
-                .collect();
-            shells::settle(&mut all, &crate::liveness::alive_now(&pids));
-            // Shells known only from snapshots have no directory to remove.
-            all.retain(|s| s.dir.is_dir());
-            all
-        }
-        None => shells::load_all(paths),
-    };
-    run_with(paths, rules, &all, dry_run)
+    run_with(paths, &Recorded::open(paths), rules, dry_run)
 }
 
-/// [`run`] with the shells already loaded.
-pub fn run_with(paths: &Paths, rules: Rules, all_shells: &[ShellState], dry_run: bool) -> Plan {
+/// [`run`] with the recorded shells already open.
+pub fn run_with(paths: &Paths, recorded: &Recorded, rules: Rules, dry_run: bool) -> Plan {
     let forgotten = forgotten(paths);
-    let plan = plan(
-        &summaries(paths, &forgotten),
-        all_shells,
-        rules,
-        timefmt::now_us(),
-    );
+    let now = timefmt::now_us();
+    // Only shells past the history's age can go (shells known only from snapshots
+    // have no directory to remove).
+    let aged = match rules.history_max_age {
+        Some(age) => {
+            let mut aged = recorded.aged(now - i64::try_from(age.as_micros()).unwrap_or(i64::MAX));
+            aged.retain(|s| s.dir.is_dir());
+            aged
+        }
+        None => Vec::new(),
+    };
+    let plan = plan(&summaries(paths, &forgotten), &aged, rules, now);
     if !dry_run {
         for e in apply(&plan) {
             eprintln!("snap: {e}");
@@ -203,6 +193,7 @@ fn prune_index(paths: &Paths, before_us: i64) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::shells;
     use crate::store::snapshots::tests::snap_live;
 
     const T: i64 = 1_764_043_200_000_000;
@@ -210,7 +201,10 @@ mod tests {
 
     fn at(min: i64, sessions: &[(&str, bool)]) -> (PathBuf, Summary) {
         let s = snap_live(T + min * MIN, sessions);
-        (PathBuf::from(format!("/s/{min}.json")), Summary::of(&s))
+        (
+            PathBuf::from(format!("/s/{min}.json")),
+            Summary::of(&s).unwrap(),
+        )
     }
 
     fn names(plan: &Plan) -> Vec<String> {

@@ -26,7 +26,6 @@ pub struct CommandEnd {
     pub status: i32,
     pub duration_ms: Option<i64>,
     pub time_us: i64,
-    pub cwd: String,
 }
 
 /// Everything known about one shell.
@@ -128,7 +127,8 @@ pub fn read_meta_quiet(dir: &std::path::Path) -> Option<ShellMeta> {
     serde_json::from_slice(&fs::read(dir.join("meta")).ok()?).ok()
 }
 
-/// Load every shell under the store, oldest first, with liveness checked now.
+/// Load every shell under the store, oldest first, with liveness checked now (what
+/// everyday commands read instead, at the cost of the shells at hand: `store::recorded`).
 pub fn load_all(paths: &Paths) -> Vec<ShellState> {
     let Ok(entries) = fs::read_dir(paths.shells()) else {
         return Vec::new();
@@ -138,18 +138,24 @@ pub fn load_all(paths: &Paths) -> Vec<ShellState> {
         .filter(|e| e.path().is_dir())
         .filter_map(|e| load_one(e.path()))
         .collect();
+    sort(&mut shells);
+    let alive = crate::liveness::alive_now(&pids(&shells));
+    settle(&mut shells, &alive);
+    shells
+}
+
+/// Oldest first (by start, then id).
+pub fn sort(shells: &mut [ShellState]) {
     shells.sort_by(|a, b| {
         a.meta
             .started_at
             .cmp(&b.meta.started_at)
             .then(a.meta.id.cmp(&b.meta.id))
     });
-    let alive = crate::liveness::alive_now(&pids(&shells));
-    settle(&mut shells, &alive);
-    shells
 }
 
-fn pids(shells: &[ShellState]) -> Vec<(u32, Option<u64>)> {
+/// The (pid, start time) pairs to check for liveness.
+pub fn pids(shells: &[ShellState]) -> Vec<(u32, Option<u64>)> {
     shells
         .iter()
         .map(|s| (s.meta.pid, s.meta.pid_started))
@@ -204,14 +210,13 @@ pub fn from_records(meta: ShellMeta, dir: PathBuf, records: Vec<Record>) -> Shel
                 cwd,
             } => {
                 if !cwd.is_empty() {
-                    state.cwd = cwd.clone();
+                    state.cwd = cwd;
                 }
                 if let Some(last) = state.commands.last_mut().filter(|c| c.end.is_none()) {
                     last.end = Some(CommandEnd {
                         status,
                         duration_ms,
                         time_us,
-                        cwd,
                     });
                 }
             }

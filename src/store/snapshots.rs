@@ -40,6 +40,17 @@ pub fn new_id(now_us: i64) -> String {
     )
 }
 
+/// When the snapshot with this id was taken (µs since the epoch): the id keeps the
+/// microseconds `taken_at` leaves out. None for an id [`new_id`] did not make.
+pub fn id_time_us(id: &str) -> Option<i64> {
+    let (secs, rest) = id.split_once('-')?;
+    let micros: i64 = rest.split('-').next()?.parse().ok()?;
+    let t = chrono::NaiveDateTime::parse_from_str(secs, "%Y%m%dT%H%M%S").ok()?;
+    (0..1_000_000)
+        .contains(&micros)
+        .then(|| t.and_utc().timestamp() * 1_000_000 + micros)
+}
+
 /// Save a snapshot atomically; it counts (is listed) only once written whole and valid.
 pub fn save(paths: &Paths, snap: &Snapshot) -> Result<PathBuf> {
     validate(snap)?;
@@ -223,9 +234,20 @@ pub fn list_good(paths: &Paths) -> Vec<(PathBuf, Snapshot)> {
     listing.good
 }
 
-/// The newest good snapshot, if any; bad files named on stderr.
+/// The newest good snapshot, if any; the bad files newer than it named on stderr.
+/// Reads files newest first until one is good, not every snapshot.
 pub fn latest(paths: &Paths) -> Option<(PathBuf, Snapshot)> {
-    list_good(paths).pop()
+    let forgotten = forgotten::forgotten(paths);
+    for path in files(paths).into_iter().rev() {
+        match load(&path) {
+            Ok(mut snap) => {
+                forgotten::drop_forgotten(&mut snap, &forgotten);
+                return Some((path, snap));
+            }
+            Err(e) => report_bad(&[(path, format!("{e:#}"))]),
+        }
+    }
+    None
 }
 
 /// A snapshot by id (or `latest`); a named file that is not safe or not valid is an error.
@@ -446,6 +468,9 @@ pub(crate) mod tests {
         let c = new_id(1_764_043_201_000_000);
         assert!(a < b && b < c, "{a} {b} {c}");
         assert!(is_safe_component(&a));
+        assert_eq!(id_time_us(&b), Some(1_764_043_200_100_000));
+        assert_eq!(id_time_us("20261202T065513-1234567-1"), None);
+        assert_eq!(id_time_us("journals"), None);
     }
 
     proptest::proptest! {

@@ -1,6 +1,9 @@
-//! What retention needs of each snapshot (when, and which sessions had live shells),
-//! cached in the index so that a save parses only the new snapshot file.
+//! What readers need of each snapshot without the rest of the file (retention: when,
+//! and which sessions had live shells; `list`: its label and processes; restore: which
+//! one to read), cached in the index so that most commands parse only a new snapshot
+//! file, however many the store keeps.
 
+use crate::model::snapshot::Snapshot;
 use crate::store::forgotten::Forgotten;
 use crate::store::index;
 use crate::store::paths::Paths;
@@ -11,39 +14,82 @@ use std::collections::BTreeMap;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-#[cfg(test)]
-use crate::model::snapshot::Snapshot;
+/// The summary format: a cached summary of another is read again from its file.
+const VERSION: u32 = 1;
 
-/// What retention needs of a snapshot: read without the rest of the file.
+/// A snapshot, read without the rest of the file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
     pub id: String,
     pub taken_us: i64,
     /// Each session, and whether it had a live shell.
     pub sessions: Vec<(String, bool)>,
+    #[serde(default)]
+    pub version: u32,
+    /// As the snapshot says it.
+    #[serde(default)]
+    pub taken_at: String,
+    #[serde(default)]
+    pub label: Option<String>,
+    /// How many processes each session's shells had.
+    #[serde(default)]
+    pub processes: BTreeMap<String, usize>,
 }
 
-#[cfg(test)]
 impl Summary {
-    /// The summary of a snapshot.
-    pub fn of(s: &Snapshot) -> Summary {
-        Summary {
+    /// The summary of a snapshot; None when its time does not parse.
+    pub fn of(s: &Snapshot) -> Option<Summary> {
+        Some(Summary {
             id: s.id.clone(),
-            taken_us: timefmt::parse_us(&s.taken_at).unwrap_or(0),
+            taken_us: timefmt::parse_us(&s.taken_at)?,
             sessions: s
                 .sessions
                 .iter()
                 .map(|x| (x.name.clone(), x.shells.iter().any(|sh| sh.alive)))
                 .collect(),
-        }
+            version: VERSION,
+            taken_at: s.taken_at.clone(),
+            label: s.label.clone(),
+            processes: s
+                .sessions
+                .iter()
+                .map(|x| {
+                    (
+                        x.name.clone(),
+                        x.shells.iter().map(|sh| sh.processes.len()).sum(),
+                    )
+                })
+                .collect(),
+        })
     }
+
+    /// How many processes the sessions it still shows had (forgotten ones left out).
+    pub fn process_count(&self) -> usize {
+        self.sessions
+            .iter()
+            .filter_map(|(name, _)| self.processes.get(name))
+            .sum()
+    }
+}
+
+/// The snapshot files, as summaries: the good ones (oldest first), and the files that
+/// are not safe to read or not snapshots of this schema, with why.
+#[derive(Debug, Default)]
+pub struct Listing {
+    pub good: Vec<(PathBuf, Summary)>,
+    pub bad: Vec<(PathBuf, String)>,
 }
 
 /// The summaries of the snapshot files that are safe to read and of this schema, with
 /// forgotten sessions dropped (the rest is left to the readers, which name bad files).
-/// Cached in the index by file name, length and mtime: a snapshot file never changes
-/// once written, so most saves parse only the new one.
 pub fn summaries(paths: &Paths, forgotten: &Forgotten) -> Vec<(PathBuf, Summary)> {
+    listing(paths, forgotten).good
+}
+
+/// Every snapshot file summarised, forgotten sessions dropped from the good ones.
+/// Cached in the index by file name, length and mtime: a snapshot file never changes
+/// once written, so most calls parse only a new one.
+pub fn listing(paths: &Paths, forgotten: &Forgotten) -> Listing {
     let mut ix = index::Index::open(paths).ok();
     let old: BTreeMap<String, (u64, i64, Summary)> = ix
         .as_ref()
@@ -55,22 +101,32 @@ pub fn summaries(paths: &Paths, forgotten: &Forgotten) -> Vec<(PathBuf, Summary)
         })
         .collect();
     let mut cache: BTreeMap<String, (u64, i64, Summary)> = BTreeMap::new();
-    let mut out = Vec::new();
+    let mut out = Listing::default();
     for path in snapshots::files(paths) {
-        let Ok(meta) = snapshots::check_private(&path) else {
-            continue;
+        let meta = match snapshots::check_private(&path) {
+            Ok(m) => m,
+            Err(e) => {
+                out.bad.push((path, format!("{e:#}")));
+                continue;
+            }
         };
         let name = path
             .file_name()
             .map_or(String::new(), |n| n.to_string_lossy().into_owned());
         let stamp = (meta.len(), meta.mtime() * 1_000_000_000 + meta.mtime_nsec());
         let summary = match old.get(&name) {
-            Some((len, mtime, s)) if (*len, *mtime) == stamp => Some(s.clone()),
+            Some((len, mtime, s)) if (*len, *mtime) == stamp && s.version == VERSION => {
+                Ok(s.clone())
+            }
             _ => read_summary(&path),
         };
-        let Some(summary) = summary else { continue };
-        cache.insert(name, (stamp.0, stamp.1, summary.clone()));
-        out.push((path, summary));
+        match summary {
+            Ok(summary) => {
+                cache.insert(name, (stamp.0, stamp.1, summary.clone()));
+                out.good.push((path, summary));
+            }
+            Err(why) => out.bad.push((path, why)),
+        }
     }
     if let (Some(ix), true) = (ix.as_mut(), cache != old) {
         // A cache: a lost one is rebuilt from the files.
@@ -84,29 +140,26 @@ pub fn summaries(paths: &Paths, forgotten: &Forgotten) -> Vec<(PathBuf, Summary)
             eprintln!("snap: cannot cache snapshot summaries: {e:#}");
         }
     }
-    for (_, s) in &mut out {
+    for (_, s) in &mut out.good {
         let taken = s.taken_us;
         s.sessions
             .retain(|(n, _)| forgotten.get(n).is_none_or(|&at| taken > at));
     }
+    out.good.sort_by(|a, b| a.1.id.cmp(&b.1.id));
     out
 }
 
-/// Read a snapshot file's summary; None when it is not a valid snapshot of this schema
-/// (fully validated, as every reader does: retention never removes what it cannot read).
-fn read_summary(path: &Path) -> Option<Summary> {
-    let snap = snapshots::load(path).ok()?;
-    Some(Summary {
-        taken_us: timefmt::parse_us(&snap.taken_at)?,
-        id: snap.id,
-        sessions: snap
-            .sessions
-            .into_iter()
-            .map(|s| {
-                let alive = s.shells.iter().any(|sh| sh.alive);
-                (s.name, alive)
-            })
-            .collect(),
+/// Read a snapshot file's summary; why not when it is not a valid snapshot of this
+/// schema (fully validated, as every reader does: retention never removes what it
+/// cannot read).
+fn read_summary(path: &Path) -> Result<Summary, String> {
+    let snap = snapshots::load(path).map_err(|e| format!("{e:#}"))?;
+    Summary::of(&snap).ok_or_else(|| {
+        format!(
+            "{}: taken_at {:?} is not an RFC 3339 time",
+            path.display(),
+            snap.taken_at
+        )
     })
 }
 
@@ -134,7 +187,7 @@ mod tests {
         let second = summaries(&p, &Forgotten::new());
         assert_eq!(
             second.iter().map(|x| x.1.clone()).collect::<Vec<_>>(),
-            [Summary::of(&a), Summary::of(&b)]
+            [Summary::of(&a).unwrap(), Summary::of(&b).unwrap()]
         );
         // Cached or not, the same answer; a file that turns bad drops out.
         assert_eq!(summaries(&p, &Forgotten::new()), second);

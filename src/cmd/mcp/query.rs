@@ -5,7 +5,7 @@
 use crate::config::Config;
 use crate::model::{CommandRecord, Ending, SessionView};
 use crate::redact::Redactor;
-use crate::store::paths::Paths;
+use crate::store::recorded::{Recorded, RECENT_US};
 use crate::store::shells::ShellState;
 use std::path::{Path, PathBuf};
 
@@ -26,11 +26,11 @@ pub struct HistoryQuery {
 
 /// The commands matching `q`, oldest first, filtered and redacted as for an agent.
 pub fn history(
-    paths: &Paths,
+    recorded: &Recorded,
     redactor: &(Config, Redactor),
     q: &HistoryQuery,
 ) -> anyhow::Result<Vec<CommandRecord>> {
-    let mut records = crate::cmd::history::records(paths, q.session.as_deref(), redactor)?;
+    let mut records = crate::cmd::history::records(recorded, q.session.as_deref(), redactor)?;
     records.retain(|r| matches(r, q));
     if let Some(n) = q.limit {
         let skip = records.len().saturating_sub(n);
@@ -66,9 +66,6 @@ fn matches(r: &CommandRecord, q: &HistoryQuery) -> bool {
 fn failed(exit: Option<i32>) -> bool {
     exit.is_some_and(|e| !matches!(Ending::of(e), Ending::Success | Ending::Stopped))
 }
-
-/// How long an ended shell stays in `sessions` without `all`.
-const RECENT_US: i64 = 7 * 24 * 3600 * 1_000_000;
 
 /// The sessions and their shells, redacted: live shells and those seen in the last 7
 /// days, or (with `all`) every shell recorded.

@@ -10,7 +10,8 @@ use crate::cli::TaskFileArg;
 use crate::config::Config;
 use crate::redact::Redactor;
 use crate::store::paths::Paths;
-use crate::store::shells::{self, ShellState};
+use crate::store::recorded::{Recorded, Select, RECENT_US};
+use crate::store::shells::ShellState;
 use serde_json::{Map, Value};
 use std::path::Path;
 
@@ -33,19 +34,22 @@ pub fn call(start: &Path, tool: Tool, args: Option<Map<String, Value>>) -> Reply
         Ok(p) => p,
         Err(e) => return finish(Err(format!("{e:#}")), &fallback_redactor()),
     };
-    let all = shells::load_all(&paths);
-    let redactor = match agent_redactor(&paths, &all) {
+    let recorded = Recorded::open(&paths);
+    // The sessions tool lists these; their secrets are hidden in every answer.
+    let recent = recorded.shells(&Select::since(crate::timefmt::now_us() - RECENT_US));
+    let redactor = match agent_redactor(&paths, &recent) {
         Ok(r) => r,
         Err(e) => return finish(Err(e), &fallback_redactor()),
     };
-    let out = run(&paths, all, &redactor, start, tool, args);
+    let out = run(&paths, &recorded, recent, &redactor, start, tool, args);
     finish(out, &redactor.1)
 }
 
 /// Run one tool.
 fn run(
     paths: &Paths,
-    all: Vec<ShellState>,
+    recorded: &Recorded,
+    recent: Vec<ShellState>,
     redactor: &(Config, Redactor),
     start: &Path,
     tool: Tool,
@@ -56,8 +60,8 @@ fn run(
     match tool {
         Tool::Brief => {
             let (dir, a): (_, args::BriefArgs) = args::parse(args, start)?;
-            let session = session_of(&all, start, &dir);
-            let b = brief::build(paths, &all, &session, Some(&dir));
+            let session = session_of(recorded, start, &dir);
+            let b = brief::build(paths, recorded, &session, Some(&dir));
             Ok(match a.format {
                 Format::Text => Out::Text(brief::render_text(&b)),
                 Format::Markdown => Out::Text(brief::render_markdown(&b)),
@@ -101,15 +105,23 @@ fn run(
         }
         Tool::History => {
             let (dir, a): (_, args::HistoryArgs) = args::parse(args, start)?;
-            let q = history_query(&all, start, &dir, a)?;
-            let records = query::history(paths, redactor, &q).map_err(failed)?;
+            let q = history_query(recorded, start, &dir, a)?;
+            let records = query::history(recorded, redactor, &q).map_err(failed)?;
             serde_json::to_value(records)
                 .map(Out::Json)
                 .map_err(|e| e.to_string())
         }
         Tool::Sessions => {
             let (_, a): (_, args::SessionsArgs) = args::parse(args, start)?;
-            let sessions = query::sessions(all, a.all, &redactor.1, crate::timefmt::now_us());
+            let (shells, r) = if a.all {
+                let all = recorded.shells(&Select::all());
+                let mut r = redactor.1.clone();
+                r.learn(all.iter().flat_map(|s| [&s.env_base, &s.env_now]));
+                (all, r)
+            } else {
+                (recent, redactor.1.clone())
+            };
+            let sessions = query::sessions(shells, a.all, &r, crate::timefmt::now_us());
             serde_json::to_value(sessions)
                 .map(Out::Json)
                 .map_err(|e| e.to_string())
@@ -119,17 +131,17 @@ fn run(
 
 /// The session a tool acts on: for the start directory, the one `snap brief` would
 /// pick there (the hooked shell's, else the project's); for another `dir`, its project's.
-fn session_of(all: &[ShellState], start: &Path, dir: &Path) -> String {
+fn session_of(recorded: &Recorded, start: &Path, dir: &Path) -> String {
     if dir == start {
-        agent::session_for_dir(all, dir)
+        agent::session_for_dir(recorded, dir)
     } else {
-        agent::project_session(all, dir)
+        agent::project_session(&recorded.projects(), dir)
     }
 }
 
 /// `history`'s arguments as a query.
 fn history_query(
-    all: &[ShellState],
+    recorded: &Recorded,
     start: &Path,
     dir: &Path,
     a: args::HistoryArgs,
@@ -145,7 +157,7 @@ fn history_query(
     let session = match (a.all, a.session) {
         (true, _) => None,
         (false, Some(s)) => Some(crate::session::normalize(&s)),
-        (false, None) => Some(session_of(all, start, dir)),
+        (false, None) => Some(session_of(recorded, start, dir)),
     };
     Ok(HistoryQuery {
         session,

@@ -63,7 +63,7 @@ pub fn compress(ix: &mut Index) -> Result<usize> {
 /// last of a live shell's.
 fn candidates(ix: &Index) -> Result<BTreeMap<String, Vec<PathBuf>>> {
     let mut stmt = ix.conn.prepare(
-        "SELECT g.shell, g.path, s.ended IS NOT NULL FROM segments g
+        "SELECT g.shell, g.path, s.ended IS NOT NULL FROM segments g INDEXED BY segments_plain
          JOIN shells s ON s.id = g.shell
          WHERE g.path NOT LIKE '%.gz'",
     )?;

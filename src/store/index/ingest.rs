@@ -57,21 +57,27 @@ pub(super) struct Mark {
     pub size: u64,
 }
 
-/// Bring the index up to date with every journal.
+/// The `facts` key of the mtime (ns) `shells/` had when it was last listed whole.
+const LISTED: &str = "shells_listed";
+
+/// Bring the index up to date with every journal, at the cost of the shells not known
+/// to have ended (an ended shell's journal is final) and of what is new.
 pub fn ingest(ix: &mut Index, paths: &Paths) -> Result<()> {
-    let done: HashMap<String, bool> = {
+    let open: Vec<String> = {
         let mut stmt = ix
             .conn
-            .prepare_cached("SELECT id, ended IS NOT NULL FROM shells")?;
-        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            .prepare_cached("SELECT id FROM shells INDEXED BY shells_open WHERE ended IS NULL")?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
         rows.collect::<rusqlite::Result<_>>()?
     };
-    // What each file looked like when last read: most are unchanged, and need no
-    // transaction at all.
+    // What each of their files (and the agents') looked like when last read: most are
+    // unchanged, and need no transaction at all.
     let seen: HashMap<String, (u64, u64)> = {
-        let mut stmt = ix
-            .conn
-            .prepare_cached("SELECT path, inode, size FROM segments")?;
+        let mut stmt = ix.conn.prepare_cached(
+            "SELECT path, inode, size FROM segments
+             WHERE (shell >= 'agents/' AND shell < 'agents0')
+                OR shell IN (SELECT id FROM shells INDEXED BY shells_open WHERE ended IS NULL)",
+        )?;
         let rows = stmt.query_map([], |r| {
             Ok((
                 r.get::<_, String>(0)?,
@@ -86,20 +92,12 @@ pub fn ingest(ix: &mut Index, paths: &Paths) -> Result<()> {
             seen.get(&key(f)) == Some(&(m.ino(), m.len()))
         })
     };
-    if let Ok(entries) = fs::read_dir(paths.shells()) {
-        let mut ids: Vec<String> = entries
-            .flatten()
-            .filter_map(|e| e.file_name().to_str().map(String::from))
-            .collect();
-        ids.sort();
-        for id in ids {
-            match done.get(&id) {
-                Some(true) => continue, // its journal ended: nothing more is written there
-                Some(false) if unchanged(&journal::segments(&paths.shell_dir(&id))) => continue,
-                _ => ingest_shell(ix, paths, &id)?,
-            }
+    for id in &open {
+        if !unchanged(&journal::segments(&paths.shell_dir(id))) {
+            ingest_shell(ix, paths, id)?;
         }
     }
+    ingest_new_shells(ix, paths)?;
     for session in agent_journal::sessions(paths) {
         if let Ok(dir) = agent_journal::session_dir(paths, &session) {
             if !unchanged(&[dir.join("journal.jsonl")]) {
@@ -109,6 +107,78 @@ pub fn ingest(ix: &mut Index, paths: &Paths) -> Result<()> {
     }
     migrate_snapshots(ix, paths)?;
     Ok(())
+}
+
+/// The shells new to the index. Listing `shells/` costs an entry per shell ever
+/// recorded, so it is skipped while the directory has the mtime of its last whole
+/// listing (making or removing a shell's directory changes it). That mtime is kept only
+/// when it was older than the clock's grain when the listing began (2 s for whole
+/// seconds, else 100 ms), so a directory made in the same tick is never missed, and
+/// only when every directory listed was read (one made in the last 10 s may not have
+/// its meta yet).
+fn ingest_new_shells(ix: &mut Index, paths: &Paths) -> Result<()> {
+    let root = paths.shells();
+    let Ok(meta) = fs::metadata(&root) else {
+        return Ok(());
+    };
+    let mtime = meta.mtime() * 1_000_000_000 + meta.mtime_nsec();
+    if super::fact_us(&ix.conn, LISTED)? == Some(mtime) {
+        return Ok(());
+    }
+    let began = std::time::SystemTime::now();
+    let Ok(entries) = fs::read_dir(&root) else {
+        return Ok(());
+    };
+    let mut names: Vec<String> = entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str().map(String::from))
+        .collect();
+    names.sort_unstable();
+    // The names the index does not know: both lists in order, walked side by side.
+    let mut new = Vec::new();
+    {
+        let mut stmt = ix
+            .conn
+            .prepare_cached("SELECT id FROM shells ORDER BY id")?;
+        let mut rows = stmt.query([])?;
+        let mut next =
+            || -> Result<Option<String>> { Ok(rows.next()?.map(|r| r.get(0)).transpose()?) };
+        let mut known = next()?;
+        for name in names {
+            while known.as_ref().is_some_and(|k| *k < name) {
+                known = next()?;
+            }
+            if known.as_ref() != Some(&name) {
+                new.push(name);
+            }
+        }
+    }
+    let mut pending = false;
+    for id in new {
+        if !ingest_shell(ix, paths, &id)? {
+            let dir = fs::metadata(paths.shell_dir(&id)).and_then(|m| m.modified());
+            pending |= dir.is_ok_and(|t| since(t, began) < std::time::Duration::from_secs(10));
+        }
+    }
+    let grain = if meta.mtime_nsec() == 0 {
+        std::time::Duration::from_secs(2)
+    } else {
+        std::time::Duration::from_millis(100)
+    };
+    let settled = meta.modified().is_ok_and(|t| since(t, began) > grain);
+    if settled && !pending {
+        ix.conn.execute(
+            "INSERT INTO facts (key, value) VALUES (?1, ?2)
+             ON CONFLICT(key) DO UPDATE SET value = ?2",
+            params![LISTED, mtime],
+        )?;
+    }
+    Ok(())
+}
+
+/// How long before `now` the time `then` was (zero when after it).
+fn since(then: std::time::SystemTime, now: std::time::SystemTime) -> std::time::Duration {
+    now.duration_since(then).unwrap_or_default()
 }
 
 /// How many journal bytes the index has not read yet (of the files it knows; a
@@ -133,12 +203,12 @@ pub fn behind(ix: &Index) -> Result<u64> {
 /// What history pruning removed stays removed (snapshots of forgotten sessions are not
 /// read: `snapshots::list_good` leaves them out).
 pub fn reindex(ix: &mut Index, paths: &Paths) -> Result<()> {
-    ix.conn.execute_batch(
+    ix.conn.execute_batch(&format!(
         "BEGIN IMMEDIATE;
          DELETE FROM commands; DELETE FROM shells; DELETE FROM segments;
-         DELETE FROM facts WHERE key = 'migrated';
-         COMMIT;",
-    )?;
+         DELETE FROM facts WHERE key IN ('migrated', '{LISTED}');
+         COMMIT;"
+    ))?;
     ingest(ix, paths)?;
     if let Some(before) = super::pruned_before(ix)? {
         super::prune(ix, paths, before)?;
@@ -146,7 +216,8 @@ pub fn reindex(ix: &mut Index, paths: &Paths) -> Result<()> {
     Ok(())
 }
 
-fn ingest_shell(ix: &mut Index, paths: &Paths, id: &str) -> Result<()> {
+/// Read what is new in one shell's journal; false when it is no shell (yet): no meta.
+fn ingest_shell(ix: &mut Index, paths: &Paths, id: &str) -> Result<bool> {
     let dir = paths.shell_dir(id);
     let tx = ix
         .conn
@@ -163,13 +234,13 @@ fn ingest_shell(ix: &mut Index, paths: &Paths, id: &str) -> Result<()> {
     let (carried, meta_row) = match row {
         Some((carry, meta)) => {
             let Ok(meta) = serde_json::from_str::<ShellMeta>(&meta) else {
-                return Ok(());
+                return Ok(true);
             };
             (serde_json::from_str::<State>(&carry).ok(), meta)
         }
         None => match shells::read_meta_quiet(&dir) {
             Some(m) => (None, m),
-            None => return Ok(()), // not started yet (or not a shell): next time
+            None => return Ok(false), // not started yet (or not a shell): next time
         },
     };
     let mut marks = marks(&tx, id)?;
@@ -260,7 +331,7 @@ fn ingest_shell(ix: &mut Index, paths: &Paths, id: &str) -> Result<()> {
         save_shell(&tx, &meta_row, &state, &latest)?;
     }
     tx.commit()?;
-    Ok(())
+    Ok(true)
 }
 
 fn fresh_state(meta: &ShellMeta) -> State {
@@ -429,8 +500,8 @@ fn save_shell(tx: &Transaction, meta: &ShellMeta, state: &State, latest: &State)
     let ended = state.ended.and(latest.ended).map(Ended::as_str);
     tx.prepare_cached(
         "INSERT INTO shells (id, kind, session, meta, started_us, ended, ended_us, last_seen_us,
-            cwd, env_base, env_now, carry, replaces)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+            cwd, env_base, env_now, carry, replaces, project_dir, exec_from)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
          ON CONFLICT(id) DO UPDATE SET ended = ?6, ended_us = ?7, last_seen_us = ?8, cwd = ?9,
             env_base = ?10, env_now = ?11, carry = ?12",
     )?
@@ -448,6 +519,8 @@ fn save_shell(tx: &Transaction, meta: &ShellMeta, state: &State, latest: &State)
         json(&latest.parse.env)?,
         serde_json::to_string(state)?,
         meta.replaces,
+        meta.project_dir,
+        meta.exec_from,
     ])?;
     Ok(())
 }
@@ -692,6 +765,50 @@ mod tests {
         .collect()
     }
 
+    /// Give `dir` this mtime (an hour ago, say), as if it had not changed since.
+    fn set_mtime(dir: &Path, t: std::time::SystemTime) {
+        fs::File::open(dir).unwrap().set_modified(t).unwrap();
+    }
+
+    /// A second shell of the store: its meta and one command.
+    fn other_shell(paths: &Paths, id: &str, cmd: &str) {
+        let dir = paths.shell_dir(id);
+        fs::create_dir_all(&dir).unwrap();
+        let meta = shells::test_meta(id, 999_999_999, "2026-11-25T00:00:01Z", "proj");
+        fs::write(dir.join("meta"), serde_json::to_vec(&meta).unwrap()).unwrap();
+        fs::write(dir.join("journal"), format!("\x1eS\t9.5\t/p\tt\n{cmd}\n")).unwrap();
+    }
+
+    #[test]
+    fn shells_are_listed_again_only_when_their_directory_changed_since_a_settled_listing() {
+        let (_tmp, paths) = store();
+        append(&paths.shell_dir(ID).join("journal"), &commands(0..1));
+        let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        set_mtime(&paths.shells(), hour_ago);
+        assert_eq!(history(&paths), echoes(0..1, false));
+        // A shell planted with the mtime put back as it was is not looked for: the
+        // listing was skipped.
+        other_shell(&paths, "1764000000000001-2-abcd", "planted");
+        set_mtime(&paths.shells(), hour_ago);
+        assert_eq!(history(&paths), echoes(0..1, false));
+        // One made as shells are (the directory's mtime moves) is found at once, even
+        // within the clock's grain, and so is the one planted before it.
+        other_shell(&paths, "1764000000000002-3-abcd", "made");
+        let mut want = echoes(0..1, false);
+        want.push(("planted".into(), None));
+        want.push(("made".into(), None));
+        assert_eq!(history(&paths), want);
+        // A listing within the grain is not kept: the next one lists again.
+        other_shell(&paths, "1764000000000003-4-abcd", "soon");
+        assert_eq!(history(&paths).len(), 4);
+        // After a rebuild, every shell is listed again whatever the mtime.
+        set_mtime(&paths.shells(), hour_ago);
+        assert_eq!(history(&paths).len(), 4);
+        let mut ix = Index::open(&paths).unwrap();
+        reindex(&mut ix, &paths).unwrap();
+        assert_eq!(history(&paths).len(), 4);
+    }
+
     #[test]
     fn a_growing_journal_is_read_from_its_offset_and_its_open_command_completed() {
         let (_tmp, paths) = store();
@@ -767,7 +884,7 @@ mod tests {
         append(&journal, "\x1eV\t3\tbash+\ndeclare -x C=\"3\"\n");
         history(&paths);
         let ix = Index::open(&paths).unwrap();
-        let found = query::shells(&ix, &paths.shells(), None).unwrap();
+        let found = query::open_shells(&ix, &paths.shells(), None).unwrap();
         let pairs = |m: &BTreeMap<String, String>| {
             m.iter()
                 .map(|(k, v)| format!("{k}={v}"))

@@ -168,6 +168,19 @@ impl Index {
         })
     }
 
+    /// [`Index::open`] for what runs at a new shell's start: never waits; None when
+    /// another snap holds it (or, said on stderr, when it cannot be opened).
+    pub fn try_open(paths: &Paths) -> Option<Index> {
+        match Self::open_as(paths, Wait::Never) {
+            Ok(ix) => Some(ix),
+            Err(Failure::Busy) => None,
+            Err(f) => {
+                eprintln!("snap: {:#}", f.into_error(&db_path(paths)));
+                None
+            }
+        }
+    }
+
     /// Where this index lives.
     pub fn path(&self) -> &Path {
         &self.path
@@ -280,16 +293,8 @@ pub fn is_busy(e: &anyhow::Error) -> bool {
     })
 }
 
-/// Bring the index up to date before a command reads the store; a failure is said on
-/// stderr once and the command goes on (the journals stay the truth).
-pub fn refresh(paths: &Paths) {
-    if let Err(e) = open_ingested(paths) {
-        eprintln!("snap: {e:#}");
-    }
-}
-
-/// [`refresh`] for what runs at a new shell's start: never waits, skipped when another
-/// snap holds the index.
+/// Bring the index up to date for what runs at a new shell's start: never waits,
+/// skipped when another snap holds the index (readers open it with [`open_ingested`]).
 pub fn try_refresh(paths: &Paths) {
     match ingested_as(paths, Wait::Never) {
         Ok(_) | Err(Failure::Busy) => {}

@@ -3,13 +3,13 @@
 use super::Index;
 use crate::model::{CommandRecord, Ended, Ending, ShellMeta};
 use crate::store::journal::Origin;
-use crate::store::shells::{Command, ShellState};
+use crate::store::shells::{Command, CommandEnd, ShellState};
 use crate::timefmt;
 use anyhow::Result;
 use rusqlite::types::Value;
 use rusqlite::{params_from_iter, OptionalExtension};
-use std::collections::{BTreeMap, HashSet};
-use std::path::PathBuf;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
 /// Who ran a command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,8 +73,25 @@ fn fts_strings(words: &[&String]) -> String {
         .join(" ")
 }
 
+/// A command as [`timed_history`] returns it: with when it started and ended (µs).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Timed {
+    pub started_us: i64,
+    /// Null while running.
+    pub ended_us: Option<i64>,
+    pub record: CommandRecord,
+}
+
 /// The commands matching `f`, oldest first.
 pub fn history(ix: &Index, f: &Filter) -> Result<Vec<CommandRecord>> {
+    Ok(timed_history(ix, f)?
+        .into_iter()
+        .map(|t| t.record)
+        .collect())
+}
+
+/// [`history`], each command with its times to the microsecond.
+pub fn timed_history(ix: &Index, f: &Filter) -> Result<Vec<Timed>> {
     let mut clauses: Vec<String> = Vec::new();
     let mut args: Vec<Value> = Vec::new();
     let arg = |v: Value, args: &mut Vec<Value>| {
@@ -130,7 +147,8 @@ pub fn history(ix: &Index, f: &Filter) -> Result<Vec<CommandRecord>> {
         clauses.push(format!("source = {a}"));
     }
     let mut sql = String::from(
-        "SELECT shell, session, source, agent, text, cwd, start_us, exit, duration_ms, error
+        "SELECT shell, session, source, agent, text, cwd, start_us, exit, duration_ms, error,
+            end_us
          FROM commands",
     );
     if !clauses.is_empty() {
@@ -143,20 +161,29 @@ pub fn history(ix: &Index, f: &Filter) -> Result<Vec<CommandRecord>> {
     }
     let mut stmt = ix.conn.prepare(&sql)?;
     let rows = stmt.query_map(params_from_iter(args), |r| {
-        Ok(CommandRecord {
+        let started_us = r.get(6)?;
+        let record = CommandRecord {
             shell_id: r.get(0)?,
             session: r.get(1)?,
             source: r.get(2)?,
             agent: r.get(3)?,
             command: r.get(4)?,
             cwd: r.get(5)?,
-            started_at: timefmt::rfc3339_us(r.get(6)?),
+            started_at: timefmt::rfc3339_us(started_us),
             exit: r.get(7)?,
             duration_ms: r.get(8)?,
             error: r.get(9)?,
+        };
+        // An agent's command is reported once done: it ended when it started.
+        let ended_us = r.get::<_, Option<i64>>(10)?;
+        let ended_us = ended_us.or((record.source == "agent").then_some(started_us));
+        Ok(Timed {
+            started_us,
+            ended_us,
+            record,
         })
     })?;
-    let mut out: Vec<CommandRecord> = rows.collect::<rusqlite::Result<_>>()?;
+    let mut out: Vec<Timed> = rows.collect::<rusqlite::Result<_>>()?;
     if f.limit.is_some() {
         out.reverse();
     }
@@ -175,80 +202,258 @@ pub fn session_of(ix: &Index, shell: &str) -> Result<Option<String>> {
 
 /// Each session's last restore: when the newest shell that replaces another started.
 pub fn last_restores(ix: &Index) -> Result<BTreeMap<String, i64>> {
-    let mut stmt = ix.conn.prepare(
-        "SELECT session, max(started_us) FROM shells WHERE replaces IS NOT NULL GROUP BY session",
+    let mut stmt = ix.conn.prepare_cached(
+        "SELECT session, max(started_us) FROM shells INDEXED BY shells_restored
+         WHERE replaces IS NOT NULL GROUP BY session",
     )?;
     let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-/// Shells seen since `since_us` or not known to have ended (every shell with None),
-/// and the shells they replace, generation after generation (their baselines count);
-/// oldest first, before liveness (see `shells::settle`).
-pub fn shells(
+/// The columns [`row_state`] reads.
+const COLUMNS: &str = "id, meta, ended, ended_us, last_seen_us, cwd, env_base, env_now";
+
+/// Rows as shells (before liveness and cross-shell facts, see `shells::settle`), each
+/// with its directory under `root` and no commands.
+fn shell_rows(
     ix: &Index,
-    root: &std::path::Path,
-    since_us: Option<i64>,
+    root: &Path,
+    sql: &str,
+    params: impl rusqlite::Params,
 ) -> Result<Vec<ShellState>> {
-    const COLUMNS: &str = "id, meta, ended, ended_us, last_seen_us, cwd, env_base, env_now";
+    let mut stmt = ix.conn.prepare_cached(sql)?;
+    let rows = stmt.query_map(params, row_state)?;
     let mut out = Vec::new();
-    {
-        let mut stmt = ix.conn.prepare(&format!(
-            "SELECT {COLUMNS} FROM shells
-             WHERE ?1 IS NULL OR ended IS NULL OR last_seen_us >= ?1 OR ended_us >= ?1"
-        ))?;
-        let rows = stmt.query_map([since_us], row_state)?;
-        for r in rows {
-            out.extend(r?);
-        }
-    }
-    let mut have: HashSet<String> = out.iter().map(|s| s.meta.id.clone()).collect();
-    let mut wanted: Vec<String> = out
-        .iter()
-        .filter_map(|s| s.meta.replaces.clone())
-        .filter(|r| !have.contains(r))
-        .collect();
-    let mut stmt = ix
-        .conn
-        .prepare(&format!("SELECT {COLUMNS} FROM shells WHERE id = ?1"))?;
-    while let Some(id) = wanted.pop() {
-        if !have.insert(id.clone()) {
-            continue;
-        }
-        if let Some(Some(s)) = stmt.query_row([&id], row_state).optional()? {
-            wanted.extend(s.meta.replaces.clone());
+    for r in rows {
+        if let Some(mut s) = r? {
+            s.dir = root.join(&s.meta.id);
             out.push(s);
         }
     }
-    drop(stmt);
-    // The command still open in each shell, for `running`.
-    let mut open = ix.conn.prepare_cached(
-        "SELECT text, cwd, start_us, source FROM commands WHERE src = ?1 AND end_us IS NULL
-         AND pos = (SELECT max(pos) FROM commands WHERE src = ?1)",
+    Ok(out)
+}
+
+/// The shells not known to have ended (live, or gone without a word), of `session` or
+/// of every session.
+pub fn open_shells(ix: &Index, root: &Path, session: Option<&str>) -> Result<Vec<ShellState>> {
+    shell_rows(
+        ix,
+        root,
+        &format!(
+            "SELECT {COLUMNS} FROM shells INDEXED BY shells_open
+             WHERE ended IS NULL AND (?1 IS NULL OR session = ?1)"
+        ),
+        [session],
+    )
+}
+
+/// The shells of `session` that ended, last seen at or after `since_us`.
+pub fn ended_shells(
+    ix: &Index,
+    root: &Path,
+    session: &str,
+    since_us: i64,
+) -> Result<Vec<ShellState>> {
+    shell_rows(
+        ix,
+        root,
+        &format!(
+            "SELECT {COLUMNS} FROM shells
+             WHERE session = ?1 AND last_seen_us >= ?2 AND ended IS NOT NULL"
+        ),
+        rusqlite::params![session, since_us],
+    )
+}
+
+/// The shell with this id, when recorded.
+pub fn shell(ix: &Index, root: &Path, id: &str) -> Result<Option<ShellState>> {
+    Ok(shell_rows(
+        ix,
+        root,
+        &format!("SELECT {COLUMNS} FROM shells WHERE id = ?1"),
+        [id],
+    )?
+    .pop())
+}
+
+/// The ids of the shells that ended and were last seen before `before_us`.
+pub fn ended_before(ix: &Index, before_us: i64) -> Result<Vec<String>> {
+    let mut stmt = ix.conn.prepare_cached(
+        "SELECT s.id FROM (SELECT DISTINCT session FROM shells) n
+         JOIN shells s ON s.session = n.session AND s.last_seen_us < ?1
+         WHERE s.ended IS NOT NULL",
     )?;
-    for s in out.iter_mut().filter(|s| s.ended.is_none()) {
-        let cmd = open
-            .query_row([&s.meta.id], |r| {
-                Ok(Command {
-                    text: r.get(0)?,
-                    cwd: r.get(1)?,
-                    started_us: r.get(2)?,
-                    end: None,
-                    origin: Origin::of_source(&r.get::<_, String>(3)?),
-                })
-            })
+    let rows = stmt.query_map([before_us], |r| r.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Per session, its newest shell started at or after `since_us`, other than `me`, that
+/// did not exit on purpose and that no shell replaces (by `exec` or a restore): what
+/// may leave a session waiting to be restored (see `notice`).
+pub fn unexited(ix: &Index, root: &Path, since_us: i64, me: &str) -> Result<Vec<ShellState>> {
+    let mut out = Vec::new();
+    for name in session_names(ix)? {
+        out.extend(shell_rows(
+            ix,
+            root,
+            &format!(
+                "SELECT {COLUMNS} FROM shells s
+                 WHERE s.session = ?1 AND s.started_us >= ?2 AND s.id != ?3
+                 AND (ended IS NULL OR ended != 'exit')
+                 AND NOT EXISTS (SELECT 1 FROM shells r WHERE r.replaces = s.id)
+                 AND NOT EXISTS (SELECT 1 FROM shells r WHERE r.exec_from = s.id)
+                 ORDER BY s.started_us DESC LIMIT 1"
+            ),
+            rusqlite::params![name, since_us, me],
+        )?);
+    }
+    Ok(out)
+}
+
+/// Did a shell of `session` start after `after_us`?
+pub fn started_after(ix: &Index, session: &str, after_us: i64) -> Result<bool> {
+    let found: Option<i64> = ix
+        .conn
+        .prepare_cached("SELECT 1 FROM shells WHERE session = ?1 AND started_us > ?2 LIMIT 1")?
+        .query_row(rusqlite::params![session, after_us], |r| r.get(0))
+        .optional()?;
+    Ok(found.is_some())
+}
+
+/// Every session recorded, each once, in order: one index seek per session (a
+/// recursive skip over `shells_session`), not a pass over every shell.
+pub fn session_names(ix: &Index) -> Result<Vec<String>> {
+    let mut stmt = ix.conn.prepare_cached(
+        "WITH RECURSIVE n(session) AS (
+            SELECT min(session) FROM shells
+            UNION ALL
+            SELECT (SELECT min(session) FROM shells WHERE session > n.session) FROM n
+            WHERE n.session IS NOT NULL
+         )
+         SELECT session FROM n WHERE session IS NOT NULL",
+    )?;
+    let rows = stmt.query_map([], |r| r.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// When the most recently seen shell of `session` was last seen (µs); None for a
+/// session with no shell recorded.
+pub fn last_seen(ix: &Index, session: &str) -> Result<Option<i64>> {
+    Ok(ix
+        .conn
+        .prepare_cached("SELECT max(last_seen_us) FROM shells WHERE session = ?1")?
+        .query_row([session], |r| r.get(0))?)
+}
+
+/// Each session, and when its most recently seen shell was last seen (µs).
+pub fn last_seen_by_session(ix: &Index) -> Result<BTreeMap<String, i64>> {
+    let mut out = BTreeMap::new();
+    for name in session_names(ix)? {
+        if let Some(t) = last_seen(ix, &name)? {
+            out.insert(name, t);
+        }
+    }
+    Ok(out)
+}
+
+/// A project directory and a session whose shells started there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Project {
+    pub dir: String,
+    pub session: String,
+    /// When the last of those shells was last seen (µs).
+    pub last_seen_us: i64,
+}
+
+/// Each project directory and session recorded there: one index seek per pair (a
+/// recursive skip over `shells_project`).
+pub fn projects(ix: &Index) -> Result<Vec<Project>> {
+    let mut stmt = ix.conn.prepare_cached(
+        "WITH RECURSIVE p(dir, session) AS (
+            SELECT * FROM (SELECT project_dir, session FROM shells
+                ORDER BY project_dir, session LIMIT 1)
+            UNION ALL
+            SELECT (SELECT project_dir FROM shells WHERE (project_dir, session) > (p.dir, p.session)
+                    ORDER BY project_dir, session LIMIT 1),
+                   (SELECT session FROM shells WHERE (project_dir, session) > (p.dir, p.session)
+                    ORDER BY project_dir, session LIMIT 1)
+            FROM p WHERE p.dir IS NOT NULL
+         )
+         SELECT dir, session,
+            (SELECT max(last_seen_us) FROM shells WHERE project_dir = p.dir AND session = p.session)
+         FROM p WHERE dir IS NOT NULL",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok(Project {
+            dir: r.get(0)?,
+            session: r.get(1)?,
+            last_seen_us: r.get(2)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The project directory of the first shell of `session` (by start) for which `wanted`
+/// holds; read in that order, up to the first that does.
+pub fn first_project(
+    ix: &Index,
+    session: &str,
+    wanted: &dyn Fn(&str) -> bool,
+) -> Result<Option<String>> {
+    let mut stmt = ix.conn.prepare_cached(
+        "SELECT project_dir FROM shells WHERE session = ?1 ORDER BY started_us, id",
+    )?;
+    let mut rows = stmt.query([session])?;
+    while let Some(r) = rows.next()? {
+        let dir: String = r.get(0)?;
+        if wanted(&dir) {
+            return Ok(Some(dir));
+        }
+    }
+    Ok(None)
+}
+
+/// The environments (baseline, latest) of the shells with these ids.
+pub fn envs(ix: &Index, ids: &[&str]) -> Result<Vec<BTreeMap<String, String>>> {
+    let mut stmt = ix
+        .conn
+        .prepare_cached("SELECT env_base, env_now FROM shells WHERE id = ?1")?;
+    let mut out = Vec::new();
+    for id in ids {
+        let found: Option<(Option<String>, Option<String>)> = stmt
+            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
-        s.commands.extend(cmd);
+        for text in found.into_iter().flat_map(|(a, b)| [a, b]).flatten() {
+            out.extend(serde_json::from_str(&text).ok());
+        }
     }
-    for s in &mut out {
-        s.dir = root.join(&s.meta.id);
-    }
-    out.sort_by(|a, b| {
-        a.meta
-            .started_at
-            .cmp(&b.meta.started_at)
-            .then(a.meta.id.cmp(&b.meta.id))
-    });
+    Ok(out)
+}
+
+/// A shell's commands, oldest first: the newest `tail` of them, or every one (None).
+pub fn commands(ix: &Index, shell: &str, tail: Option<usize>) -> Result<Vec<Command>> {
+    let limit = tail.map_or(-1, |n| i64::try_from(n).unwrap_or(i64::MAX));
+    let mut stmt = ix.conn.prepare_cached(
+        "SELECT text, cwd, start_us, end_us, exit, duration_ms, source FROM commands
+         WHERE src = ?1 ORDER BY pos DESC LIMIT ?2",
+    )?;
+    let rows = stmt.query_map(rusqlite::params![shell, limit], |r| {
+        let end_us: Option<i64> = r.get(3)?;
+        let exit: Option<i32> = r.get(4)?;
+        Ok(Command {
+            text: r.get(0)?,
+            cwd: r.get(1)?,
+            started_us: r.get(2)?,
+            end: end_us.zip(exit).map(|(time_us, status)| CommandEnd {
+                status,
+                duration_ms: r.get(5).ok().flatten(),
+                time_us,
+            }),
+            origin: Origin::of_source(&r.get::<_, String>(6)?),
+        })
+    })?;
+    let mut out: Vec<Command> = rows.collect::<rusqlite::Result<_>>()?;
+    out.reverse();
     Ok(out)
 }
 
