@@ -4,6 +4,7 @@
 //! The entry point for everyone (daemon ticks, `snap save`, checkpoints) is
 //! [`snapshot_now`]. One capture runs at a time (a lock under the state directory).
 
+pub mod proc_table;
 pub mod processes;
 pub mod tmux;
 
@@ -139,8 +140,14 @@ fn capture_from(
             env: &s.env_now,
         })
         .collect();
-    let procs = processes::capture(&alive);
-    let (places, screens) = tmux_state(&shells, &tmux::closed_file(&paths.state));
+    // tmux answers while /proc is read: neither waits on the other.
+    let notes = tmux::closed_file(&paths.state);
+    let (procs, (places, screens)) = std::thread::scope(|s| {
+        let tmux = s.spawn(|| tmux_state(&shells, &notes));
+        let procs = processes::capture(&alive);
+        let tmux = tmux.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+        (procs, tmux)
+    });
     let inputs = Inputs {
         shells,
         procs,
@@ -319,6 +326,8 @@ fn process_snaps(
     let mut out = Vec::new();
     // Many processes share an argv (workers of one server): judge each argv once.
     let mut by_argv: HashMap<&[String], (Policy, Option<String>)> = HashMap::new();
+    // And the jobs one line started (`for i in …; do … & done`): judge each line once.
+    let mut by_line: HashMap<String, (Policy, Option<String>)> = HashMap::new();
     let mut ordered: Vec<&ProcInfo> = procs.iter().collect();
     ordered.sort_by_key(|p| (p.start_time, p.pid));
     for p in ordered {
@@ -339,13 +348,26 @@ fn process_snaps(
                 (policy, rules.resume_argv(&p.cmd))
             })
             .clone();
-        let policy = match (&typed, argv_policy) {
-            (_, Policy::Never) => Policy::Never,
-            (Some(t), _) => rules.judge(t, shell, exe).policy,
-            (None, p) => p,
+        let (line_policy, line_resume) = match &typed {
+            Some(t) => {
+                let (policy, resume) = by_line
+                    .entry(t.clone())
+                    .or_insert_with(|| {
+                        (
+                            rules.judge(t, shell, exe).policy,
+                            rules.resume_line(t, shell),
+                        )
+                    })
+                    .clone();
+                (Some(policy), resume)
+            }
+            None => (None, None),
         };
-        let resume =
-            argv_resume.or_else(|| typed.as_deref().and_then(|t| rules.resume_line(t, shell)));
+        let policy = match (line_policy, argv_policy) {
+            (_, Policy::Never) => Policy::Never,
+            (Some(p), _) | (None, p) => p,
+        };
+        let resume = argv_resume.or(line_resume);
         out.push(ProcessSnap {
             pid: p.pid,
             ppid: p.ppid,
@@ -420,7 +442,8 @@ fn typed_line(s: &ShellState, leader: &ProcInfo, procs: &[ProcInfo]) -> Option<S
             0
         }
     };
-    s.commands
+    let running: Vec<&str> = s
+        .commands
         .iter()
         .filter(|c| c.started_us / 1_000_000 <= t + 1)
         .filter(|c| {
@@ -428,9 +451,17 @@ fn typed_line(s: &ShellState, leader: &ProcInfo, procs: &[ProcInfo]) -> Option<S
                 .as_ref()
                 .is_none_or(|e| e.time_us / 1_000_000 + 1 >= t)
         })
-        .enumerate()
-        .max_by_key(|(i, c)| (score(&c.text), *i))
-        .map(|(_, c)| c.text.clone())
+        .map(|c| c.text.as_str())
+        .collect();
+    match running.as_slice() {
+        [] => None,
+        [one] => Some(one.to_string()),
+        many => many
+            .iter()
+            .enumerate()
+            .max_by_key(|(i, c)| (score(c), *i))
+            .map(|(_, c)| c.to_string()),
+    }
 }
 
 /// A program's file name (`-bash` as a login shell is `bash`).
@@ -560,6 +591,7 @@ mod tests {
             cwd: Some("/p/web".into()),
             env: env(environ),
             start_time: u64::try_from(secs).unwrap(),
+            start_us: secs * 1_000_000,
             job_leader: leader,
             foreground: false,
         }

@@ -1,17 +1,16 @@
-//! The process trees under the tracked shells, through sysinfo, reading only what a
-//! snapshot keeps: parents and start times for every process, then argv and cwd for the
-//! shells' subtrees with the environment (kept for job leaders only, as the variables
-//! where they differ from their shell).
+//! The process trees under the tracked shells, reading only what a snapshot keeps
+//! ([`super::proc_table`]): parents, groups and start times of every process, then argv
+//! and cwd for the shells' subtrees with the environment (kept for job leaders only, as
+//! the variables where they differ from their shell).
 //!
 //! Processes are told apart by (pid, start time), so a reused pid never passes for the
 //! shell or child it replaced. snap's own process, its descendants, and its ancestors
 //! up to the shell that started it are left out, and so is every process that is not
-//! the user's own ([`crate::liveness::is_mine`]): a shell pid another user's process
+//! the user's own ([`crate::liveness::is_my_uid`]): a shell pid another user's process
 //! took is not present, another user's process (a `sudo` command's) is not captured.
 
+use super::proc_table::{self, Stat, Want};
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::ffi::OsString;
-use sysinfo::{Pid, ProcessRefreshKind, ProcessesToUpdate, System, UpdateKind};
 
 /// One process under a shell, unredacted.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,6 +25,8 @@ pub struct ProcInfo {
     pub env: BTreeMap<String, String>,
     /// Seconds since the epoch.
     pub start_time: u64,
+    /// µs since the epoch, to the kernel's clock tick.
+    pub start_us: i64,
     /// A direct child of the shell.
     pub job_leader: bool,
     /// In the terminal's foreground process group.
@@ -57,55 +58,33 @@ pub struct ShellQuery<'a> {
 
 /// Capture the trees under these shells, keyed by shell pid.
 pub fn capture(queries: &[ShellQuery]) -> HashMap<u32, ShellProcs> {
-    let shells: Vec<(u32, Option<u64>)> = queries.iter().map(|q| (q.pid, q.started)).collect();
-    let journal_env: HashMap<u32, &BTreeMap<String, String>> =
-        queries.iter().map(|q| (q.pid, q.env)).collect();
-    let mut out: HashMap<u32, ShellProcs> = HashMap::new();
-    let Ok(mut sys) = System::new() else {
-        return out;
-    };
-    sys.refresh_processes_specifics(
-        ProcessesToUpdate::All,
-        true,
-        ProcessRefreshKind::nothing().without_tasks(),
-    );
-    let parent_of: HashMap<u32, (u32, u64)> = sys
-        .processes()
-        .iter()
-        .map(|(pid, p)| {
-            (
-                pid.as_u32(),
-                (p.parent().map_or(0, Pid::as_u32), p.start_time()),
-            )
-        })
-        .collect();
+    let table = proc_table::read_all();
     let mut children: HashMap<u32, Vec<u32>> = HashMap::new();
-    for (&pid, &(ppid, _)) in &parent_of {
-        children.entry(ppid).or_default().push(pid);
+    for s in table.values() {
+        children.entry(s.ppid).or_default().push(s.pid);
     }
     for list in children.values_mut() {
         list.sort_unstable();
     }
-    let me = std::process::id();
-    let shell_pids: HashSet<u32> = shells.iter().map(|s| s.0).collect();
-    let mine = own_chain(me, &parent_of, &shell_pids);
+    let shell_pids: HashSet<u32> = queries.iter().map(|q| q.pid).collect();
+    let mine = own_chain(std::process::id(), &table, &shell_pids);
 
-    let mut subtree: Vec<Pid> = Vec::new();
-    let mut environ_wanted: Vec<Pid> = Vec::new(); // the shells
-    let mut layout: Vec<(u32, Vec<(u32, bool)>)> = Vec::new();
-    for &(shell, started) in &shells {
-        let entry = out.entry(shell).or_default();
-        let Some(&(_, shell_start)) = parent_of.get(&shell) else {
+    let mut out: HashMap<u32, ShellProcs> = HashMap::new();
+    let mut layout: Vec<Tree> = Vec::new();
+    for q in queries {
+        let entry = out.entry(q.pid).or_default();
+        let Some(shell) = table.get(&q.pid) else {
             continue;
         };
-        if started.is_some_and(|s| s.abs_diff(shell_start) > 1) {
+        if q.started
+            .is_some_and(|s| s.abs_diff(shell.start_secs()) > 1)
+        {
             continue; // the pid was reused
         }
         entry.present = true;
-        environ_wanted.push(Pid::from_u32(shell));
         let mut found: Vec<(u32, bool)> = Vec::new();
         let mut stack: Vec<(u32, bool)> = children
-            .get(&shell)
+            .get(&q.pid)
             .map(|c| c.iter().rev().map(|&p| (p, true)).collect())
             .unwrap_or_default();
         while let Some((pid, leader)) = stack.pop() {
@@ -113,70 +92,72 @@ pub fn capture(queries: &[ShellQuery]) -> HashMap<u32, ShellProcs> {
                 entry.runs_snap = true;
                 continue;
             }
-            let start = parent_of.get(&pid).map_or(0, |x| x.1);
-            if start + 1 < shell_start {
+            let Some(stat) = table.get(&pid) else {
+                continue;
+            };
+            if stat.start_secs() + 1 < shell.start_secs() {
                 continue; // older than its shell: a reused pid
+            }
+            if stat.state == proc_table::State::Zombie {
+                continue; // no argv: nothing to keep
             }
             found.push((pid, leader));
             if let Some(c) = children.get(&pid) {
                 stack.extend(c.iter().rev().map(|&p| (p, false)));
             }
         }
-        subtree.extend(found.iter().map(|&(p, _)| Pid::from_u32(p)));
-        layout.push((shell, found));
+        layout.push(Tree { q, shell, found });
     }
+
     // One pass for the details, over the subtrees and the shells (their environment).
-    subtree.extend(environ_wanted.iter().copied());
-    if !subtree.is_empty() {
-        sys.refresh_processes_specifics(
-            ProcessesToUpdate::Some(&subtree),
-            false,
-            ProcessRefreshKind::nothing()
-                .without_tasks()
-                .with_cmd(UpdateKind::Always)
-                .with_cwd(UpdateKind::Always)
-                .with_environ(UpdateKind::Always)
-                .with_user(UpdateKind::Always),
-        );
-    }
-    for (shell, found) in layout {
-        let entry = out.entry(shell).or_default();
-        match sys.process(Pid::from_u32(shell)) {
-            Some(p) if crate::liveness::is_mine(p) => entry.environ = env_map(p.environ()),
-            _ => {
-                *entry = ShellProcs::default(); // not the user's shell (any more)
-                continue;
-            }
-        }
-        let base: &BTreeMap<String, String> = match journal_env.get(&shell) {
-            Some(e) if !e.is_empty() => e,
-            _ => &entry.environ,
+    let wanted: Vec<Want> = layout
+        .iter()
+        .flat_map(|Tree { q, found, .. }| {
+            let shell = Want {
+                pid: q.pid,
+                environ: true,
+            };
+            let procs = found.iter().map(|&(pid, leader)| Want {
+                pid,
+                environ: leader,
+            });
+            std::iter::once(shell).chain(procs)
+        })
+        .collect();
+    let mut details = proc_table::details(&wanted);
+    for Tree { q, shell, found } in layout {
+        let entry = out.entry(q.pid).or_default();
+        let Some(d) = details.remove(&q.pid) else {
+            *entry = ShellProcs::default(); // not the user's shell (any more)
+            continue;
         };
-        let foreground = Foreground::of(shell, &parent_of);
+        entry.environ = env_map(&d.environ);
+        let base: &BTreeMap<String, String> = if q.env.is_empty() {
+            &entry.environ
+        } else {
+            q.env
+        };
+        // The terminal's foreground group, when a job (not the shell) holds it.
+        let foreground = Some(shell.tpgid).filter(|&g| g > 0 && g != shell.pgrp);
         let mut procs: Vec<ProcInfo> = found
             .into_iter()
             .filter_map(|(pid, leader)| {
-                // No argv: a zombie (or a kernel thread); nothing to keep.
-                let p = sys
-                    .process(Pid::from_u32(pid))
-                    .filter(|p| !p.cmd().is_empty() && crate::liveness::is_mine(p))?;
+                let stat = &table[&pid];
+                let d = details.remove(&pid)?;
                 Some(ProcInfo {
                     pid,
-                    ppid: p.parent().map_or(0, Pid::as_u32),
-                    cmd: p
-                        .cmd()
-                        .iter()
-                        .map(|a| a.to_string_lossy().into_owned())
-                        .collect(),
-                    cwd: p.cwd().map(|c| c.to_string_lossy().into_owned()),
+                    ppid: stat.ppid,
                     env: if leader {
-                        env_diff(p.environ(), base)
+                        env_diff(&d.environ, base)
                     } else {
                         BTreeMap::new()
                     },
-                    start_time: p.start_time(),
+                    cmd: d.cmd,
+                    cwd: d.cwd,
+                    start_time: stat.start_secs(),
+                    start_us: stat.start_us,
                     job_leader: leader,
-                    foreground: leader && foreground.holds(pid, p.start_time()),
+                    foreground: leader && foreground == Some(stat.pgrp),
                 })
             })
             .collect();
@@ -186,16 +167,23 @@ pub fn capture(queries: &[ShellQuery]) -> HashMap<u32, ShellProcs> {
     out
 }
 
+/// One shell's process and the processes found under it: (pid, a job leader).
+struct Tree<'a> {
+    q: &'a ShellQuery<'a>,
+    shell: &'a Stat,
+    found: Vec<(u32, bool)>,
+}
+
 /// snap's own process and its ancestors below the nearest tracked shell (they only
 /// exist to run it, e.g. `time snap save`).
-fn own_chain(me: u32, parent_of: &HashMap<u32, (u32, u64)>, shells: &HashSet<u32>) -> HashSet<u32> {
+fn own_chain(me: u32, table: &HashMap<u32, Stat>, shells: &HashSet<u32>) -> HashSet<u32> {
     let mut chain = HashSet::from([me]);
     let mut cur = me;
     for _ in 0..64 {
-        match parent_of.get(&cur) {
-            Some(&(ppid, _)) if ppid > 1 && !shells.contains(&ppid) => {
-                chain.insert(ppid);
-                cur = ppid;
+        match table.get(&cur) {
+            Some(s) if s.ppid > 1 && !shells.contains(&s.ppid) => {
+                chain.insert(s.ppid);
+                cur = s.ppid;
             }
             _ => break,
         }
@@ -204,70 +192,22 @@ fn own_chain(me: u32, parent_of: &HashMap<u32, (u32, u64)>, shells: &HashSet<u32
 }
 
 /// `NAME=value` entries as a map.
-fn env_map(environ: &[OsString]) -> BTreeMap<String, String> {
+fn env_map(environ: &[String]) -> BTreeMap<String, String> {
     environ
         .iter()
         .filter_map(|e| {
-            let e = e.to_string_lossy();
             let (k, v) = e.split_once('=')?;
             Some((k.to_string(), v.to_string()))
         })
         .collect()
 }
 
-/// The foreground process group of a shell's terminal, when a job holds it.
-struct Foreground {
-    /// The group's id (its leader's pid) and its leader's start time.
-    group: Option<(u32, u64)>,
-}
-
-impl Foreground {
-    /// Read the shell's terminal's foreground group (Linux: /proc stat).
-    fn of(shell: u32, parent_of: &HashMap<u32, (u32, u64)>) -> Foreground {
-        let group = stat_groups(shell)
-            .map(|(_, tpgid)| tpgid)
-            .filter(|&t| t > 0 && t != shell)
-            .and_then(|t| parent_of.get(&t).map(|&(_, start)| (t, start)));
-        Foreground { group }
-    }
-
-    /// Is this job leader in the foreground group? Only the group's leader, and jobs
-    /// started with it (the rest of a pipeline), need their own stat read.
-    fn holds(&self, pid: u32, start: u64) -> bool {
-        match self.group {
-            None => false,
-            Some((g, _)) if g == pid => true,
-            Some((g, g_start)) if start + 1 >= g_start => {
-                stat_groups(pid).is_some_and(|(pgrp, _)| pgrp == g)
-            }
-            Some(_) => false,
-        }
-    }
-}
-
-/// A process's (process group, terminal's foreground group), from /proc stat.
-fn stat_groups(pid: u32) -> Option<(u32, u32)> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // Fields after the command name (which may hold spaces and parentheses).
-    let rest = &stat[stat.rfind(')')? + 1..];
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    // state ppid pgrp session tty_nr tpgid
-    Some((
-        f.get(2)?.parse().ok()?,
-        f.get(5)?.parse::<i64>().ok()?.try_into().ok()?,
-    ))
-}
-
 /// The variables where a job leader's environment differs from its shell's, without
 /// connection-bound ones.
-pub fn env_diff(
-    environ: &[OsString],
-    shell: &BTreeMap<String, String>,
-) -> BTreeMap<String, String> {
+pub fn env_diff(environ: &[String], shell: &BTreeMap<String, String>) -> BTreeMap<String, String> {
     environ
         .iter()
         .filter_map(|e| {
-            let e = e.to_string_lossy();
             let (k, v) = e.split_once('=')?;
             let differs = shell.get(k).is_none_or(|s| s != v);
             (differs && !crate::shellenv::is_connection_bound(k))
@@ -280,12 +220,25 @@ pub fn env_diff(
 mod tests {
     use super::*;
 
+    fn stat(pid: u32, ppid: u32) -> Stat {
+        Stat {
+            pid,
+            ppid,
+            state: proc_table::State::Live,
+            pgrp: pid,
+            session: pid,
+            tty: 0,
+            tpgid: 0,
+            start_us: 0,
+        }
+    }
+
     #[test]
     fn own_chain_stops_at_init_or_a_shell() {
-        let parents: HashMap<u32, (u32, u64)> =
-            [(10, (5, 0)), (5, (2, 0)), (2, (1, 0)), (1, (0, 0))]
-                .into_iter()
-                .collect();
+        let parents: HashMap<u32, Stat> = [(10, 5), (5, 2), (2, 1), (1, 0)]
+            .into_iter()
+            .map(|(pid, ppid)| (pid, stat(pid, ppid)))
+            .collect();
         assert_eq!(
             own_chain(10, &parents, &HashSet::new()),
             HashSet::from([10, 5, 2])
