@@ -48,9 +48,10 @@ pub fn snapshot_with(
     crate::store::index::refresh(paths, crate::store::index::Wait::Block);
     let all = shells::load_all(paths);
     let snap = capture_from(paths, cfg, &all, session, label, &|_| {})?;
-    snapshots::save(paths, &snap)?;
+    let saved = snapshots::save(paths, &snap)?;
     tmux::prune_closed(&tmux::closed_file(&paths.state), timefmt::now_us());
-    retention::run_with(paths, retention::Rules::from_config(cfg), &all, false);
+    let rules = retention::Rules::from_config(cfg);
+    retention::run_with(paths, rules, &all, false, Some((&saved, &snap)));
     Ok(snap)
 }
 
@@ -517,19 +518,28 @@ pub fn redact(snap: &mut Snapshot, r: &Redactor) {
             if let Some(t) = sh.tmux.as_mut() {
                 text(&mut t.window_name, "tmux", &mut touched);
             }
+            // Processes repeat their argv, typed line and cwd (a server's workers, the
+            // jobs of one loop): each distinct one is redacted once.
+            let mut argvs: HashMap<Vec<String>, Option<Vec<String>>> = HashMap::new();
+            let mut texts: HashMap<String, Option<String>> = HashMap::new();
+            let mut hide = |s: &mut String| -> bool {
+                let new = texts.entry(s.clone()).or_insert_with(|| r.text(s));
+                new.clone().map(|t| *s = t).is_some()
+            };
             for p in &mut sh.processes {
-                if let Some(cmd) = r.argv(&p.cmd) {
+                let cmd = argvs.entry(p.cmd.clone()).or_insert_with(|| r.argv(&p.cmd));
+                if let Some(cmd) = cmd.clone() {
                     p.cmd = cmd;
                     touched.push(format!("{id} process {} cmd", p.pid));
                 }
                 for name in r.env(&mut p.env) {
                     touched.push(format!("{id} process {} env {name}", p.pid));
                 }
-                if let Some(t) = p.typed.as_mut() {
-                    text(t, &format!("process {} typed", p.pid), &mut touched);
+                if p.typed.as_mut().is_some_and(&mut hide) {
+                    touched.push(format!("{id} process {} typed", p.pid));
                 }
-                if let Some(c) = p.cwd.as_mut() {
-                    text(c, &format!("process {} cwd", p.pid), &mut touched);
+                if p.cwd.as_mut().is_some_and(&mut hide) {
+                    touched.push(format!("{id} process {} cwd", p.pid));
                 }
             }
         }

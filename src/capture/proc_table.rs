@@ -9,6 +9,7 @@
 //! pids are asked about (liveness, the daemon) and is the reader where there is no
 //! `/proc`.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 /// A process's run state, as far as a capture cares.
@@ -52,8 +53,18 @@ pub struct Details {
     /// The exact argv.
     pub cmd: Vec<String>,
     pub cwd: Option<String>,
-    /// Its environment at exec time, `NAME=value` entries, when asked for.
-    pub environ: Vec<String>,
+    /// Its environment at exec time as read (NUL-separated `NAME=value`), when asked for.
+    environ: Vec<u8>,
+}
+
+impl Details {
+    /// The entries of its environment (`NAME=value`), read in place.
+    pub fn environ(&self) -> impl Iterator<Item = Cow<'_, str>> {
+        self.environ
+            .split(|&b| b == 0)
+            .filter(|e| !e.is_empty())
+            .map(String::from_utf8_lossy)
+    }
 }
 
 /// A process to read the details of.
@@ -244,7 +255,7 @@ mod linux {
             .ok()
             .map(|p| p.to_string_lossy().into_owned());
         let environ = if w.environ {
-            split_nul(&read(pid, "environ").unwrap_or_default())
+            read(pid, "environ").unwrap_or_default()
         } else {
             Vec::new()
         };
@@ -318,6 +329,11 @@ mod portable {
         let text = |s: &[std::ffi::OsString]| -> Vec<String> {
             s.iter().map(|a| a.to_string_lossy().into_owned()).collect()
         };
+        let nul_separated = |s: &[std::ffi::OsString]| -> Vec<u8> {
+            s.iter()
+                .flat_map(|a| a.as_encoded_bytes().iter().copied().chain([0]))
+                .collect()
+        };
         wanted
             .iter()
             .filter_map(|w| {
@@ -330,7 +346,7 @@ mod portable {
                     cmd: text(p.cmd()),
                     cwd: p.cwd().map(|c| c.to_string_lossy().into_owned()),
                     environ: if w.environ {
-                        text(p.environ())
+                        nul_separated(p.environ())
                     } else {
                         Vec::new()
                     },
@@ -416,9 +432,6 @@ mod tests {
         assert!(f.start_secs().abs_diff(s.start_secs()) <= 1, "{f:?} {s:?}");
         assert_eq!(fast_d[&pid], slow_d[&pid]);
         assert_eq!(fast_d[&pid].cmd, ["sh", "-c", "sleep 30; :", "a b"]);
-        assert!(fast_d[&pid]
-            .environ
-            .iter()
-            .any(|e| e == "SNAP_TEST_TABLE=1"));
+        assert!(fast_d[&pid].environ().any(|e| e == "SNAP_TEST_TABLE=1"));
     }
 }

@@ -10,6 +10,7 @@
 //! took is not present, another user's process (a `sudo` command's) is not captured.
 
 use super::proc_table::{self, Stat, Want};
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// One process under a shell, unredacted.
@@ -131,7 +132,7 @@ pub fn capture(queries: &[ShellQuery]) -> HashMap<u32, ShellProcs> {
             *entry = ShellProcs::default(); // not the user's shell (any more)
             continue;
         };
-        entry.environ = env_map(&d.environ);
+        entry.environ = env_map(d.environ());
         let base: &BTreeMap<String, String> = if q.env.is_empty() {
             &entry.environ
         } else {
@@ -148,7 +149,7 @@ pub fn capture(queries: &[ShellQuery]) -> HashMap<u32, ShellProcs> {
                     pid,
                     ppid: stat.ppid,
                     env: if leader {
-                        env_diff(&d.environ, base)
+                        env_diff(d.environ(), base)
                     } else {
                         BTreeMap::new()
                     },
@@ -192,9 +193,8 @@ fn own_chain(me: u32, table: &HashMap<u32, Stat>, shells: &HashSet<u32>) -> Hash
 }
 
 /// `NAME=value` entries as a map.
-fn env_map(environ: &[String]) -> BTreeMap<String, String> {
+fn env_map<'a>(environ: impl Iterator<Item = Cow<'a, str>>) -> BTreeMap<String, String> {
     environ
-        .iter()
         .filter_map(|e| {
             let (k, v) = e.split_once('=')?;
             Some((k.to_string(), v.to_string()))
@@ -204,9 +204,11 @@ fn env_map(environ: &[String]) -> BTreeMap<String, String> {
 
 /// The variables where a job leader's environment differs from its shell's, without
 /// connection-bound ones.
-pub fn env_diff(environ: &[String], shell: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+fn env_diff<'a>(
+    environ: impl Iterator<Item = Cow<'a, str>>,
+    shell: &BTreeMap<String, String>,
+) -> BTreeMap<String, String> {
     environ
-        .iter()
         .filter_map(|e| {
             let (k, v) = e.split_once('=')?;
             let differs = shell.get(k).is_none_or(|s| s != v);

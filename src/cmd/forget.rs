@@ -32,7 +32,7 @@ pub fn run(args: &ForgetArgs) -> Result<()> {
     }
     retention::forget(&paths, name, timefmt::now_us())?;
     let cfg = Config::load(&paths)?;
-    let plan = retention::run_with(&paths, Rules::from_config(&cfg), &all, false);
+    let plan = retention::run_with(&paths, Rules::from_config(&cfg), &all, false, None);
     super::print_bytes(
         format!(
             "forgot session {name}: {in_snapshots} snapshot(s) no longer show it; removed {} snapshot(s) only it kept\n",

@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::os::unix::fs::MetadataExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// How much to keep.
@@ -136,7 +136,6 @@ pub struct Summary {
     pub sessions: Vec<(String, bool)>,
 }
 
-#[cfg(test)]
 impl Summary {
     /// The summary of a snapshot.
     pub fn of(s: &Snapshot) -> Summary {
@@ -155,8 +154,13 @@ impl Summary {
 /// The summaries of the snapshot files that are safe to read and of this schema, with
 /// forgotten sessions dropped (the rest is left to the readers, which name bad files).
 /// Cached in the index by file name, length and mtime: a snapshot file never changes
-/// once written, so most saves parse only the new one.
-pub fn summaries(paths: &Paths, forgotten: &Forgotten) -> Vec<(PathBuf, Summary)> {
+/// once written, and `saved`, one just written (and checked) at that path, is summed up
+/// from memory: a save parses none.
+pub fn summaries(
+    paths: &Paths,
+    forgotten: &Forgotten,
+    saved: Option<(&Path, &Snapshot)>,
+) -> Vec<(PathBuf, Summary)> {
     let mut ix = index::Index::open(paths, index::Wait::Block).ok().flatten();
     let old: BTreeMap<String, (u64, i64, Summary)> = ix
         .as_ref()
@@ -177,8 +181,9 @@ pub fn summaries(paths: &Paths, forgotten: &Forgotten) -> Vec<(PathBuf, Summary)
             .file_name()
             .map_or(String::new(), |n| n.to_string_lossy().into_owned());
         let stamp = (meta.len(), meta.mtime() * 1_000_000_000 + meta.mtime_nsec());
-        let summary = match old.get(&name) {
-            Some((len, mtime, s)) if (*len, *mtime) == stamp => Some(s.clone()),
+        let summary = match (old.get(&name), saved) {
+            (Some((len, mtime, s)), _) if (*len, *mtime) == stamp => Some(s.clone()),
+            (_, Some((p, snap))) if p == path => Some(Summary::of(snap)),
             _ => read_summary(&path),
         };
         let Some(summary) = summary else { continue };
@@ -207,7 +212,7 @@ pub fn summaries(paths: &Paths, forgotten: &Forgotten) -> Vec<(PathBuf, Summary)
 
 /// Read a snapshot file's summary; None when it is not a valid snapshot of this schema
 /// (fully validated, as every reader does: retention never removes what it cannot read).
-fn read_summary(path: &std::path::Path) -> Option<Summary> {
+fn read_summary(path: &Path) -> Option<Summary> {
     let snap = crate::store::snapshots::load(path).ok()?;
     Some(Summary {
         taken_us: timefmt::parse_us(&snap.taken_at)?,
@@ -328,14 +333,20 @@ pub fn run(paths: &Paths, rules: Rules, dry_run: bool) -> Plan {
         }
         None => shells::load_all(paths),
     };
-    run_with(paths, rules, &all, dry_run)
+    run_with(paths, rules, &all, dry_run, None)
 }
 
-/// [`run`] with the shells already loaded.
-pub fn run_with(paths: &Paths, rules: Rules, all_shells: &[ShellState], dry_run: bool) -> Plan {
+/// [`run`] with the shells already loaded, after `saved` (see [`summaries`]).
+pub fn run_with(
+    paths: &Paths,
+    rules: Rules,
+    all_shells: &[ShellState],
+    dry_run: bool,
+    saved: Option<(&Path, &Snapshot)>,
+) -> Plan {
     let forgotten = forgotten(paths);
     let plan = plan(
-        &summaries(paths, &forgotten),
+        &summaries(paths, &forgotten, saved),
         all_shells,
         rules,
         timefmt::now_us(),
@@ -514,22 +525,34 @@ mod tests {
         let (_, a) = snap_at(1, &[("a", true)]);
         let (_, b) = snap_at(2, &[("b", false)]);
         crate::store::snapshots::save(&p, &a).unwrap();
-        let first = summaries(&p, &Forgotten::new());
+        let first = summaries(&p, &Forgotten::new(), None);
         assert_eq!(first.len(), 1);
         let ix = index::Index::open(&p, index::Wait::Block).unwrap().unwrap();
         assert_eq!(index::snapshot_summaries(&ix).unwrap().len(), 1);
         let path_b = crate::store::snapshots::save(&p, &b).unwrap();
-        let second = summaries(&p, &Forgotten::new());
+        let second = summaries(&p, &Forgotten::new(), None);
         assert_eq!(
             second.iter().map(|x| x.1.clone()).collect::<Vec<_>>(),
             [Summary::of(&a), Summary::of(&b)]
         );
         // Cached or not, the same answer; a file that turns bad drops out.
-        assert_eq!(summaries(&p, &Forgotten::new()), second);
+        assert_eq!(summaries(&p, &Forgotten::new(), None), second);
         fs::write(&path_b, b"{").unwrap();
-        assert_eq!(summaries(&p, &Forgotten::new()).len(), 1);
+        assert_eq!(summaries(&p, &Forgotten::new(), None).len(), 1);
         let f: Forgotten = [("a".to_string(), T + 5 * MIN)].into_iter().collect();
-        assert!(summaries(&p, &f)[0].1.sessions.is_empty());
+        assert!(summaries(&p, &f, None)[0].1.sessions.is_empty());
+    }
+
+    #[test]
+    fn a_snapshot_just_saved_is_summed_up_without_reading_it_back() {
+        let tmp = tempfile::tempdir().unwrap();
+        let p = crate::store::snapshots::tests::paths(tmp.path());
+        let (_, a) = snap_at(1, &[("a", true)]);
+        let path = crate::store::snapshots::save(&p, &a).unwrap();
+        // Were the file read, it would not parse: the summary comes from memory.
+        fs::write(&path, b"{").unwrap();
+        let got = summaries(&p, &Forgotten::new(), Some((&path, &a)));
+        assert_eq!(got, [(path, Summary::of(&a))]);
     }
 
     #[test]
