@@ -10,14 +10,9 @@ use sysinfo::{Pid, Process, ProcessRefreshKind, ProcessesToUpdate, System, Updat
 /// process whose owner cannot be read is not. (The real uid, not the effective one:
 /// a setuid program another user runs has root's effective uid, never our real one.)
 pub fn is_mine(p: &Process) -> bool {
-    is_my_uid(p.user_id().map(|u| **u))
-}
-
-/// Is this real uid ours? An unknown owner is not.
-pub fn is_my_uid(uid: Option<u32>) -> bool {
     // SAFETY: getuid has no preconditions and cannot fail.
     let me = unsafe { libc::getuid() };
-    uid == Some(me)
+    p.user_id().is_some_and(|u| **u == me)
 }
 
 /// The start time (seconds since the epoch) of a live process, if it exists.

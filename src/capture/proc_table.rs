@@ -80,11 +80,13 @@ pub fn read_all() -> HashMap<u32, Stat> {
     imp::read_all()
 }
 
-/// The details of these processes, keyed by pid. Only the user's own processes (real
-/// uid ours, as [`crate::liveness::is_my_uid`] tells) with an argv (not zombies, not kernel
-/// threads) are there; of another user's process nothing but its owner is read.
+/// The details of these processes, keyed by pid. Only the user's own processes (their
+/// real uid ours, as for liveness) with an argv (not zombies, not kernel threads) are
+/// there; of another user's process nothing but its owner is read.
 pub fn details(wanted: &[Want]) -> HashMap<u32, Details> {
-    imp::details(wanted)
+    // SAFETY: getuid has no preconditions and cannot fail.
+    let me = unsafe { libc::getuid() };
+    imp::details(wanted, me)
 }
 
 /// `f` over `items` on every core (scoped threads), results in the items' order.
@@ -232,9 +234,7 @@ mod linux {
         })
     }
 
-    pub fn details(wanted: &[Want]) -> HashMap<u32, Details> {
-        // SAFETY: getuid has no preconditions and cannot fail.
-        let me = unsafe { libc::getuid() };
+    pub fn details(wanted: &[Want], me: u32) -> HashMap<u32, Details> {
         on_all_cores(wanted, |w| Some((w.pid, read_details(*w, me)?)))
             .into_iter()
             .flatten()
@@ -311,7 +311,7 @@ mod portable {
             .collect()
     }
 
-    pub fn details(wanted: &[Want]) -> HashMap<u32, Details> {
+    pub fn details(wanted: &[Want], me: u32) -> HashMap<u32, Details> {
         let Ok(mut sys) = System::new() else {
             return HashMap::new();
         };
@@ -338,8 +338,7 @@ mod portable {
             .iter()
             .filter_map(|w| {
                 let p = sys.process(Pid::from_u32(w.pid))?;
-                let uid = p.user_id().map(|u| **u);
-                if !crate::liveness::is_my_uid(uid) || p.cmd().is_empty() {
+                if p.user_id().is_none_or(|u| **u != me) || p.cmd().is_empty() {
                     return None;
                 }
                 let details = Details {
@@ -423,7 +422,8 @@ mod tests {
         }
         let want = [Want { pid, environ: true }];
         let (fast, slow) = (linux::read_all(), portable::read_all());
-        let (fast_d, slow_d) = (linux::details(&want), portable::details(&want));
+        let me = unsafe { libc::getuid() };
+        let (fast_d, slow_d) = (linux::details(&want, me), portable::details(&want, me));
         let _ = child.kill();
         let _ = child.wait();
         let (f, s) = (fast[&pid], slow[&pid]);

@@ -6,8 +6,9 @@
 //! Processes are told apart by (pid, start time), so a reused pid never passes for the
 //! shell or child it replaced. snap's own process, its descendants, and its ancestors
 //! up to the shell that started it are left out, and so is every process that is not
-//! the user's own ([`crate::liveness::is_my_uid`]): a shell pid another user's process
-//! took is not present, another user's process (a `sudo` command's) is not captured.
+//! the user's own (real uid ours, as [`crate::liveness::is_mine`] has it): a shell pid
+//! another user's process took is not present, another user's process (a `sudo`
+//! command's) is not captured.
 
 use super::proc_table::{self, Stat, Want};
 use std::borrow::Cow;
