@@ -1,5 +1,6 @@
 //! Command-line definitions (also used for completions and the man page).
 
+use crate::model::ShellKind;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -77,25 +78,6 @@ pub struct JsonArg {
     pub json: bool,
 }
 
-/// Shells snap can hook into.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ShellKind {
-    Bash,
-    Zsh,
-    Fish,
-}
-
-impl ShellKind {
-    /// The kind's name as written in meta files and JSON.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ShellKind::Bash => "bash",
-            ShellKind::Zsh => "zsh",
-            ShellKind::Fish => "fish",
-        }
-    }
-}
-
 /// What `snap init` can print.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum InitTarget {
@@ -113,6 +95,13 @@ pub enum InitTarget {
 pub struct InitArgs {
     /// The shell (or agent) to print the hook for
     pub shell: InitTarget,
+    /// Claude Code: merge snap's hooks into the project's .claude/settings.local.json
+    /// and its MCP server into .mcp.json, instead of printing them
+    #[arg(long)]
+    pub write: bool,
+    /// With --write: the shared .claude/settings.json (the file a team commits) instead
+    #[arg(long, requires = "write")]
+    pub shared: bool,
 }
 
 #[derive(Debug, Args)]

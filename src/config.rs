@@ -25,11 +25,13 @@
 //! hold = ["npm start"]
 //! never = ["deploy"]
 //! agents = { claude = "claude --continue" }
+//!
+//! [brief]
+//! test_commands = ["./run-tests.sh", "just check"]  # more test commands (relaunch patterns)
 //! ```
 //!
 //! A bad file is an error naming the file, the key and the line.
 
-use crate::store::paths::Paths;
 use anyhow::{anyhow, bail, Context, Result};
 use regex::Regex;
 use serde::{Deserialize, Serialize};
@@ -53,6 +55,7 @@ pub struct Config {
     pub retention: Retention,
     pub secrets: Secrets,
     pub relaunch: Relaunch,
+    pub brief: Brief,
     /// Regexes: matching commands are kept out of snapshots (the journal keeps them).
     pub history_filter: Vec<String>,
     /// Regexes: commands run in matching directories are kept out too.
@@ -99,6 +102,14 @@ pub struct Relaunch {
     pub agents: BTreeMap<String, String>,
 }
 
+/// What the resume brief says.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Brief {
+    /// Test commands besides the built-in ones (patterns as the relaunch lists'): the
+    /// brief says whether their last run still applies.
+    pub test_commands: Vec<String>,
+}
+
 #[derive(Debug, Clone, Default)]
 struct Filters {
     commands: Vec<Regex>,
@@ -130,6 +141,7 @@ impl Default for Config {
                 never: vec![],
                 agents: BTreeMap::new(),
             },
+            brief: Brief::default(),
             history_filter: vec![],
             cwd_filter: vec![],
             filters: Filters::default(),
@@ -147,6 +159,7 @@ struct RawConfig {
     retention: Option<RawRetention>,
     secrets: Option<RawSecrets>,
     relaunch: Option<RawRelaunch>,
+    brief: Option<RawBrief>,
     history_filter: Option<Vec<Spanned<String>>>,
     cwd_filter: Option<Vec<Spanned<String>>>,
 }
@@ -177,14 +190,20 @@ struct RawRelaunch {
     agents: Option<BTreeMap<String, String>>,
 }
 
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBrief {
+    test_commands: Option<Vec<Spanned<String>>>,
+}
+
 impl Config {
-    /// Load the config in force (see the module doc). A missing default file gives the
-    /// defaults; a missing file named by `SNAP_CONFIG` is an error.
-    pub fn load(paths: &Paths) -> Result<Config> {
-        let path = paths.config_in_force();
+    /// Load the config file in force at `path` (see the module doc; the store's
+    /// `Paths::config_in_force` finds it). A missing default file gives the defaults; a
+    /// missing file named by `SNAP_CONFIG` is an error.
+    pub fn load(path: &Path) -> Result<Config> {
         let named = std::env::var_os("SNAP_CONFIG").is_some_and(|c| !c.is_empty());
-        match std::fs::read_to_string(&path) {
-            Ok(text) => Config::parse(&text, &path),
+        match std::fs::read_to_string(path) {
+            Ok(text) => Config::parse(&text, path),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && !named => Ok(Config::default()),
             Err(e) => Err(anyhow!(e)).with_context(|| {
                 let why = if named {
@@ -260,6 +279,16 @@ impl Config {
             cfg.relaunch.hold = r.hold.unwrap_or_default();
             cfg.relaunch.never = r.never.unwrap_or_default();
             cfg.relaunch.agents = r.agents.unwrap_or_default();
+        }
+        for t in raw.brief.and_then(|b| b.test_commands).unwrap_or_default() {
+            if t.get_ref().trim().is_empty() {
+                return Err(at(
+                    "brief.test_commands",
+                    t.span(),
+                    "an empty pattern: write a command, e.g. \"just test\"".into(),
+                ));
+            }
+            cfg.brief.test_commands.push(t.into_inner());
         }
         for (key, list, out, store) in [
             (
@@ -374,7 +403,8 @@ mod tests {
              history_filter = [\"^pass \"]\ncwd_filter = [\"^/private\"]\n\
              [retention]\nkeep = 3\nmax_age = \"2h\"\nhistory_max_age = \"365d\"\n\
              [secrets]\nnames = [\"*_API\"]\nvalues = [\"myco_[a-z]{4}\"]\n\
-             [relaunch]\nauto = [\"serve\"]\nagents = { gemini = \"gemini --resume\" }\n",
+             [relaunch]\nauto = [\"serve\"]\nagents = { gemini = \"gemini --resume\" }\n\
+             [brief]\ntest_commands = [\"just test\"]\n",
         )
         .unwrap();
         assert_eq!(c.retention.keep, 3);
@@ -394,6 +424,7 @@ mod tests {
         assert!(!c.keeps_command("ls", "/private/x"));
         assert!(c.keeps_command("ls", "/public"));
         assert_eq!(c.relaunch.agents["gemini"], "gemini --resume");
+        assert_eq!(c.brief.test_commands, ["just test"]);
     }
 
     #[test]
@@ -421,6 +452,13 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains(":3:") && e.contains("history_filter"), "{e}");
+        let e = parse("[brief]\ntest_commands = [\" \"]\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains(":2:") && e.contains("brief.test_commands"),
+            "{e}"
+        );
         let e = parse("notice = \"yes\"\n").unwrap_err().to_string();
         assert!(e.contains(":1:") && e.contains("notice"), "{e}");
     }

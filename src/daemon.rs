@@ -100,7 +100,7 @@ struct Shared {
 
 /// `snap daemon run`: run in the foreground until SIGTERM or SIGINT.
 pub fn run(paths: &Paths, schedule: Option<&str>) -> Result<()> {
-    let cfg = Config::load(paths)?;
+    let cfg = Config::load(&paths.config_in_force())?;
     let schedule = schedule_of(&cfg, schedule)?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -205,7 +205,7 @@ async fn tick(shared: &Arc<Shared>, last: bool) {
     let job = shared.clone();
     let label = last.then(|| "shutdown".to_string());
     let result = tokio::task::spawn_blocking(move || {
-        let cfg = Config::load(&job.paths).unwrap_or_else(|e| {
+        let cfg = Config::load(&job.paths.config_in_force()).unwrap_or_else(|e| {
             log(&format!("config: {e:#}; keeping the one loaded at start"));
             job.cfg.clone()
         });
@@ -257,7 +257,7 @@ pub fn start(paths: &Paths, schedule: Option<&str>) -> Result<(u32, bool)> {
     if let Some(pid) = lock::daemon_pid(paths) {
         return Ok((pid, false));
     }
-    let cfg = Config::load(paths)?;
+    let cfg = Config::load(&paths.config_in_force())?;
     schedule_of(&cfg, schedule)?;
     ensure_private_dir(&paths.state)?;
     let log_path = log_file(paths);
@@ -349,7 +349,7 @@ pub fn status(paths: &Paths) -> Result<Status> {
         .filter(|s: &DaemonState| pid == Some(s.pid));
     let schedule = match &state {
         Some(s) => s.schedule.clone(),
-        None => Config::load(paths)?.schedule,
+        None => Config::load(&paths.config_in_force())?.schedule,
     };
     let now = timefmt::now_us();
     let next_run = pid.and_then(|_| {

@@ -4,7 +4,7 @@
 //! Cases per property: proptest's 256 in CI; `benches/faults.sh` sets `PROPTEST_CASES`.
 
 use crate::config::Config;
-use crate::snapshot_model::{SessionSnap, ShellSnap, Snapshot, SNAPSHOT_SCHEMA};
+use crate::model::snapshot::{SessionSnap, ShellSnap, Snapshot, SNAPSHOT_SCHEMA};
 use crate::store::journal::{self, Record};
 use crate::store::snapshots;
 use proptest::prelude::*;
@@ -51,9 +51,9 @@ fn record() -> impl Strategy<Value = (Record, Vec<u8>)> {
             let rec = Record::Exit {
                 time_us: t,
                 how: if exit {
-                    journal::EndHow::Exit
+                    crate::model::Ended::Exit
                 } else {
-                    journal::EndHow::Hangup
+                    crate::model::Ended::Hangup
                 },
             };
             (rec, format!("\x1eX\t{t}\t{how}\n").into_bytes())

@@ -1,4 +1,21 @@
 //! snap: keep a coding session alive across disconnects.
+//!
+//! Imports run one way, down these layers (a module uses its own layer and the ones
+//! below it, never one above, and no modules use each other round in a cycle;
+//! `tests/layers.rs` checks both):
+//!
+//! 1. `model`: shared types (`ShellKind`, `Ended`, `Policy`, meta, snapshots,
+//!    commands), importing nothing of the crate.
+//! 2. leaf helpers: `timefmt`, `text`, `shellenv`, `envguard`, `liveness`, `session`,
+//!    `exe` (this binary, and programs on PATH).
+//! 3. `config`: the TOML configuration (given its file; it knows nothing of the store).
+//! 4. rules: `policy` (relaunch judgements), `redact` (secrets).
+//! 5. `store`: everything on disk (paths, the atomic writer, journals, index,
+//!    snapshots, retention, the forget list, the agent state file, tmux's closed-pane
+//!    notes, restore's leftover files).
+//! 6. `capture`, `restore`, `agent`, `notice`, `daemon` (`agent`'s checkpoints and the
+//!    daemon take snapshots through `capture`, which uses none of them).
+//! 7. `cli` and `cmd`: one file per subcommand.
 
 mod agent;
 mod capture;
@@ -7,6 +24,7 @@ mod cmd;
 mod config;
 mod daemon;
 mod envguard;
+mod exe;
 #[cfg(test)]
 mod fuzz_tests;
 mod liveness;
@@ -17,7 +35,6 @@ mod redact;
 mod restore;
 mod session;
 mod shellenv;
-mod snapshot_model;
 mod store;
 mod text;
 mod timefmt;

@@ -4,13 +4,13 @@
 //! Cheap on purpose: metas, the tail of each last journal segment, one liveness check.
 
 use crate::config::Config;
-use crate::model::ShellMeta;
+use crate::model::{Ended, ShellMeta};
 use crate::store::paths::{ensure_private_dir, Paths};
-use crate::store::{journal, retention, shells};
+use crate::store::{forgotten, journal, shells};
 use crate::timefmt;
 use std::collections::{BTreeMap, HashSet};
 use std::fs;
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::Write;
 
 /// Shells quiet for longer than this are not worth a notice.
 const MAX_AGE_US: i64 = 7 * 24 * 3600 * 1_000_000;
@@ -40,8 +40,7 @@ pub fn waiting(all: &[Brief], alive: &HashSet<String>, me: &str, now_us: i64) ->
             entry.1 = true;
             continue;
         }
-        let recent = timefmt::parse_us(&b.meta.started_at).is_some_and(|t| now_us - t < MAX_AGE_US);
-        if recent && !b.exited && !replaced.contains(b.meta.id.as_str()) {
+        if recent(&b.meta, now_us) && !b.exited && !replaced.contains(b.meta.id.as_str()) {
             entry.0 = true;
         }
     }
@@ -52,17 +51,25 @@ pub fn waiting(all: &[Brief], alive: &HashSet<String>, me: &str, now_us: i64) ->
         .collect()
 }
 
+/// Did the shell start recently enough to be worth a notice?
+fn recent(meta: &ShellMeta, now_us: i64) -> bool {
+    timefmt::parse_us(&meta.started_at).is_some_and(|t| now_us - t < MAX_AGE_US)
+}
+
 /// Say so on the terminal, once per session and boot. Never fails loudly.
 pub fn maybe_show(paths: &Paths, me: &str) {
-    let Ok(cfg) = Config::load(paths) else { return };
+    let Ok(cfg) = Config::load(&paths.config_in_force()) else {
+        return;
+    };
     if !cfg.notice {
         return;
     }
     let Ok(mut tty) = fs::OpenOptions::new().write(true).open("/dev/tty") else {
         return;
     };
-    let all = briefs(paths);
-    let forgotten = retention::forgotten(paths);
+    let now = timefmt::now_us();
+    let all = briefs(paths, now);
+    let forgotten = forgotten::forgotten(paths);
     let pairs: Vec<(u32, Option<u64>)> = all
         .iter()
         .map(|b| (b.meta.pid, b.meta.pid_started))
@@ -73,12 +80,11 @@ pub fn maybe_show(paths: &Paths, me: &str) {
         .filter(|b| !b.ended && live.contains(&(b.meta.pid, b.meta.pid_started)))
         .map(|b| b.meta.id.clone())
         .collect();
-    let now = timefmt::now_us();
     let mut names = waiting(&all, &alive, me, now);
     names.retain(|n| {
         !all.iter()
             .filter(|b| &b.meta.session == n)
-            .all(|b| retention::is_forgotten(&forgotten, n, &b.meta.started_at))
+            .all(|b| forgotten::is_forgotten(&forgotten, n, &b.meta.started_at))
     });
     if names.is_empty() {
         return;
@@ -122,8 +128,8 @@ fn boot_id() -> String {
         .unwrap_or_else(|| "boot".into())
 }
 
-/// Every shell's meta and whether its journal ends with an `exit`.
-fn briefs(paths: &Paths) -> Vec<Brief> {
+/// Every shell's meta and how its journal says it ended.
+fn briefs(paths: &Paths, now_us: i64) -> Vec<Brief> {
     let Ok(entries) = fs::read_dir(paths.shells()) else {
         return Vec::new();
     };
@@ -132,31 +138,22 @@ fn briefs(paths: &Paths) -> Vec<Brief> {
         .filter_map(|e| {
             let dir = e.path();
             let meta = shells::read_meta_quiet(&dir)?;
-            let how = journal::segments(&dir)
-                .last()
-                .and_then(|seg| last_end(seg, meta.token.as_deref()));
+            let how = match journal::segments(&dir).pop() {
+                // Compressed only once its shell ended (see `index::compress`); how
+                // matters to a recent one only, and costs a decompression.
+                Some(seg) if journal::is_compressed(&seg) && !recent(&meta, now_us) => {
+                    Some(Ended::Hangup)
+                }
+                Some(seg) => journal::last_exit(&seg, meta.token.as_deref()),
+                None => None,
+            };
             Some(Brief {
                 meta,
-                exited: how.as_deref() == Some("exit"),
+                exited: how == Some(Ended::Exit),
                 ended: how.is_some(),
             })
         })
         .collect()
-}
-
-/// How the journal segment's last `X` record (of the shell with this token) says the
-/// shell ended, if it has one.
-fn last_end(path: &std::path::Path, token: Option<&str>) -> Option<String> {
-    let mut buf = Vec::new();
-    if let Ok(mut f) = fs::File::open(path) {
-        let len = f.metadata().map(|m| m.len()).unwrap_or(0);
-        let _ = f.seek(SeekFrom::Start(len.saturating_sub(256)));
-        let _ = f.read_to_end(&mut buf);
-    }
-    let text = String::from_utf8_lossy(&buf);
-    let token = journal::valid_token(token).map(String::from_utf8_lossy);
-    let i = text.rfind(&format!("\u{1e}{}X\t", token.unwrap_or_default()))?;
-    text[i..].trim_end().rsplit('\t').next().map(String::from)
 }
 
 #[cfg(test)]
@@ -190,6 +187,58 @@ mod tests {
         ];
         let alive: HashSet<String> = ["d".to_string(), "me".to_string()].into_iter().collect();
         assert_eq!(waiting(&all, &alive, "me", now), vec!["lost"]);
+    }
+
+    #[test]
+    fn the_journals_last_exit_record_is_found_in_either_format_and_compressed() {
+        use std::io::Write;
+        let tmp = tempfile::tempdir().unwrap();
+        let paths = Paths {
+            data: tmp.path().join("data"),
+            state: tmp.path().join("state"),
+            config_file: tmp.path().join("config.toml"),
+        };
+        let token = "0123456789abcdef0123456789abcdef";
+        let v2 = |how: &str| format!("\x1e{token}S\t1\t/\tt\tshell\nls\n\x1e{token}X\t2\t{how}\n");
+        let shells = [
+            // Its meta has a token, but an older hook file wrote format 1.
+            (
+                "format1",
+                "\x1eS\t1\t/\tt\nls\n\x1eX\t2\texit\n".to_string(),
+                false,
+            ),
+            ("format2", v2("exit"), false),
+            ("hungup", v2("hangup"), false),
+            ("gzipped", v2("exit"), true),
+        ];
+        for (id, text, gz) in &shells {
+            let dir = paths.shell_dir(id);
+            fs::create_dir_all(&dir).unwrap();
+            let mut meta = shells::test_meta(id, 1, "2026-11-25T00:00:00Z", id);
+            meta.token = Some(token.into());
+            fs::write(dir.join("meta"), serde_json::to_vec(&meta).unwrap()).unwrap();
+            if *gz {
+                let mut z = flate2::write::GzEncoder::new(Vec::new(), Default::default());
+                z.write_all(text.as_bytes()).unwrap();
+                fs::write(dir.join("journal.gz"), z.finish().unwrap()).unwrap();
+            } else {
+                fs::write(dir.join("journal"), text).unwrap();
+            }
+        }
+        let now = timefmt::parse_us("2026-11-25T01:00:00Z").unwrap();
+        let mut got: Vec<(String, bool, bool)> = briefs(&paths, now)
+            .into_iter()
+            .map(|b| (b.meta.id, b.ended, b.exited))
+            .collect();
+        got.sort();
+        let want = [
+            ("format1", true, true),
+            ("format2", true, true),
+            ("gzipped", true, true),
+            ("hungup", true, false),
+        ]
+        .map(|(id, ended, exited)| (id.to_string(), ended, exited));
+        assert_eq!(got, want);
     }
 
     #[test]

@@ -8,11 +8,11 @@
 //! secret-named variables found in the shells' environments.
 
 use crate::config::Config;
-use crate::store::paths::Paths;
 use anyhow::{Context, Result};
 use regex::{Captures, Regex, RegexSet};
 use std::collections::BTreeMap;
 use std::collections::HashMap;
+use std::path::Path;
 
 /// What a secret is replaced with.
 pub const PLACEHOLDER: &str = "[redacted]";
@@ -246,14 +246,14 @@ pub fn under_agent() -> bool {
 /// coding agent without `--raw`, the config (for its filters) and a redactor that knows
 /// the secrets of these shells.
 pub fn for_own_records<'a>(
-    paths: &Paths,
+    config_file: &Path,
     raw: bool,
     envs: impl IntoIterator<Item = &'a BTreeMap<String, String>>,
 ) -> Result<Option<(Config, Redactor)>> {
     if raw || !under_agent() {
         return Ok(None);
     }
-    let cfg = Config::load(paths)?;
+    let cfg = Config::load(config_file)?;
     let mut r = Redactor::new(&cfg)?;
     r.learn(envs);
     Ok(Some((cfg, r)))

@@ -34,7 +34,7 @@ pub fn is_connection_bound(name: &str) -> bool {
 
 /// The private fish history session older restores gave a fish (`fish_history=snap_…`):
 /// never carried on, so that a restored fish writes to the user's own history.
-fn is_restore_history(name: &str, value: &str) -> bool {
+pub fn is_restore_history(name: &str, value: &str) -> bool {
     name == "fish_history" && value.starts_with("snap_")
 }
 

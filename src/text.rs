@@ -1,7 +1,9 @@
 //! Text for shells and terminals: quoting a word for bash, zsh or fish, a command
-//! shortened to one line for tables and briefs, and recorded text made safe to print
+//! shortened to one line for tables and briefs, whether a line holds a word, and
+//! recorded text made safe to print
 //! (no control character reaches a terminal: escaped visibly, or as JSON escapes).
 
+use crate::model::ShellKind;
 use serde::Serialize;
 
 /// Single-quote for bash and zsh.
@@ -27,8 +29,8 @@ pub fn fish_quote(s: &str) -> String {
 }
 
 /// Quote for the shell of `kind`.
-pub fn quote(kind: &str, s: &str) -> String {
-    if kind == "fish" {
+pub fn quote(kind: ShellKind, s: &str) -> String {
+    if kind == ShellKind::Fish {
         fish_quote(s)
     } else {
         posix_quote(s)
@@ -43,6 +45,20 @@ pub fn one_line(s: &str, max: usize) -> String {
         out.push('…');
     }
     out
+}
+
+/// Does `line` hold `word` starting a word (and, when `whole`, ending one)? Words are
+/// runs of letters, digits and `_-.+`.
+pub fn has_word(line: &str, word: &str, whole: bool) -> bool {
+    let in_word = |c: char| c.is_alphanumeric() || "_-.+".contains(c);
+    if word.is_empty() {
+        return true;
+    }
+    line.match_indices(word).any(|(at, _)| {
+        let before = line[..at].chars().next_back();
+        let after = line[at + word.len()..].chars().next();
+        !before.is_some_and(in_word) && (!whole || !after.is_some_and(in_word))
+    })
 }
 
 /// A character that must not reach a terminal raw: C0 but TAB and LF, ESC, DEL, C1.
@@ -174,7 +190,7 @@ mod tests {
         assert_eq!(fish_quote(r"/a\b/it's"), r"'/a\\b/it\'s'");
         assert_eq!(posix_word("agent_work"), "agent_work");
         assert_eq!(posix_word("a b"), "'a b'");
-        assert_eq!(quote("fish", "it's"), r"'it\'s'");
+        assert_eq!(quote(ShellKind::Fish, "it's"), r"'it\'s'");
     }
 
     #[test]
@@ -240,5 +256,15 @@ mod tests {
                 proptest::prop_assert_eq!(&out, &s);
             }
         }
+    }
+
+    #[test]
+    fn words_are_found_whole() {
+        assert!(has_word("cd x && go test ./...", "go", true));
+        assert!(!has_word("cargo build", "go", true));
+        assert!(!has_word("django-admin", "go", true));
+        assert!(has_word("python3.12 -m pytest", "python", false));
+        assert!(!has_word("mypython3", "python", false));
+        assert!(has_word("./check.sh", "check.sh", true));
     }
 }

@@ -928,3 +928,521 @@ fn agent_ids_are_kept_per_shell_and_pane() {
         "/home/u/.claude/projects/x/t.jsonl"
     );
 }
+
+/// `git status --porcelain` of `repo`.
+fn porcelain(w: &World, repo: &Path) -> String {
+    let out = w
+        .command("git")
+        .args(["status", "--porcelain", "--untracked-files=all"])
+        .current_dir(repo)
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn a_state_file_snap_creates_stays_out_of_git_status_and_is_excluded_once() {
+    let (w, repo) = repo_world();
+    ok(&w, &repo, &["task", "set", "t"]);
+    ok(&w, &repo, &["checkpoint", "-m", "one"]);
+    assert_eq!(
+        porcelain(&w, &repo),
+        "",
+        "nothing for a git add -A to pick up"
+    );
+    // Created again (moved away by the user): the line is not written twice.
+    std::fs::remove_file(repo.join(".agent-session.json")).unwrap();
+    ok(&w, &repo, &["checkpoint"]);
+    let exclude = std::fs::read_to_string(repo.join(".git/info/exclude")).unwrap();
+    let lines: Vec<&str> = exclude
+        .lines()
+        .filter(|l| l.contains("agent-session"))
+        .collect();
+    assert_eq!(lines, ["/.agent-session.json"], "{exclude}");
+
+    // A repository that tracks its state file keeps tracking it: nothing excluded.
+    let other = w.path("tracked");
+    std::fs::create_dir_all(&other).unwrap();
+    git(&w, &other, &["init", "-q", "-b", "main"]);
+    std::fs::write(other.join(".agent-session.json"), SEED).unwrap();
+    git(&w, &other, &["add", "."]);
+    git(&w, &other, &["commit", "-q", "-m", "state"]);
+    std::fs::remove_file(other.join(".agent-session.json")).unwrap();
+    ok(&w, &other, &["checkpoint", "-m", "x"]);
+    assert_eq!(porcelain(&w, &other), " M .agent-session.json\n");
+    let exclude = std::fs::read_to_string(other.join(".git/info/exclude")).unwrap_or_default();
+    assert!(!exclude.contains("agent-session"), "{exclude}");
+}
+
+/// Run `snap init claude --write …` in `dir` with PATH starting with `path_first`.
+fn init_write(w: &World, dir: &Path, extra: &[&str], path_first: Option<&Path>) -> Output {
+    let mut c = w.command(&w.bin);
+    c.args(["init", "claude", "--write"])
+        .args(extra)
+        .current_dir(dir);
+    if let Some(first) = path_first {
+        let path = format!("{}:{}", first.display(), std::env::var("PATH").unwrap());
+        c.env("PATH", path);
+    }
+    c.output().unwrap()
+}
+
+#[test]
+fn init_claude_write_merges_hooks_beside_the_users_once_and_refuses_a_broken_file() {
+    let (w, repo) = repo_world();
+    let settings = repo.join(".claude/settings.local.json");
+    std::fs::create_dir_all(settings.parent().unwrap()).unwrap();
+    let user = serde_json::json!({
+        "permissions": {"allow": ["Bash(npm test)"]},
+        "hooks": {"PostToolUse": [{"matcher": "Edit", "hooks": [{"type": "command", "command": "prettier -w ."}]}]},
+    });
+    std::fs::write(&settings, serde_json::to_string_pretty(&user).unwrap()).unwrap();
+    let out = init_write(&w, &repo, &[], None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let s: Value = serde_json::from_slice(&std::fs::read(&settings).unwrap()).unwrap();
+    assert_eq!(keys(&s), ["permissions", "hooks", "enabledMcpjsonServers"]);
+    assert_eq!(s["permissions"], user["permissions"]);
+    let post = s["hooks"]["PostToolUse"].as_array().unwrap();
+    assert_eq!(
+        post[0], user["hooks"]["PostToolUse"][0],
+        "the user's hook first, as it was"
+    );
+    // Not on PATH: called by its absolute path.
+    let want = format!("'{}' hook claude", w.bin.display());
+    assert_eq!(post[1]["matcher"], "Bash");
+    assert_eq!(post[1]["hooks"][0]["command"], want.as_str());
+    for event in ["SessionStart", "PostToolUseFailure", "Stop"] {
+        assert_eq!(s["hooks"][event][0]["hooks"][0]["command"], want.as_str());
+    }
+    assert_eq!(s["enabledMcpjsonServers"], serde_json::json!(["snap"]));
+    let mcp: Value =
+        serde_json::from_slice(&std::fs::read(repo.join(".mcp.json")).unwrap()).unwrap();
+    assert_eq!(
+        mcp["mcpServers"]["snap"]["command"],
+        w.bin.display().to_string()
+    );
+    assert_eq!(
+        mcp["mcpServers"]["snap"]["args"],
+        serde_json::json!(["mcp"])
+    );
+    // The .mcp.json snap created for this user stays out of git.
+    assert_eq!(porcelain(&w, &repo), "?? .claude/settings.local.json\n");
+
+    // Again: nothing changes.
+    let before = (
+        std::fs::read(&settings).unwrap(),
+        std::fs::read(repo.join(".mcp.json")).unwrap(),
+    );
+    let out = init_write(&w, &repo, &[], None);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("already there"));
+    let after = (
+        std::fs::read(&settings).unwrap(),
+        std::fs::read(repo.join(".mcp.json")).unwrap(),
+    );
+    assert_eq!(before, after);
+
+    // When `snap` on PATH is this binary, it is called by that name.
+    let bin_dir = w.path("bin");
+    std::fs::create_dir_all(&bin_dir).unwrap();
+    std::os::unix::fs::symlink(&w.bin, bin_dir.join("snap")).unwrap();
+    let out = init_write(&w, &repo, &[], Some(&bin_dir));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let s: Value = serde_json::from_slice(&std::fs::read(&settings).unwrap()).unwrap();
+    assert_eq!(
+        s["hooks"]["PostToolUse"].as_array().unwrap().len(),
+        2,
+        "{s}"
+    );
+    assert_eq!(
+        s["hooks"]["Stop"][0]["hooks"][0]["command"],
+        "snap hook claude"
+    );
+    assert_eq!(s["hooks"]["Stop"].as_array().unwrap().len(), 1);
+    // Another program named `snap` first on PATH (snapd's): the absolute path again.
+    let snapd = w.path("snapd");
+    std::fs::create_dir_all(&snapd).unwrap();
+    std::fs::write(snapd.join("snap"), "#!/bin/sh\nexit 0\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(snapd.join("snap"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = init_write(&w, &repo, &[], Some(&snapd));
+    assert!(out.status.success());
+    let s: Value = serde_json::from_slice(&std::fs::read(&settings).unwrap()).unwrap();
+    assert_eq!(s["hooks"]["Stop"][0]["hooks"][0]["command"], want.as_str());
+    let out = w
+        .command(&w.bin)
+        .args(["init", "claude"])
+        .env("PATH", format!("{}:/usr/bin:/bin", snapd.display()))
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains(&want),
+        "printed snippets too"
+    );
+
+    // A file that does not parse: a clear error naming it; neither file is touched.
+    std::fs::remove_file(repo.join(".mcp.json")).unwrap();
+    std::fs::write(&settings, "{\"hooks\": {,}").unwrap();
+    let out = init_write(&w, &repo, &[], None);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&settings.display().to_string()) && err.contains("not valid JSON"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&settings).unwrap(),
+        "{\"hooks\": {,}"
+    );
+    assert!(!repo.join(".mcp.json").exists());
+
+    // --shared: the team's settings.json; a tracked .mcp.json is changed only then.
+    std::fs::write(
+        repo.join(".mcp.json"),
+        r#"{"mcpServers": {"db": {"command": "pg"}}}"#,
+    )
+    .unwrap();
+    git(&w, &repo, &["add", "-f", ".mcp.json"]);
+    git(&w, &repo, &["commit", "-q", "-m", "mcp"]);
+    std::fs::remove_file(&settings).unwrap();
+    let out = init_write(&w, &repo, &[], None);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("tracked by git"));
+    assert_eq!(
+        porcelain(&w, &repo),
+        "",
+        "settings.local.json excluded, .mcp.json untouched"
+    );
+    let out = init_write(&w, &repo, &["--shared"], Some(&bin_dir));
+    assert!(out.status.success());
+    let shared: Value =
+        serde_json::from_slice(&std::fs::read(repo.join(".claude/settings.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        shared["hooks"]["Stop"][0]["hooks"][0]["command"],
+        "snap hook claude"
+    );
+    let mcp: Value =
+        serde_json::from_slice(&std::fs::read(repo.join(".mcp.json")).unwrap()).unwrap();
+    assert_eq!(mcp["mcpServers"]["db"]["command"], "pg");
+    assert_eq!(mcp["mcpServers"]["snap"]["command"], "snap");
+
+    // --write is Claude Code's alone.
+    let out = w.snap(&["init", "bash", "--write"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+/// `snap brief --json` in `dir`.
+fn brief_json(w: &World, dir: &Path) -> Value {
+    serde_json::from_str(&ok(w, dir, &["brief", "--json"])).unwrap()
+}
+
+/// Wait until `n` commands of the session have finished (shell records), as history
+/// shows them.
+fn finished_in(w: &World, repo: &Path, n: usize) {
+    wait_for(&format!("{n} finished commands"), SOON, || {
+        let h: Value = serde_json::from_str(&ok(w, repo, &["history", "--json"])).ok()?;
+        let done = h
+            .as_array()?
+            .iter()
+            .filter(|r| !r["exit"].is_null())
+            .count();
+        (done >= n).then_some(())
+    });
+}
+
+#[test]
+fn the_brief_says_whether_the_last_test_run_still_applies_in_a_real_repository() {
+    let test = "the_brief_says_whether_the_last_test_run_still_applies_in_a_real_repository";
+    if !require(test, &["bash", "tmux", "git"]) {
+        return;
+    }
+    let (w, repo) = repo_world();
+    std::fs::create_dir_all(&w.snap_home).unwrap();
+    std::fs::write(
+        w.snap_home.join("config.toml"),
+        "[brief]\ntest_commands = [\"./check.sh\"]\n",
+    )
+    .unwrap();
+    std::fs::write(repo.join("check.sh"), "#!/bin/sh\ngrep -q ok state.txt\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(
+        repo.join("check.sh"),
+        std::fs::Permissions::from_mode(0o755),
+    )
+    .unwrap();
+    std::fs::write(repo.join("state.txt"), "bad\n").unwrap();
+    git(&w, &repo, &["add", "."]);
+    git(&w, &repo, &["commit", "-q", "-m", "tests"]);
+    w.write_rc(Kind::Bash, "", "");
+    let p = w.start_session_in("work", &repo, &w.shell_command(Kind::Bash));
+
+    // It failed, and nothing changed since: the failure leads, a re-run would not help.
+    p.run("./check.sh");
+    finished_in(&w, &repo, 1);
+    let b = brief_json(&w, &repo);
+    let t = &b["tests"][0];
+    assert_eq!(t["command"], "./check.sh", "{b}");
+    assert_eq!(t["exit"], 1);
+    assert_eq!(t["tree_changed"], false, "{t}");
+    assert_eq!(t["changed_files"], serde_json::json!([]));
+    assert!(t["ended_at"].as_str().unwrap().ends_with('Z'));
+    let md = ok(&w, &repo, &["brief", "--markdown"]);
+    assert!(
+        md.contains("the last failing command was `./check.sh` (exit 1)."),
+        "{md}"
+    );
+    assert!(
+        md.contains("- `./check.sh` failed (exit 1) ")
+            && md.contains("; nothing changed since: it would fail the same way"),
+        "{md}"
+    );
+
+    // A file changed since: re-run; the failure no longer leads.
+    std::fs::write(repo.join("state.txt"), "ok\n").unwrap();
+    let b = brief_json(&w, &repo);
+    let t = &b["tests"][0];
+    assert_eq!(
+        (t["tree_changed"].clone(), t["changed_files"].clone()),
+        (Value::Bool(true), serde_json::json!(["state.txt"])),
+        "{t}"
+    );
+    assert_eq!(b["last_failure"]["tree_changed"], true);
+    let text = ok(&w, &repo, &["brief"]);
+    assert!(
+        text.contains("./check.sh: failed (exit 1) ")
+            && text.contains("; 1 file changed since: re-run"),
+        "{text}"
+    );
+    let md = ok(&w, &repo, &["brief", "--markdown"]);
+    assert!(!md.contains("the last failing command was"), "{md}");
+    assert!(md.contains("; `./check.sh` failed (exit 1) on a tree that has changed since (1 file changed): re-run it."), "{md}");
+
+    // Committed: the file is clean again, but HEAD moved.
+    git(&w, &repo, &["commit", "-q", "-am", "fix the state"]);
+    let b = brief_json(&w, &repo);
+    assert_eq!(b["tests"][0]["tree_changed"], true, "{b}");
+    assert_eq!(b["tests"][0]["head_moved"], true);
+    assert_eq!(b["tests"][0]["changed_files"], serde_json::json!([]));
+    assert!(ok(&w, &repo, &["brief"]).contains("; HEAD moved since: re-run"));
+
+    // Run again (twice, as one line of the list), with snap's own commands and clear
+    // around it: it passed and still applies; they are no news.
+    let bin = w.bin.display().to_string();
+    p.run(&format!("'{bin}' task next 'write docs'"));
+    p.run("./check.sh");
+    p.run("./check.sh");
+    p.run("clear");
+    p.run("export APP_MODE=dev GITHUB_TOKEN=ghp_abcdefghijklmnopqrstuvwxyz0123456789");
+    p.run("true");
+    finished_in(&w, &repo, 7);
+    let b = brief_json(&w, &repo);
+    let t = &b["tests"][0];
+    assert_eq!(
+        (t["exit"].clone(), t["tree_changed"].clone()),
+        (serde_json::json!(0), Value::Bool(false)),
+        "{t}"
+    );
+    let text = ok(&w, &repo, &["brief"]);
+    assert!(
+        text.contains("./check.sh: passed ")
+            && text.contains("; nothing changed since: no need to re-run"),
+        "{text}"
+    );
+    let listed: Vec<(String, u64)> = b["last_commands"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["command"].as_str().unwrap().to_string(),
+                c["times"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(listed[0], ("./check.sh".to_string(), 1), "{listed:?}");
+    assert_eq!(listed[1], ("./check.sh".to_string(), 2), "{listed:?}");
+    assert!(
+        listed
+            .iter()
+            .all(|(c, _)| !c.contains("task next") && c != "clear"),
+        "{listed:?}"
+    );
+    assert_eq!(b["last_failure"]["succeeded_later"], true);
+    let md = ok(&w, &repo, &["brief", "--markdown"]);
+    assert!(
+        md.contains("; `./check.sh` failed (exit 1) but succeeded later."),
+        "{md}"
+    );
+
+    // The variables exported in the session: names, and values only when not secret.
+    assert!(
+        strings(&b["exported"]).contains(&"GITHUB_TOKEN".to_string()),
+        "{b}"
+    );
+    assert_eq!(b["exported_values"]["APP_MODE"], "dev");
+    assert!(b["exported_values"].get("GITHUB_TOKEN").is_none());
+    for out in [b.to_string(), text, md] {
+        assert!(
+            !out.contains("ghp_abcdefghijklmnopqrstuvwxyz0123456789"),
+            "{out}"
+        );
+    }
+    // HEAD and the commits since the last checkpoint (none yet: the plan only).
+    let head = b["git"]["head"].as_str().unwrap().to_string();
+    assert_eq!(head.len(), 40);
+}
+
+#[test]
+fn an_agents_brief_has_one_copy_of_each_error_what_changed_and_fits_session_start() {
+    let (w, repo) = repo_world();
+    ok(&w, &repo, &["checkpoint", "-m", "before the parser"]);
+    std::fs::write(repo.join("auth.js"), "// auth\n// more\n").unwrap();
+    git(&w, &repo, &["commit", "-q", "-am", "parser: first cut"]);
+    std::fs::write(repo.join("auth.js"), "// auth\n").unwrap();
+    std::fs::write(repo.join("notes.md"), "n\n").unwrap();
+
+    // A 10 KB error, reported once by the agent's hook.
+    let error: String = (0..200)
+        .map(|i| format!("error line {i} {}\n", "e".repeat(40)))
+        .collect::<String>()
+        + "LAST-ERROR-LINE-MARK";
+    let mut failing: Value = serde_json::from_str(&claude_bash(
+        "PostToolUseFailure",
+        "c1",
+        &repo,
+        "cargo build",
+    ))
+    .unwrap();
+    failing["error"] = Value::String(format!("Exit code 101\n{error}"));
+    hook_with_env(&w, &repo, "claude", &failing.to_string(), &[]);
+    hook_with_env(
+        &w,
+        &repo,
+        "claude",
+        &claude_event(
+            "Stop",
+            "c1",
+            &repo,
+            serde_json::json!({"last_assistant_message": "The build fails in the parser; I was about to fix the lexer."}),
+        ),
+        &[],
+    );
+    let json = ok(&w, &repo, &["brief", "--json"]);
+    assert_eq!(json.matches("LAST-ERROR-LINE-MARK").count(), 1, "{json}");
+    assert!(json.len() < 20_000, "{} bytes", json.len());
+    let b: Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(b["last_failure"]["command"], "cargo build");
+    assert!(b["last_failure"].get("error").is_none());
+    assert_eq!(
+        b["last_message"],
+        "The build fails in the parser; I was about to fix the lexer."
+    );
+    let cps = b["checkpoints"].as_array().unwrap();
+    assert_eq!(cps[0]["message"], "before the parser");
+    assert_eq!(cps[1]["agent"], "claude");
+    // The Stop checkpoint came after the commit: nothing since it; the diff stat.
+    assert_eq!(b["git"]["commits_since_checkpoint"], serde_json::json!([]));
+    let d = &b["git"]["diffstat"];
+    assert_eq!(
+        (
+            d["files"].clone(),
+            d["deletions"].clone(),
+            d["untracked"].clone()
+        ),
+        (
+            serde_json::json!(1),
+            serde_json::json!(1),
+            serde_json::json!(1)
+        ),
+        "{d}"
+    );
+    let md = ok(&w, &repo, &["brief", "--markdown"]);
+    assert!(
+        md.contains("## The agent's last message\n\n> The build fails in the parser"),
+        "{md}"
+    );
+    assert!(
+        md.contains("- Checkpoint message: before the parser"),
+        "{md}"
+    );
+    assert!(
+        md.contains("- Resume the agent: `claude --resume c1`"),
+        "{md}"
+    );
+    assert!(
+        md.contains("- Not committed: 1 file changed, +0 -1; 1 untracked"),
+        "{md}"
+    );
+
+    // Commits since the checkpoint, by its HEAD.
+    ok(&w, &repo, &["checkpoint", "-m", "lexer next"]);
+    git(&w, &repo, &["commit", "-q", "-am", "lexer: tokens"]);
+    let b: Value = serde_json::from_str(&ok(&w, &repo, &["brief", "--json"])).unwrap();
+    let commits = b["git"]["commits_since_checkpoint"].as_array().unwrap();
+    assert_eq!(commits.len(), 1, "{commits:?}");
+    assert_eq!(commits[0]["subject"], "lexer: tokens");
+    assert_eq!(commits[0]["id"], b["git"]["head"]);
+    let text = ok(&w, &repo, &["brief"]);
+    assert!(
+        text.contains("; 1 commit since the last checkpoint") && text.contains(" lexer: tokens"),
+        "{text}"
+    );
+
+    // A plan far over Claude Code's 10,000 characters: the SessionStart context fits,
+    // in whole lines, the lead first.
+    let steps: Vec<String> = (0..60)
+        .map(|i| format!("step {i}: {}", "s".repeat(500)))
+        .collect();
+    let mut args = vec!["task", "next"];
+    args.extend(steps.iter().map(String::as_str));
+    ok(&w, &repo, &args);
+    let out = snap_in(
+        &w,
+        &repo,
+        &["hook", "claude"],
+        Some(&claude_event(
+            "SessionStart",
+            "c2",
+            &repo,
+            serde_json::json!({"source": "resume"}),
+        )),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let context = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        context.chars().count() < 10_000,
+        "{}",
+        context.chars().count()
+    );
+    assert!(
+        context.starts_with("# Resume brief: session `repo`"),
+        "{context}"
+    );
+    assert!(
+        context.ends_with("`snap brief --markdown` shows everything.\n"),
+        "{context}"
+    );
+    let full = ok(&w, &repo, &["brief", "--markdown"]);
+    assert!(full.chars().count() > 10_000);
+    let lines: std::collections::HashSet<&str> = full.lines().collect();
+    // (Ages may have moved on by a second in between.)
+    for l in context
+        .lines()
+        .filter(|l| !l.contains("left out to fit") && !l.contains(" ago"))
+    {
+        assert!(lines.contains(l), "a line cut: {l}");
+    }
+}

@@ -157,6 +157,76 @@ fn exited_shells_keep_every_command_after_prune_keep_1_and_retention() {
     );
 }
 
+/// The journal files of each recorded shell, by shell directory.
+fn journal_files(w: &World) -> BTreeMap<PathBuf, Vec<String>> {
+    std::fs::read_dir(w.snap_home.join("shells"))
+        .unwrap()
+        .flatten()
+        .map(|d| {
+            let mut names: Vec<String> = std::fs::read_dir(d.path())
+                .unwrap()
+                .flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.starts_with("journal"))
+                .collect();
+            names.sort();
+            (d.path(), names)
+        })
+        .collect()
+}
+
+#[test]
+fn ended_shells_journals_are_compressed_and_reindex_rebuilds_every_command() {
+    if !require("index compression", &["bash"]) {
+        return;
+    }
+    let w = World::new();
+    w.write_rc(Kind::Bash, "", "");
+    let scripts: Vec<String> = (0..3)
+        .map(|s| {
+            (0..5)
+                .map(|n| format!(": gz-{s}-{n}\n"))
+                .collect::<String>()
+                + "exit\n"
+        })
+        .collect();
+    run_shells(&w, &scripts);
+    let want: Vec<String> = (0..3)
+        .flat_map(|s| (0..5).map(move |n| format!(": gz-{s}-{n}")))
+        .collect();
+    let sorted = |mut v: Vec<String>| {
+        v.sort();
+        v
+    };
+    assert_eq!(sorted(commands_with(&w.history(), ": gz-")), want);
+    ok(&w.snap(&["save"]));
+    let files = journal_files(&w);
+    assert_eq!(files.len(), 3);
+    for (dir, names) in &files {
+        assert_eq!(names, &["journal.gz"], "{}", dir.display());
+    }
+    assert_eq!(sorted(commands_with(&w.history(), ": gz-")), want);
+    ok(&w.snap(&["reindex"]));
+    assert_eq!(sorted(commands_with(&w.history(), ": gz-")), want);
+    // One turns bad: named, left as it is, the others still read.
+    let (bad_dir, _) = files.iter().next().unwrap();
+    let bad = bad_dir.join("journal.gz");
+    let mut bytes = std::fs::read(&bad).unwrap();
+    let n = bytes.len();
+    bytes[n - 6] ^= 0xff;
+    std::fs::write(&bad, &bytes).unwrap();
+    let out = w.snap(&["reindex"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&bad.display().to_string()),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(std::fs::read(&bad).unwrap(), bytes, "left as it is");
+    let got = commands_with(&w.history(), ": gz-");
+    assert_eq!(got.len(), 10, "{got:?}");
+}
+
 #[test]
 fn a_corrupt_index_is_set_aside_and_a_deleted_one_rebuilt_with_every_command() {
     if !require("index corruption", &["bash"]) {
@@ -271,8 +341,11 @@ fn ingestion_killed_9_at_random_points_in_reindex_save_or_history_loses_and_doub
     let rounds = count("INDEX_KILLS", 30, 100);
     let (shells, cmds) = (60, 200);
     let w = World::new();
-    let journals = hand_made_shells(&w, shells, cmds);
+    let mut journals = hand_made_shells(&w, shells, cmds);
     let mut have = vec![cmds; shells];
+    // Shells start new segments and end, so that saves compress what the index read.
+    let mut segment = vec![0; shells];
+    let mut ended = vec![false; shells];
     let mut rng = Rng::new("ingestion_killed_9");
     // Kill points spread over a whole rebuild's length, however fast this machine is.
     let timed = std::time::Instant::now();
@@ -283,8 +356,25 @@ fn ingestion_killed_9_at_random_points_in_reindex_save_or_history_loses_and_doub
         // New commands in some shells, then a reader killed somewhere in its work.
         for _ in 0..5 {
             let s = rng.below(shells as u64) as usize;
+            if ended[s] {
+                continue;
+            }
             append_commands(&journals[s], s, have[s]..have[s] + 3);
             have[s] += 3;
+            if rng.below(3) == 0 {
+                segment[s] += 1;
+                journals[s].set_file_name(format!("journal.{}", segment[s]));
+            } else if rng.below(8) == 0 {
+                use std::io::Write;
+                let mut f = std::fs::OpenOptions::new()
+                    .append(true)
+                    .create(true)
+                    .open(&journals[s])
+                    .unwrap();
+                let t = 1_764_000_000 + have[s];
+                writeln!(f, "\x1eX\t{t}\texit").unwrap();
+                ended[s] = true;
+            }
         }
         let args: &[&str] = match round % 3 {
             0 => &["reindex"],
@@ -303,23 +393,39 @@ fn ingestion_killed_9_at_random_points_in_reindex_save_or_history_loses_and_doub
         format!("{killed} of {rounds} readers killed within a {span} µs rebuild"),
     );
     assert!(killed > 0, "no reader was killed: the test tested nothing");
-    let history = w.history();
-    let mut per_shell: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
-    for c in commands_with(&history, ": k-") {
-        let mut parts = c.trim_start_matches(": k-").split('-');
-        let s: usize = parts.next().unwrap().parse().unwrap();
-        let i: usize = parts.next().unwrap().parse().unwrap();
-        per_shell.entry(s).or_default().push(i);
-    }
-    for (s, &n) in have.iter().enumerate() {
-        let got = per_shell.remove(&s).unwrap_or_default();
-        assert_eq!(
-            got,
-            (0..n).collect::<Vec<_>>(),
-            "shell {s}: every command once"
-        );
-    }
+    let every_command_once = |when: &str| {
+        let mut per_shell: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        for c in commands_with(&w.history(), ": k-") {
+            let mut parts = c.trim_start_matches(": k-").split('-');
+            let s: usize = parts.next().unwrap().parse().unwrap();
+            let i: usize = parts.next().unwrap().parse().unwrap();
+            per_shell.entry(s).or_default().push(i);
+        }
+        for (s, &n) in have.iter().enumerate() {
+            let got = per_shell.remove(&s).unwrap_or_default();
+            assert_eq!(
+                got,
+                (0..n).collect::<Vec<_>>(),
+                "{when}: shell {s}: every command once"
+            );
+        }
+    };
+    every_command_once("after the kills");
     assert_eq!(integrity(&w), "ok");
+    // A save that finishes compresses the rest; a rebuild reads it all back.
+    ok(&w.snap(&["save"]));
+    let compressed = journal_files(&w)
+        .values()
+        .flatten()
+        .filter(|n| n.ends_with(".gz"))
+        .count();
+    assert!(
+        compressed > 0,
+        "nothing was compressed: the test tested less"
+    );
+    every_command_once("compressed");
+    ok(&w.snap(&["reindex"]));
+    every_command_once("rebuilt");
 }
 
 #[test]
@@ -413,6 +519,14 @@ fn history_only_old_snapshots_hold_is_indexed_when_its_journals_are_gone() {
     });
     ok(&w.snap(&["save"]));
     w.tmux_ok(&["kill-server"]);
+    // Once the shell wrote its last record (else it may write into the directory
+    // while it goes).
+    wait_for("the shell to end", SOON, || {
+        w.shells()
+            .iter()
+            .all(|s| !s["ended"].is_null())
+            .then_some(())
+    });
     // What an older snap left: the shell's directory removed by retention, no index.
     std::fs::remove_dir_all(w.snap_home.join("shells")).unwrap();
     for suffix in ["", "-wal", "-shm"] {
@@ -540,4 +654,144 @@ fn history_outside_a_hooked_shell_shows_the_current_directorys_project_session()
     };
     assert_eq!(in_dir(&pa), ["echo in-alpha"]);
     assert_eq!(in_dir(&pb), ["echo in-beta"]);
+}
+
+/// Hand-made shells of `session` that ended long ago (today's journal format): `cmds`
+/// commands each, `: <tag>-<shell>-<n>`.
+fn ended_shells(w: &World, session: &str, tag: &str, shells: usize, cmds: usize) {
+    for s in 0..shells {
+        let id = format!("1700000000{s:06}-{}-{:04x}", 1000 + s, tag.len() * 7919 + s);
+        let id = format!("{id}{tag}");
+        let dir = w.snap_home.join("shells").join(&id);
+        std::fs::create_dir_all(&dir).unwrap();
+        let meta = serde_json::json!({
+            "schema": 1, "id": id, "kind": "bash", "pid": 999_999_999u32, "tty": null,
+            "started_at": "2023-11-14T22:13:20Z", "session": session,
+            "start_dir": "/p", "project_dir": "/p", "host": "h", "tmux": null
+        });
+        std::fs::write(dir.join("meta"), serde_json::to_vec(&meta).unwrap()).unwrap();
+        let mut text: String = (0..cmds)
+            .map(|i| {
+                let t = 1_700_000_001 + i;
+                format!("\x1eS\t{t}.25\t/p\tt\n: {tag}-{s}-{i}\n\x1eE\t{t}.5\t0\t-\t/p\n")
+            })
+            .collect();
+        text.push_str(&format!("\x1eX\t{}\texit\n", 1_700_000_001 + cmds));
+        std::fs::write(dir.join("journal"), text).unwrap();
+    }
+}
+
+/// Run snap with `args` while two other snap processes read the store (and so ingest
+/// it) over and over.
+fn while_others_read(w: &World, args: &[&str]) -> Output {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let stop = std::sync::Arc::new(AtomicBool::new(false));
+    let readers: Vec<_> = (0..2)
+        .map(|_| {
+            let (stop, bin, envs, home) = (stop.clone(), w.bin.clone(), w.envs(), w.home.clone());
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::SeqCst) {
+                    std::process::Command::new(&bin)
+                        .args(["history", "--all", "-n", "1"])
+                        .env_clear()
+                        .envs(envs.clone())
+                        .current_dir(&home)
+                        .output()
+                        .unwrap();
+                }
+            })
+        })
+        .collect();
+    let out = w.snap(args);
+    stop.store(true, Ordering::SeqCst);
+    for r in readers {
+        r.join().unwrap();
+    }
+    out
+}
+
+#[test]
+fn forget_purge_leaves_none_of_its_shells_commands_while_other_snaps_read_the_store() {
+    let w = World::new();
+    for round in 0..count("INDEX_PURGE_ROUNDS", 4, 20) {
+        let session = format!("purged{round}");
+        ended_shells(&w, &session, &format!("purge{round}"), 150, 5);
+        ok(&w.snap(&["history", "--all", "-n", "1"]));
+        ok(&while_others_read(&w, &["forget", &session, "--purge"]));
+        let back = commands_with(&w.history(), &format!(": purge{round}-"));
+        assert!(back.is_empty(), "round {round}: {} came back", back.len());
+    }
+}
+
+#[test]
+fn history_pruning_leaves_none_of_the_shells_it_removes_while_other_snaps_read_the_store() {
+    let w = World::new();
+    for round in 0..count("INDEX_PRUNE_ROUNDS", 4, 20) {
+        ended_shells(&w, "old", &format!("prune{round}"), 150, 5);
+        ok(&w.snap(&["history", "--all", "-n", "1"]));
+        ok(&while_others_read(
+            &w,
+            &["prune", "--history-older-than", "1d"],
+        ));
+        let back = commands_with(&w.history(), &format!(": prune{round}-"));
+        assert!(back.is_empty(), "round {round}: {} came back", back.len());
+        let shells = w.snap_json(&["sessions", "--all", "--json"]);
+        assert!(
+            !shells.to_string().contains(&format!("prune{round}")),
+            "round {round}: {shells}"
+        );
+    }
+}
+
+#[test]
+fn forget_purge_keeps_a_live_shells_commands_and_where_it_read_up_to() {
+    if !require("index purge live", &["bash"]) {
+        return;
+    }
+    use std::io::Write;
+    let w = World::new();
+    let rc = w.write_rc(Kind::Bash, "", "");
+    let script = w.path("ended");
+    std::fs::write(&script, ": gone-1\n: gone-2\nexit\n").unwrap();
+    let ended = bash_from_file(&w, &script, &[("SNAP_SESSION", "work")]);
+    assert!(ended.wait_with_output().unwrap().status.success());
+    let mut live = w
+        .command("bash")
+        .args(["--rcfile", &rc.display().to_string(), "-i"])
+        .env("SNAP_SESSION", "work")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = live.stdin.take().unwrap();
+    stdin.write_all(b": live-1\n: live-2\n").unwrap();
+    stdin.flush().unwrap();
+    wait_for("the live shell's commands", SOON, || {
+        (commands_with(&w.history(), ": live-").len() == 2).then_some(())
+    });
+    ok(&w.snap(&["forget", "work", "--purge"]));
+    // Right after, before anything reads the journals again, the index still holds
+    // them: the live shell's rows were never dropped.
+    let conn = rusqlite::Connection::open(w.snap_home.join("index.db")).unwrap();
+    let held: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM commands WHERE text LIKE ': live-%'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    drop(conn);
+    assert_eq!(held, 2);
+    assert_eq!(commands_with(&w.history(), ": gone-"), Vec::<String>::new());
+    stdin.write_all(b": live-3\nexit\n").unwrap();
+    drop(stdin);
+    assert!(live.wait().unwrap().success());
+    let want = [": live-1", ": live-2", ": live-3"];
+    wait_for("the last command", SOON, || {
+        (commands_with(&w.history(), ": live-") == want).then_some(())
+    });
+    ok(&w.snap(&["reindex"]));
+    assert_eq!(commands_with(&w.history(), ": live-"), want);
+    assert_eq!(commands_with(&w.history(), ": gone-"), Vec::<String>::new());
 }

@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::{require, wait_for, Kind, World, SOON};
+use common::{pids_of, require, wait_for, Kind, World, SOON};
 use serde_json::Value;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -168,23 +168,6 @@ fn pids_of_uid(uid: u32) -> Vec<u32> {
                     .and_then(|l| l.split_whitespace().next()?.parse::<u32>().ok())
                     == Some(uid)
             })
-        })
-        .collect()
-}
-
-/// Pids of processes in `dir` whose argv is exactly `argv` (other tests on the machine
-/// may run the same argv elsewhere).
-fn pids_of(dir: &Path, argv: &[&str]) -> Vec<u32> {
-    let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
-    std::fs::read_dir("/proc")
-        .unwrap()
-        .flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|pid| {
-            std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| {
-                let words: Vec<&[u8]> = c.split(|&b| b == 0).filter(|w| !w.is_empty()).collect();
-                words.len() == argv.len() && words.iter().zip(argv).all(|(a, b)| *a == b.as_bytes())
-            }) && std::fs::read_link(format!("/proc/{pid}/cwd")).is_ok_and(|c| c == dir)
         })
         .collect()
 }

@@ -210,20 +210,27 @@ fn restore_brings_back_windows_cwd_env_history_and_the_dev_server_over_three_rou
         assert!(w.home.join("proj/victim").exists());
 
         // cwd, env (PATH after an rc that resets it) and history in the shell itself.
+        // One line, named by the round (the pane shows the screen saved last round) and
+        // ended by a dot: it is read only once complete. `histor[y]` keeps grep from
+        // counting the command itself, which bash's history already holds.
         first.keys(&["C-u"]);
-        first.run("echo \"[$PWD][$FOO][${PATH%%:*}]\"; history | grep -c hello-from-history");
-        first.wait_text(&format!(
-            "[{}][bar baz][{}/bin]",
+        first.run(&format!(
+            "echo \"round {round}: [$PWD][$FOO][${{PATH%%:*}}] history $(history | grep -c 'hello-from-histor[y]').\""
+        ));
+        let done = format!(
+            "round {round}: [{}][bar baz][{}/bin] history ",
             w.home.join("proj/src").display(),
             w.home.display()
-        ));
-        let screen = first.screen();
-        assert!(
-            screen
-                .lines()
-                .any(|l| l.trim().parse::<u32>().is_ok_and(|n| n >= 1)),
-            "history not loaded: {screen}"
         );
+        let (count, screen) = wait_for("the cwd, env and history line", SOON, || {
+            let screen = first.screen();
+            let count = screen.lines().find_map(|l| {
+                let n = l.trim_end().strip_prefix(&done)?.strip_suffix('.')?;
+                n.parse::<u32>().ok()
+            })?;
+            Some((count, screen))
+        });
+        assert!(count >= 1, "round {round}: history not loaded: {screen}");
 
         // No ghosts: the same number of live shells every round.
         let alive: Vec<Value> = w

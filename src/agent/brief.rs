@@ -3,24 +3,41 @@
 //! agent journal and, for the last failure's output, the newest snapshot that saved it.
 //! A brief leaves the store for a screen or an agent: it is redacted as snapshots are
 //! (the config's `history_filter` and `cwd_filter` too), and rendered without control
-//! characters.
+//! characters. snap's own commands and `clear` are left out, repeats collapsed; each
+//! error text appears once.
 
-use super::{git, journal, state};
+mod commands;
+mod fit;
+mod render;
+mod testruns;
+
+pub use commands::Listed;
+pub use render::{render_markdown, render_markdown_within, render_text};
+pub use testruns::TestRun;
+
+use super::git;
 use crate::config::Config;
-use crate::model::CommandRecord;
+use crate::model::{CommandRecord, Ended};
 use crate::redact::Redactor;
 use crate::store::paths::Paths;
 use crate::store::shells::{self, ShellState};
+use crate::store::{agent_journal, agent_state};
 use crate::timefmt;
 use serde::Serialize;
 use serde_json::Value;
-use std::fmt::Write as _;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 /// How many of the last commands a brief lists.
 pub const LAST_COMMANDS: usize = 10;
 /// How many lines of a failure's output a brief shows.
 pub const TAIL_LINES: usize = 15;
+/// The longest line of a failure's output a brief shows, in characters.
+pub const TAIL_LINE_CHARS: usize = 400;
+/// How many of the latest checkpoints a brief lists.
+pub const CHECKPOINTS: usize = 5;
+/// The longest exported value a brief shows, in characters.
+pub const EXPORTED_VALUE_CHARS: usize = 1000;
 
 /// The resume brief of one session.
 #[derive(Debug, Clone, Serialize)]
@@ -42,8 +59,9 @@ pub struct Brief {
     pub last_checkpoint: Option<String>,
     /// Seconds since `last_checkpoint`.
     pub since_checkpoint_seconds: Option<i64>,
-    /// The last commands of the session's shells and agents, oldest first.
-    pub last_commands: Vec<CommandRecord>,
+    /// The last commands of the session's shells and agents, oldest first (snap's own
+    /// and `clear` left out, identical runs in a row as one with `times`).
+    pub last_commands: Vec<Listed>,
     pub last_failure: Option<Failure>,
     /// Commands in the foreground of the session's shells.
     pub running: Vec<Running>,
@@ -51,6 +69,31 @@ pub struct Brief {
     pub resume: Vec<String>,
     /// What could not be read.
     pub warnings: Vec<String>,
+    /// The latest checkpoints (`at`, `message`, `head`, and `agent` for an automatic
+    /// one), oldest first.
+    pub checkpoints: Vec<Value>,
+    /// The agent's last message (its latest automatic checkpoint's).
+    pub last_message: Option<String>,
+    /// HEAD, the commits since the last checkpoint and what is not committed; null
+    /// outside a git work tree.
+    pub git: Option<GitSummary>,
+    /// The last run of each test command, the latest first, and whether it still applies.
+    pub tests: Vec<TestRun>,
+    /// The names of the variables exported (or changed) in the session's shells.
+    pub exported: Vec<String>,
+    /// Their values, for those that are not secret.
+    pub exported_values: BTreeMap<String, String>,
+}
+
+/// What git says of the project since the last checkpoint.
+#[derive(Debug, Clone, Serialize)]
+pub struct GitSummary {
+    /// The commit HEAD points at (null before a first commit).
+    pub head: Option<String>,
+    /// The commits since the last checkpoint's HEAD, newest first.
+    pub commits_since_checkpoint: Vec<git::Commit>,
+    /// What is not committed.
+    pub diffstat: Option<git::DiffStat>,
 }
 
 /// A file in progress and what git says of it.
@@ -73,6 +116,28 @@ pub struct Failure {
     pub output_from: Option<String>,
     /// The same command succeeded afterwards.
     pub succeeded_later: bool,
+    /// For a test command: whether the tree changed since it failed (null for another
+    /// command, or when snap cannot tell).
+    pub tree_changed: Option<bool>,
+    /// Whether HEAD moved since it failed.
+    pub head_moved: Option<bool>,
+    /// How many files of `git status` were modified since.
+    pub changed_count: usize,
+}
+
+impl Failure {
+    /// Is it still the news: not passed since, not on a tree that is gone?
+    pub fn stands(&self) -> bool {
+        !self.succeeded_later && self.tree_changed != Some(true)
+    }
+}
+
+/// A command of the session, with when it started and ended (µs).
+#[derive(Debug, Clone)]
+struct Ran {
+    started_us: i64,
+    ended_us: Option<i64>,
+    record: CommandRecord,
 }
 
 /// A command running in a shell of the session.
@@ -95,7 +160,7 @@ pub fn for_session(paths: &Paths, session: &str) -> Brief {
 /// session has no recorded one.
 pub fn build(paths: &Paths, all: &[ShellState], session: &str, cwd: Option<&Path>) -> Brief {
     let mut warnings = Vec::new();
-    let cfg = Config::load(paths).unwrap_or_else(|e| {
+    let cfg = Config::load(&paths.config_in_force()).unwrap_or_else(|e| {
         warnings.push(format!(
             "{e:#}: secrets are hidden with the built-in patterns only, no command is filtered"
         ));
@@ -128,8 +193,8 @@ fn gather(
 
     let mut agent_state = None;
     if let Some(p) = &project {
-        let (path, root) = state::locate(p, None);
-        match state::AgentState::load(&path, &root) {
+        let (path, root) = agent_state::locate(p, None);
+        match agent_state::AgentState::load(&path, &root) {
             Ok(s) if s.existed => agent_state = Some(s.bounded()),
             Ok(_) => {}
             Err(e) => warnings.push(format!("{e:#}")),
@@ -144,38 +209,31 @@ fn gather(
 
     let session_shells: Vec<&ShellState> =
         all.iter().filter(|s| s.meta.session == session).collect();
-    let mut commands: Vec<(i64, CommandRecord)> = session_shells
-        .iter()
-        .flat_map(|s| {
-            s.commands
-                .iter()
-                .map(|c| c.started_us)
-                .zip(s.history())
-                .collect::<Vec<_>>()
+    let agent_cmds = agent_journal::read(paths, session);
+    let commands = session_commands(cfg, &session_shells, &agent_cmds, session);
+    let own = agent_state.as_ref().and_then(|s| s.own_relative_path());
+    let tree = project
+        .as_deref()
+        .and_then(|p| testruns::TreeNow::read(p, git_status.as_ref(), own));
+    let test_commands = testruns::TestCommands::new(cfg);
+    let tests = test_runs(&test_commands, &commands, tree.as_ref());
+    let tree_of_tests = |r: &Ran| {
+        let tree = tree.as_ref().filter(|t| t.holds(&r.record.cwd));
+        tree.filter(|_| test_commands.is_test(&r.record.command))
+    };
+    let last_failure = last_failure(paths, &commands, &agent_cmds, tree_of_tests);
+    let running = running(&session_shells)
+        .into_iter()
+        .filter(|(_, c)| cfg.keeps_command(&c.text, &c.cwd))
+        .map(|(s, c)| Running {
+            shell_id: s.meta.id.clone(),
+            command: c.text.clone(),
+            cwd: c.cwd.clone(),
+            started_at: timefmt::rfc3339_us(c.started_us),
+            alive: s.alive,
         })
         .collect();
-    let agent_cmds = journal::read(paths, session);
-    commands.extend(agent_cmds.iter().map(|c| (c.time_us, c.to_record(session))));
-    commands.retain(|(_, r)| cfg.keeps_command(&r.command, &r.cwd));
-    commands.sort_by_key(|(t, _)| *t);
-
-    let last_failure = last_failure(paths, &commands, &agent_cmds);
-    let running = session_shells
-        .iter()
-        .filter_map(|s| {
-            s.running()
-                .filter(|c| cfg.keeps_command(&c.text, &c.cwd))
-                .map(|c| Running {
-                    shell_id: s.meta.id.clone(),
-                    command: c.text.clone(),
-                    cwd: c.cwd.clone(),
-                    started_at: timefmt::rfc3339_us(c.started_us),
-                    alive: s.alive,
-                })
-        })
-        .collect();
-    let skip = commands.len().saturating_sub(LAST_COMMANDS);
-    let last_commands = commands.into_iter().skip(skip).map(|(_, r)| r).collect();
+    let last_commands = last_commands(commands, last_failure.as_ref());
     let resume = ["claude", "codex"]
         .iter()
         .filter_map(|a| super::resume_line(paths, session, a))
@@ -184,6 +242,7 @@ fn gather(
     let last_checkpoint = agent_state
         .as_ref()
         .and_then(|s| s.last_checkpoint().map(String::from));
+    let env = exported(&session_shells);
     Brief {
         session: session.to_string(),
         generated_at: timefmt::rfc3339_us(now),
@@ -208,19 +267,203 @@ fn gather(
             .as_deref()
             .and_then(timefmt::parse_us)
             .map(|t| (now - t).max(0) / 1_000_000),
+        git: tree
+            .as_ref()
+            .map(|t| git_summary(t, agent_state.as_ref(), last_checkpoint.as_deref())),
+        checkpoints: agent_state
+            .as_ref()
+            .map(|s| latest_checkpoints(&s.doc))
+            .unwrap_or_default(),
+        last_message: agent_state
+            .as_ref()
+            .and_then(|s| super::checkpoint::latest_message(&s.doc, true).map(String::from)),
+        exported: env.keys().cloned().collect(),
+        exported_values: env,
         last_checkpoint,
         last_commands,
         last_failure,
         running,
         resume,
         warnings,
+        tests,
     }
 }
 
-/// The latest checkpoint's message, from the (already redacted) agent state.
-fn checkpoint_message(b: &Brief) -> Option<&str> {
-    super::checkpoint::latest_message(b.agent.as_ref()?.as_object()?)
+/// The commands of the session's shells and agents, oldest first, without those the
+/// config filters out and those that say nothing of the work (snap's own, `clear`).
+fn session_commands(
+    cfg: &Config,
+    shells: &[&ShellState],
+    agent_cmds: &[agent_journal::AgentCommand],
+    session: &str,
+) -> Vec<Ran> {
+    let noise = commands::Noise::new();
+    let mut out: Vec<Ran> = shells
+        .iter()
+        .flat_map(|s| {
+            s.commands
+                .iter()
+                .zip(s.history())
+                .map(|(c, record)| Ran {
+                    started_us: c.started_us,
+                    ended_us: c.end.as_ref().map(|e| e.time_us),
+                    record,
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    out.extend(agent_cmds.iter().map(|c| Ran {
+        started_us: c.time_us,
+        ended_us: Some(c.time_us),
+        record: c.to_record(session),
+    }));
+    out.retain(|r| {
+        cfg.keeps_command(&r.record.command, &r.record.cwd)
+            && !noise.is_noise(&r.record.command, &r.record.cwd)
+    });
+    out.sort_by_key(|r| r.started_us);
+    out
 }
+
+/// The last run of each test command, compared with the tree.
+fn test_runs(
+    tests: &testruns::TestCommands,
+    commands: &[Ran],
+    tree: Option<&testruns::TreeNow>,
+) -> Vec<TestRun> {
+    let finished: Vec<testruns::Finished> = commands
+        .iter()
+        .filter_map(|r| {
+            Some(testruns::Finished {
+                command: &r.record.command,
+                cwd: &r.record.cwd,
+                source: &r.record.source,
+                exit: r.record.exit,
+                ended_us: r.ended_us?,
+            })
+        })
+        .collect();
+    testruns::last_runs(&finished, tests, tree)
+}
+
+/// The last [`LAST_COMMANDS`] of the list, repeats collapsed, each error text once: the
+/// last failure's is its output, another's is cut to its tail.
+fn last_commands(commands: Vec<Ran>, failure: Option<&Failure>) -> Vec<Listed> {
+    let mut listed = commands::collapse(commands.into_iter().map(|r| r.record));
+    let skip = listed.len().saturating_sub(LAST_COMMANDS);
+    listed.drain(..skip);
+    for l in &mut listed {
+        let c = &mut l.command;
+        let is_failure = failure.is_some_and(|f| {
+            f.command.shell_id == c.shell_id
+                && f.command.started_at == c.started_at
+                && f.command.command == c.command
+        });
+        c.error = c.error.take().filter(|_| !is_failure).map(|e| tail(&e));
+    }
+    listed
+}
+
+/// HEAD, the commits since the last checkpoint (by its HEAD, else its time) and the
+/// diff stat of what is not committed.
+fn git_summary(
+    tree: &testruns::TreeNow,
+    st: Option<&agent_state::AgentState>,
+    last_checkpoint: Option<&str>,
+) -> GitSummary {
+    let cp_head = st
+        .and_then(|s| {
+            s.doc
+                .get(super::checkpoint::CHECKPOINTS)?
+                .as_array()?
+                .last()
+        })
+        .and_then(|c| c.get("head")?.as_str().map(String::from));
+    let cp_time = last_checkpoint
+        .and_then(timefmt::parse_us)
+        .map(|t| t.div_euclid(1_000_000));
+    let commits = match (&tree.head, last_checkpoint) {
+        (Some(_), Some(_)) => git::commits_since(&tree.root, cp_head.as_deref(), cp_time),
+        _ => Vec::new(),
+    };
+    GitSummary {
+        head: tree.head.clone(),
+        commits_since_checkpoint: commits,
+        diffstat: git::diffstat(&tree.root, tree.head.as_deref(), &tree.status),
+    }
+}
+
+/// The latest [`CHECKPOINTS`] of a state document's `checkpoints`, oldest first.
+fn latest_checkpoints(doc: &serde_json::Map<String, Value>) -> Vec<Value> {
+    let list = doc
+        .get(super::checkpoint::CHECKPOINTS)
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let skip = list.len().saturating_sub(CHECKPOINTS);
+    list.into_iter().skip(skip).collect()
+}
+
+/// The variables exported (or changed) in the shells that carry the session on (not
+/// those closed on purpose or replaced by a restore), the most recently seen winning,
+/// values cut to [`EXPORTED_VALUE_CHARS`].
+fn exported(shells: &[&ShellState]) -> BTreeMap<String, String> {
+    let replaced: HashSet<&str> = shells
+        .iter()
+        .filter_map(|s| s.meta.replaces.as_deref())
+        .collect();
+    let mut on: Vec<&ShellState> = shells
+        .iter()
+        .copied()
+        .filter(|s| !replaced.contains(s.meta.id.as_str()))
+        .filter(|s| !matches!(s.ended, Some(Ended::Exit | Ended::Exec)))
+        .collect();
+    on.sort_by_key(|s| s.last_seen_us);
+    let mut out = BTreeMap::new();
+    for s in on {
+        for (k, v) in s.env_changed() {
+            out.insert(k, crate::text::one_line(&v, EXPORTED_VALUE_CHARS));
+        }
+    }
+    out
+}
+
+/// What runs now in the session's shells and, once per lineage, what was running when
+/// its shell went away: a shell a restore replaced is its successor's past (what restore
+/// ran again is that same command), and a restored shell that ran nothing yet (its held
+/// command waits) stands for what the shell before it ran.
+fn running<'a>(shells: &[&'a ShellState]) -> Vec<(&'a ShellState, &'a shells::Command)> {
+    let by_id: HashMap<&str, &ShellState> =
+        shells.iter().map(|s| (s.meta.id.as_str(), *s)).collect();
+    let replaced: HashSet<&str> = shells
+        .iter()
+        .filter_map(|s| s.meta.replaces.as_deref())
+        .collect();
+    shells
+        .iter()
+        .filter(|s| !replaced.contains(s.meta.id.as_str()))
+        .filter_map(|newest| {
+            let mut seen = HashSet::new();
+            let mut s = *newest;
+            loop {
+                if let Some(c) = s.running() {
+                    return Some((s, c));
+                }
+                if !s.commands.is_empty() || s.ended == Some(Ended::Exit) {
+                    return None;
+                }
+                seen.insert(s.meta.id.as_str());
+                s = by_id
+                    .get(s.meta.replaces.as_deref()?)
+                    .filter(|p| !seen.contains(p.meta.id.as_str()))?;
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+#[path = "brief_running_tests.rs"]
+mod running_tests;
 
 /// Hide the secrets of every text of a brief, as a snapshot's are hidden.
 fn redact(b: &mut Brief, r: &Redactor) {
@@ -251,7 +494,9 @@ fn redact(b: &mut Brief, r: &Redactor) {
     b.files_in_progress
         .iter_mut()
         .for_each(|f| hide(&mut f.path));
-    b.last_commands.iter_mut().for_each(record);
+    b.last_commands
+        .iter_mut()
+        .for_each(|l| record(&mut l.command));
     if let Some(f) = b.last_failure.as_mut() {
         record(&mut f.command);
         f.output_tail.iter_mut().for_each(hide);
@@ -262,6 +507,27 @@ fn redact(b: &mut Brief, r: &Redactor) {
     }
     b.resume.iter_mut().for_each(hide);
     b.warnings.iter_mut().for_each(hide);
+    b.checkpoints.iter_mut().for_each(|c| {
+        r.json(c);
+    });
+    b.last_message.iter_mut().for_each(hide);
+    if let Some(g) = b.git.as_mut() {
+        g.commits_since_checkpoint
+            .iter_mut()
+            .for_each(|c| hide(&mut c.subject));
+        if let Some(d) = g.diffstat.as_mut() {
+            d.by_file.iter_mut().for_each(|f| hide(&mut f.path));
+        }
+    }
+    for t in &mut b.tests {
+        hide(&mut t.command);
+        hide(&mut t.cwd);
+        t.changed_files.iter_mut().for_each(hide);
+    }
+    // A secret's name is shown, never its value (nor a value that holds one).
+    b.exported.iter_mut().for_each(hide);
+    b.exported_values
+        .retain(|k, v| !r.is_secret_name(k) && r.text(k).is_none() && r.text(v).is_none());
 }
 
 /// The brief as JSON, for a coding agent (no control character raw).
@@ -270,7 +536,7 @@ pub fn render_json(b: &Brief) -> serde_json::Result<String> {
 }
 
 /// Files in progress with git's word for each.
-fn file_entries(st: &state::AgentState, status: Option<&git::Status>) -> Vec<FileEntry> {
+fn file_entries(st: &agent_state::AgentState, status: Option<&git::Status>) -> Vec<FileEntry> {
     let by_path = status.map(|s| s.by_path()).unwrap_or_default();
     st.files_in_progress()
         .into_iter()
@@ -291,17 +557,24 @@ fn is_failure(exit: Option<i32>) -> bool {
     matches!(exit, Some(e) if e != 0 && e != 130)
 }
 
-/// The last failing command (oldest-first list), with the tail of its output.
-fn last_failure(
+/// The last failing command (oldest-first list), with the tail of its output (its only
+/// copy of the error text), and, for a test command (`tree_of` gives the tree a run is
+/// compared with), whether the tree it failed on is still there.
+fn last_failure<'t>(
     paths: &Paths,
-    commands: &[(i64, CommandRecord)],
-    agent_cmds: &[journal::AgentCommand],
+    commands: &[Ran],
+    agent_cmds: &[agent_journal::AgentCommand],
+    tree_of: impl Fn(&Ran) -> Option<&'t testruns::TreeNow>,
 ) -> Option<Failure> {
-    let idx = commands.iter().rposition(|(_, r)| is_failure(r.exit))?;
-    let (started_us, record) = &commands[idx];
+    let idx = commands.iter().rposition(|r| is_failure(r.record.exit))?;
+    let Ran {
+        started_us,
+        ended_us,
+        record,
+    } = &commands[idx];
     let succeeded_later = commands[idx + 1..]
         .iter()
-        .any(|(_, r)| r.command == record.command && r.exit == Some(0));
+        .any(|r| r.record.command == record.command && r.record.exit == Some(0));
     let (output_tail, output_from) = if record.source == "agent" {
         let err = agent_cmds
             .iter()
@@ -316,19 +589,33 @@ fn last_failure(
         )
     };
     let output_from = output_tail.as_ref().and(output_from);
+    let since = ended_us
+        .zip(tree_of(&commands[idx]))
+        .map(|(end, t)| t.since(end));
     Some(Failure {
-        command: record.clone(),
+        command: CommandRecord {
+            error: None,
+            ..record.clone()
+        },
         output_tail,
         output_from,
         succeeded_later,
+        tree_changed: since.as_ref().map(|s| s.0),
+        head_moved: since.as_ref().map(|s| s.1),
+        changed_count: since.map_or(0, |s| s.2.len()),
     })
 }
 
-/// The last lines of a text, trailing blank lines dropped.
+/// The last [`TAIL_LINES`] lines of a text, trailing blank lines dropped, each cut to
+/// [`TAIL_LINE_CHARS`].
 fn tail(text: &str) -> String {
     let lines: Vec<&str> = text.trim_end().lines().collect();
     let skip = lines.len().saturating_sub(TAIL_LINES);
-    lines[skip..].join("\n")
+    lines[skip..]
+        .iter()
+        .map(|l| crate::text::one_line(l, TAIL_LINE_CHARS))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// The tail of the screen a snapshot taken after `since_us` saved for `shell_id`: the
@@ -392,287 +679,6 @@ fn screen_tail(paths: &Paths, shell_id: &str, since_us: i64) -> Option<String> {
     None
 }
 
-/// The brief for a person, every control character escaped visibly.
-pub fn render_text(b: &Brief) -> String {
-    crate::text::safe(&text(b))
-}
-
-/// The brief for a person, as recorded.
-fn text(b: &Brief) -> String {
-    let now = timefmt::parse_us(&b.generated_at).unwrap_or_else(timefmt::now_us);
-    let mut out = String::new();
-    let _ = write!(out, "Session {}", b.session);
-    if let Some(p) = &b.project {
-        let _ = write!(out, "  ({p}");
-        if let Some(br) = &b.git_branch {
-            let _ = write!(out, ", branch {br}");
-        }
-        out.push(')');
-    }
-    out.push('\n');
-    match &b.current_task {
-        Some(t) => {
-            let _ = writeln!(out, "Task: {t}");
-        }
-        None if b.state_file.is_none() => {
-            let _ = writeln!(out, "Task: none recorded (snap task set TEXT)");
-        }
-        None => {
-            let _ = writeln!(out, "Task: none");
-        }
-    }
-    if !b.next_steps.is_empty() {
-        out.push_str("Next steps:\n");
-        for (i, s) in b.next_steps.iter().enumerate() {
-            let _ = writeln!(out, "  {}. {s}", i + 1);
-        }
-    }
-    if let Some(c) = &b.last_checkpoint {
-        let _ = writeln!(out, "Last checkpoint: {c}{}", ago(c, now));
-    }
-    if let Some(m) = checkpoint_message(b) {
-        let _ = writeln!(out, "Checkpoint message: {}", crate::text::safe(m));
-    }
-    if !b.files_in_progress.is_empty() {
-        out.push_str("Files in progress:\n");
-        for f in &b.files_in_progress {
-            let _ = writeln!(out, "  {:<10} {}", f.git, f.path);
-        }
-    }
-    if !b.last_commands.is_empty() {
-        out.push_str("Last commands:\n");
-        for r in &b.last_commands {
-            let exit = r.exit.map_or("…".to_string(), |e| e.to_string());
-            let _ = writeln!(
-                out,
-                "  {}  {:>4}  {:<5}  {}",
-                r.started_at.replace('T', " ").trim_end_matches('Z'),
-                exit,
-                r.source,
-                one_line(&r.command)
-            );
-        }
-    }
-    if let Some(f) = &b.last_failure {
-        let _ = writeln!(
-            out,
-            "Last failure: {} (exit {}, {}, in {}{}){}",
-            one_line(&f.command.command),
-            f.command.exit.unwrap_or_default(),
-            f.command.source,
-            f.command.cwd,
-            age_after(", ", &f.command.started_at, now),
-            if f.succeeded_later {
-                "; it succeeded later"
-            } else {
-                ""
-            }
-        );
-        if let Some(t) = &f.output_tail {
-            for line in t.lines() {
-                let _ = writeln!(out, "  | {line}");
-            }
-        }
-    }
-    for r in &b.running {
-        let state = if r.alive {
-            "running"
-        } else {
-            "was running when its shell went away"
-        };
-        let _ = writeln!(out, "{state}: {}  (in {})", one_line(&r.command), r.cwd);
-    }
-    for r in &b.resume {
-        let _ = writeln!(out, "Resume the agent: {r}");
-    }
-    for w in &b.warnings {
-        let _ = writeln!(out, "warning: {w}");
-    }
-    out
-}
-
-/// The brief for a coding agent: its first message after a reconnect, every control
-/// character escaped visibly.
-pub fn render_markdown(b: &Brief) -> String {
-    crate::text::safe(&markdown(b))
-}
-
-/// The markdown brief, as recorded.
-fn markdown(b: &Brief) -> String {
-    let now = timefmt::parse_us(&b.generated_at).unwrap_or_else(timefmt::now_us);
-    let mut out = String::new();
-    let _ = writeln!(out, "# Resume brief: session {}\n", code(&b.session));
-
-    let mut lead = match &b.current_task {
-        Some(t) => format!("You were working on: **{t}**"),
-        None => "No current task is recorded (run `snap task set TEXT` to record one)".into(),
-    };
-    if !b.next_steps.is_empty() {
-        let _ = write!(lead, "; next: {}", b.next_steps.join("; "));
-    }
-    if let Some(f) = &b.last_failure {
-        let _ = write!(
-            lead,
-            "; the last failing command was {} (exit {}{})",
-            code(&one_line(&f.command.command)),
-            f.command.exit.unwrap_or_default(),
-            if f.succeeded_later {
-                ", it succeeded later"
-            } else {
-                ""
-            }
-        );
-    }
-    let _ = writeln!(out, "{lead}.\n");
-
-    if !b.next_steps.is_empty() {
-        out.push_str("## Next steps\n\n");
-        for (i, s) in b.next_steps.iter().enumerate() {
-            let _ = writeln!(out, "{}. {s}", i + 1);
-        }
-        out.push('\n');
-    }
-    if !b.files_in_progress.is_empty() {
-        out.push_str("## Files in progress\n\n");
-        for f in &b.files_in_progress {
-            let _ = writeln!(out, "- {} ({})", code(&f.path), f.git);
-        }
-        out.push('\n');
-    }
-    out.push_str("## State\n\n");
-    if let Some(p) = &b.project {
-        let _ = write!(out, "- Project: {}", code(p));
-        if let Some(br) = &b.git_branch {
-            let _ = write!(out, " on branch {}", code(br));
-        }
-        out.push('\n');
-    }
-    match &b.last_checkpoint {
-        Some(c) => {
-            let _ = writeln!(out, "- Last checkpoint: {c}{}", ago(c, now));
-        }
-        None => out.push_str("- Last checkpoint: none yet\n"),
-    }
-    if let Some(m) = checkpoint_message(b) {
-        let _ = writeln!(out, "- Checkpoint message: {}", crate::text::safe(m));
-    }
-    if let Some(e) = &b.environment {
-        let _ = writeln!(out, "- Environment: {e}");
-    }
-    if let Some(f) = &b.state_file {
-        let _ = writeln!(out, "- State file: {}", code(f));
-    }
-    out.push_str(
-        "- After each step: `snap checkpoint -m \"what you did\"`; \
-         update the plan with `snap task next`/`snap task done`.\n\n",
-    );
-
-    if let Some(f) = &b.last_failure {
-        out.push_str("## Last failing command\n\n");
-        let _ = writeln!(
-            out,
-            "{} in {} exited {} ({}{}){}.\n",
-            code(&one_line(&f.command.command)),
-            code(&f.command.cwd),
-            f.command.exit.unwrap_or_default(),
-            f.command.source,
-            age_after(", ", &f.command.started_at, now),
-            if f.succeeded_later {
-                "; the same command succeeded later"
-            } else {
-                ""
-            }
-        );
-        if let Some(t) = &f.output_tail {
-            let fence = fence_for(t);
-            let _ = writeln!(out, "{fence}text\n{t}\n{fence}\n");
-        }
-    }
-    if !b.last_commands.is_empty() {
-        out.push_str("## Last commands\n\n");
-        for r in &b.last_commands {
-            let exit = r
-                .exit
-                .map_or("still running".to_string(), |e| format!("exit {e}"));
-            let _ = writeln!(
-                out,
-                "- {} ({exit}, {}, in {})",
-                code(&one_line(&r.command)),
-                r.source,
-                code(&r.cwd)
-            );
-        }
-        out.push('\n');
-    }
-    if !b.running.is_empty() {
-        out.push_str("## Running\n\n");
-        for r in &b.running {
-            let state = if r.alive {
-                "running"
-            } else {
-                "was running when its shell went away"
-            };
-            let _ = writeln!(
-                out,
-                "- {} in {} ({state})",
-                code(&one_line(&r.command)),
-                code(&r.cwd)
-            );
-        }
-        out.push('\n');
-    }
-    for w in &b.warnings {
-        let _ = writeln!(out, "> warning: {w}\n");
-    }
-    out
-}
-
-/// The first line of a command, shortened for lists.
-fn one_line(s: &str) -> String {
-    crate::text::one_line(s, 120)
-}
-
-/// " (3 min ago)" for an RFC 3339 time, or nothing when it does not parse.
-fn ago(rfc3339: &str, now: i64) -> String {
-    age(rfc3339, now)
-        .map(|a| format!(" ({a})"))
-        .unwrap_or_default()
-}
-
-/// `sep` and how long ago `rfc3339` was ("3 min ago"), or nothing when it does not parse.
-fn age_after(sep: &str, rfc3339: &str, now: i64) -> String {
-    age(rfc3339, now)
-        .map(|a| format!("{sep}{a}"))
-        .unwrap_or_default()
-}
-
-fn age(rfc3339: &str, now: i64) -> Option<String> {
-    timefmt::parse_us(rfc3339).map(|t| timefmt::age(t, now))
-}
-
-/// A markdown code span that survives backticks inside.
-fn code(s: &str) -> String {
-    let mut ticks = 1;
-    while s.contains(&"`".repeat(ticks)) {
-        ticks += 1;
-    }
-    let t = "`".repeat(ticks);
-    if ticks > 1 || s.starts_with('`') || s.ends_with('`') {
-        format!("{t} {s} {t}")
-    } else {
-        format!("{t}{s}{t}")
-    }
-}
-
-/// A code fence longer than any backtick run in `s`.
-fn fence_for(s: &str) -> String {
-    let mut n = 3;
-    while s.contains(&"`".repeat(n)) {
-        n += 1;
-    }
-    "`".repeat(n)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -692,7 +698,7 @@ mod tests {
         }
     }
 
-    fn brief() -> Brief {
+    pub(super) fn brief() -> Brief {
         Brief {
             session: "s".into(),
             generated_at: "2026-01-01T00:10:00Z".into(),
@@ -709,16 +715,53 @@ mod tests {
             environment: Some("development".into()),
             last_checkpoint: Some("2026-01-01T00:05:00Z".into()),
             since_checkpoint_seconds: Some(300),
-            last_commands: vec![record("npm test", Some(1), "shell")],
+            last_commands: commands::collapse([record("npm test", Some(1), "shell")]),
             last_failure: Some(Failure {
                 command: record("npm test", Some(1), "shell"),
                 output_tail: Some("FAIL auth.test.js".into()),
                 output_from: Some("screen".into()),
                 succeeded_later: false,
+                tree_changed: Some(false),
+                head_moved: Some(false),
+                changed_count: 0,
             }),
             running: vec![],
-            resume: vec![],
+            resume: vec!["claude --resume c-1".into()],
             warnings: vec![],
+            checkpoints: vec![],
+            last_message: Some("All green; next the docs.".into()),
+            git: Some(GitSummary {
+                head: Some("0123456789abcdef0123456789abcdef01234567".into()),
+                commits_since_checkpoint: vec![git::Commit {
+                    id: "0123456789abcdef0123456789abcdef01234567".into(),
+                    subject: "split auth".into(),
+                }],
+                diffstat: Some(git::DiffStat {
+                    files: 1,
+                    insertions: 3,
+                    deletions: 1,
+                    untracked: 2,
+                    by_file: vec![git::FileStat {
+                        path: "auth.js".into(),
+                        insertions: Some(3),
+                        deletions: Some(1),
+                    }],
+                }),
+            }),
+            tests: vec![TestRun {
+                command: "npm test".into(),
+                cwd: "/p".into(),
+                source: "shell".into(),
+                exit: Some(1),
+                ended_at: "2026-01-01T00:00:00Z".into(),
+                ended_us: 1_767_225_600_000_000,
+                tree_changed: Some(true),
+                head_moved: Some(false),
+                changed_files: vec!["auth.js".into(), "b.js".into()],
+                changed_count: 2,
+            }],
+            exported: vec!["API_TOKEN".into(), "NODE_ENV".into()],
+            exported_values: [("NODE_ENV".to_string(), "test".to_string())].into(),
         }
     }
 
@@ -753,7 +796,14 @@ mod tests {
         b.current_task = Some(format!("fix {url}"));
         b.next_steps.push("mysql --password=hunter2".into());
         b.agent = Some(serde_json::json!({"notes": url, "api_token": "zzz"}));
-        b.last_commands[0].command = "export GITHUB_TOKEN=plain-value-1".into();
+        b.last_commands[0].command.command = "export GITHUB_TOKEN=plain-value-1".into();
+        b.last_message = Some(format!("connected with {url}"));
+        b.tests[0].command = "DB_PASSWORD=hunter2 npm test".into();
+        b.git.as_mut().unwrap().commits_since_checkpoint[0].subject = format!("use {url}");
+        b.exported.push("DEPLOY_TOKEN".into());
+        b.exported_values
+            .insert("DEPLOY_TOKEN".into(), "zzz-secret-value".into());
+        b.exported_values.insert("DB_URL".into(), url.into());
         b.last_failure.as_mut().unwrap().output_tail = Some(format!("FATAL {url}"));
         b.running.push(Running {
             shell_id: "sh1".into(),
@@ -769,7 +819,13 @@ mod tests {
             render_markdown(&b),
             render_json(&b).unwrap()
         );
-        for secret in ["hunter2", "zzz", "plain-value-1", "s3cr3t-value"] {
+        for secret in [
+            "hunter2",
+            "zzz",
+            "plain-value-1",
+            "s3cr3t-value",
+            "zzz-secret-value",
+        ] {
             assert!(!all.contains(secret), "{secret}: {all}");
         }
         assert!(all.contains("postgres://u:[redacted]@h/db"), "{all}");
@@ -786,18 +842,152 @@ mod tests {
     }
 
     #[test]
-    fn code_spans_survive_backticks() {
-        assert_eq!(code("ls"), "`ls`");
-        assert_eq!(code("echo `date`"), "`` echo `date` ``");
-        assert_eq!(fence_for("a ``` b"), "````");
-    }
-
-    #[test]
     fn tails_keep_the_last_lines() {
         let text: String = (1..=30).map(|i| format!("{i}\n")).collect();
         let t = tail(&format!("{text}\n\n"));
         assert_eq!(t.lines().count(), TAIL_LINES);
         assert!(t.ends_with("30"));
         assert!(is_failure(Some(2)) && !is_failure(Some(130)) && !is_failure(None));
+        let long = tail(&"x".repeat(10_000));
+        assert_eq!(
+            long.chars().count(),
+            TAIL_LINE_CHARS + 1,
+            "a cut line ends in …"
+        );
+    }
+
+    #[test]
+    fn every_format_has_the_resume_line_tests_git_and_the_last_message() {
+        let b = brief();
+        let text = render_text(&b);
+        let md = render_markdown(&b);
+        let json = render_json(&b).unwrap();
+        for out in [&text, &md, &json] {
+            assert!(out.contains("claude --resume c-1"), "{out}");
+            assert!(out.contains("All green; next the docs."), "{out}");
+        }
+        assert!(text.contains("  npm test: failed (exit 1) "), "{text}");
+        assert!(text.contains("; 2 files changed since: re-run"), "{text}");
+        assert!(md.contains("- `npm test` failed (exit 1) "), "{md}");
+        assert!(text.contains("HEAD: 0123456789ab; 1 commit since the last checkpoint"));
+        assert!(text.contains("  0123456789ab split auth"), "{text}");
+        assert!(
+            text.contains("Not committed: 1 file changed, +3 -1; 2 untracked"),
+            "{text}"
+        );
+        assert!(
+            md.contains("- Resume the agent: `claude --resume c-1`"),
+            "{md}"
+        );
+        assert!(md.contains("  - `auth.js` +3 -1"), "{md}");
+        assert!(
+            text.contains("Exported: API_TOKEN (secret), NODE_ENV=test"),
+            "{text}"
+        );
+        assert!(
+            md.contains("- `API_TOKEN` (value hidden: a secret)\n- `NODE_ENV=test`"),
+            "{md}"
+        );
+        let v: Value = serde_json::from_str(&json).unwrap();
+        for key in ["checkpoints", "last_message", "git", "tests", "exported"] {
+            assert!(v.get(key).is_some(), "{key}");
+        }
+        for key in ["head", "commits_since_checkpoint", "diffstat"] {
+            assert!(v["git"].get(key).is_some(), "git.{key}");
+        }
+        for key in [
+            "command",
+            "exit",
+            "ended_at",
+            "tree_changed",
+            "changed_files",
+        ] {
+            assert!(v["tests"][0].get(key).is_some(), "tests.{key}");
+        }
+        assert_eq!(v["exported"], serde_json::json!(["API_TOKEN", "NODE_ENV"]));
+    }
+
+    #[test]
+    fn a_failure_passed_since_or_on_a_changed_tree_is_not_the_headline() {
+        let mut b = brief();
+        b.last_failure.as_mut().unwrap().succeeded_later = true;
+        let lead = render_markdown(&b).lines().nth(2).unwrap().to_string();
+        assert!(
+            lead.ends_with("; `npm test` failed (exit 1) but succeeded later."),
+            "{lead}"
+        );
+        let f = b.last_failure.as_mut().unwrap();
+        f.succeeded_later = false;
+        f.tree_changed = Some(true);
+        f.head_moved = Some(true);
+        f.changed_count = 2;
+        let md = render_markdown(&b);
+        let lead = md.lines().nth(2).unwrap();
+        assert!(
+            lead.ends_with(
+                "; `npm test` failed (exit 1) on a tree that has changed since \
+                 (HEAD moved and 2 files changed): re-run it."
+            ),
+            "{lead}"
+        );
+        assert!(!lead.contains("the last failing command was"), "{lead}");
+        assert!(
+            md.contains(
+                "; the tree has changed since (HEAD moved and 2 files changed): re-run it."
+            ),
+            "{md}"
+        );
+        let text = render_text(&b);
+        assert!(
+            text.contains("; the tree has changed since (HEAD moved and 2 files changed)"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn session_start_context_fits_by_priority_in_whole_lines() {
+        let mut b = brief();
+        b.next_steps = (0..100)
+            .map(|i| format!("step {i} {}", "s".repeat(900)))
+            .collect();
+        let many: Vec<CommandRecord> = (0..10)
+            .map(|i| record(&format!("cmd {i} {}", "c".repeat(2000)), Some(0), "shell"))
+            .collect();
+        b.last_commands = commands::collapse(many);
+        b.last_message = Some("m".repeat(2000));
+        b.exported = (0..200).map(|i| format!("VAR_{i}")).collect();
+        let full = render_markdown(&b);
+        assert!(full.chars().count() > 20_000);
+        let md = render_markdown_within(&b, 9_999);
+        assert!(md.chars().count() <= 9_999, "{}", md.chars().count());
+        assert!(
+            md.ends_with("`snap brief --markdown` shows everything.\n"),
+            "{md}"
+        );
+        // What matters most is kept: the lead, State (with the resume line), Tests.
+        assert!(
+            md.contains("You were working on: **refactor auth**; next: step 0"),
+            "{md}"
+        );
+        assert!(md.contains("(and 97 more)"), "{md}");
+        assert!(
+            md.contains("- Resume the agent: `claude --resume c-1`"),
+            "{md}"
+        );
+        assert!(md.contains("## Tests\n\n- `npm test` failed"), "{md}");
+        assert!(md.contains("## Last failing command"), "{md}");
+        assert!(!md.contains("VAR_199"), "the least important goes first");
+        // Every line is one of the full brief's lines, whole.
+        let lines: std::collections::HashSet<&str> = full.lines().collect();
+        for l in md
+            .lines()
+            .filter(|l| !l.starts_with("> ") || l.starts_with("> m"))
+        {
+            assert!(lines.contains(l), "cut line: {l}");
+        }
+        assert_eq!(
+            render_markdown_within(&brief(), 9_999),
+            render_markdown(&brief())
+        );
     }
 }

@@ -2,8 +2,8 @@
 //! environment, the `checkpoints` list with its message and git HEAD), then snapshot
 //! the session.
 
-use super::state::AgentState;
-use super::{git, state};
+use super::git;
+use crate::store::agent_state::{self, AgentState};
 use crate::store::paths::Paths;
 use crate::store::shells;
 use crate::timefmt;
@@ -52,31 +52,34 @@ pub fn run(
     file: Option<&Path>,
     message: Option<&str>,
 ) -> Result<Outcome> {
-    run_labelled(paths, cwd, file, message, message.unwrap_or("checkpoint"))
+    let label = message.unwrap_or("checkpoint");
+    run_labelled(paths, cwd, file, message, label, None)
 }
 
-/// [`run`], with the snapshot labelled `label` rather than by the message (an automatic
-/// checkpoint keeps the agent's last message, labels its snapshot by the event).
+/// [`run`], with the snapshot labelled `label` rather than by the message; `agent` names
+/// the agent of an automatic checkpoint (its entry's `agent`: the message is the agent's
+/// last message, the snapshot labelled by the event).
 pub fn run_labelled(
     paths: &Paths,
     cwd: &Path,
     file: Option<&Path>,
     message: Option<&str>,
     label: &str,
+    agent: Option<&str>,
 ) -> Result<Outcome> {
-    let (path, root) = state::locate(cwd, file);
+    let (path, root) = agent_state::locate(cwd, file);
     // git runs before the lock is taken, so parallel edits wait only for the write.
     let from_git = git::status(&root)
         .map(|s| s.in_progress())
         .unwrap_or_default();
     let at = timefmt::now_rfc3339();
     let head = git::head(&root);
-    let (_, files) = state::update(paths, &path, &root, |st| {
+    let (_, files) = super::update_state(paths, &path, &root, |st| {
         let files = files_in_progress(st, from_git);
         st.set_strings("files_in_progress", &files);
         st.ensure_environment();
         st.set("last_checkpoint", serde_json::Value::String(at.clone()));
-        push_checkpoint(st, &at, message, head.as_deref())?;
+        push_checkpoint(st, &at, message, head.as_deref(), agent)?;
         Ok(files)
     })?;
 
@@ -97,13 +100,15 @@ pub const MAX_CHECKPOINTS: usize = 20;
 /// The longest checkpoint message kept, in characters.
 pub const MAX_MESSAGE: usize = 2000;
 
-/// Append `{at, message, head}` to the state's `checkpoints`, keeping the last
-/// [`MAX_CHECKPOINTS`]. A `checkpoints` that is not a list is an error (never replaced).
+/// Append `{at, message, head}` (and `agent`, for an automatic checkpoint) to the
+/// state's `checkpoints`, keeping the last [`MAX_CHECKPOINTS`]. A `checkpoints` that is
+/// not a list is an error (never replaced).
 fn push_checkpoint(
     st: &mut AgentState,
     at: &str,
     message: Option<&str>,
     head: Option<&str>,
+    agent: Option<&str>,
 ) -> Result<()> {
     let mut list = match st.doc.get(CHECKPOINTS) {
         None | Some(Value::Null) => Vec::new(),
@@ -114,7 +119,11 @@ fn push_checkpoint(
         ),
     };
     let message = message.map(trim_message).filter(|m| !m.is_empty());
-    list.push(json!({ "at": at, "message": message, "head": head }));
+    let mut entry = json!({ "at": at, "message": message, "head": head });
+    if let Some(a) = agent {
+        entry["agent"] = json!(a);
+    }
+    list.push(entry);
     let extra = list.len().saturating_sub(MAX_CHECKPOINTS);
     list.drain(..extra);
     st.set(CHECKPOINTS, Value::Array(list));
@@ -133,14 +142,16 @@ pub fn trim_message(message: &str) -> String {
     out
 }
 
-/// The latest checkpoint's message in a state document, if it has one.
-pub fn latest_message(doc: &serde_json::Map<String, Value>) -> Option<&str> {
+/// The latest message of a checkpoint someone asked for (`snap checkpoint -m`), or,
+/// with `automatic`, of an agent's automatic one (its last message), in a state
+/// document.
+pub fn latest_message(doc: &serde_json::Map<String, Value>, automatic: bool) -> Option<&str> {
     doc.get(CHECKPOINTS)?
         .as_array()?
-        .last()?
-        .get("message")?
-        .as_str()
-        .filter(|m| !m.is_empty())
+        .iter()
+        .rev()
+        .filter(|c| c.get("agent").is_some_and(|a| !a.is_null()) == automatic)
+        .find_map(|c| c.get("message")?.as_str().filter(|m| !m.is_empty()))
 }
 
 /// At most this many files from git go into `files_in_progress` (pinned ones always do).
@@ -157,7 +168,7 @@ fn files_in_progress(st: &AgentState, from_git: Vec<String>) -> Vec<String> {
     }
     let (mut kept, mut left_out) = (0, 0);
     for f in from_git {
-        if Some(&f) == own.as_ref() || f == state::FILE_NAME || files.contains(&f) {
+        if Some(&f) == own.as_ref() || f == agent_state::FILE_NAME || files.contains(&f) {
             continue;
         }
         if kept >= MAX_GIT_FILES {

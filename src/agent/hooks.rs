@@ -2,7 +2,8 @@
 //! Codex's `notify` (JSON as an argument), turned into agent commands, checkpoints and
 //! recorded conversation ids.
 
-use super::journal::{self, Agent, AgentCommand, IdContext};
+use super::journal::{self, Agent, IdContext};
+use crate::store::agent_journal::{self, AgentCommand};
 use crate::store::paths::Paths;
 use crate::store::shells;
 use crate::timefmt;
@@ -243,6 +244,9 @@ fn exit_code_in(error: &str) -> Option<i32> {
     exit_in_text(error).filter(|&c| c != 0)
 }
 
+/// The longest SessionStart context, in characters: Claude Code keeps 10,000.
+pub const SESSION_START_MAX: usize = 9_999;
+
 /// Act on a hook payload (Claude Code's, or Codex's `hooks.json`). Returns what to print
 /// on stdout (the brief, for `SessionStart`), which the agent adds to its context.
 pub fn on_hook(paths: &Paths, agent: Agent, payload: &str) -> Result<Option<String>> {
@@ -272,7 +276,7 @@ pub fn on_hook(paths: &Paths, agent: Agent, payload: &str) -> Result<Option<Stri
             let all = shells::load_all(paths);
             let session = super::session_for_dir(&all, &dir);
             let cmd = AgentCommand {
-                schema: journal::SCHEMA,
+                schema: agent_journal::SCHEMA,
                 agent: agent.as_str().to_string(),
                 agent_session: p.session_id.clone(),
                 command,
@@ -282,7 +286,7 @@ pub fn on_hook(paths: &Paths, agent: Agent, payload: &str) -> Result<Option<Stri
                 duration_ms,
                 error,
             };
-            journal::append(paths, &session, &cmd)?;
+            agent_journal::append(paths, &session, &cmd)?;
             remember_id(paths, agent, &p.session_id, &dir, &ctx);
             Ok(None)
         }
@@ -298,7 +302,10 @@ pub fn on_hook(paths: &Paths, agent: Agent, payload: &str) -> Result<Option<Stri
             let all = shells::load_all(paths);
             let session = super::session_for_dir(&all, &cwd);
             let brief = super::brief::build(paths, &all, &session, Some(&cwd));
-            Ok(Some(super::brief::render_markdown(&brief)))
+            Ok(Some(super::brief::render_markdown_within(
+                &brief,
+                SESSION_START_MAX,
+            )))
         }
     }
 }
@@ -342,7 +349,14 @@ fn turn_done(paths: &Paths, agent: Agent, cwd: &Path, last_message: Option<&str>
         .map(|m| redacted(paths, m))
         .filter(|m| !m.trim().is_empty());
     let label = format!("{}: turn done", agent.as_str());
-    let out = super::checkpoint::run_labelled(paths, cwd, None, message.as_deref(), &label)?;
+    let out = super::checkpoint::run_labelled(
+        paths,
+        cwd,
+        None,
+        message.as_deref(),
+        &label,
+        Some(agent.as_str()),
+    )?;
     if let super::checkpoint::Snapshot::Failed(e) = out.snapshot {
         eprintln!(
             "snap: checkpoint written to {}; snapshot failed: {e}",
@@ -355,7 +369,7 @@ fn turn_done(paths: &Paths, agent: Agent, cwd: &Path, last_message: Option<&str>
 /// A text with its secrets hidden (the config's patterns and the secret values of the
 /// session's environments). When the redactor cannot be built, the text is dropped.
 fn redacted(paths: &Paths, text: &str) -> String {
-    let redactor = crate::config::Config::load(paths)
+    let redactor = crate::config::Config::load(&paths.config_in_force())
         .and_then(|cfg| crate::redact::Redactor::new(&cfg))
         .map(|mut r| {
             let all = shells::load_all(paths);

@@ -1,63 +1,19 @@
-//! What coding agents' hooks reported, per session, under `$SNAP_HOME/agents/<session>/`:
-//! `journal.jsonl` (append-only, one JSON object per line, one write per record: the
-//! commands the agent ran) and `ids.json` (the agent's conversation id per agent CLI,
-//! for `claude --resume <id>` / `codex resume <id>`). Directories 0700, files 0600.
+//! The coding agents snap knows, and their conversation ids per session:
+//! `$SNAP_HOME/agents/<session>/ids.json` (the agent's conversation id per agent CLI,
+//! for `claude --resume <id>` / `codex resume <id>`), beside the commands they ran (see
+//! `store::agent_journal`). Files 0600.
 
-use crate::model::CommandRecord;
+use crate::store::agent_journal::{ensure_session_dir, session_dir};
 use crate::store::atomic::write_atomic;
-use crate::store::paths::{ensure_private_dir, is_safe_component, Paths};
-use crate::timefmt;
+use crate::store::paths::{is_safe_component, Paths};
 use anyhow::{bail, Context, Result};
+use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use std::fs;
-use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use super::resume::PaneRef;
-
-/// Version of the journal's records.
-pub const SCHEMA: u32 = 1;
-
-/// One command a coding agent ran, as stored in `journal.jsonl`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AgentCommand {
-    pub schema: u32,
-    /// `claude` or `codex`.
-    pub agent: String,
-    /// The agent's own session (conversation) id.
-    pub agent_session: String,
-    pub command: String,
-    pub cwd: String,
-    /// When the hook heard of it (µs since the epoch).
-    pub time_us: i64,
-    /// 0 for a success; the reported status (else 1) for a failure.
-    pub exit: Option<i32>,
-    #[serde(default)]
-    pub duration_ms: Option<i64>,
-    /// The error text the agent reported for a failure.
-    #[serde(default)]
-    pub error: Option<String>,
-}
-
-impl AgentCommand {
-    /// As `snap history --json` prints it.
-    pub fn to_record(&self, session: &str) -> CommandRecord {
-        CommandRecord {
-            shell_id: format!("agent:{}", self.agent_session),
-            session: session.to_string(),
-            source: "agent".into(),
-            agent: Some(self.agent.clone()),
-            command: self.command.clone(),
-            cwd: self.cwd.clone(),
-            started_at: timefmt::rfc3339_us(self.time_us),
-            exit: self.exit,
-            duration_ms: self.duration_ms,
-            error: self.error.clone(),
-        }
-    }
-}
 
 /// A coding-agent CLI whose hooks snap understands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -109,12 +65,13 @@ pub struct AgentIds {
     /// The project root the agent last reported from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub project: Option<String>,
-    /// Per shell id: the ids of the agents run in it.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub shells: BTreeMap<String, ShellIds>,
-    /// Per conversation id: its transcript, as the agent's hooks reported it.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub transcripts: BTreeMap<String, String>,
+    /// Per shell id: the ids of the agents run in it, oldest recorded first.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub shells: IndexMap<String, ShellIds>,
+    /// Per conversation id: its transcript, as the agent's hooks reported it, oldest
+    /// recorded first.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub transcripts: IndexMap<String, String>,
 }
 
 impl AgentIds {
@@ -164,83 +121,6 @@ impl IdContext {
     }
 }
 
-/// `agents/`.
-pub fn agents_dir(paths: &Paths) -> PathBuf {
-    paths.data.join("agents")
-}
-
-/// `agents/<session>/`.
-pub fn session_dir(paths: &Paths, session: &str) -> Result<PathBuf> {
-    if !is_safe_component(session) {
-        bail!("session name {session:?} is not a plain file name");
-    }
-    Ok(agents_dir(paths).join(session))
-}
-
-fn ensure_session_dir(paths: &Paths, session: &str) -> Result<PathBuf> {
-    let dir = session_dir(paths, session)?;
-    ensure_private_dir(&paths.data)?;
-    ensure_private_dir(&agents_dir(paths))?;
-    ensure_private_dir(&dir)?;
-    Ok(dir)
-}
-
-/// Append one command to the session's agent journal (one `write` of one line).
-pub fn append(paths: &Paths, session: &str, cmd: &AgentCommand) -> Result<()> {
-    let dir = ensure_session_dir(paths, session)?;
-    let path = dir.join("journal.jsonl");
-    let mut line = serde_json::to_vec(cmd)?;
-    line.push(b'\n');
-    let mut f = fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .mode(0o600)
-        .open(&path)
-        .with_context(|| format!("cannot open {}", path.display()))?;
-    f.write_all(&line)
-        .with_context(|| format!("cannot append to {}", path.display()))
-}
-
-/// Read a session's agent journal; bad lines are skipped and the file named once on stderr.
-pub fn read(paths: &Paths, session: &str) -> Vec<AgentCommand> {
-    let Ok(dir) = session_dir(paths, session) else {
-        return Vec::new();
-    };
-    read_file(&dir.join("journal.jsonl"))
-}
-
-fn read_file(path: &Path) -> Vec<AgentCommand> {
-    let Ok(bytes) = fs::read(path) else {
-        return Vec::new();
-    };
-    let mut bad = 0;
-    let mut out = Vec::new();
-    for line in bytes.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
-        match serde_json::from_slice::<AgentCommand>(line) {
-            Ok(c) => out.push(c),
-            Err(_) => bad += 1,
-        }
-    }
-    if bad > 0 {
-        eprintln!("snap: {}: {bad} unreadable line(s) skipped", path.display());
-    }
-    out
-}
-
-/// The sessions that have agent records, by name.
-pub fn sessions(paths: &Paths) -> Vec<String> {
-    let Ok(entries) = fs::read_dir(agents_dir(paths)) else {
-        return Vec::new();
-    };
-    let mut names: Vec<String> = entries
-        .flatten()
-        .filter(|e| e.path().is_dir())
-        .filter_map(|e| e.file_name().to_str().map(String::from))
-        .collect();
-    names.sort();
-    names
-}
-
 /// A session's recorded agent ids (empty when none; a damaged file is named on stderr).
 pub fn read_ids(paths: &Paths, session: &str) -> AgentIds {
     let Ok(dir) = session_dir(paths, session) else {
@@ -265,8 +145,30 @@ pub fn is_valid_id(id: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
 }
 
-/// At most this many transcripts are remembered per session (the oldest go first).
+/// At most this many shells and this many transcripts are remembered per session (the
+/// oldest recorded go first).
+const MAX_SHELLS: usize = 200;
 const MAX_TRANSCRIPTS: usize = 200;
+
+/// Update `key`'s entry (made when missing); one that changed becomes the newest. Then
+/// the oldest go beyond `max`.
+fn record_newest<V: Default + Clone + PartialEq>(
+    map: &mut IndexMap<String, V>,
+    key: &str,
+    max: usize,
+    update: impl FnOnce(&mut V),
+) {
+    let old = map.get(key).cloned();
+    let mut value = old.clone().unwrap_or_default();
+    update(&mut value);
+    if old.as_ref() != Some(&value) {
+        map.shift_remove(key);
+        map.insert(key.to_string(), value);
+    }
+    while map.len() > max {
+        map.shift_remove_index(0);
+    }
+}
 
 /// Record an agent's session id (and project) for a session, per shell when the hook
 /// ran under one; rewrites `ids.json` only when something changed, and never a file it
@@ -302,21 +204,20 @@ pub fn record_id(
         Agent::Codex => set(&mut ids.codex),
     }
     if let Some(shell) = &ctx.shell_id {
-        let entry = ids.shells.entry(shell.clone()).or_default();
-        match agent {
-            Agent::Claude => set(&mut entry.claude),
-            Agent::Codex => set(&mut entry.codex),
-        }
-        if ctx.tmux_pane.is_some() {
-            entry.tmux_pane = ctx.tmux_pane.clone();
-        }
+        record_newest(&mut ids.shells, shell, MAX_SHELLS, |entry| {
+            match agent {
+                Agent::Claude => set(&mut entry.claude),
+                Agent::Codex => set(&mut entry.codex),
+            }
+            if ctx.tmux_pane.is_some() {
+                entry.tmux_pane = ctx.tmux_pane.clone();
+            }
+        });
     }
     if let Some(t) = ctx.transcript.as_ref().filter(|t| !t.is_empty()) {
-        ids.transcripts.insert(id.to_string(), t.clone());
-        while ids.transcripts.len() > MAX_TRANSCRIPTS {
-            let first = ids.transcripts.keys().next().cloned();
-            first.map(|k| ids.transcripts.remove(&k));
-        }
+        record_newest(&mut ids.transcripts, id, MAX_TRANSCRIPTS, |v| {
+            *v = t.clone()
+        });
     }
     ids.project = Some(project.to_string_lossy().into_owned());
     if ids != before {
@@ -368,36 +269,6 @@ mod tests {
     }
 
     #[test]
-    fn journal_appends_and_skips_bad_lines() {
-        let tmp = tempfile::tempdir().unwrap();
-        let p = paths(tmp.path());
-        let c = AgentCommand {
-            schema: SCHEMA,
-            agent: "claude".into(),
-            agent_session: "abc".into(),
-            command: "cargo test".into(),
-            cwd: "/p".into(),
-            time_us: 5,
-            exit: Some(101),
-            duration_ms: None,
-            error: Some("Exit code 101".into()),
-        };
-        append(&p, "proj", &c).unwrap();
-        let path = tmp.path().join("agents/proj/journal.jsonl");
-        let mut f = fs::OpenOptions::new().append(true).open(&path).unwrap();
-        f.write_all(b"{broken\n").unwrap();
-        append(&p, "proj", &c).unwrap();
-        assert_eq!(read(&p, "proj"), vec![c.clone(), c.clone()]);
-        let r = &c.to_record("proj");
-        assert_eq!(r.shell_id, "agent:abc");
-        assert_eq!(r.source, "agent");
-        assert_eq!(r.agent.as_deref(), Some("claude"));
-        use std::os::unix::fs::PermissionsExt;
-        let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode, 0o600);
-    }
-
-    #[test]
     fn ids_give_resume_lines() {
         let tmp = tempfile::tempdir().unwrap();
         let p = paths(tmp.path());
@@ -446,6 +317,36 @@ mod tests {
         let ids = read_ids(&p, "s");
         assert_eq!(ids.shells.len(), 8, "{ids:?}");
         assert_eq!(ids.shells["sh3"].claude.as_deref(), Some("conv-3"));
+    }
+
+    #[test]
+    fn ids_keep_the_newest_shells_and_transcripts_evicting_the_oldest() {
+        let tmp = tempfile::tempdir().unwrap();
+        let p = paths(tmp.path());
+        // The oldest sorts last by name: evicting by name would keep it.
+        let names: Vec<String> = std::iter::once("zz-oldest".to_string())
+            .chain((0..205).map(|i| format!("id-{i:03}")))
+            .collect();
+        for n in &names {
+            let ctx = IdContext {
+                transcript: Some(format!("/t/{n}.jsonl")),
+                shell_id: Some(format!("sh-{n}")),
+                tmux_pane: None,
+            };
+            record_id(&p, "s", Agent::Claude, n, Path::new("/p"), &ctx).unwrap();
+        }
+        let ids = read_ids(&p, "s");
+        assert!(ids.transcripts.len() <= 200, "{}", ids.transcripts.len());
+        assert!(ids.shells.len() <= 200, "{}", ids.shells.len());
+        assert_eq!(ids.transcript("zz-oldest"), None);
+        assert!(!ids.shells.contains_key("sh-zz-oldest"));
+        let newest = &names[names.len() - ids.transcripts.len()..];
+        for n in newest {
+            assert!(ids.transcript(n).is_some(), "{n}");
+        }
+        for n in &names[names.len() - ids.shells.len()..] {
+            assert!(ids.shells.contains_key(&format!("sh-{n}")), "{n}");
+        }
     }
 
     #[test]

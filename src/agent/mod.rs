@@ -1,20 +1,41 @@
-//! Coding-agent state: `.agent-session.json` (task, next steps, files in progress,
-//! checkpoints), what agents' hooks report (their commands, their conversation ids),
+//! Coding agents: checkpoints of `.agent-session.json` (kept by
+//! `store::agent_state`), what agents' hooks report (their commands, their conversation ids),
 //! and the resume brief built from all of it.
 
 pub mod brief;
 pub mod checkpoint;
+pub mod claude_config;
 pub mod git;
 pub mod hooks;
 pub mod journal;
 pub mod resume;
-pub mod state;
 
+use crate::store::agent_state::{self, AgentState};
 use crate::store::paths::Paths;
 use crate::store::shells::ShellState;
 use std::path::{Path, PathBuf};
 
 pub use journal::resume_line;
+
+/// Change the agent state file at `path` under its lock ([`agent_state::update`]); a
+/// file this creates in a git work tree that does not track it goes into the
+/// repository's `info/exclude`, so that it never shows in `git status` (nor goes in with
+/// a `git add -A`).
+pub fn update_state<T>(
+    paths: &Paths,
+    path: &Path,
+    root: &Path,
+    change: impl FnOnce(&mut AgentState) -> anyhow::Result<T>,
+) -> anyhow::Result<(AgentState, T)> {
+    let existed = std::fs::symlink_metadata(path).is_ok();
+    let out = agent_state::update(paths, path, root, change)?;
+    if !existed {
+        if let Err(e) = git::exclude(root, path) {
+            eprintln!("snap: {e:#}: {} may show in git status", path.display());
+        }
+    }
+    Ok(out)
+}
 
 /// The session that work in `dir` belongs to: the session of the hooked shell this runs
 /// under (`$SNAP_SHELL_ID`, which agents inherit from the shell they were started in);

@@ -9,16 +9,16 @@ pub mod processes;
 pub mod tmux;
 
 use crate::config::Config;
-use crate::model::CommandRecord;
-use crate::policy::lookup::OnDisk;
-use crate::policy::{Policy, Rules, Shell};
-use crate::redact::Redactor;
-use crate::snapshot_model::{
+use crate::model::snapshot::{
     ProcessSnap, SessionSnap, ShellSnap, Snapshot, TmuxPlace, SNAPSHOT_SCHEMA,
 };
+use crate::model::{CommandRecord, Policy};
+use crate::policy::lookup::OnDisk;
+use crate::policy::Rules;
+use crate::redact::Redactor;
 use crate::store::paths::Paths;
 use crate::store::shells::{self, ShellState};
-use crate::store::{lock, retention, snapshots};
+use crate::store::{forgotten, lock, restore_files, retention, snapshots, tmux_closed};
 use crate::timefmt;
 use anyhow::{bail, Result};
 use processes::{ProcInfo, ShellProcs};
@@ -31,7 +31,7 @@ pub const HISTORY_LEN: usize = 50;
 /// Capture every session (or only `session`), redact, save atomically, run retention,
 /// and return the saved snapshot.
 pub fn snapshot_now(paths: &Paths, session: Option<&str>, label: Option<&str>) -> Result<Snapshot> {
-    let cfg = Config::load(paths)?;
+    let cfg = Config::load(&paths.config_in_force())?;
     snapshot_with(paths, &cfg, session, label)
 }
 
@@ -44,12 +44,12 @@ pub fn snapshot_with(
 ) -> Result<Snapshot> {
     let _one_at_a_time = lock::capture(paths)?;
     // Restore's leftovers hold environments and history: a save clears the stale ones.
-    crate::restore::launch::remove_stale(paths);
-    crate::store::index::refresh(paths, crate::store::index::Wait::Block);
+    restore_files::remove_stale(paths);
+    crate::store::index::refresh(paths);
     let all = shells::load_all(paths);
     let snap = capture_from(paths, cfg, &all, session, label, &|_| {})?;
     let saved = snapshots::save(paths, &snap)?;
-    tmux::prune_closed(&tmux::closed_file(&paths.state), timefmt::now_us());
+    tmux_closed::prune_closed(&tmux_closed::closed_file(&paths.state), timefmt::now_us());
     let rules = retention::Rules::from_config(cfg);
     retention::run_with(paths, rules, &all, false, Some((&saved, &snap)));
     Ok(snap)
@@ -123,9 +123,9 @@ fn capture_from(
     label: Option<&str>,
     patch: &dyn Fn(&mut Snapshot),
 ) -> Result<Snapshot> {
-    let forgotten = retention::forgotten(paths);
+    let forgotten = forgotten::forgotten(paths);
     let mut shells = all.to_vec();
-    shells.retain(|s| !retention::is_forgotten(&forgotten, &s.meta.session, &s.meta.started_at));
+    shells.retain(|s| !forgotten::is_forgotten(&forgotten, &s.meta.session, &s.meta.started_at));
     if let Some(name) = session {
         shells.retain(|s| s.meta.session == name);
         if shells.is_empty() {
@@ -142,7 +142,7 @@ fn capture_from(
         })
         .collect();
     // tmux answers while /proc is read: neither waits on the other.
-    let notes = tmux::closed_file(&paths.state);
+    let notes = tmux_closed::closed_file(&paths.state);
     let (procs, (places, screens)) = std::thread::scope(|s| {
         let tmux = s.spawn(|| tmux_state(&shells, &notes));
         let procs = processes::capture(&alive);
@@ -215,8 +215,8 @@ fn tmux_state(
 /// embedding, or null. A file that is not safe to read or does not parse is named on
 /// stderr and left out.
 pub fn read_agent(project_dir: &Path) -> serde_json::Value {
-    let path = project_dir.join(crate::agent::state::FILE_NAME);
-    match crate::agent::state::AgentState::load(&path, project_dir) {
+    let path = project_dir.join(crate::store::agent_state::FILE_NAME);
+    match crate::store::agent_state::AgentState::load(&path, project_dir) {
         Ok(s) if s.existed => serde_json::Value::Object(s.bounded().doc),
         Ok(_) => serde_json::Value::Null,
         Err(e) => {
@@ -286,13 +286,13 @@ fn shell_snap(s: &ShellState, inputs: &Inputs, cfg: &Config, rules: &Rules) -> S
     // Names are looked up on the shell's own PATH, from its directory.
     let disk = OnDisk::new(s.env_now.get("PATH").map(String::as_str), &s.cwd);
     let exe = |name: &str| disk.is_executable(name);
-    let shell = Shell::of(&s.meta.kind);
+    let shell = s.meta.shell();
     ShellSnap {
         id: s.meta.id.clone(),
         kind: s.meta.kind.clone(),
         pid: s.meta.pid,
         alive: s.alive,
-        ended: s.ended.map(|e| e.as_str().to_string()),
+        ended: s.ended,
         ended_at: s.ended_us.map(timefmt::rfc3339_us),
         started_at: s.meta.started_at.clone(),
         last_seen: timefmt::rfc3339_us(s.last_seen_us),
@@ -321,7 +321,7 @@ fn process_snaps(
     rules: &Rules,
     exe: &dyn Fn(&str) -> bool,
 ) -> Vec<ProcessSnap> {
-    let shell = Shell::of(&s.meta.kind);
+    let shell = s.meta.shell();
     // History filters apply to processes too: a filtered one goes with its descendants.
     let mut dropped: HashSet<u32> = HashSet::new();
     let mut out = Vec::new();

@@ -3,23 +3,23 @@
 use crate::agent::{self, brief};
 use crate::cli::BriefArgs;
 use crate::store::paths::Paths;
-use crate::store::shells;
+use crate::store::{agent_journal, shells};
 use anyhow::{bail, Context, Result};
 
 /// Print the brief of a session: NAME, else the current one, else the cwd's project's.
 pub fn run(args: &BriefArgs) -> Result<()> {
     let paths = Paths::from_env()?;
-    crate::store::index::refresh(&paths, crate::store::index::Wait::Block);
+    crate::store::index::refresh(&paths);
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
     let all = shells::load_all(&paths);
     let session = match &args.name {
         Some(name) => {
             let name = crate::session::normalize(name);
             let known = all.iter().any(|s| s.meta.session == name)
-                || agent::journal::sessions(&paths).contains(&name);
+                || agent_journal::sessions(&paths).contains(&name);
             if !known {
                 let mut names: Vec<String> = all.iter().map(|s| s.meta.session.clone()).collect();
-                names.extend(agent::journal::sessions(&paths));
+                names.extend(agent_journal::sessions(&paths));
                 names.sort();
                 names.dedup();
                 let list = if names.is_empty() {

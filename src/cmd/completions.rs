@@ -1,7 +1,8 @@
 //! `snap completions bash|zsh|fish [--name NAME]`: print shell completions (clap_complete)
 //! for the command as installed, under NAME when installed under another name.
 
-use crate::cli::{Cli, CompletionsArgs, ShellKind};
+use crate::cli::{Cli, CompletionsArgs};
+use crate::model::ShellKind;
 use anyhow::{bail, Result};
 use clap::{Command, CommandFactory};
 use clap_complete::Shell;

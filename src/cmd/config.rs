@@ -25,7 +25,7 @@ pub fn run(args: &ConfigArgs) -> Result<()> {
             }
         }
         ConfigAction::Show => {
-            let cfg = Config::load(&paths)?;
+            let cfg = Config::load(&paths.config_in_force())?;
             let file: toml::Table = std::fs::read_to_string(&path)
                 .ok()
                 .and_then(|t| t.parse().ok())

@@ -3,12 +3,13 @@
 
 use crate::cli::ForgetArgs;
 use crate::config::Config;
-use crate::store::index::{self, Wait};
+use crate::store::forgotten;
+use crate::store::index;
 use crate::store::paths::Paths;
 use crate::store::retention::{self, Rules};
 use crate::store::{shells, snapshots};
 use crate::timefmt;
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use std::fs;
 
 /// Forget the session, then let retention remove the snapshots only it kept.
@@ -30,8 +31,8 @@ pub fn run(args: &ForgetArgs) -> Result<()> {
             "no session named {name:?} in snapshots or shells: see `snap sessions` and `snap list`"
         );
     }
-    retention::forget(&paths, name, timefmt::now_us())?;
-    let cfg = Config::load(&paths)?;
+    forgotten::forget(&paths, name, timefmt::now_us())?;
+    let cfg = Config::load(&paths.config_in_force())?;
     let plan = retention::run_with(&paths, Rules::from_config(&cfg), &all, false, None);
     super::print_bytes(
         format!(
@@ -59,24 +60,30 @@ pub fn run(args: &ForgetArgs) -> Result<()> {
     Ok(())
 }
 
-/// Remove the session's commands from the index, then its ended shells' directories and
-/// its agent journal (live shells keep recording).
+/// Remove the session's ended shells' directories and its agent journal, then their
+/// rows in the index (in that order, so that no snap reading meanwhile takes them back
+/// in); live shells keep recording, and what they recorded.
 fn purge(paths: &Paths, name: &str, all: &[shells::ShellState]) -> Result<usize> {
-    let Some(mut ix) = index::open_ingested(paths, Wait::Block)? else {
-        bail!("the index is busy: try again");
-    };
-    index::purge_session(&mut ix, name)?;
-    let mut removed = 0;
+    let mut errors = Vec::new();
     for s in all.iter().filter(|s| s.meta.session == name && !s.alive) {
-        fs::remove_dir_all(&s.dir).with_context(|| format!("cannot remove {}", s.dir.display()))?;
-        removed += 1;
-    }
-    if let Ok(dir) = crate::agent::journal::session_dir(paths, name) {
-        let journal = dir.join("journal.jsonl");
-        if journal.exists() {
-            fs::remove_file(&journal)
-                .with_context(|| format!("cannot remove {}", journal.display()))?;
+        if let Err(e) = fs::remove_dir_all(&s.dir) {
+            errors.push(format!("cannot remove {}: {e}", s.dir.display()));
         }
+    }
+    if let Ok(dir) = crate::store::agent_journal::session_dir(paths, name) {
+        let journal = dir.join("journal.jsonl");
+        if let Err(e) = fs::remove_file(&journal) {
+            if e.kind() != std::io::ErrorKind::NotFound {
+                errors.push(format!("cannot remove {}: {e}", journal.display()));
+            }
+        }
+    }
+    let removed = index::purge_session(&mut index::Index::open(paths)?, paths, name)?;
+    if !errors.is_empty() {
+        bail!(
+            "{}; what could be removed was (run it again to finish)",
+            errors.join("; ")
+        );
     }
     Ok(removed)
 }

@@ -9,20 +9,18 @@ use crate::cli::{HistoryArgs, SourceArg};
 use crate::config::{parse_duration, Config};
 use crate::model::CommandRecord;
 use crate::redact::Redactor;
+use crate::store::index;
 use crate::store::index::query::{self, Filter, Source};
-use crate::store::index::{self, Wait};
 use crate::store::paths::Paths;
 use crate::store::shells;
 use crate::timefmt;
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};
 
 /// Print the recorded commands.
 pub fn run(args: &HistoryArgs) -> Result<()> {
     let paths = Paths::from_env()?;
-    let Some(ix) = index::open_ingested(&paths, Wait::Block)? else {
-        bail!("the index is busy: try again");
-    };
+    let ix = index::open_ingested(&paths)?;
     let mut filter = filter(args)?;
     if !args.all && args.shell.is_none() {
         filter.session = match &args.session {
@@ -72,7 +70,11 @@ fn agent_redactor(paths: &Paths, raw: bool) -> Result<Option<(Config, Redactor)>
         return Ok(None);
     }
     let all = shells::load_all(paths);
-    crate::redact::for_own_records(paths, raw, all.iter().map(|s| &s.env_now))
+    crate::redact::for_own_records(
+        &paths.config_in_force(),
+        raw,
+        all.iter().map(|s| &s.env_now),
+    )
 }
 
 /// Leave out what the config's filters keep out, and redact the rest (as for an agent).
@@ -97,9 +99,7 @@ pub fn records(
     session: Option<&str>,
     redactor: &(Config, Redactor),
 ) -> Result<Vec<CommandRecord>> {
-    let Some(ix) = index::open_ingested(paths, Wait::Block)? else {
-        bail!("the index is busy: try again");
-    };
+    let ix = index::open_ingested(paths)?;
     let filter = Filter {
         session: session.map(str::to_string),
         ..Filter::default()

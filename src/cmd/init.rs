@@ -1,59 +1,123 @@
 //! `snap init SHELL`: print the hook with this binary's absolute path filled in; for an
-//! agent, its hooks and the entry that starts `snap mcp`.
+//! agent, its hooks and the entry that starts `snap mcp`, calling snap by its installed
+//! name when that name on PATH is this binary, else by its path. `snap init claude
+//! --write [--shared]` merges them into the project's Claude Code files instead.
 
+use crate::agent::claude_config::{self as claude, Edit};
 use crate::cli::{InitArgs, InitTarget};
 use crate::text::{fish_quote, posix_quote};
 use anyhow::{Context, Result};
+use std::path::Path;
 
 const BASH: &str = include_str!("../../shell/snap.bash");
 const ZSH: &str = include_str!("../../shell/snap.zsh");
 const FISH: &str = include_str!("../../shell/snap.fish");
 
-/// Print the hook for the chosen shell.
+/// Print the hook for the chosen shell, or write Claude Code's files.
 pub fn run(args: &InitArgs) -> Result<()> {
+    if args.write {
+        if args.shell != InitTarget::Claude {
+            use clap::CommandFactory;
+            crate::cli::Cli::command()
+                .error(
+                    clap::error::ErrorKind::ArgumentConflict,
+                    "--write is for `snap init claude` (print the others and paste them)",
+                )
+                .exit();
+        }
+        return write_claude(args.shared);
+    }
     let exe = std::env::current_exe().context("cannot find snap's own path")?;
     let exe = exe.to_string_lossy();
+    let program = crate::exe::for_config();
     let script = match args.shell {
         InitTarget::Bash => BASH.replace("@SNAP_BIN@", &posix_quote(&exe)),
         InitTarget::Zsh => ZSH.replace("@SNAP_BIN@", &posix_quote(&exe)),
         InitTarget::Fish => FISH.replace("@SNAP_BIN@", &fish_quote(&exe)),
-        InitTarget::Claude => claude_settings(&exe)? + "\n" + &claude_mcp(&exe)?,
-        InitTarget::Codex => codex_notify(&exe)? + "\n" + &codex_mcp(&exe),
+        InitTarget::Claude => claude_settings(&program)? + "\n" + &claude_mcp(&program)?,
+        InitTarget::Codex => codex_notify(&program)? + "\n" + &codex_mcp(&program),
     };
     print!("{script}");
     Ok(())
 }
 
+/// Merge snap's hooks (and the approval of its MCP server) into the project's
+/// `.claude/settings.local.json` (`shared`: `.claude/settings.json`) and its server
+/// into `.mcp.json`. Both files are checked before either is written. Local files snap
+/// creates are kept out of git (`info/exclude`); a `.mcp.json` the repository tracks is
+/// shared, so it is changed only with `--shared`.
+fn write_claude(shared: bool) -> Result<()> {
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    let root = crate::session::project_dir(&cwd);
+    let (program, name) = (crate::exe::for_config(), crate::exe::name());
+    let file = if shared {
+        "settings.json"
+    } else {
+        "settings.local.json"
+    };
+    let settings = claude::prepare(&root.join(".claude").join(file), |d| {
+        Ok(claude::merge_hooks(d, &program, &name)? | claude::approve_mcp(d)?)
+    })?;
+    let mcp_path = root.join(".mcp.json");
+    let mcp = if shared || !crate::agent::git::tracked(&root, &mcp_path) {
+        Some(claude::prepare(&mcp_path, |d| {
+            claude::merge_mcp(d, &program)
+        })?)
+    } else {
+        None
+    };
+    let settings_path = settings.path.clone();
+    report(
+        &root,
+        &settings_path,
+        settings.write()?,
+        "snap's hooks",
+        shared,
+    );
+    match mcp {
+        Some(m) => report(&root, &mcp_path, m.write()?, "snap's MCP server", shared),
+        None => println!(
+            "{} is tracked by git (shared): snap's MCP server not added; add it with \
+             --shared, or merge this yourself:\n{}",
+            crate::text::safe(&mcp_path.display().to_string()),
+            serde_json::to_string_pretty(&claude::mcp_snippet(&program))?
+        ),
+    }
+    Ok(())
+}
+
+/// Say what happened to a file; a local file snap created is kept out of git.
+fn report(root: &Path, path: &Path, edit: Edit, what: &str, shared: bool) {
+    let shown = crate::text::safe(&path.display().to_string());
+    match edit {
+        Edit::Unchanged => println!("{shown}: {what} already there"),
+        Edit::Changed => println!("{shown}: {what} merged"),
+        Edit::Created => println!("{shown}: created with {what}"),
+    }
+    if edit == Edit::Created && !shared {
+        if let Err(e) = crate::agent::git::exclude(root, path) {
+            eprintln!("snap: {e:#}: {shown} may show in git status");
+        }
+    }
+}
+
 /// The `.claude/settings.json` hooks wiring PostToolUse, PostToolUseFailure, Stop and
 /// SessionStart to `snap hook claude`, ready to paste (or merge into existing hooks).
-fn claude_settings(exe: &str) -> Result<String> {
-    let hook = serde_json::json!([{
-        "type": "command",
-        "command": format!("{} hook claude", posix_quote(exe)),
-    }]);
-    let snippet = serde_json::json!({
-        "hooks": {
-            "SessionStart": [{ "hooks": hook }],
-            "PostToolUse": [{ "matcher": "Bash", "hooks": hook }],
-            "PostToolUseFailure": [{ "matcher": "Bash", "hooks": hook }],
-            "Stop": [{ "hooks": hook }],
-        }
-    });
+fn claude_settings(program: &str) -> Result<String> {
+    let snippet = claude::hooks_snippet(program);
     Ok(format!("{}\n", serde_json::to_string_pretty(&snippet)?))
 }
 
 /// The `.mcp.json` entry (project root) that starts `snap mcp` for Claude Code.
-fn claude_mcp(exe: &str) -> Result<String> {
-    let entry = serde_json::json!({
-        "mcpServers": { "snap": { "command": exe, "args": ["mcp"] } }
-    });
+fn claude_mcp(program: &str) -> Result<String> {
+    let entry = claude::mcp_snippet(program);
     Ok(format!("{}\n", serde_json::to_string_pretty(&entry)?))
 }
 
 /// The `[mcp_servers.snap]` table for Codex's `~/.codex/config.toml` (after the
 /// top-level lines).
-fn codex_mcp(exe: &str) -> String {
-    let command = toml::Value::String(exe.to_string());
+fn codex_mcp(program: &str) -> String {
+    let command = toml::Value::String(program.to_string());
     format!(
         "# ~/.codex/config.toml (a table: after the top-level lines)\n\
          [mcp_servers.snap]\ncommand = {command}\nargs = [\"mcp\"]\n"
@@ -63,9 +127,9 @@ fn codex_mcp(exe: &str) -> String {
 /// For Codex: the `notify` line for `~/.codex/config.toml` (top level, before any
 /// table: each turn's end, a checkpoint) and the `hooks.json` sending `PostToolUse` of
 /// its shell tool to `snap hook codex` on stdin (each command recorded).
-fn codex_notify(exe: &str) -> Result<String> {
+fn codex_notify(program: &str) -> Result<String> {
     let argv = toml::Value::Array(vec![
-        toml::Value::String(exe.to_string()),
+        toml::Value::String(program.to_string()),
         "hook".into(),
         "codex".into(),
     ]);
@@ -75,7 +139,7 @@ fn codex_notify(exe: &str) -> Result<String> {
                 "matcher": "Bash",
                 "hooks": [{
                     "type": "command",
-                    "command": format!("{} hook codex", posix_quote(exe)),
+                    "command": format!("{} hook codex", crate::exe::shell_word(program)),
                 }],
             }],
         }
@@ -102,6 +166,11 @@ mod tests {
                 "'/x y/snap' hook claude"
             );
         }
+        let s: serde_json::Value = serde_json::from_str(&claude_settings("snap").unwrap()).unwrap();
+        assert_eq!(
+            s["hooks"]["Stop"][0]["hooks"][0]["command"],
+            "snap hook claude"
+        );
         let out = codex_notify("/x \"y\"/snap").unwrap();
         let (toml_part, json_part) = out.split_once("\n\n").unwrap();
         let json_part = json_part.trim_end();

@@ -1,6 +1,6 @@
 //! `snap list [--json]`: the snapshots, newest last; never a control character raw.
 
-use crate::snapshot_model::Snapshot;
+use crate::model::snapshot::Snapshot;
 use crate::store::paths::Paths;
 use crate::store::snapshots;
 use anyhow::Result;

@@ -4,7 +4,7 @@
 
 use crate::cli::PruneArgs;
 use crate::config::{parse_duration, Config};
-use crate::store::index::{self, Wait};
+use crate::store::index;
 use crate::store::paths::Paths;
 use crate::store::retention::{self, Rules};
 use anyhow::{bail, Context, Result};
@@ -12,7 +12,7 @@ use anyhow::{bail, Context, Result};
 /// Remove (or with `--dry-run`, list) what retention would remove.
 pub fn run(args: &PruneArgs) -> Result<()> {
     let paths = Paths::from_env()?;
-    let cfg = Config::load(&paths)?;
+    let cfg = Config::load(&paths.config_in_force())?;
     let mut rules = Rules::from_config(&cfg);
     if let Some(k) = args.keep {
         if k == 0 {
@@ -28,7 +28,7 @@ pub fn run(args: &PruneArgs) -> Result<()> {
     }
     // The index holds every journal's commands before any journal can go.
     if rules.history_max_age.is_some() {
-        index::open_ingested(&paths, Wait::Block)?;
+        index::open_ingested(&paths)?;
     }
     let plan = retention::run(&paths, rules, args.dry_run);
     let verb = if args.dry_run {

@@ -5,16 +5,16 @@
 
 use crate::cli::RestoreArgs;
 use crate::config::Config;
+use crate::model::snapshot::{Snapshot, SNAPSHOT_SCHEMA};
 use crate::policy::lookup::OnDisk;
 use crate::policy::Rules;
 use crate::redact::Redactor;
 use crate::restore::execute::{self, Outcome};
 use crate::restore::plan::{self, Action, Judging, Mode, Options, Plan, World};
 use crate::restore::tmux;
-use crate::snapshot_model::{Snapshot, SNAPSHOT_SCHEMA};
 use crate::store::paths::Paths;
 use crate::store::shells::{self, ShellState};
-use crate::store::snapshots;
+use crate::store::{snapshots, tmux_closed};
 use crate::{agent, capture, session, timefmt};
 use anyhow::{bail, Context, Result};
 use std::collections::HashSet;
@@ -26,8 +26,8 @@ const JOURNAL_ONLY_WINDOW_US: i64 = 12 * 3600 * 1_000_000;
 /// Restore a session.
 pub fn run(args: &RestoreArgs) -> Result<()> {
     let paths = Paths::from_env()?;
-    crate::store::index::refresh(&paths, crate::store::index::Wait::Block);
-    let cfg = Config::load(&paths)?;
+    crate::store::index::refresh(&paths);
+    let cfg = Config::load(&paths.config_in_force())?;
     let rules = Rules::new(&cfg);
     let journals = shells::load_all(&paths);
     let snaps: Vec<Snapshot> = match &args.from {
@@ -245,7 +245,7 @@ fn world_now(paths: &Paths, source: &Snapshot, journals: &[ShellState], name: &s
         processes: crate::liveness::running_argv(),
         existing_dirs,
         agent_resume,
-        closed_panes: capture::tmux::read_closed(&capture::tmux::closed_file(&paths.state)),
+        closed_panes: tmux_closed::read_closed(&tmux_closed::closed_file(&paths.state)),
     }
 }
 
@@ -317,6 +317,18 @@ fn redacted_outcome(outcome: &Outcome, r: &Redactor) -> Outcome {
         failed: hide(&outcome.failed),
         made: Vec::new(),
     }
+}
+
+/// The shells left out, grouped by reason, in the order the reasons first come.
+fn by_reason(left: &[plan::Left]) -> Vec<(&str, Vec<&str>)> {
+    let mut out: Vec<(&str, Vec<&str>)> = Vec::new();
+    for l in left {
+        match out.iter_mut().find(|(r, _)| *r == l.reason) {
+            Some((_, shells)) => shells.push(&l.shell),
+            None => out.push((&l.reason, vec![&l.shell])),
+        }
+    }
+    out
 }
 
 /// Print the (redacted) plan and what happened as text or JSON, never a control
@@ -398,8 +410,13 @@ fn print_plan(
             }
         }
     }
-    for l in &plan.left {
-        out.push_str(&format!("  not restored: {} ({})\n", l.shell, l.reason));
+    for (reason, shells) in by_reason(&plan.left) {
+        let n = shells.len();
+        let plural = if n == 1 { "" } else { "s" };
+        out.push_str(&format!(
+            "  not restored, {reason}: {n} shell{plural} ({})\n",
+            shells.join(", ")
+        ));
     }
     if !plan.reexport.is_empty() {
         out.push_str(&format!(

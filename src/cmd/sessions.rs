@@ -6,11 +6,11 @@
 use crate::cli::SessionsArgs;
 use crate::model::{SessionView, ShellView};
 use crate::redact::Redactor;
-use crate::store::index::{self, query, Wait};
+use crate::store::index::{self, query};
 use crate::store::paths::Paths;
 use crate::store::shells::{self, ShellState};
 use crate::timefmt;
-use anyhow::{bail, Result};
+use anyhow::Result;
 use std::collections::BTreeMap;
 
 /// Ended shells stay listed this long (or since their session's last restore).
@@ -37,9 +37,7 @@ pub fn group(shells: Vec<ShellState>) -> Vec<SessionView> {
 
 /// The recorded shells worth listing, with liveness checked now: every one with `all`.
 pub fn listed(paths: &Paths, all: bool) -> Result<Vec<ShellState>> {
-    let Some(ix) = index::open_ingested(paths, Wait::Block)? else {
-        bail!("the index is busy: try again");
-    };
+    let ix = index::open_ingested(paths)?;
     let week_ago = timefmt::now_us() - RECENT_US;
     let restored = query::last_restores(&ix)?;
     let since = restored.values().fold(week_ago, |a, &b| a.min(b));
@@ -93,8 +91,11 @@ fn redact(sh: &mut ShellView, r: &Redactor) {
 pub fn run(args: &SessionsArgs) -> Result<()> {
     let paths = Paths::from_env()?;
     let all = listed(&paths, args.all)?;
-    let redactor =
-        crate::redact::for_own_records(&paths, args.raw, all.iter().map(|s| &s.env_now))?;
+    let redactor = crate::redact::for_own_records(
+        &paths.config_in_force(),
+        args.raw,
+        all.iter().map(|s| &s.env_now),
+    )?;
     let mut sessions = group(all);
     if let Some((_, r)) = &redactor {
         redact_all(&mut sessions, r);
@@ -110,10 +111,10 @@ pub fn run(args: &SessionsArgs) -> Result<()> {
     for s in &sessions {
         out.push_str(&format!("{}\n", s.name));
         for sh in &s.shells {
-            let state = match (&sh.ended, sh.alive) {
-                (Some(e), _) => e.clone(),
-                (None, true) => "alive".to_string(),
-                (None, false) => "vanished".to_string(),
+            let state = match (sh.ended, sh.alive) {
+                (Some(e), _) => e.as_str(),
+                (None, true) => "alive",
+                (None, false) => "vanished",
             };
             let running = sh
                 .running

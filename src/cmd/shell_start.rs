@@ -94,7 +94,7 @@ pub fn run(args: &ShellStartArgs) -> Result<()> {
     if std::env::var_os("SNAP_RESTORE").is_none() && !existed {
         // Never waits: a busy (or not yet built) index is left to the next reader.
         if crate::store::index::db_path(&paths).exists() {
-            crate::store::index::refresh(&paths, crate::store::index::Wait::Never);
+            crate::store::index::try_refresh(&paths);
         }
         crate::notice::maybe_show(&paths, &args.id);
     }

@@ -2,7 +2,7 @@
 //! control character raw.
 
 use crate::cli::ShowArgs;
-use crate::snapshot_model::{ShellSnap, Snapshot};
+use crate::model::snapshot::{ShellSnap, Snapshot};
 use crate::store::paths::Paths;
 use crate::store::snapshots;
 use crate::timefmt;
@@ -46,10 +46,10 @@ fn summary(snap: &Snapshot) -> String {
 }
 
 fn shell(sh: &ShellSnap) -> String {
-    let state = match (&sh.ended, sh.alive) {
-        (Some(e), _) => e.clone(),
-        (None, true) => "alive".into(),
-        (None, false) => "vanished".into(),
+    let state = match (sh.ended, sh.alive) {
+        (Some(e), _) => e.as_str(),
+        (None, true) => "alive",
+        (None, false) => "vanished",
     };
     let mut out = format!(
         "  {} {} pid {} {state}  {}\n",

@@ -4,6 +4,7 @@
 
 use crate::cli::StartArgs;
 use crate::envguard;
+use crate::model::ShellKind;
 use crate::restore::{launch, tmux};
 use crate::session;
 use crate::store::paths::Paths;
@@ -41,7 +42,7 @@ pub fn run(args: &StartArgs) -> Result<()> {
     let (env, env_file) = session_env(&paths, args, &dir)?;
     let kind = user_shell_kind();
     let setup = launch::ShellSetup {
-        kind: kind.to_string(),
+        kind,
         cwd: dir.to_string_lossy().into_owned(),
         keep_env: env.keys().cloned().collect(),
         env,
@@ -206,15 +207,11 @@ fn split_refused(
 }
 
 /// The user's shell kind from `$SHELL` (bash when it is none of ours).
-pub fn user_shell_kind() -> &'static str {
+pub fn user_shell_kind() -> ShellKind {
     let shell = std::env::var_os("SHELL")
         .map(PathBuf::from)
         .unwrap_or_default();
-    match shell.file_name().and_then(|n| n.to_str()) {
-        Some("zsh") => "zsh",
-        Some("fish") => "fish",
-        _ => "bash",
-    }
+    ShellKind::of(&shell.file_name().unwrap_or_default().to_string_lossy())
 }
 
 #[cfg(test)]

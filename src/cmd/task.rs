@@ -1,8 +1,8 @@
 //! `snap task set|next|done|files|show|clear`: the coding agent's task state in
 //! `.agent-session.json` at the project root (or `--file PATH`).
 
-use crate::agent::state::{self, AgentState, PINNED};
 use crate::cli::{TaskCommand, TaskFileArg, TaskFilesCommand};
+use crate::store::agent_state::{self, AgentState, PINNED};
 use crate::store::paths::Paths;
 use crate::{text, timefmt};
 use anyhow::{bail, Context, Result};
@@ -107,8 +107,8 @@ fn edit(
     change: impl FnOnce(&mut AgentState) -> Result<String>,
 ) -> Result<String> {
     let paths = Paths::from_env()?;
-    let (path, root) = state::locate(cwd, file.file.as_deref());
-    let (st, said) = state::update(&paths, &path, &root, change)?;
+    let (path, root) = agent_state::locate(cwd, file.file.as_deref());
+    let (st, said) = crate::agent::update_state(&paths, &path, &root, change)?;
     Ok(format!("{said}  ({})", st.path.display()))
 }
 
@@ -122,7 +122,7 @@ fn step_index(steps: &[String], given: &str) -> Option<usize> {
 }
 
 fn show(cwd: &Path, file: &TaskFileArg, json: bool) -> Result<()> {
-    let (path, root) = state::locate(cwd, file.file.as_deref());
+    let (path, root) = agent_state::locate(cwd, file.file.as_deref());
     let st = AgentState::load(&path, &root)?;
     if json {
         println!("{}", text::json_pretty(&Value::Object(st.document()))?);

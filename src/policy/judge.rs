@@ -3,7 +3,8 @@
 use super::found::{Arg, Found};
 use super::words::{basename, changes_what_runs, is_assignment};
 use super::wrappers::{self, Inner};
-use super::{bash, fish, global, Rules, Shell};
+use super::{bash, fish, global, Rules};
+use crate::model::ShellKind;
 
 /// Nested shells, evaluators and substitutions deeper than this are opaque.
 const MAX_DEPTH: usize = 12;
@@ -23,7 +24,7 @@ pub enum Finding {
 
 /// Where relative paths are looked up, as `cd` moves the line.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Dir {
+pub enum Dir {
     /// The shell's own directory.
     Start,
     /// This directory, relative to the shell's or absolute.
@@ -41,15 +42,25 @@ pub struct Input<'a> {
     pub piped: bool,
 }
 
+/// A command a line reaches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ran {
+    /// Its words, wrappers and global options removed.
+    pub words: Vec<String>,
+    /// Found inside a script (`bash -c`, `$(…)`) rather than on the line itself.
+    pub in_script: bool,
+    /// Where it runs, as far as the line's `cd`s tell.
+    pub dir: Dir,
+}
+
 /// A walk over one line.
 pub struct Judge<'a> {
     pub rules: &'a Rules,
     /// Is this name (or path) an executable?
     pub exe: &'a dyn Fn(&str) -> bool,
     pub findings: Vec<Finding>,
-    /// The commands reached, as words with wrappers removed, and whether they were
-    /// found inside a script (`bash -c`, `$(…)`) rather than on the line itself.
-    pub ran: Vec<(Vec<String>, bool)>,
+    /// The commands reached, in the order of the line.
+    pub ran: Vec<Ran>,
     /// How many scripts deep the walk is.
     scripts: usize,
     dir: Dir,
@@ -69,15 +80,15 @@ impl<'a> Judge<'a> {
     }
 
     /// Judge a line for `shell`, found at `at` (outermost first).
-    pub fn line(&mut self, text: &str, shell: Shell, at: &[String], depth: usize) {
+    pub fn line(&mut self, text: &str, shell: ShellKind, at: &[String], depth: usize) {
         if depth > MAX_DEPTH {
             return self.opaque("commands nested too deep".into(), at);
         }
         let nested = depth > 0;
         self.scripts += usize::from(nested);
         let found = match shell {
-            Shell::Fish => fish::parse(text),
-            Shell::Bash | Shell::Zsh => bash::parse(text),
+            ShellKind::Fish => fish::parse(text),
+            ShellKind::Bash | ShellKind::Zsh => bash::parse(text),
         };
         for f in found {
             match f {
@@ -101,7 +112,7 @@ impl<'a> Judge<'a> {
         &mut self,
         words: &[Arg],
         input: Input,
-        shell: Shell,
+        shell: ShellKind,
         at: &[String],
         depth: usize,
         lookup: bool,
@@ -127,7 +138,11 @@ impl<'a> Judge<'a> {
         };
         let texts: Vec<String> = words.iter().map(|w| w.text().to_string()).collect();
         let norm = global::strip(&texts);
-        self.ran.push((norm.clone(), self.scripts > 0));
+        self.ran.push(Ran {
+            words: norm.clone(),
+            in_script: self.scripts > 0,
+            dir: self.dir.clone(),
+        });
         if let Some(p) = self.rules.never.iter().find(|p| p.matches(&norm)) {
             return self.never(format!("never: {}", p.describe(&norm)), at);
         }
@@ -351,10 +366,10 @@ const FISH_BUILTINS: &[&str] = &[
     "[",
 ];
 
-fn is_builtin(name: &str, shell: Shell) -> bool {
+fn is_builtin(name: &str, shell: ShellKind) -> bool {
     match shell {
-        Shell::Bash => BASH_BUILTINS.contains(&name),
-        Shell::Zsh => BASH_BUILTINS.contains(&name) || ZSH_BUILTINS.contains(&name),
-        Shell::Fish => FISH_BUILTINS.contains(&name),
+        ShellKind::Bash => BASH_BUILTINS.contains(&name),
+        ShellKind::Zsh => BASH_BUILTINS.contains(&name) || ZSH_BUILTINS.contains(&name),
+        ShellKind::Fish => FISH_BUILTINS.contains(&name),
     }
 }

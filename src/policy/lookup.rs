@@ -1,8 +1,7 @@
 //! The resolver that reads the disk: is a name an executable on a shell's PATH, or a
 //! path (absolute, or relative to the shell's directory) a file?
 
-use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// A shell's PATH and working directory, to look names up in.
 #[derive(Debug, Clone)]
@@ -27,17 +26,14 @@ impl OnDisk {
         if name.contains('/') {
             return self.cwd.join(name).is_file();
         }
-        self.path.iter().any(|d| executable(&d.join(name)))
+        crate::exe::which_in(&self.path, name).is_some()
     }
-}
-
-fn executable(p: &Path) -> bool {
-    std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::PermissionsExt;
 
     #[test]
     fn names_are_found_on_the_path_and_paths_from_the_directory() {

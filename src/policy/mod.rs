@@ -30,41 +30,11 @@ pub use words::basename;
 mod wrappers;
 
 use crate::config::Config;
+use crate::model::{Policy, ShellKind};
 use found::Cmd;
+pub use judge::Dir;
 use judge::{Finding, Input, Judge};
 use patterns::{Pattern, DEFAULT_AGENTS, DEFAULT_AUTO, DEFAULT_NEVER};
-use serde::{Deserialize, Serialize};
-
-/// What restore may do with a command that was running.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Policy {
-    /// Run it again at once (dev servers, watchers, agent CLIs).
-    Auto,
-    /// Type it at the prompt and wait for Enter.
-    Hold,
-    /// Never run it again (it must not run twice).
-    Never,
-}
-
-/// The shell a line was typed in: its syntax.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Shell {
-    Bash,
-    Zsh,
-    Fish,
-}
-
-impl Shell {
-    /// The shell of a recorded kind (`bash`, `zsh`, `fish`); POSIX shells read as bash.
-    pub fn of(kind: &str) -> Shell {
-        match basename(kind) {
-            "fish" => Shell::Fish,
-            "zsh" => Shell::Zsh,
-            _ => Shell::Bash,
-        }
-    }
-}
 
 /// A policy and the part of the line that decided it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,7 +85,7 @@ impl Rules {
 
     /// Judge a line typed in `shell`; `exe` says whether a name (or a path) is an
     /// executable for that shell.
-    pub fn judge(&self, typed_line: &str, shell: Shell, exe: &dyn Fn(&str) -> bool) -> Verdict {
+    pub fn judge(&self, typed_line: &str, shell: ShellKind, exe: &dyn Fn(&str) -> bool) -> Verdict {
         let mut j = self.walker(exe);
         j.line(typed_line, shell, &[], 0);
         verdict(j.findings)
@@ -127,24 +97,24 @@ impl Rules {
     pub fn judge_argv(&self, argv: &[String]) -> Verdict {
         let mut j = self.walker(&|_| true);
         let cmd = Cmd::of_static(argv_words(argv));
-        j.command(&cmd.words, Input::default(), Shell::Bash, &[], 0, true);
+        j.command(&cmd.words, Input::default(), ShellKind::Bash, &[], 0, true);
         j.findings.retain(|f| !matches!(f, Finding::Opaque(_)));
         verdict(j.findings)
     }
 
     /// The line that resumes the agent CLI this typed line runs, if it runs one.
-    pub fn resume_line(&self, typed_line: &str, shell: Shell) -> Option<String> {
+    pub fn resume_line(&self, typed_line: &str, shell: ShellKind) -> Option<String> {
         let mut j = self.walker(&|_| true);
         j.line(typed_line, shell, &[], 0);
-        j.ran.iter().find_map(|(w, _)| self.agent_of(w))
+        j.ran.iter().find_map(|r| self.agent_of(&r.words))
     }
 
     /// The resume line for a process's argv.
     pub fn resume_argv(&self, argv: &[String]) -> Option<String> {
         let mut j = self.walker(&|_| true);
         let cmd = Cmd::of_static(argv_words(argv));
-        j.command(&cmd.words, Input::default(), Shell::Bash, &[], 0, true);
-        j.ran.iter().find_map(|(w, _)| self.agent_of(w))
+        j.command(&cmd.words, Input::default(), ShellKind::Bash, &[], 0, true);
+        j.ran.iter().find_map(|r| self.agent_of(&r.words))
     }
 
     fn walker<'a>(&'a self, exe: &'a dyn Fn(&str) -> bool) -> Judge<'a> {
@@ -213,6 +183,15 @@ fn verdict(findings: Vec<Finding>) -> Verdict {
 /// as its words (quotes removed, leading assignments, wrappers and global options
 /// dropped, the program as its file name).
 pub fn commands_of(typed_line: &str) -> Vec<Vec<String>> {
+    commands_in(typed_line)
+        .into_iter()
+        .map(|(w, _)| w)
+        .collect()
+}
+
+/// The commands of [`commands_of`], each with the directory it runs in as the line's
+/// `cd`s tell.
+pub fn commands_in(typed_line: &str) -> Vec<(Vec<String>, Dir)> {
     let rules = Rules {
         auto: Vec::new(),
         hold: Vec::new(),
@@ -220,15 +199,25 @@ pub fn commands_of(typed_line: &str) -> Vec<Vec<String>> {
         agents: Vec::new(),
     };
     let mut j = rules.walker(&|_| true);
-    j.line(typed_line, Shell::Bash, &[], 0);
+    j.line(typed_line, ShellKind::Bash, &[], 0);
     j.ran
         .into_iter()
-        .filter(|(_, in_script)| !in_script)
-        .map(|(mut w, _)| {
-            w[0] = basename(&w[0]).to_string();
-            w
+        .filter(|r| !r.in_script)
+        .map(|mut r| {
+            r.words[0] = basename(&r.words[0]).to_string();
+            (r.words, r.dir)
         })
         .collect()
+}
+
+/// A process's argv as [`commands_of`] gives a command: the program as its file name, a
+/// rewritten title split in words.
+pub fn process_words(argv: &[String]) -> Vec<String> {
+    let mut words = argv_words(argv);
+    if let Some(first) = words.first_mut() {
+        *first = basename(first).to_string();
+    }
+    words
 }
 
 /// A process's argv as words; a single element holding spaces (a process that rewrote

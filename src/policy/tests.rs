@@ -63,7 +63,7 @@ fn exe(name: &str) -> bool {
 }
 
 fn v(line: &str) -> Verdict {
-    Rules::new(&Config::default()).judge(line, Shell::Bash, &exe)
+    Rules::new(&Config::default()).judge(line, ShellKind::Bash, &exe)
 }
 
 fn j(line: &str) -> Policy {
@@ -287,6 +287,9 @@ fn servers_watchers_and_agents_are_auto() {
         "watchexec -r -e rs -- cargo test",
         "nodemon --exec 'python3 app.py'",
         "claude",
+        // A coding-agent CLI with its conversation, its own flags kept.
+        "claude --allowedTools Bash --resume c16555af-1",
+        "codex --model m resume 019a0000-aaaa",
         "timeout --foreground 1h npm start",
     ] {
         assert_eq!(
@@ -337,7 +340,7 @@ fn other_safe_lines_are_held_with_a_reason() {
 #[test]
 fn fish_lines_are_judged_conservatively() {
     let rules = Rules::new(&Config::default());
-    let f = |line: &str| rules.judge(line, Shell::Fish, &exe).policy;
+    let f = |line: &str| rules.judge(line, ShellKind::Fish, &exe).policy;
     assert_eq!(f("make; and npm run dev"), Policy::Auto);
     assert_eq!(f("set -x PORT 1; env FOO=1 npm run dev &"), Policy::Auto);
     assert_eq!(f("bash -c 'rm -rf D'"), Policy::Never);
@@ -354,7 +357,7 @@ fn fish_lines_are_judged_conservatively() {
 #[test]
 fn agents_have_a_resume_line() {
     let rules = Rules::new(&Config::default());
-    let r = |line: &str| rules.resume_line(line, Shell::Bash);
+    let r = |line: &str| rules.resume_line(line, ShellKind::Bash);
     assert_eq!(
         r("cd proj && claude 'fix the bug'").as_deref(),
         Some("claude --continue")
@@ -405,20 +408,20 @@ fn config_lists_extend_and_override() {
     .unwrap();
     let rules = Rules::new(&cfg);
     let exe = |n: &str| exe(n) || n == "gemini";
-    let p = |line: &str| rules.judge(line, Shell::Bash, &exe).policy;
+    let p = |line: &str| rules.judge(line, ShellKind::Bash, &exe).policy;
     assert_eq!(p("./srv.sh --port 1"), Policy::Auto);
     assert_eq!(p("npm start"), Policy::Hold);
     assert_eq!(p("npm run dev"), Policy::Auto);
     assert_eq!(p("make prod"), Policy::Never);
     assert_eq!(p("gemini"), Policy::Auto);
     assert_eq!(
-        rules.resume_line("gemini", Shell::Bash).as_deref(),
+        rules.resume_line("gemini", ShellKind::Bash).as_deref(),
         Some("gemini --resume")
     );
     let bare = Config::parse("[relaunch]\ndefaults = false\n", std::path::Path::new("c")).unwrap();
     assert_eq!(
         Rules::new(&bare)
-            .judge("sudo rm -rf /", Shell::Bash, &exe)
+            .judge("sudo rm -rf /", ShellKind::Bash, &exe)
             .policy,
         Policy::Hold
     );
@@ -439,15 +442,15 @@ proptest::proptest! {
     #[test]
     fn judging_never_panics(s in "\\PC{0,200}") {
         let rules = Rules::new(&Config::default());
-        let _ = rules.judge(&s, Shell::Bash, &exe);
-        let _ = rules.judge(&s, Shell::Fish, &exe);
+        let _ = rules.judge(&s, ShellKind::Bash, &exe);
+        let _ = rules.judge(&s, ShellKind::Fish, &exe);
     }
 
     #[test]
     fn judging_shell_like_text_never_panics(s in "[a-z $'\"`\\\\(){};|&<>#=*\\n-]{0,80}") {
         let rules = Rules::new(&Config::default());
-        let _ = rules.judge(&s, Shell::Bash, &exe);
-        let _ = rules.judge(&s, Shell::Fish, &exe);
+        let _ = rules.judge(&s, ShellKind::Bash, &exe);
+        let _ = rules.judge(&s, ShellKind::Fish, &exe);
     }
 }
 

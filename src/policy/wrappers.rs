@@ -5,7 +5,7 @@
 use super::found::Arg;
 use super::opts::{self, Spec};
 use super::words::{basename, is_assignment};
-use super::Shell;
+use crate::model::ShellKind;
 
 /// Something a command runs besides itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,7 +15,7 @@ pub enum Inner {
     /// A command the wrapper finds itself (`npx vite`, `bundle exec rails`): not on PATH.
     Tool(Vec<Arg>),
     /// A line for a shell.
-    Line(String, Shell),
+    Line(String, ShellKind),
     /// Something that cannot be judged: why.
     Opaque(String),
     /// Something that must not run twice: what.
@@ -222,7 +222,12 @@ fn code_options(name: &str) -> Option<(&'static str, &'static [&'static str])> {
 
 /// What this command (its words, `words[0]` static) runs besides itself; `None` when it
 /// runs nothing else.
-pub fn unwrap(words: &[Arg], stdin: Option<&Arg>, piped: bool, shell: Shell) -> Option<Unwrapped> {
+pub fn unwrap(
+    words: &[Arg],
+    stdin: Option<&Arg>,
+    piped: bool,
+    shell: ShellKind,
+) -> Option<Unwrapped> {
     let name = words.first()?.value()?;
     let base = basename(name);
     let args = &words[1..];
@@ -360,7 +365,7 @@ fn unknown(option: String, name: &str) -> Unwrapped {
 /// A script given as one word (`-c 'a; b'`).
 fn script_of(arg: Option<&Arg>, at: &str) -> Unwrapped {
     let inner = match arg {
-        Some(Arg::Static(s)) => Inner::Line(s.clone(), Shell::Bash),
+        Some(Arg::Static(s)) => Inner::Line(s.clone(), ShellKind::Bash),
         Some(Arg::Dynamic(r)) => Inner::Opaque(format!("opaque script of {at}: {r}")),
         None => return Unwrapped::wrapper(Inner::Opaque(format!("{at} without a script")), ""),
     };
@@ -386,8 +391,8 @@ fn rebinds(name: &str, args: &[Arg]) -> bool {
 }
 
 /// `export PATH=…`, fish's `set -x PATH …`: later commands resolve differently.
-fn sets_what_runs(name: &str, args: &[Arg], shell: Shell) -> bool {
-    let fish_set = name == "set" && shell == Shell::Fish;
+fn sets_what_runs(name: &str, args: &[Arg], shell: ShellKind) -> bool {
+    let fish_set = name == "set" && shell == ShellKind::Fish;
     args.iter().any(|a| {
         let t = a.text();
         let var = if fish_set {
@@ -410,13 +415,13 @@ fn joined(words: &[Arg]) -> Result<String, String> {
 
 fn joined_line(words: &[Arg], at: &str) -> Inner {
     match joined(words) {
-        Ok(line) => Inner::Line(line, Shell::Bash),
+        Ok(line) => Inner::Line(line, ShellKind::Bash),
         Err(w) => Inner::Opaque(format!("opaque word {w} in the command of {at}")),
     }
 }
 
 /// A shell reading its script from its input.
-fn from_stdin(name: &str, stdin: Option<&Arg>, piped: bool, kind: Shell) -> Option<Inner> {
+fn from_stdin(name: &str, stdin: Option<&Arg>, piped: bool, kind: ShellKind) -> Option<Inner> {
     match stdin {
         Some(Arg::Static(s)) => Some(Inner::Line(s.clone(), kind)),
         Some(Arg::Dynamic(r)) => Some(Inner::Opaque(format!("{name} reads an opaque script: {r}"))),
@@ -455,9 +460,10 @@ fn env(args: &[Arg]) -> Unwrapped {
     }
     match p.value(&["-S", "--split-string"]) {
         Some(Arg::Static(s)) => match joined(rest) {
-            Ok(tail) => {
-                Unwrapped::wrapper(Inner::Line(format!("{s} {tail}"), Shell::Bash), "env -S")
-            }
+            Ok(tail) => Unwrapped::wrapper(
+                Inner::Line(format!("{s} {tail}"), ShellKind::Bash),
+                "env -S",
+            ),
             Err(w) => {
                 Unwrapped::wrapper(Inner::Opaque(format!("opaque word {w} after env -S")), "")
             }
@@ -522,7 +528,7 @@ fn flock(args: &[Arg]) -> Unwrapped {
 }
 
 fn shell_args(name: &str, args: &[Arg], stdin: Option<&Arg>, piped: bool) -> Unwrapped {
-    let kind = Shell::of(name);
+    let kind = ShellKind::of(basename(name));
     let (mut dash_c, mut read_stdin) = (false, false);
     let mut inner = Vec::new();
     let mut i = 0;
@@ -566,7 +572,7 @@ fn shell_args(name: &str, args: &[Arg], stdin: Option<&Arg>, piped: bool) -> Unw
             if letters.contains(['o', 'O']) {
                 i += 1;
             }
-            if kind == Shell::Fish && letters.contains('C') {
+            if kind == ShellKind::Fish && letters.contains('C') {
                 i += 1;
                 inner.push((script(args.get(i), name, kind), format!("{name} -C")));
             }
@@ -601,7 +607,7 @@ fn shell_args(name: &str, args: &[Arg], stdin: Option<&Arg>, piped: bool) -> Unw
     }
 }
 
-fn script(arg: Option<&Arg>, name: &str, kind: Shell) -> Inner {
+fn script(arg: Option<&Arg>, name: &str, kind: ShellKind) -> Inner {
     match arg {
         Some(Arg::Static(s)) => Inner::Line(s.clone(), kind),
         Some(Arg::Dynamic(r)) => Inner::Opaque(format!("opaque script of {name}: {r}")),
@@ -609,7 +615,13 @@ fn script(arg: Option<&Arg>, name: &str, kind: Shell) -> Inner {
     }
 }
 
-fn source(name: &str, args: &[Arg], stdin: Option<&Arg>, piped: bool, shell: Shell) -> Unwrapped {
+fn source(
+    name: &str,
+    args: &[Arg],
+    stdin: Option<&Arg>,
+    piped: bool,
+    shell: ShellKind,
+) -> Unwrapped {
     match args.first() {
         Some(Arg::Dynamic(r)) => {
             Unwrapped::wrapper(Inner::Opaque(format!("{name} of the opaque file {r}")), "")
@@ -624,7 +636,7 @@ fn source(name: &str, args: &[Arg], stdin: Option<&Arg>, piped: bool, shell: She
     }
 }
 
-fn trap(args: &[Arg], shell: Shell) -> Unwrapped {
+fn trap(args: &[Arg], shell: ShellKind) -> Unwrapped {
     let args = match args.first().and_then(Arg::value) {
         Some("--") => &args[1..],
         _ => args,
@@ -840,8 +852,8 @@ fn cargo_watch(args: &[Arg]) -> Unwrapped {
         };
         let exec = matches!(kind, "-x" | "--exec");
         let part = match value {
-            Some(Arg::Static(v)) if exec => Inner::Line(format!("cargo {v}"), Shell::Bash),
-            Some(Arg::Static(v)) => Inner::Line(v, Shell::Bash),
+            Some(Arg::Static(v)) if exec => Inner::Line(format!("cargo {v}"), ShellKind::Bash),
+            Some(Arg::Static(v)) => Inner::Line(v, ShellKind::Bash),
             Some(Arg::Dynamic(r)) => Inner::Opaque(format!("opaque command of cargo watch: {r}")),
             None => Inner::Opaque(format!("cargo watch {kind} without its command")),
         };

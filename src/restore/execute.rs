@@ -3,6 +3,7 @@
 //! `launch`), never typed as keys: a held one waits there for Enter; an `auto` one is
 //! entered by restore, so it runs as the user's own (job control, Ctrl-C, history).
 
+use crate::model::ShellKind;
 use crate::redact::PLACEHOLDER;
 use crate::restore::launch::{self, ShellSetup};
 use crate::restore::plan::{Action, PanePlan, Plan, Relaunch, WindowPlan};
@@ -181,7 +182,7 @@ fn pane_command(
         text.push_str(banner.trim_end());
     }
     let setup = ShellSetup {
-        kind: pane.kind.clone(),
+        kind: pane.kind,
         cwd: pane.cwd.clone(),
         env: pane.env.clone(),
         history: pane.history.clone(),
@@ -197,7 +198,7 @@ fn pane_command(
     };
     let token = launch::token(&plan.session, slot);
     let (vars, script) = launch::prepare(paths, &setup, &token)?;
-    let command = launch::with_env(&vars, &launch::shell_command(paths, &pane.kind, exe)?);
+    let command = launch::with_env(&vars, &launch::shell_command(paths, pane.kind, exe)?);
     Ok((command, script))
 }
 
@@ -234,14 +235,14 @@ fn enter_command(pane_id: &str, script: &Path, pane: &PanePlan, outcome: &mut Ou
         return;
     }
     let run = r.action == Action::Run;
-    if (run || launch::needs_held_key(&pane.kind)) && !wait_ready(pane_id, script) {
+    if (run || launch::needs_held_key(pane.kind)) && !wait_ready(pane_id, script) {
         outcome
             .failed
             .push(format!("{}: its shell did not reach a prompt", r.shown));
         return;
     }
     let mut sent = Ok(String::new());
-    if launch::needs_held_key(&pane.kind) {
+    if launch::needs_held_key(pane.kind) {
         let mut args = vec!["send-keys", "-t", pane_id, "-H"];
         args.extend(launch::HELD_KEY);
         sent = tmux::run(&args);
@@ -322,7 +323,7 @@ pub fn plain_background(paths: &Paths, plan: &Plan) -> Result<Outcome> {
             "{}.log",
             launch::token(&plan.session, &i.to_string())
         ));
-        match spawn_logged(&pane.kind, &r.line, &pane.cwd, pane, &log) {
+        match spawn_logged(pane.kind, &r.line, &pane.cwd, pane, &log) {
             Ok(pid) => {
                 outcome
                     .background
@@ -334,7 +335,13 @@ pub fn plain_background(paths: &Paths, plan: &Plan) -> Result<Outcome> {
     Ok(outcome)
 }
 
-fn spawn_logged(kind: &str, line: &str, cwd: &str, pane: &PanePlan, log: &PathBuf) -> Result<u32> {
+fn spawn_logged(
+    kind: ShellKind,
+    line: &str,
+    cwd: &str,
+    pane: &PanePlan,
+    log: &PathBuf,
+) -> Result<u32> {
     use std::os::unix::fs::OpenOptionsExt;
     use std::os::unix::process::CommandExt;
     let file = std::fs::OpenOptions::new()
@@ -343,7 +350,7 @@ fn spawn_logged(kind: &str, line: &str, cwd: &str, pane: &PanePlan, log: &PathBu
         .mode(0o600)
         .open(log)
         .with_context(|| format!("cannot open {}", log.display()))?;
-    let shell = if kind == "fish" { "fish" } else { kind };
+    let shell = kind.as_str();
     let child = std::process::Command::new(shell)
         .args(["-c", line])
         .current_dir(cwd)
@@ -369,7 +376,7 @@ pub fn plain_shell(paths: &Paths, plan: &Plan, banner: &str) -> Result<()> {
         .next()
         .context("nothing to restore")?;
     let setup = ShellSetup {
-        kind: pane.kind.clone(),
+        kind: pane.kind,
         cwd: pane.cwd.clone(),
         env: pane.env.clone(),
         history: pane.history.clone(),
@@ -381,7 +388,7 @@ pub fn plain_shell(paths: &Paths, plan: &Plan, banner: &str) -> Result<()> {
         keep_env: Vec::new(),
     };
     let (vars, _) = launch::prepare(paths, &setup, &launch::token(&plan.session, "plain"))?;
-    let command = launch::shell_command(paths, &pane.kind, &exe)?;
+    let command = launch::shell_command(paths, pane.kind, &exe)?;
     let err = std::process::Command::new("sh")
         .args(["-c", &format!("exec {command}")])
         .envs(vars)
@@ -393,7 +400,7 @@ pub fn plain_shell(paths: &Paths, plan: &Plan, banner: &str) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::policy::Policy;
+    use crate::model::Policy;
 
     fn relaunch(line: &str, action: Action) -> Relaunch {
         Relaunch {

@@ -6,19 +6,19 @@
 //! variables. Nothing in it runs a command from the snapshot: a command runs only when
 //! Enter is pressed, by the user or by restore for an `auto` one.
 
+use crate::model::ShellKind;
 use crate::store::atomic::write_atomic;
 use crate::store::paths::{ensure_private_dir, Paths};
+use crate::store::restore_files;
 use crate::text::{fish_quote, posix_quote, quote};
 use anyhow::Result;
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
 
 /// What a new shell is given.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ShellSetup {
-    /// `bash`, `zsh` or `fish`.
-    pub kind: String,
+    pub kind: ShellKind,
     pub cwd: String,
     pub env: BTreeMap<String, String>,
     /// Commands, oldest first, for the shell's native history.
@@ -45,8 +45,8 @@ pub struct ShellSetup {
 pub const HELD_KEY: [&str; 2] = ["18", "1d"];
 
 /// Does a shell of `kind` need [`HELD_KEY`] typed to receive its held command?
-pub fn needs_held_key(kind: &str) -> bool {
-    kind != "zsh"
+pub fn needs_held_key(kind: ShellKind) -> bool {
+    kind != ShellKind::Zsh
 }
 
 /// The files one new shell reads, removed by its script once read.
@@ -59,26 +59,28 @@ struct Files<'a> {
 /// The script the hook sources at the first prompt (pure). The files go before the
 /// variables are exported, so that a restored `PATH` cannot hide `rm`.
 fn script(setup: &ShellSetup, files: &Files) -> String {
-    let q = |s: &str| quote(&setup.kind, s);
+    let q = |s: &str| quote(setup.kind, s);
     let mut out = String::new();
-    let fish = setup.kind == "fish";
+    let fish = setup.kind == ShellKind::Fish;
     let or_true = if fish { "" } else { " || :" };
     let history = q(&files.history.to_string_lossy());
     let scratch = q(&format!("{}.add", files.history.to_string_lossy()));
     if !setup.history.is_empty() {
-        match setup.kind.as_str() {
-            "bash" => out.push_str(&bash_history_merge(&history, &scratch)),
-            "zsh" => out.push_str(&zsh_history_merge(&history, &scratch)),
-            _ => {}
+        match setup.kind {
+            ShellKind::Bash => out.push_str(&bash_history_merge(&history, &scratch)),
+            ShellKind::Zsh => out.push_str(&zsh_history_merge(&history, &scratch)),
+            ShellKind::Fish => {}
         }
     }
     if let Some(held) = &setup.held {
-        out.push_str(&held_setup(&setup.kind, held));
+        out.push_str(&held_setup(setup.kind, held));
         if setup.from_restore {
-            out.push_str(match setup.kind.as_str() {
-                "fish" => "functions -q __snap_from_restore; and __snap_from_restore\n",
-                "zsh" => "(( $+functions[__snap_from_restore] )) && __snap_from_restore\n",
-                _ => "builtin declare -F __snap_from_restore >/dev/null && __snap_from_restore\n",
+            out.push_str(match setup.kind {
+                ShellKind::Fish => "functions -q __snap_from_restore; and __snap_from_restore\n",
+                ShellKind::Zsh => "(( $+functions[__snap_from_restore] )) && __snap_from_restore\n",
+                ShellKind::Bash => {
+                    "builtin declare -F __snap_from_restore >/dev/null && __snap_from_restore\n"
+                }
             });
         }
     }
@@ -159,10 +161,10 @@ fn zsh_history_merge(file: &str, scratch: &str) -> String {
 /// The lines that put `held` in the edit buffer: zsh's buffer stack (`print -z`, popped
 /// by the next prompt); in bash and fish a one-time binding of [`HELD_KEY`] that sets
 /// the buffer from inside the line editor, then removes itself.
-fn held_setup(kind: &str, held: &str) -> String {
+fn held_setup(kind: ShellKind, held: &str) -> String {
     match kind {
-        "zsh" => format!("builtin print -rz -- {}\n", posix_quote(held)),
-        "fish" => format!(
+        ShellKind::Zsh => format!("builtin print -rz -- {}\n", posix_quote(held)),
+        ShellKind::Fish => format!(
             "set -g __snap_held {text}
 function __snap_held_put
     commandline -r -- $__snap_held
@@ -176,7 +178,7 @@ bind -M insert \\x18\\x1d __snap_held_put
 ",
             text = fish_quote(held)
         ),
-        _ => format!(
+        ShellKind::Bash => format!(
             "__snap_held_put() {{
     READLINE_LINE={text}
     READLINE_POINT=${{#READLINE_LINE}}
@@ -194,22 +196,22 @@ builtin bind -m vi-insert -x '\"\\C-x\\C-]\": __snap_held_put' 2>/dev/null || :
 
 /// The history file in the native format of `kind` (pure); for fish, entries of its
 /// history file.
-pub fn history_text(kind: &str, history: &[(i64, String)]) -> String {
+pub fn history_text(kind: ShellKind, history: &[(i64, String)]) -> String {
     let mut out = String::new();
     for (when_us, cmd) in history {
         match kind {
-            "fish" => {
+            ShellKind::Fish => {
                 let escaped = cmd.replace('\\', "\\\\").replace('\n', "\\n");
                 out.push_str(&format!(
                     "- cmd: {escaped}\n  when: {}\n",
                     when_us / 1_000_000
                 ));
             }
-            "zsh" => {
+            ShellKind::Zsh => {
                 let escaped = cmd.replace('\n', "\\\n");
                 out.push_str(&format!(": {}:0;{escaped}\n", when_us / 1_000_000));
             }
-            _ => {
+            ShellKind::Bash => {
                 out.push_str(&format!(
                     "#{}\n{}\n",
                     when_us / 1_000_000,
@@ -239,15 +241,6 @@ pub fn token(session: &str, slot: &str) -> String {
     .collect()
 }
 
-/// Where restore scripts live.
-fn restore_dir(paths: &Paths) -> PathBuf {
-    paths.state.join("restore")
-}
-
-/// Restore's files left over (a shell that never started) are removed after this long:
-/// they hold the environment and history, secrets included.
-pub const STALE_AFTER: Duration = Duration::from_secs(3600);
-
 /// Write the script and history for one new shell; returns the environment the shell
 /// must be started with (`SNAP_RESTORE`, `SNAP_REPLACES`, …) and the script's path (gone
 /// once the shell has read it). Leftovers of earlier shells are removed first.
@@ -257,11 +250,11 @@ pub fn prepare(
     token: &str,
 ) -> Result<(Vec<(String, String)>, PathBuf)> {
     ensure_private_dir(&paths.state)?;
-    let dir = restore_dir(paths);
+    let dir = restore_files::dir(paths);
     ensure_private_dir(&dir)?;
-    remove_stale(paths);
+    restore_files::remove_stale(paths);
     let mut env = Vec::new();
-    let history_file = if setup.kind == "fish" {
+    let history_file = if setup.kind == ShellKind::Fish {
         let fish_dir = fish_data_dir();
         let file = fish_dir.join(format!("{}_history", fish_session(&setup.env)));
         if !setup.history.is_empty() && !fish_session(&setup.env).is_empty() {
@@ -271,7 +264,7 @@ pub fn prepare(
         file
     } else {
         let file = dir.join(format!("{token}.history"));
-        write_atomic(&file, history_text(&setup.kind, &setup.history).as_bytes())?;
+        write_atomic(&file, history_text(setup.kind, &setup.history).as_bytes())?;
         file
     };
     let script_file = dir.join(format!("{token}.{}", setup.kind));
@@ -296,30 +289,6 @@ pub fn prepare(
     Ok((env, script_file))
 }
 
-/// Remove the files of `state/restore/` older than [`STALE_AFTER`] (scripts, histories,
-/// temporary files), keeping the wrapper rc files every new shell reads. Best effort:
-/// what cannot be removed now is tried again next time.
-pub fn remove_stale(paths: &Paths) {
-    let Ok(entries) = std::fs::read_dir(restore_dir(paths)) else {
-        return;
-    };
-    let now = SystemTime::now();
-    for entry in entries.flatten() {
-        let Ok(meta) = entry.metadata() else { continue };
-        let old = meta
-            .modified()
-            .ok()
-            .and_then(|m| now.duration_since(m).ok())
-            .is_some_and(|age| age > STALE_AFTER);
-        if meta.is_file() && old && entry.file_name() != WRAPPER_BASHRC {
-            let _ = std::fs::remove_file(entry.path());
-        }
-    }
-}
-
-/// The wrapper rc of restored bash shells, kept in `state/restore/`.
-const WRAPPER_BASHRC: &str = "bashrc";
-
 /// `env K=V … COMMAND`, quoted for `sh -c` (how tmux runs a pane's command).
 pub fn with_env(vars: &[(String, String)], command: &str) -> String {
     let mut s = String::from("env");
@@ -333,12 +302,10 @@ pub fn with_env(vars: &[(String, String)], command: &str) -> String {
 }
 
 /// The fish history session a restored fish writes to: the user's own (`fish_history`
-/// as exported, `fish` by default; empty: none), never a private one of older restores.
+/// as exported, `fish` by default; empty: none). The plan never carries a private one
+/// of older restores (`shellenv::is_restore_history`).
 fn fish_session(env: &BTreeMap<String, String>) -> &str {
-    match env.get("fish_history") {
-        Some(v) if !v.starts_with("snap_") => v,
-        _ => "fish",
-    }
+    env.get("fish_history").map_or("fish", String::as_str)
 }
 
 /// Append to fish's history `file` the commands it lacks (by text), so the restored
@@ -369,7 +336,7 @@ fn add_to_fish_history(file: &Path, history: &[(i64, String)]) -> Result<()> {
         .mode(0o600)
         .open(file)
         .map_err(|e| anyhow::anyhow!("cannot write fish's history {}: {e}", file.display()))?;
-    f.write_all(history_text("fish", &lacking).as_bytes())
+    f.write_all(history_text(ShellKind::Fish, &lacking).as_bytes())
         .map_err(|e| anyhow::anyhow!("cannot write fish's history {}: {e}", file.display()))?;
     Ok(())
 }
@@ -408,13 +375,13 @@ fn fish_data_dir() -> PathBuf {
 /// The command that starts an interactive shell of `kind` with the hook active, even
 /// when the user's rc does not load it (loading twice is harmless). For bash and zsh it
 /// writes a small wrapper rc under the state dir that reads the user's own rc first.
-pub fn shell_command(paths: &Paths, kind: &str, snap_bin: &Path) -> Result<String> {
+pub fn shell_command(paths: &Paths, kind: ShellKind, snap_bin: &Path) -> Result<String> {
     let bin = posix_quote(&snap_bin.to_string_lossy());
-    let dir = restore_dir(paths);
+    let dir = restore_files::dir(paths);
     ensure_private_dir(&paths.state)?;
     ensure_private_dir(&dir)?;
     Ok(match kind {
-        "zsh" => {
+        ShellKind::Zsh => {
             let zdot = dir.join("zdotdir");
             ensure_private_dir(&zdot)?;
             let user = "${SNAP_USER_ZDOTDIR:-$HOME}";
@@ -444,15 +411,15 @@ pub fn shell_command(paths: &Paths, kind: &str, snap_bin: &Path) -> Result<Strin
                 posix_quote(&zdot.to_string_lossy())
             )
         }
-        "fish" => format!(
+        ShellKind::Fish => format!(
             "fish -i -C {}",
             posix_quote(&format!(
                 "{} init fish | source",
                 fish_quote(&snap_bin.to_string_lossy())
             ))
         ),
-        _ => {
-            let rc = dir.join(WRAPPER_BASHRC);
+        ShellKind::Bash => {
+            let rc = dir.join(restore_files::WRAPPER_BASHRC);
             write_atomic(
                 &rc,
                 format!("[ -f ~/.bashrc ] && . ~/.bashrc\neval \"$({bin} init bash)\"\n")
@@ -467,9 +434,9 @@ pub fn shell_command(paths: &Paths, kind: &str, snap_bin: &Path) -> Result<Strin
 mod tests {
     use super::*;
 
-    fn setup(kind: &str) -> ShellSetup {
+    fn setup(kind: ShellKind) -> ShellSetup {
         ShellSetup {
-            kind: kind.into(),
+            kind,
             cwd: "/tmp/it's here".into(),
             env: [
                 ("PORT".to_string(), "3001".to_string()),
@@ -492,7 +459,7 @@ mod tests {
 
     #[test]
     fn bash_script_quotes_everything_and_runs_nothing() {
-        let s = script(&setup("bash"), &files());
+        let s = script(&setup(ShellKind::Bash), &files());
         assert!(s.contains(r"builtin cd -- '/tmp/it'\''s here' 2>/dev/null || :"));
         assert!(s.contains("export PORT='3001'\n"));
         assert!(s.contains("export Q='a'\\''b\nc'\n"));
@@ -503,19 +470,19 @@ mod tests {
 
     #[test]
     fn the_script_removes_its_files_before_exporting_a_path() {
-        let s = script(&setup("bash"), &files());
+        let s = script(&setup(ShellKind::Bash), &files());
         let rm = s
             .find("command rm -f -- '/s/x.bash' '/s/h' '/s/h.add'")
             .unwrap();
         assert!(rm > s.find("history -r").unwrap());
         assert!(rm < s.find("export ").unwrap());
-        let fish = script(&setup("fish"), &files());
+        let fish = script(&setup(ShellKind::Fish), &files());
         assert!(fish.contains("command rm -f -- '/s/x.bash' 2>/dev/null\n"));
     }
 
     #[test]
     fn a_command_restore_enters_itself_is_marked_as_from_restore_and_a_held_one_is_not() {
-        for kind in ["bash", "zsh", "fish"] {
+        for kind in ShellKind::ALL {
             let mut s = setup(kind);
             s.held = Some("npm run dev".into());
             assert!(
@@ -533,17 +500,17 @@ mod tests {
     #[test]
     fn a_held_command_goes_to_the_edit_buffer_never_to_the_prompt_as_keys() {
         let held = "sleep 300\necho 'ran' > F";
-        let mut zsh = setup("zsh");
+        let mut zsh = setup(ShellKind::Zsh);
         zsh.held = Some(held.into());
         let s = script(&zsh, &files());
         assert!(s.contains("builtin print -rz -- 'sleep 300\necho '\\''ran'\\'' > F'\n"));
-        let mut bash = setup("bash");
+        let mut bash = setup(ShellKind::Bash);
         bash.held = Some(held.into());
         let s = script(&bash, &files());
         assert!(s.contains("    READLINE_LINE='sleep 300\necho '\\''ran'\\'' > F'\n"));
         assert!(s.contains(r#"builtin bind -m emacs -x '"\C-x\C-]": __snap_held_put'"#));
         assert!(s.contains(r"builtin bind -m emacs -r '\C-x\C-]'"));
-        let mut fish = setup("fish");
+        let mut fish = setup(ShellKind::Fish);
         fish.held = Some(held.into());
         let s = script(&fish, &files());
         assert!(s.contains("set -g __snap_held 'sleep 300\necho \\'ran\\' > F'\n"));
@@ -552,45 +519,20 @@ mod tests {
     }
 
     #[test]
-    fn stale_files_go_and_fresh_ones_and_the_wrapper_rc_stay() {
-        let tmp = tempfile::tempdir().unwrap();
-        let paths = Paths {
-            data: tmp.path().into(),
-            state: tmp.path().join("state"),
-            config_file: tmp.path().join("config.toml"),
-        };
-        let dir = restore_dir(&paths);
-        std::fs::create_dir_all(dir.join("zdotdir")).unwrap();
-        let old = SystemTime::now() - STALE_AFTER - Duration::from_secs(60);
-        for name in ["old.bash", "old.history", WRAPPER_BASHRC] {
-            let f = std::fs::File::create(dir.join(name)).unwrap();
-            f.set_modified(old).unwrap();
-        }
-        std::fs::write(dir.join("new.zsh"), "").unwrap();
-        remove_stale(&paths);
-        let mut left: Vec<String> = std::fs::read_dir(&dir)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        left.sort();
-        assert_eq!(left, ["bashrc", "new.zsh", "zdotdir"]);
-    }
-
-    #[test]
     fn fish_script_and_history_format() {
-        let s = script(&setup("fish"), &files());
+        let s = script(&setup(ShellKind::Fish), &files());
         assert!(s.contains(r"builtin cd -- '/tmp/it\'s here'"));
         assert!(s.contains("set -gx PORT '3001'"));
-        let h = history_text("fish", &[(1_764_000_000_000_000, "a\nb".into())]);
+        let h = history_text(ShellKind::Fish, &[(1_764_000_000_000_000, "a\nb".into())]);
         assert_eq!(h, "- cmd: a\\nb\n  when: 1764000000\n");
     }
 
     #[test]
-    fn fish_gets_the_users_history_session_never_a_private_one() {
+    fn fish_gets_the_users_history_session() {
         let env = |v: &str| BTreeMap::from([("fish_history".to_string(), v.to_string())]);
         assert_eq!(fish_session(&BTreeMap::new()), "fish");
-        assert_eq!(fish_session(&env("snap_work_1_2")), "fish");
         assert_eq!(fish_session(&env("work")), "work");
+        assert_eq!(fish_session(&env("")), "");
         assert_eq!(fish_unescape(r"a\nb\\c"), "a\nb\\c");
     }
 

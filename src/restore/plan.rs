@@ -2,18 +2,15 @@
 //! policy, options) to what restore will do. `--dry-run` prints it; only `execute`
 //! touches tmux or starts processes.
 
-use crate::capture::tmux::ClosedNote;
-use crate::policy::{Policy, Rules, Shell};
+use crate::model::snapshot::{ProcessSnap, ShellSnap, Snapshot};
+use crate::model::{Ended, Policy, ShellKind};
+use crate::policy::Rules;
 use crate::redact::{Redactor, PLACEHOLDER};
-use crate::snapshot_model::{ProcessSnap, ShellSnap, Snapshot};
-use crate::store::shells::{Ended, ShellState};
+use crate::store::shells::ShellState;
+use crate::store::tmux_closed::ClosedNote;
 use crate::timefmt;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
-
-/// A pane that hung up counts as closed on purpose when other panes of its tmux session
-/// went on recording for longer than this after it (the pane was closed, not the server).
-pub const PANE_CLOSED_AFTER_US: i64 = 5_000_000;
 
 /// How restore will proceed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -71,7 +68,7 @@ pub struct Judging<'a> {
 pub struct PanePlan {
     /// The shell this pane replaces.
     pub replaces: String,
-    pub kind: String,
+    pub kind: ShellKind,
     pub cwd: String,
     /// Set when the recorded cwd is gone and a parent is used.
     pub cwd_note: Option<String>,
@@ -195,7 +192,7 @@ struct Candidate<'a> {
     snap: Option<&'a ShellSnap>,
     journal: Option<&'a ShellState>,
     id: String,
-    kind: String,
+    kind: ShellKind,
     started_us: i64,
     /// The history of the shells it replaced, generation after generation, oldest first.
     before: Vec<(i64, String)>,
@@ -206,20 +203,14 @@ impl Candidate<'_> {
         if let Some(j) = self.journal {
             return j.ended;
         }
-        match self.snap.and_then(|s| s.ended.as_deref()) {
-            Some("exit") => Some(Ended::Exit),
-            Some("exec") => Some(Ended::Exec),
-            Some("hangup") => Some(Ended::Hangup),
-            _ => None,
-        }
+        self.snap.and_then(|s| s.ended)
     }
 
-    fn ended_us(&self) -> Option<i64> {
-        self.journal.and_then(|j| j.ended_us).or_else(|| {
-            self.snap
-                .and_then(|s| s.ended_at.as_deref())
-                .and_then(timefmt::parse_us)
-        })
+    /// The shell it replaces, when a restore made it.
+    fn replaces(&self) -> Option<&str> {
+        self.journal
+            .and_then(|j| j.meta.replaces.as_deref())
+            .or_else(|| self.snap.and_then(|s| s.replaces.as_deref()))
     }
 
     fn cwd(&self) -> String {
@@ -294,14 +285,6 @@ impl Candidate<'_> {
             .and_then(|j| j.meta.tmux.as_ref())
             .map(|t| (t.socket.clone(), t.session.clone()))
     }
-
-    fn last_seen_us(&self) -> i64 {
-        self.journal.map(|j| j.last_seen_us).unwrap_or_else(|| {
-            self.snap
-                .and_then(|s| timefmt::parse_us(&s.last_seen))
-                .unwrap_or(self.started_us)
-        })
-    }
 }
 
 /// Build the plan (pure).
@@ -330,18 +313,20 @@ pub fn plan(
 
     let snap_session = snapshot.sessions.iter().find(|s| s.name == session);
     let mut candidates: Vec<Candidate> = Vec::new();
-    let mut left = Vec::new();
+    // Shells that stay closed, with when they started and why.
+    let mut closed: Vec<(i64, Left)> = Vec::new();
     for sh in snap_session.into_iter().flat_map(|s| &s.shells) {
         if !sh.alive && replaced.contains(sh.id.as_str()) {
             // An earlier generation, brought back already: not this one's to report.
             continue;
         }
         if !sh.alive {
-            let how = sh.ended.as_deref().unwrap_or("vanished");
-            left.push(Left {
+            let how = sh.ended.map_or("vanished", Ended::as_str);
+            let left = Left {
                 shell: sh.id.clone(),
                 reason: format!("ended ({how}) before this snapshot"),
-            });
+            };
+            closed.push((timefmt::parse_us(&sh.started_at).unwrap_or(0), left));
             continue;
         }
         let journal = by_id.get(sh.id.as_str()).copied();
@@ -349,7 +334,7 @@ pub fn plan(
             snap: Some(sh),
             journal,
             id: sh.id.clone(),
-            kind: sh.kind.clone(),
+            kind: sh.shell(),
             started_us: timefmt::parse_us(&sh.started_at).unwrap_or(0),
             before: lineage_history(
                 journal
@@ -368,7 +353,7 @@ pub fn plan(
                 snap: None,
                 journal: Some(j),
                 id: j.meta.id.clone(),
-                kind: j.meta.kind.clone(),
+                kind: j.meta.shell(),
                 started_us: started,
                 before: lineage_history(j.meta.replaces.as_deref(), &by_id, snapshot),
             });
@@ -383,28 +368,50 @@ pub fn plan(
         Mode::Rebuild
     };
     let mut back: Vec<&Candidate> = Vec::new();
-    for c in &candidates {
-        let reason = if replaced.contains(c.id.as_str()) {
-            Some("replaced by a restored shell".to_string())
-        } else if let Some(e @ (Ended::Exit | Ended::Exec)) = c.ended() {
+    let mut left = Vec::new();
+    for c in candidates
+        .iter()
+        .filter(|c| !replaced.contains(c.id.as_str()))
+    {
+        let reason = if let Some(e @ (Ended::Exit | Ended::Exec)) = c.ended() {
             Some(format!("ended with {}", e.as_str()))
         } else if mode != Mode::Attach && closed_by_tmux(c, world) {
             Some("its tmux pane was closed while the server ran".to_string())
-        } else if mode != Mode::Attach && pane_closed_while_session_lived(c, &candidates) {
-            Some("its tmux pane was closed while the session went on".to_string())
         } else if c.journal.is_some_and(|j| j.alive) && !dying_with_its_tmux(c, session, world) {
-            Some("still running".to_string())
+            // Alive now: whatever its generation, not one that went away.
+            left.push(Left {
+                shell: c.id.clone(),
+                reason: "still running".to_string(),
+            });
+            continue;
         } else {
             None
         };
         match reason {
-            Some(reason) => left.push(Left {
-                shell: c.id.clone(),
-                reason,
-            }),
+            Some(reason) => closed.push((
+                c.started_us,
+                Left {
+                    shell: c.id.clone(),
+                    reason,
+                },
+            )),
             None => back.push(c),
         }
     }
+    // Only this generation's shells are reported: those started since the restore that
+    // made the oldest restored shell of the ones that went away (shells older than that
+    // were reported by the restores before).
+    let generation = candidates
+        .iter()
+        .filter(|c| !replaced.contains(c.id.as_str()) && c.replaces().is_some())
+        .map(|c| c.started_us)
+        .min();
+    left.extend(
+        closed
+            .into_iter()
+            .filter(|(started, _)| generation.is_none_or(|g| *started >= g))
+            .map(|(_, l)| l),
+    );
 
     let mut plan = Plan {
         session: session.to_string(),
@@ -502,7 +509,7 @@ fn rejoin_live_windows(windows: &mut [WindowPlan], back: &[&Candidate], all: &[C
             let Some(t) = place(&pane.replaces) else {
                 continue;
             };
-            let mut siblings: Vec<(&Candidate, &crate::snapshot_model::TmuxPlace)> = all
+            let mut siblings: Vec<(&Candidate, &crate::model::snapshot::TmuxPlace)> = all
                 .iter()
                 .filter_map(|c| Some((c, c.snap?.tmux.as_ref()?)))
                 .filter(|(c, p)| {
@@ -558,21 +565,6 @@ fn closed_by_tmux(c: &Candidate, world: &World) -> bool {
             .closed_panes
             .iter()
             .any(|n| n.closes(socket, pane, c.started_us))
-    })
-}
-
-/// Did this shell's pane hang up while other panes of its tmux session kept working?
-fn pane_closed_while_session_lived(c: &Candidate, all: &[Candidate]) -> bool {
-    if c.ended() != Some(Ended::Hangup) {
-        return false;
-    }
-    let (Some(place), Some(ended)) = (c.tmux_session(), c.ended_us()) else {
-        return false;
-    };
-    all.iter().any(|o| {
-        o.id != c.id
-            && o.tmux_session().as_ref() == Some(&place)
-            && o.last_seen_us() > ended + PANE_CLOSED_AFTER_US
     })
 }
 
@@ -646,7 +638,7 @@ fn window_name(pane: &PanePlan) -> String {
     std::path::Path::new(&pane.cwd)
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| pane.kind.clone())
+        .unwrap_or_else(|| pane.kind.to_string())
 }
 
 /// The pane for one shell.
@@ -668,7 +660,7 @@ fn pane_plan(
         let job = Job {
             leader: foreground,
             processes: foreground.map(|l| job_of(l, all)).unwrap_or_default(),
-            shell: Shell::of(&c.kind),
+            shell: c.kind,
             path: c.path(),
             cwd: &cwd,
         };
@@ -677,7 +669,7 @@ fn pane_plan(
     let history = c.history();
     PanePlan {
         replaces: c.id.clone(),
-        kind: c.kind.clone(),
+        kind: c.kind,
         cwd,
         cwd_note,
         env,
@@ -722,7 +714,7 @@ fn job_window(
     let job = Job {
         leader: Some(p),
         processes: job_of(p, all),
-        shell: Shell::of(&c.kind),
+        shell: c.kind,
         path: c.path(),
         cwd: &cwd,
     };
@@ -743,7 +735,7 @@ fn job_window(
         active: false,
         panes: vec![PanePlan {
             replaces: c.id.clone(),
-            kind: c.kind.clone(),
+            kind: c.kind,
             cwd,
             cwd_note: None,
             env,
@@ -762,7 +754,7 @@ struct Job<'a> {
     leader: Option<&'a ProcessSnap>,
     /// The leader and its descendants.
     processes: Vec<&'a ProcessSnap>,
-    shell: Shell,
+    shell: ShellKind,
     path: Option<&'a str>,
     cwd: &'a str,
 }
@@ -817,26 +809,70 @@ fn relaunch(line: &str, job: &Job, world: &World, judging: &Judging, opts: Optio
     if line.contains(PLACEHOLDER) {
         r.action = Action::Skip;
         r.reason = Some("its text was redacted: type it again yourself".into());
-    } else if let Some(pid) = still_running(job.leader, job.cwd, world) {
+    } else if let Some(pid) = still_running(job.leader, line, job.cwd, world) {
         r.action = Action::Skip;
         r.reason = Some(format!("still running (pid {pid})"));
     }
     r
 }
 
-/// A live process with the same argv and cwd as the one recorded.
-fn still_running(process: Option<&ProcessSnap>, cwd: &str, world: &World) -> Option<u32> {
-    let p = process?;
-    world
-        .processes
-        .iter()
-        .find(|(_, argv, pcwd)| {
+/// A live process of the user's that is this command already: one with the argv and cwd
+/// of its process at capture, or else (no process captured, or another one started it
+/// since: a `--no-tmux` restore, the user) one running a command of `line` where the
+/// line runs it (`cwd`, or where a `cd` of the line went).
+fn still_running(
+    process: Option<&ProcessSnap>,
+    line: &str,
+    cwd: &str,
+    world: &World,
+) -> Option<u32> {
+    let captured = process.and_then(|p| {
+        world.processes.iter().find(|(_, argv, pcwd)| {
             argv == &p.cmd && pcwd.as_deref().unwrap_or(cwd) == p.cwd.as_deref().unwrap_or(cwd)
+        })
+    });
+    captured
+        .or_else(|| {
+            let commands: Vec<(Vec<String>, String)> = crate::policy::commands_in(line)
+                .into_iter()
+                .filter_map(|(words, dir)| Some((words, runs_in(&dir, cwd)?)))
+                .collect();
+            world.processes.iter().find(|(_, argv, pcwd)| {
+                let words = crate::policy::process_words(argv);
+                commands
+                    .iter()
+                    .any(|(w, dir)| *w == words && pcwd.as_deref() == Some(dir.as_str()))
+            })
         })
         .map(|(pid, _, _)| *pid)
 }
 
-/// Drop variables known only redacted (listed to re-export).
+/// The directory a command of a line run in `cwd` runs in (pure); None when the line
+/// went where snap cannot tell.
+fn runs_in(dir: &crate::policy::Dir, cwd: &str) -> Option<String> {
+    use crate::policy::Dir;
+    use std::path::{Component, Path, PathBuf};
+    let joined = match dir {
+        Dir::Start => return Some(cwd.to_string()),
+        Dir::At(d) if d.starts_with('~') || d.contains('$') => return None,
+        Dir::At(d) => Path::new(cwd).join(d),
+        Dir::Unknown => return None,
+    };
+    let mut out = PathBuf::new();
+    for c in joined.components() {
+        match c {
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::CurDir => {}
+            c => out.push(c),
+        }
+    }
+    Some(out.to_string_lossy().into_owned())
+}
+
+/// Drop variables known only redacted (listed to re-export), those the env guard
+/// refuses, and the private fish history session an older restore gave a fish.
 fn clean_env(env: BTreeMap<String, String>, plan: &mut Plan) -> BTreeMap<String, String> {
     env.into_iter()
         .filter(|(k, v)| {
@@ -850,7 +886,7 @@ fn clean_env(env: BTreeMap<String, String>, plan: &mut Plan) -> BTreeMap<String,
                 plan.reexport.push(k.clone());
                 false
             } else {
-                true
+                !crate::shellenv::is_restore_history(k, v)
             }
         })
         .collect()

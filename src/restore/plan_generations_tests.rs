@@ -3,9 +3,9 @@
 
 use super::*;
 use crate::config::Config;
+use crate::model::snapshot::{SessionSnap, TmuxPlace};
 use crate::model::TmuxRef;
-use crate::snapshot_model::{SessionSnap, TmuxPlace};
-use crate::store::journal::{EndHow, Record};
+use crate::store::journal::Record;
 use crate::store::shells;
 use std::path::PathBuf;
 
@@ -44,7 +44,7 @@ fn ran(at: i64, command: &str) -> Vec<Record> {
 fn hangup(at: i64) -> Record {
     Record::Exit {
         time_us: at,
-        how: EndHow::Hangup,
+        how: crate::model::Ended::Hangup,
     }
 }
 
@@ -251,7 +251,7 @@ fn a_pane_tmux_noted_closed_stays_closed_in_a_rebuild_and_is_missing_while_the_s
         journal("a", T, None, vec![hangup(T + 3 * S)]),
         journal("b", T, None, vec![hangup(T + 3 * S - 100_000)]),
     ];
-    let note = crate::capture::tmux::ClosedNote {
+    let note = crate::store::tmux_closed::ClosedNote {
         socket: SOCKET.into(),
         time_us: T + 3 * S - 90_000,
         server_started_us: T - S,
@@ -276,4 +276,158 @@ fn a_pane_tmux_noted_closed_stays_closed_in_a_rebuild_and_is_missing_while_the_s
     w.tmux_session_alive = true;
     let p = plan_of(&snap, &journals, &w, false);
     assert_eq!(p.missing, ["a", "b"]);
+}
+
+#[test]
+fn an_older_snapshots_private_fish_history_session_is_not_restored() {
+    // Only the snapshot knows this shell (its journal is gone): its env, and its
+    // background job's, are what an older restore gave it.
+    let mut sh = shell_snap("0", T, "%0", 0);
+    sh.kind = "fish".into();
+    let private = BTreeMap::from([
+        ("fish_history".to_string(), "snap_work_1_2".to_string()),
+        ("EDITOR".to_string(), "vim".to_string()),
+    ]);
+    sh.env = private.clone();
+    sh.processes = vec![ProcessSnap {
+        pid: 101,
+        ppid: 100,
+        cmd: vec!["sleep".into(), "100".into()],
+        typed: Some("sleep 100 &".into()),
+        cwd: Some("/p".into()),
+        env: private,
+        started_at: timefmt::rfc3339_us(T),
+        job_leader: true,
+        foreground: false,
+        policy: Policy::Hold,
+        resume: None,
+    }];
+    let p = plan_of(&snapshot(vec![sh], T + S), &[], &world(false), false);
+    let envs: Vec<&BTreeMap<String, String>> = p
+        .windows
+        .iter()
+        .flat_map(|w| w.panes.iter().map(|pane| &pane.env))
+        .collect();
+    assert_eq!(envs.len(), 2, "{p:#?}");
+    for env in envs {
+        assert_eq!(env.get("EDITOR").map(String::as_str), Some("vim"));
+        assert_eq!(env.get("fish_history"), None, "{env:?}");
+    }
+}
+
+#[test]
+fn a_command_already_running_where_its_line_runs_it_is_not_started_again() {
+    // The shell restore made ran the server (origin restore) before any process of it
+    // was captured; a `--no-tmux` restore started it since.
+    let mut sh = shell_snap("1", T, "%1", 0);
+    sh.replaces = Some("0".into());
+    let snap = snapshot(vec![sh], T + S);
+    let records = vec![Record::Start {
+        time_us: T + S / 2,
+        cwd: "/p".into(),
+        command: "cd web && python3 -m http.server 8000".into(),
+        origin: crate::store::journal::Origin::Restore,
+    }];
+    let journals = vec![journal("1", T, Some("0"), records)];
+    let server = |cwd: &str| {
+        (
+            4242,
+            ["/usr/bin/python3", "-m", "http.server", "8000"]
+                .map(String::from)
+                .to_vec(),
+            Some(cwd.to_string()),
+        )
+    };
+    let mut w = world(false);
+    w.processes = vec![server("/p/web")];
+    let p = plan_of(&snap, &journals, &w, false);
+    let r = p.windows[0].panes[0].relaunch.as_ref().expect("relaunch");
+    assert_eq!(r.action, Action::Skip, "{r:?}");
+    assert_eq!(r.reason.as_deref(), Some("still running (pid 4242)"));
+    // The same server somewhere else is another one.
+    w.processes = vec![server("/p")];
+    let p = plan_of(&snap, &journals, &w, false);
+    let r = p.windows[0].panes[0].relaunch.as_ref().expect("relaunch");
+    assert_eq!(r.action, Action::Run, "{r:?}");
+}
+
+#[test]
+fn a_lines_commands_run_where_its_cds_went() {
+    use crate::policy::Dir;
+    assert_eq!(runs_in(&Dir::Start, "/p").as_deref(), Some("/p"));
+    assert_eq!(
+        runs_in(&Dir::At("a/../b/.".into()), "/p").as_deref(),
+        Some("/p/b")
+    );
+    assert_eq!(
+        runs_in(&Dir::At("/srv".into()), "/p").as_deref(),
+        Some("/srv")
+    );
+    assert_eq!(runs_in(&Dir::At("~/x".into()), "/p"), None);
+    assert_eq!(runs_in(&Dir::Unknown, "/p"), None);
+}
+
+fn left_ids(p: &Plan) -> Vec<(&str, &str)> {
+    p.left
+        .iter()
+        .map(|l| (l.shell.as_str(), l.reason.as_str()))
+        .collect()
+}
+
+#[test]
+fn only_this_generations_closed_shells_are_reported() {
+    // Generation 0: `x` exited; `0` went away with the server and came back as `1`.
+    let mut x = shell_snap("x", T, "%9", 1);
+    x.alive = false;
+    x.ended = Some(crate::model::Ended::Exit);
+    let mut old = shell_snap("0", T, "%0", 0);
+    old.alive = false;
+    old.ended = Some(crate::model::Ended::Hangup);
+    // Generation 1, as restore snapshotted it: `1` and `k`; `k` exits afterwards.
+    let mut one = shell_snap("1", T + 4 * S, "%1", 0);
+    one.replaces = Some("0".into());
+    let mut k = shell_snap("k", T + 4 * S, "%2", 1);
+    k.replaces = Some("q".into());
+    let snap = snapshot(vec![x, old, one, k], T + 5 * S);
+    let mut k_records = ran(T + 6 * S, "true");
+    k_records.push(Record::Exit {
+        time_us: T + 7 * S,
+        how: crate::model::Ended::Exit,
+    });
+    let journals = vec![
+        journal("1", T + 4 * S, Some("0"), vec![hangup(T + 9 * S)]),
+        journal("k", T + 4 * S, Some("q"), k_records),
+    ];
+    let p = plan_of(&snap, &journals, &world(false), false);
+    assert_eq!(left_ids(&p), [("k", "ended with exit")], "{p:#?}");
+    // Before any restore every closed shell is this generation's.
+    let mut x = shell_snap("x", T, "%9", 1);
+    x.alive = false;
+    x.ended = Some(crate::model::Ended::Exit);
+    let snap = snapshot(vec![x, shell_snap("0", T, "%0", 0)], T + S);
+    let journals = vec![journal("0", T, None, vec![hangup(T + 2 * S)])];
+    let p = plan_of(&snap, &journals, &world(false), false);
+    assert_eq!(
+        left_ids(&p),
+        [("x", "ended (exit) before this snapshot")],
+        "{p:#?}"
+    );
+}
+
+#[test]
+fn with_no_snapshot_since_a_restore_the_shells_it_replaced_are_not_reported() {
+    let snap = snapshot(vec![shell_snap("0", T, "%0", 0)], T + S);
+    let journals = vec![
+        journal("0", T, None, vec![hangup(T + 2 * S)]),
+        journal("1", T + 3 * S, Some("0"), vec![hangup(T + 4 * S)]),
+    ];
+    let p = plan_of(&snap, &journals, &world(false), false);
+    assert_eq!(left_ids(&p), [], "{p:#?}");
+    let back: Vec<&str> = p
+        .windows
+        .iter()
+        .flat_map(|w| &w.panes)
+        .map(|p| p.replaces.as_str())
+        .collect();
+    assert_eq!(back, ["1"]);
 }

@@ -62,20 +62,17 @@
 //! The first `V` is the baseline (written at the first prompt). A shell's journal may be
 //! split in segments: `journal`, `journal.1`, `journal.2`, … read in that order.
 //! The reader never fails: it keeps what is valid and counts what is not.
+//!
+//! A segment nobody writes any more (a newer one exists, or its shell ended) is
+//! gzip-compressed once the index holds it (`journal.1.gz`, see `index::compress`).
+//! Where a crash left a segment both plain and compressed, the plain one (the original)
+//! is read, never both.
 
+use crate::model::Ended;
 use crate::shellenv;
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
-
-/// How a shell ended, as the hook saw it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EndHow {
-    /// A deliberate `exit` or Ctrl-D.
-    Exit,
-    /// The terminal went away (closed, SSH dropped, tmux pane or server killed).
-    Hangup,
-}
 
 /// Who put a command line in the shell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,6 +81,24 @@ pub enum Origin {
     Shell,
     /// Put there by `snap restore`.
     Restore,
+}
+
+impl Origin {
+    /// The command's `source` in history (`shell` or `restore`).
+    pub fn source(self) -> &'static str {
+        match self {
+            Origin::Shell => "shell",
+            Origin::Restore => "restore",
+        }
+    }
+
+    /// The origin of a history `source` (anything but `restore` is the shell's).
+    pub fn of_source(source: &str) -> Origin {
+        match source {
+            "restore" => Origin::Restore,
+            _ => Origin::Shell,
+        }
+    }
 }
 
 /// One record of a journal.
@@ -109,7 +124,7 @@ pub enum Record {
         vars: BTreeMap<String, String>,
     },
     /// The shell ended.
-    Exit { time_us: i64, how: EndHow },
+    Exit { time_us: i64, how: Ended },
 }
 
 impl Record {
@@ -167,37 +182,92 @@ fn format_of<'a>(bytes: &[u8], token: Option<&'a str>) -> Format<'a> {
     }
 }
 
-/// The segments of a shell's journal in the order they were written.
+/// The suffix of a compressed segment.
+const GZ: &str = ".gz";
+
+/// A segment's number by its file name (`journal`: 0, `journal.3` or `journal.3.gz`:
+/// 3), and whether it is compressed; None for other files.
+pub fn segment_number(name: &str) -> Option<(u64, bool)> {
+    let (plain, compressed) = match name.strip_suffix(GZ) {
+        Some(p) => (p, true),
+        None => (name, false),
+    };
+    let n = match plain.strip_prefix("journal") {
+        Some("") => 0,
+        Some(rest) => rest.strip_prefix('.')?.parse().ok()?,
+        None => return None,
+    };
+    Some((n, compressed))
+}
+
+/// Is this segment file gzip-compressed?
+pub fn is_compressed(seg: &Path) -> bool {
+    seg.as_os_str().to_string_lossy().ends_with(GZ)
+}
+
+/// The plain file of a segment (`journal.3.gz` → `journal.3`).
+pub fn plain_path(seg: &Path) -> PathBuf {
+    let text = seg.to_string_lossy();
+    PathBuf::from(text.strip_suffix(GZ).unwrap_or(&text))
+}
+
+/// The compressed file of a plain segment (`journal.3` → `journal.3.gz`).
+pub fn compressed_path(plain: &Path) -> PathBuf {
+    PathBuf::from(format!("{}{GZ}", plain.display()))
+}
+
+/// The segments of a shell's journal in the order they were written: one file each,
+/// the plain one where a segment is also compressed (what a crash while compressing
+/// leaves: the plain one is the original).
 pub fn segments(shell_dir: &Path) -> Vec<PathBuf> {
-    let mut found: Vec<(u64, PathBuf)> = Vec::new();
+    let mut found: Vec<((u64, bool), PathBuf)> = Vec::new();
     let Ok(entries) = fs::read_dir(shell_dir) else {
         return Vec::new();
     };
     for entry in entries.flatten() {
         let name = entry.file_name();
-        let Some(name) = name.to_str() else { continue };
-        let index = if name == "journal" {
-            Some(0)
-        } else {
-            name.strip_prefix("journal.")
-                .and_then(|n| n.parse::<u64>().ok())
+        let Some(key) = name.to_str().and_then(segment_number) else {
+            continue;
         };
-        if let Some(i) = index {
-            found.push((i, entry.path()));
-        }
+        found.push((key, entry.path()));
     }
+    // Plain before compressed, then one per number.
     found.sort();
+    found.dedup_by_key(|((n, _), _)| *n);
     found.into_iter().map(|(_, p)| p).collect()
 }
 
+/// A segment's bytes, decompressed when it is compressed. A plain segment compressed
+/// since it was listed is read from its compressed file.
+pub fn read_segment(seg: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    if !is_compressed(seg) {
+        match fs::read(seg) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return read_segment(&compressed_path(seg))
+            }
+            other => return other,
+        }
+    }
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(fs::File::open(seg)?).read_to_end(&mut out)?;
+    Ok(out)
+}
+
 /// Read every segment of a shell's journal (`token`: its meta's); name a damaged
-/// segment once on stderr.
+/// segment once on stderr (an unreadable one is left as it is, the others still read).
 pub fn read_shell_journal(shell_dir: &Path, token: Option<&str>) -> Parsed {
     let mut all = Parsed::default();
     for seg in segments(shell_dir) {
-        let Ok(bytes) = fs::read(&seg) else {
-            eprintln!("snap: cannot read {}: skipped", seg.display());
-            continue;
+        let bytes = match read_segment(&seg) {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                eprintln!(
+                    "snap: cannot read {} ({e}): skipped (the file is left as it is)",
+                    seg.display()
+                );
+                continue;
+            }
         };
         let before = all.skipped;
         parse_into(&mut all, &bytes, format_of(&bytes, token));
@@ -210,6 +280,42 @@ pub fn read_shell_journal(shell_dir: &Path, token: Option<&str>) -> Parsed {
         }
     }
     all
+}
+
+/// How the shell ended, by the last `X` record in the final bytes of this segment (of
+/// a shell with this token): read without parsing the whole segment, in the format its
+/// first bytes show.
+pub fn last_exit(seg: &Path, token: Option<&str>) -> Option<Ended> {
+    use std::io::{Read, Seek, SeekFrom};
+    const TAIL: usize = 256;
+    let (head, tail) = if is_compressed(seg) {
+        let bytes = read_segment(seg).ok()?;
+        let tail = bytes[bytes.len().saturating_sub(TAIL)..].to_vec();
+        (bytes, tail)
+    } else {
+        let mut f = fs::File::open(seg).ok()?;
+        let mut head = Vec::new();
+        (&mut f).take(3).read_to_end(&mut head).ok()?;
+        let len = f.metadata().ok()?.len();
+        f.seek(SeekFrom::Start(len.saturating_sub(TAIL as u64)))
+            .ok()?;
+        let mut tail = Vec::new();
+        f.read_to_end(&mut tail).ok()?;
+        (head, tail)
+    };
+    let format = format_of(&head, token);
+    let mut needle = vec![RS];
+    if let Format::V2(t) = format {
+        needle.extend_from_slice(t);
+    }
+    needle.extend_from_slice(b"X\t");
+    let at = tail.windows(needle.len()).rposition(|w| w == needle)?;
+    let mut parsed = Parsed::default();
+    parse_into(&mut parsed, &tail[at..], format);
+    parsed.records.iter().rev().find_map(|r| match r {
+        Record::Exit { how, .. } => Some(*how),
+        _ => None,
+    })
 }
 
 /// A record being read: its fields, its body lines, and whether it was cut short.
@@ -703,8 +809,8 @@ fn to_record(
         }
         b'X' => {
             let how = match *fields.get(2)? {
-                b"exit" => EndHow::Exit,
-                b"hangup" => EndHow::Hangup,
+                b"exit" => Ended::Exit,
+                b"hangup" => Ended::Hangup,
                 _ => return None,
             };
             Some(Record::Exit { time_us, how })
@@ -912,7 +1018,7 @@ mod tests {
         assert!(p.records.iter().any(|r| matches!(
             r,
             Record::Exit {
-                how: EndHow::Hangup,
+                how: Ended::Hangup,
                 ..
             }
         )));
@@ -1035,7 +1141,7 @@ mod tests {
         assert!(matches!(
             p.records[7],
             Record::Exit {
-                how: EndHow::Exit,
+                how: Ended::Exit,
                 ..
             }
         ));
@@ -1103,6 +1209,61 @@ mod tests {
         // Without a token (a meta from before the upgrade) only format 1 is read.
         let old = read_shell_journal(dir.path(), None);
         assert_eq!(starts(&old).len(), 1);
+    }
+
+    fn gzip(bytes: &[u8]) -> Vec<u8> {
+        use std::io::Write;
+        let mut z = flate2::write::GzEncoder::new(Vec::new(), Default::default());
+        z.write_all(bytes).unwrap();
+        z.finish().unwrap()
+    }
+
+    fn echo(i: usize) -> Vec<u8> {
+        rec(&format!("^S\t{i}\t/\tt\necho {i}\n^E\t{i}.5\t0\t-\t/\n"))
+    }
+
+    #[test]
+    fn compressed_segments_read_in_order_and_a_crash_leftover_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::write(d.join("journal.gz"), gzip(&echo(0))).unwrap();
+        // A crash while compressing left both: the plain one is read, once.
+        std::fs::write(d.join("journal.1"), echo(1)).unwrap();
+        std::fs::write(d.join("journal.1.gz"), gzip(&echo(1))).unwrap();
+        std::fs::write(d.join("journal.2.gz"), gzip(&echo(2))).unwrap();
+        std::fs::write(d.join("journal.10"), echo(10)).unwrap();
+        std::fs::write(d.join("journal.x.gz"), b"not a segment").unwrap();
+        let names: Vec<String> = segments(d)
+            .iter()
+            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(
+            names,
+            ["journal.gz", "journal.1", "journal.2.gz", "journal.10"]
+        );
+        let p = read_shell_journal(d, None);
+        let texts: Vec<&str> = starts(&p).into_iter().map(|(c, _)| c).collect();
+        assert_eq!(texts, ["echo 0", "echo 1", "echo 2", "echo 10"]);
+        // Listed plain, compressed before it was read: read from the compressed file.
+        std::fs::remove_file(d.join("journal.1")).unwrap();
+        assert_eq!(read_segment(&d.join("journal.1")).unwrap(), echo(1));
+    }
+
+    #[test]
+    fn a_corrupt_compressed_segment_is_left_as_it_is_and_the_others_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let mut bad = gzip(&echo(0));
+        let n = bad.len();
+        bad[n / 2] ^= 0xff;
+        std::fs::write(d.join("journal.gz"), &bad).unwrap();
+        std::fs::write(d.join("journal.1.gz"), &gzip(&echo(1))[..10]).unwrap();
+        std::fs::write(d.join("journal.2"), echo(2)).unwrap();
+        let p = read_shell_journal(d, None);
+        let texts: Vec<&str> = starts(&p).into_iter().map(|(c, _)| c).collect();
+        assert_eq!(texts, ["echo 2"]);
+        assert_eq!(std::fs::read(d.join("journal.gz")).unwrap(), bad);
+        assert!(d.join("journal.1.gz").exists());
     }
 
     #[test]

@@ -1,8 +1,8 @@
 //! Shells as their hooks recorded them: `shells/<id>/{meta, journal…}` turned into state.
 
-use crate::model::{CommandRecord, ShellMeta, ShellView};
+use crate::model::{CommandRecord, Ended, ShellMeta, ShellView};
 use crate::shellenv;
-use crate::store::journal::{self, EndHow, Record};
+use crate::store::journal::{self, Origin, Record};
 use crate::store::paths::Paths;
 use crate::timefmt;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -16,6 +16,8 @@ pub struct Command {
     pub cwd: String,
     pub started_us: i64,
     pub end: Option<CommandEnd>,
+    /// Typed by the user, or entered by `snap restore`.
+    pub origin: Origin,
 }
 
 /// How a command ended.
@@ -25,25 +27,6 @@ pub struct CommandEnd {
     pub duration_ms: Option<i64>,
     pub time_us: i64,
     pub cwd: String,
-}
-
-/// How a shell ended, as far as snap can tell.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Ended {
-    Exit,
-    Hangup,
-    Exec,
-}
-
-impl Ended {
-    /// The word used in JSON.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Ended::Exit => "exit",
-            Ended::Hangup => "hangup",
-            Ended::Exec => "exec",
-        }
-    }
 }
 
 /// Everything known about one shell.
@@ -92,7 +75,7 @@ impl ShellState {
             .map(|c| CommandRecord {
                 shell_id: self.meta.id.clone(),
                 session: self.meta.session.clone(),
-                source: "shell".into(),
+                source: c.origin.source().into(),
                 agent: None,
                 command: c.text.clone(),
                 cwd: c.cwd.clone(),
@@ -111,7 +94,7 @@ impl ShellState {
             kind: self.meta.kind.clone(),
             pid: self.meta.pid,
             alive: self.alive,
-            ended: self.ended.map(|e| e.as_str().to_string()),
+            ended: self.ended,
             cwd: self.cwd.clone(),
             env: self.env_changed(),
             running: self.running().map(|c| c.text.clone()),
@@ -203,7 +186,7 @@ pub fn from_records(meta: ShellMeta, dir: PathBuf, records: Vec<Record>) -> Shel
                 time_us,
                 cwd,
                 command,
-                ..
+                origin,
             } => {
                 state.cwd = cwd.clone();
                 state.commands.push(Command {
@@ -211,6 +194,7 @@ pub fn from_records(meta: ShellMeta, dir: PathBuf, records: Vec<Record>) -> Shel
                     cwd,
                     started_us: time_us,
                     end: None,
+                    origin,
                 });
             }
             Record::End {
@@ -239,10 +223,7 @@ pub fn from_records(meta: ShellMeta, dir: PathBuf, records: Vec<Record>) -> Shel
                 state.env_now = vars;
             }
             Record::Exit { time_us, how } => {
-                state.ended = Some(match how {
-                    EndHow::Exit => Ended::Exit,
-                    EndHow::Hangup => Ended::Hangup,
-                });
+                state.ended = Some(how);
                 state.ended_us = Some(time_us);
             }
         }
@@ -426,7 +407,7 @@ mod tests {
             },
             Record::Exit {
                 time_us: 3,
-                how: EndHow::Exit,
+                how: Ended::Exit,
             },
         ];
         let s = from_records(meta("a"), PathBuf::new(), recs);

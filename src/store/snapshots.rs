@@ -1,7 +1,8 @@
 //! The snapshot store: `$SNAP_HOME/snapshots/<id>.json`, ids sorting by time.
 //!
-//! Writes are atomic (temp file in the same directory, fsync, read back and validated,
-//! rename, fsync the directory): a reader sees a whole snapshot or none. Readers skip,
+//! Writes are atomic ([`write_new_verified`]: temp file in the same directory, fsync,
+//! read back and validated, rename, fsync the directory): a reader sees a whole snapshot
+//! or none. Readers skip,
 //! and name on stderr, every file that does not parse, is of an unknown schema, or is not
 //! private (owned by someone else, or writable by group or others); nothing is ever
 //! deleted or rewritten for being unreadable.
@@ -10,14 +11,13 @@
 //! (an id or `latest`), [`load`] (one file, refused when not safe). Sessions dropped by
 //! `snap forget` are left out of what these return.
 
-use crate::snapshot_model::{Snapshot, SNAPSHOT_SCHEMA};
-use crate::store::atomic::sync_dir;
+use crate::model::snapshot::{Snapshot, SNAPSHOT_SCHEMA};
+use crate::store::atomic::{is_temp_name, write_new_verified};
+use crate::store::forgotten;
 use crate::store::paths::{ensure_private_dir, is_safe_component, Paths};
-use crate::store::retention;
 use anyhow::{anyhow, bail, Context, Result};
 use std::fs;
-use std::io::Write;
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 /// The snapshot files found, parsed, and the ones skipped with why.
@@ -48,40 +48,20 @@ pub fn save(paths: &Paths, snap: &Snapshot) -> Result<PathBuf> {
     ensure_private_dir(&dir)?;
     let path = dir.join(format!("{}.json", snap.id));
     let bytes = serde_json::to_vec(snap)?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".tmp-")
-        .suffix(".partial")
-        .tempfile_in(&dir)
-        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
-    tmp.as_file()
-        .set_permissions(fs::Permissions::from_mode(0o600))
-        .with_context(|| format!("cannot set permissions in {}", dir.display()))?;
-    tmp.write_all(&bytes)
-        .and_then(|()| tmp.as_file().sync_all())
-        .with_context(|| {
-            format!(
-                "cannot write snapshot {} (disk full?): earlier snapshots are intact",
-                path.display()
-            )
-        })?;
     // What is on disk must be exactly what was serialized from the checked value, and
     // must load as every reader will load it: a snapshot no reader can parse (nested
     // past serde_json's limit, say) never becomes latest.
-    let back = fs::read(tmp.path())
-        .with_context(|| format!("cannot read back {}", tmp.path().display()))?;
-    if back != bytes {
-        bail!("the snapshot did not read back as written (disk trouble?): not saved");
-    }
-    parse(&back).map_err(|e| {
-        anyhow!(
-            "snapshot {} would not be readable ({e:#}): not saved; earlier snapshots are intact",
+    let readable = |back: &[u8]| {
+        parse(back)
+            .map(drop)
+            .map_err(|e| anyhow!("it would not be readable ({e:#})"))
+    };
+    write_new_verified(&path, &bytes, &readable).with_context(|| {
+        format!(
+            "snapshot {} not saved: earlier snapshots are intact",
             snap.id
         )
     })?;
-    tmp.persist_noclobber(&path)
-        .map_err(|e| e.error)
-        .with_context(|| format!("cannot rename into {}", path.display()))?;
-    sync_dir(&dir)?;
     remove_stale_temp_files(&dir, std::time::Duration::from_secs(600));
     Ok(path)
 }
@@ -96,7 +76,7 @@ fn remove_stale_temp_files(dir: &Path, age: std::time::Duration) {
     for entry in entries.flatten() {
         let name = entry.file_name();
         let name = name.to_string_lossy();
-        if !(name.starts_with(".tmp-") && name.ends_with(".partial")) {
+        if !is_temp_name(&name) {
             continue;
         }
         let old = entry
@@ -209,11 +189,11 @@ pub fn files(paths: &Paths) -> Vec<PathBuf> {
 pub fn list(paths: &Paths) -> Listing {
     let mut listing = Listing::default();
     let files = files(paths);
-    let forgotten = retention::forgotten(paths);
+    let forgotten = forgotten::forgotten(paths);
     for path in files {
         match load(&path) {
             Ok(mut snap) => {
-                retention::drop_forgotten(&mut snap, &forgotten);
+                forgotten::drop_forgotten(&mut snap, &forgotten);
                 listing.good.push((path, snap));
             }
             Err(e) => listing.bad.push((path, format!("{e:#}"))),
@@ -267,14 +247,15 @@ pub fn find(paths: &Paths, id: &str) -> Result<(PathBuf, Snapshot)> {
         bail!("no snapshot {id}: see `snap list`");
     }
     let mut snap = load(&path)?;
-    retention::drop_forgotten(&mut snap, &retention::forgotten(paths));
+    forgotten::drop_forgotten(&mut snap, &forgotten::forgotten(paths));
     Ok((path, snap))
 }
 
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::snapshot_model::SessionSnap;
+    use crate::model::snapshot::{SessionSnap, ShellSnap};
+    use std::os::unix::fs::PermissionsExt;
 
     #[test]
     fn stale_temp_files_of_killed_saves_go_and_nothing_else() {
@@ -324,6 +305,46 @@ pub(crate) mod tests {
                     shells: vec![],
                 })
                 .collect(),
+        }
+    }
+
+    /// A snapshot taken at `us` of these sessions, each with one shell, alive or not.
+    pub(crate) fn snap_live(us: i64, sessions: &[(&str, bool)]) -> Snapshot {
+        let mut s = snap(us, &[]);
+        s.sessions = sessions
+            .iter()
+            .map(|(n, alive)| SessionSnap {
+                name: n.to_string(),
+                agent: serde_json::Value::Null,
+                shells: vec![shell("x", us, *alive)],
+            })
+            .collect();
+        s
+    }
+
+    fn shell(id: &str, started_us: i64, alive: bool) -> ShellSnap {
+        ShellSnap {
+            id: id.into(),
+            kind: "bash".into(),
+            pid: 1,
+            alive,
+            ended: None,
+            ended_at: None,
+            started_at: crate::timefmt::rfc3339_us(started_us),
+            last_seen: String::new(),
+            tty: None,
+            replaces: None,
+            project_dir: String::new(),
+            cwd: "/".into(),
+            env: Default::default(),
+            running: None,
+            running_policy: None,
+            running_resume: None,
+            pending: None,
+            history: vec![],
+            tmux: None,
+            screen: None,
+            processes: vec![],
         }
     }
 

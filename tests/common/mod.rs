@@ -397,6 +397,28 @@ impl Pane<'_> {
     }
 }
 
+/// Pids of processes in `dir` whose argv is exactly `argv`, the program by its file name
+/// (a version manager's shim runs `python3` as `/…/bin/python3`); other tests on the
+/// machine may run the same argv elsewhere.
+pub fn pids_of(dir: &Path, argv: &[&str]) -> Vec<u32> {
+    let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| {
+                let mut words: Vec<&[u8]> =
+                    c.split(|&b| b == 0).filter(|w| !w.is_empty()).collect();
+                if let Some(first) = words.first_mut() {
+                    *first = first.rsplit(|&b| b == b'/').next().unwrap_or(first);
+                }
+                words.len() == argv.len() && words.iter().zip(argv).all(|(a, b)| *a == b.as_bytes())
+            }) && std::fs::read_link(format!("/proc/{pid}/cwd")).is_ok_and(|c| c == dir)
+        })
+        .collect()
+}
+
 /// Is a process with this pid alive?
 pub fn pid_alive(pid: u32) -> bool {
     Path::new(&format!("/proc/{pid}")).exists()

@@ -2,7 +2,7 @@
 
 use anyhow::{Context as _, Result};
 use std::ffi::OsString;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// The environment doctor checks against.
 #[derive(Debug, Clone)]
@@ -47,10 +47,7 @@ impl Context {
 
     /// The first executable called `program` on PATH.
     pub fn which(&self, program: &str) -> Option<PathBuf> {
-        self.path
-            .iter()
-            .map(|dir| dir.join(program))
-            .find(|p| is_executable(p))
+        crate::exe::which_in(&self.path, program)
     }
 
     /// An XDG base directory: `$VAR` when set and absolute, else HOME/`default`.
@@ -73,14 +70,6 @@ impl Context {
     pub fn var(&self, name: &str) -> Option<OsString> {
         std::env::var_os(name).filter(|v| !v.is_empty())
     }
-}
-
-/// A regular file with an execute bit.
-fn is_executable(p: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(p)
-        .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-        .unwrap_or(false)
 }
 
 /// The login name of this uid, from the passwd database.

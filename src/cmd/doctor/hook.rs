@@ -2,14 +2,12 @@
 
 use super::env::Context;
 use super::Check;
+use crate::model::ShellKind;
 use crate::store::paths::Paths;
 use std::path::{Path, PathBuf};
 
 /// What install.sh appends to each rc line, so it can find and replace it.
 pub const MARKER: &str = "# snap hook (added by install.sh";
-
-/// The shells snap hooks into.
-const SHELLS: [&str; 3] = ["bash", "zsh", "fish"];
 
 /// The hook is loaded here: `SNAP_SHELL_ID` is set and its directory is in the store.
 pub fn hook_loaded(ctx: &Context, paths: &Paths) -> Check {
@@ -17,10 +15,9 @@ pub fn hook_loaded(ctx: &Context, paths: &Paths) -> Check {
     let shell = ctx
         .var("SHELL")
         .map(PathBuf::from)
-        .and_then(|s| s.file_name().map(|n| n.to_string_lossy().into_owned()))
-        .filter(|s| SHELLS.contains(&s.as_str()))
-        .unwrap_or_else(|| "bash".into());
-    let load = load_command(&ctx.name, &shell);
+        .and_then(|s| s.file_name().map(|n| ShellKind::of(&n.to_string_lossy())))
+        .unwrap_or_default();
+    let load = load_command(&ctx.name, shell);
     if ctx.var("SNAP_DISABLE").is_some_and(|v| v == "1") {
         return Check::warn(
             NAME,
@@ -51,9 +48,9 @@ pub fn hook_loaded(ctx: &Context, paths: &Paths) -> Check {
 }
 
 /// How to load the hook by hand in `shell`.
-fn load_command(name: &str, shell: &str) -> String {
+fn load_command(name: &str, shell: ShellKind) -> String {
     match shell {
-        "fish" => format!("{name} init fish | source"),
+        ShellKind::Fish => format!("{name} init fish | source"),
         sh => format!("eval \"$({name} init {sh})\""),
     }
 }
@@ -63,8 +60,8 @@ pub fn rc_lines(ctx: &Context) -> Check {
     const NAME: &str = "rc";
     let mut good = Vec::new();
     let mut bad = Vec::new();
-    for shell in SHELLS {
-        if ctx.which(shell).is_none() {
+    for shell in ShellKind::ALL {
+        if ctx.which(shell.as_str()).is_none() {
             continue;
         }
         let rc = rc_file(ctx, shell);
@@ -91,7 +88,7 @@ pub fn rc_lines(ctx: &Context) -> Check {
         .iter()
         .map(|(shell, rc, _)| {
             let load = match *shell {
-                "fish" => format!("'{exe}' init fish | source"),
+                ShellKind::Fish => format!("'{exe}' init fish | source"),
                 sh => format!("eval \"$('{exe}' init {sh})\""),
             };
             format!("add to {}: {load}", rc.display())
@@ -106,13 +103,13 @@ pub fn rc_lines(ctx: &Context) -> Check {
 }
 
 /// The rc file install.sh writes for `shell`.
-pub fn rc_file(ctx: &Context, shell: &str) -> PathBuf {
+pub fn rc_file(ctx: &Context, shell: ShellKind) -> PathBuf {
     match shell {
-        "zsh" => ctx.zdotdir().join(".zshrc"),
-        "fish" => ctx
+        ShellKind::Zsh => ctx.zdotdir().join(".zshrc"),
+        ShellKind::Fish => ctx
             .xdg("XDG_CONFIG_HOME", ".config")
             .join("fish/config.fish"),
-        _ => ctx.home.join(".bashrc"),
+        ShellKind::Bash => ctx.home.join(".bashrc"),
     }
 }
 
@@ -129,13 +126,13 @@ enum RcState {
     Missing,
 }
 
-fn rc_state(rc: &Path, shell: &str, exe: &Path) -> RcState {
+fn rc_state(rc: &Path, shell: ShellKind, exe: &Path) -> RcState {
     let Ok(bytes) = std::fs::read(rc) else {
         return RcState::Missing;
     };
     let text = String::from_utf8_lossy(&bytes);
     if let Some(line) = text.lines().find(|l| l.contains(MARKER)) {
-        let called = if shell == "fish" {
+        let called = if shell == ShellKind::Fish {
             fish_unquote_first(line)
         } else {
             posix_unquote_first(line)
@@ -224,15 +221,18 @@ mod tests {
         let exe = tmp.path().join("snap");
         std::fs::write(&exe, "").unwrap();
         let rc = tmp.path().join("rc");
-        assert_eq!(rc_state(&rc, "bash", &exe), RcState::Missing);
+        assert_eq!(rc_state(&rc, ShellKind::Bash, &exe), RcState::Missing);
         let line = format!("eval \"$('{}' init bash)\" {MARKER}; x)\n", exe.display());
         std::fs::write(&rc, &line).unwrap();
-        assert_eq!(rc_state(&rc, "bash", &exe), RcState::Ours);
+        assert_eq!(rc_state(&rc, ShellKind::Bash, &exe), RcState::Ours);
         std::fs::write(&rc, line.replace("/snap'", "/old'")).unwrap();
-        assert!(matches!(rc_state(&rc, "bash", &exe), RcState::Elsewhere(_)));
+        assert!(matches!(
+            rc_state(&rc, ShellKind::Bash, &exe),
+            RcState::Elsewhere(_)
+        ));
         std::fs::write(&rc, "eval \"$(snap init bash)\"\n").unwrap();
-        assert_eq!(rc_state(&rc, "bash", &exe), RcState::ByHand);
+        assert_eq!(rc_state(&rc, ShellKind::Bash, &exe), RcState::ByHand);
         std::fs::write(&rc, "# eval \"$(snap init bash)\"\n").unwrap();
-        assert_eq!(rc_state(&rc, "bash", &exe), RcState::Missing);
+        assert_eq!(rc_state(&rc, ShellKind::Bash, &exe), RcState::Missing);
     }
 }

@@ -262,7 +262,7 @@ fn project_dir(d: &str) -> Result<PathBuf, String> {
     if !p.is_dir() {
         return Err(format!("dir: {d:?} is not a directory"));
     }
-    Ok(crate::agent::state::normalize(p))
+    Ok(crate::store::agent_state::normalize(p))
 }
 
 /// A JSON value's kind, for an error message.

@@ -152,7 +152,9 @@ fn history_query(
         limit,
         failed: a.failed,
         search: a.search,
-        cwd: a.cwd.map(|c| crate::agent::state::normalize(&dir.join(c))),
+        cwd: a
+            .cwd
+            .map(|c| crate::store::agent_state::normalize(&dir.join(c))),
     })
 }
 
@@ -178,7 +180,7 @@ fn checkpoint(paths: &Paths, dir: &Path, message: &str) -> Result<String, String
 
 /// The config (for its filters) and a redactor that knows these shells' secrets.
 fn agent_redactor(paths: &Paths, all: &[ShellState]) -> Result<(Config, Redactor), String> {
-    let cfg = Config::load(paths).map_err(|e| format!("{e:#}"))?;
+    let cfg = Config::load(&paths.config_in_force()).map_err(|e| format!("{e:#}"))?;
     let mut r = Redactor::new(&cfg).map_err(|e| format!("{e:#}"))?;
     r.learn(all.iter().flat_map(|s| [&s.env_base, &s.env_now]));
     Ok((cfg, r))

@@ -4,8 +4,9 @@
 //! only ever a cache of them: a damaged index is set aside and rebuilt.
 //!
 //! Concurrent snap processes serialise on SQLite's own locking, waiting up to
-//! [`BUSY_WAIT`]; what runs at a new shell's start never waits ([`Wait::Never`]).
+//! [`BUSY_WAIT`]; what runs at a new shell's start never waits ([`try_refresh`]).
 
+pub mod compress;
 pub mod ingest;
 pub mod query;
 mod schema;
@@ -23,7 +24,7 @@ pub const BUSY_WAIT: Duration = Duration::from_secs(5);
 
 /// Whether to wait for the database when another process holds it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Wait {
+enum Wait {
     /// Up to [`BUSY_WAIT`].
     Block,
     /// Not at all: give up (what runs at a shell's start).
@@ -51,6 +52,30 @@ enum Failure {
     Other(anyhow::Error),
 }
 
+impl Failure {
+    /// What to tell the user about the database at `path`.
+    fn into_error(self, path: &Path) -> anyhow::Error {
+        match self {
+            Failure::Busy => anyhow::anyhow!(
+                "{} stayed busy for {} s (another snap is writing it): try again",
+                path.display(),
+                BUSY_WAIT.as_secs()
+            ),
+            Failure::Damaged(why) => anyhow::anyhow!("{} is damaged ({why})", path.display()),
+            Failure::Other(e) => e,
+        }
+    }
+
+    /// An error met while using the database: busy only when not waiting.
+    fn of(e: anyhow::Error, wait: Wait) -> Failure {
+        if wait == Wait::Never && is_busy(&e) {
+            Failure::Busy
+        } else {
+            Failure::Other(e)
+        }
+    }
+}
+
 fn classify(e: rusqlite::Error) -> Failure {
     match e.sqlite_error_code() {
         Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => Failure::Busy,
@@ -72,43 +97,32 @@ pub fn is_damage(e: &anyhow::Error) -> bool {
 }
 
 impl Index {
-    /// Open (creating it 0600 if need be) the index; None when it is busy and `wait`
-    /// says not to wait. A damaged database is named on stderr, renamed
+    /// Open (creating it 0600 if need be) the index, waiting up to [`BUSY_WAIT`] for
+    /// another snap's transaction. A damaged database is named on stderr, renamed
     /// `index.db.corrupt-<UTC time>` and replaced by an empty one (ingestion refills it).
-    pub fn open(paths: &Paths, wait: Wait) -> Result<Option<Index>> {
-        ensure_private_dir(&paths.data)?;
+    pub fn open(paths: &Paths) -> Result<Index> {
+        Self::open_as(paths, Wait::Block).map_err(|f| f.into_error(&db_path(paths)))
+    }
+
+    fn open_as(paths: &Paths, wait: Wait) -> Result<Index, Failure> {
+        ensure_private_dir(&paths.data).map_err(Failure::Other)?;
         let path = db_path(paths);
-        match Self::try_open(&path, wait) {
-            Ok(ix) => Ok(Some(ix)),
-            Err(Failure::Busy) => Self::busy(wait, &path),
-            Err(Failure::Other(e)) => Err(e),
+        match Self::connect(&path, wait) {
             Err(Failure::Damaged(why)) => {
-                set_aside(&path, &why)?;
-                match Self::try_open(&path, wait) {
-                    Ok(ix) => Ok(Some(ix)),
-                    Err(Failure::Busy) => Self::busy(wait, &path),
-                    Err(Failure::Other(e)) => Err(e),
-                    Err(Failure::Damaged(why)) => anyhow::bail!(
+                set_aside(&path, &why).map_err(Failure::Other)?;
+                match Self::connect(&path, wait) {
+                    Err(Failure::Damaged(why)) => Err(Failure::Other(anyhow::anyhow!(
                         "{}: a new index is damaged too ({why}): check the disk",
                         path.display()
-                    ),
+                    ))),
+                    other => other,
                 }
             }
+            other => other,
         }
     }
 
-    fn busy(wait: Wait, path: &Path) -> Result<Option<Index>> {
-        match wait {
-            Wait::Never => Ok(None),
-            Wait::Block => anyhow::bail!(
-                "{} stayed busy for {} s (another snap is writing it): try again",
-                path.display(),
-                BUSY_WAIT.as_secs()
-            ),
-        }
-    }
-
-    fn try_open(path: &Path, wait: Wait) -> Result<Index, Failure> {
+    fn connect(path: &Path, wait: Wait) -> Result<Index, Failure> {
         // Created 0600 before SQLite sees it: its -wal and -shm take the same mode.
         fs::OpenOptions::new()
             .create(true)
@@ -164,8 +178,7 @@ impl Index {
     /// check found when it was not "ok". Costs a read of the whole file: for `doctor`
     /// and `reindex`, not for every command.
     pub fn open_checked(paths: &Paths) -> Result<(Index, Option<String>)> {
-        let busy = || anyhow::anyhow!("the index is busy: try again");
-        let ix = Index::open(paths, Wait::Block)?.ok_or_else(busy)?;
+        let ix = Index::open(paths)?;
         let found = match ix.check(false) {
             Ok(ok) if ok == "ok" => return Ok((ix, None)),
             Ok(problem) => problem,
@@ -174,7 +187,7 @@ impl Index {
         let path = ix.path.clone();
         drop(ix);
         set_aside(&path, &format!("quick_check: {found}"))?;
-        let ix = Index::open(paths, Wait::Block)?.ok_or_else(busy)?;
+        let ix = Index::open(paths)?;
         Ok((ix, Some(found)))
     }
 
@@ -226,33 +239,33 @@ fn set_aside(path: &Path, why: &str) -> Result<()> {
     })
 }
 
-/// Open the index and bring it up to date with the journals. None when it is busy and
-/// `wait` says not to wait. A database found damaged while ingesting is set aside and
+/// Open the index and bring it up to date with the journals, waiting for other snaps
+/// as [`Index::open`] does. A database found damaged while ingesting is set aside and
 /// rebuilt once.
-pub fn open_ingested(paths: &Paths, wait: Wait) -> Result<Option<Index>> {
-    let Some(mut ix) = Index::open(paths, wait)? else {
-        return Ok(None);
-    };
+pub fn open_ingested(paths: &Paths) -> Result<Index> {
+    ingested_as(paths, Wait::Block).map_err(|f| f.into_error(&db_path(paths)))
+}
+
+fn ingested_as(paths: &Paths, wait: Wait) -> Result<Index, Failure> {
+    let mut ix = Index::open_as(paths, wait)?;
     match ingest::ingest(&mut ix, paths) {
-        Ok(()) => Ok(Some(ix)),
+        Ok(()) => Ok(ix),
         Err(e) if is_damage(&e) => {
             let path = ix.path.clone();
             drop(ix);
-            set_aside(&path, &format!("{e:#}"))?;
-            let Some(mut ix) = Index::open(paths, wait)? else {
-                return Ok(None);
-            };
-            ingest::ingest(&mut ix, paths)?;
-            Ok(Some(ix))
+            set_aside(&path, &format!("{e:#}")).map_err(Failure::Other)?;
+            let mut ix = Index::open_as(paths, wait)?;
+            ingest::ingest(&mut ix, paths).map_err(|e| Failure::of(e, wait))?;
+            Ok(ix)
         }
-        Err(e) if is_busy(&e) && wait == Wait::Never => Ok(None),
+        Err(e) if wait == Wait::Never && is_busy(&e) => Err(Failure::Busy),
         // A full disk, say: what was committed stays, and is what the index answers.
         Err(e) => {
             eprintln!(
                 "snap: cannot bring the index {} up to date ({e:#}): it answers with what it held",
                 db_path(paths).display()
             );
-            Ok(Some(ix))
+            Ok(ix)
         }
     }
 }
@@ -269,58 +282,97 @@ pub fn is_busy(e: &anyhow::Error) -> bool {
 
 /// Bring the index up to date before a command reads the store; a failure is said on
 /// stderr once and the command goes on (the journals stay the truth).
-pub fn refresh(paths: &Paths, wait: Wait) {
-    if let Err(e) = open_ingested(paths, wait) {
+pub fn refresh(paths: &Paths) {
+    if let Err(e) = open_ingested(paths) {
         eprintln!("snap: {e:#}");
     }
 }
 
-/// History pruning: remove the commands started before `before_us`, and the shells
-/// named (their directories are about to go), in one transaction.
-pub fn prune(ix: &mut Index, before_us: i64, shells: &[String]) -> Result<()> {
+/// [`refresh`] for what runs at a new shell's start: never waits, skipped when another
+/// snap holds the index.
+pub fn try_refresh(paths: &Paths) {
+    match ingested_as(paths, Wait::Never) {
+        Ok(_) | Err(Failure::Busy) => {}
+        Err(f) => eprintln!("snap: {:#}", f.into_error(&db_path(paths))),
+    }
+}
+
+/// History pruning: remove the commands started before `before_us`, and the rows of
+/// the shells that ended (or were last seen) before it and have no directory. Their
+/// directories go first (see `retention`), so an ingestion meanwhile never reads one
+/// back in, and rows a crash left behind go the next time.
+pub fn prune(ix: &mut Index, paths: &Paths, before_us: i64) -> Result<()> {
     let tx = ix
         .conn
         .transaction_with_behavior(TransactionBehavior::Immediate)?;
     tx.execute("DELETE FROM commands WHERE start_us < ?1", [before_us])?;
-    for id in shells {
-        tx.execute("DELETE FROM commands WHERE src = ?1", [id])?;
-        tx.execute("DELETE FROM segments WHERE shell = ?1", [id])?;
-        tx.execute("DELETE FROM shells WHERE id = ?1", [id])?;
-    }
+    let gone = shells_without_dirs(
+        &tx,
+        paths,
+        "SELECT id FROM shells WHERE coalesce(ended_us, last_seen_us) < ?1",
+        before_us,
+    )?;
+    delete_shells(&tx, &gone)?;
     // Remembered, so a rebuild from old snapshots does not bring them back.
     tx.execute(
         "INSERT INTO facts (key, value) VALUES ('pruned_before', ?1)
          ON CONFLICT(key) DO UPDATE SET value = max(CAST(value AS INTEGER), ?1)",
         [before_us],
     )?;
-    // Shells known only from snapshots, with nothing left.
-    tx.execute(
-        "DELETE FROM shells WHERE last_seen_us < ?1 AND ended IS NOT NULL
-         AND NOT EXISTS (SELECT 1 FROM commands c WHERE c.src = shells.id)
-         AND NOT EXISTS (SELECT 1 FROM segments g WHERE g.shell = shells.id)",
-        [before_us],
-    )?;
     tx.commit()?;
     Ok(())
 }
 
-/// `snap forget --purge`: remove a session's commands and its shells (and agents') rows.
-pub fn purge_session(ix: &mut Index, session: &str) -> Result<Vec<String>> {
+/// `snap forget --purge`, once its ended shells' directories and its agent journal are
+/// removed: remove the rows of the session's shells that have no directory (its live
+/// shells keep theirs, and where they were read up to), and its agents' commands once
+/// their journal is gone. How many shells' rows went.
+pub fn purge_session(ix: &mut Index, paths: &Paths, session: &str) -> Result<usize> {
     let tx = ix
         .conn
         .transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let ids: Vec<String> = {
-        let mut stmt = tx.prepare("SELECT id FROM shells WHERE session = ?1")?;
-        let rows = stmt.query_map([session], |r| r.get(0))?;
-        rows.collect::<rusqlite::Result<_>>()?
-    };
-    tx.execute("DELETE FROM commands WHERE session = ?1", [session])?;
-    for id in ids.iter().cloned().chain([format!("agents/{session}")]) {
-        tx.execute("DELETE FROM segments WHERE shell = ?1", [&id])?;
+    let gone = shells_without_dirs(
+        &tx,
+        paths,
+        "SELECT id FROM shells WHERE session = ?1",
+        session,
+    )?;
+    delete_shells(&tx, &gone)?;
+    let agents = crate::store::agent_journal::session_dir(paths, session);
+    if agents.map_or(true, |d| !d.join("journal.jsonl").exists()) {
+        delete_shells(&tx, &[format!("agents/{session}")])?;
     }
-    tx.execute("DELETE FROM shells WHERE session = ?1", [session])?;
     tx.commit()?;
-    Ok(ids)
+    Ok(gone.len())
+}
+
+/// The shells `select` names (one parameter) whose directory is gone.
+fn shells_without_dirs(
+    tx: &rusqlite::Transaction,
+    paths: &Paths,
+    select: &str,
+    param: impl rusqlite::ToSql,
+) -> Result<Vec<String>> {
+    let mut stmt = tx.prepare(select)?;
+    let ids = stmt.query_map([param], |r| r.get::<_, String>(0))?;
+    let mut gone = Vec::new();
+    for id in ids {
+        let id = id?;
+        if !paths.shell_dir(&id).exists() {
+            gone.push(id);
+        }
+    }
+    Ok(gone)
+}
+
+/// Remove these sources' rows: commands, read offsets and the shell.
+fn delete_shells(tx: &rusqlite::Transaction, ids: &[String]) -> Result<()> {
+    for id in ids {
+        tx.execute("DELETE FROM commands WHERE src = ?1", [id])?;
+        tx.execute("DELETE FROM segments WHERE shell = ?1", [id])?;
+        tx.execute("DELETE FROM shells WHERE id = ?1", [id])?;
+    }
+    Ok(())
 }
 
 /// One snapshot file's summary as retention caches it: name, length, mtime, JSON.
@@ -369,4 +421,29 @@ fn fact_us(conn: &Connection, key: &str) -> Result<Option<i64>> {
 /// Commands before this time were pruned from the history.
 fn pruned_before(ix: &Index) -> Result<Option<i64>> {
     fact_us(&ix.conn, "pruned_before")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_shells_start_skips_an_index_another_snap_holds_and_the_rest_wait_for_it() {
+        let tmp = tempfile::tempdir().unwrap();
+        let paths = Paths {
+            data: tmp.path().join("data"),
+            state: tmp.path().join("state"),
+            config_file: tmp.path().join("config.toml"),
+        };
+        drop(Index::open(&paths).unwrap());
+        let other = Connection::open(db_path(&paths)).unwrap();
+        other.execute_batch("BEGIN IMMEDIATE").unwrap();
+        assert!(matches!(
+            ingested_as(&paths, Wait::Never),
+            Err(Failure::Busy)
+        ));
+        other.execute_batch("COMMIT").unwrap();
+        let ix = open_ingested(&paths).unwrap();
+        assert_eq!(ix.counts().unwrap(), (0, 0));
+    }
 }

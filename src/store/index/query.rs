@@ -1,8 +1,9 @@
 //! What readers ask of the index: commands matching a filter, and shells.
 
 use super::Index;
-use crate::model::{CommandRecord, ShellMeta};
-use crate::store::shells::{Command, Ended, ShellState};
+use crate::model::{CommandRecord, Ended, ShellMeta};
+use crate::store::journal::Origin;
+use crate::store::shells::{Command, ShellState};
 use crate::timefmt;
 use anyhow::Result;
 use rusqlite::types::Value;
@@ -227,7 +228,7 @@ pub fn shells(
     drop(stmt);
     // The command still open in each shell, for `running`.
     let mut open = ix.conn.prepare_cached(
-        "SELECT text, cwd, start_us FROM commands WHERE src = ?1 AND end_us IS NULL
+        "SELECT text, cwd, start_us, source FROM commands WHERE src = ?1 AND end_us IS NULL
          AND pos = (SELECT max(pos) FROM commands WHERE src = ?1)",
     )?;
     for s in out.iter_mut().filter(|s| s.ended.is_none()) {
@@ -238,6 +239,7 @@ pub fn shells(
                     cwd: r.get(1)?,
                     started_us: r.get(2)?,
                     end: None,
+                    origin: Origin::of_source(&r.get::<_, String>(3)?),
                 })
             })
             .optional()?;
@@ -273,12 +275,7 @@ fn row_state(r: &rusqlite::Row) -> rusqlite::Result<Option<ShellState>> {
         commands: Vec::new(),
         env_base: env(6)?,
         env_now: env(7)?,
-        ended: ended.as_deref().and_then(|e| match e {
-            "exit" => Some(Ended::Exit),
-            "hangup" => Some(Ended::Hangup),
-            "exec" => Some(Ended::Exec),
-            _ => None,
-        }),
+        ended: ended.as_deref().and_then(Ended::of),
         ended_us: r.get(3)?,
         last_seen_us: r.get(4)?,
         cwd: r.get(5)?,
@@ -290,7 +287,7 @@ fn row_state(r: &rusqlite::Row) -> rusqlite::Result<Option<ShellState>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::index::{ingest, Wait};
+    use crate::store::index::ingest;
     use crate::store::paths::Paths;
     use std::fs;
 
@@ -314,7 +311,7 @@ mod tests {
             ));
         }
         fs::write(dir.join("journal"), journal).unwrap();
-        let mut ix = Index::open(&paths, Wait::Block).unwrap().unwrap();
+        let mut ix = Index::open(&paths).unwrap();
         ingest::ingest(&mut ix, &paths).unwrap();
         (tmp, ix)
     }

@@ -1,7 +1,13 @@
 //! The values snap stores and prints (serde). Field names are a contract: scripts,
 //! agents and checks rely on them.
 
+pub mod policy;
+pub mod shell;
+pub mod snapshot;
+
+pub use policy::Policy;
 use serde::{Deserialize, Serialize};
+pub use shell::{Ended, ShellKind};
 use std::collections::BTreeMap;
 
 /// Current version of the per-shell `meta` file.
@@ -23,7 +29,7 @@ pub struct TmuxRef {
 pub struct ShellMeta {
     pub schema: u32,
     pub id: String,
-    /// `bash`, `zsh` or `fish`.
+    /// `bash`, `zsh` or `fish` (a [`ShellKind`]; kept as written, for older data).
     pub kind: String,
     pub pid: u32,
     /// The shell process's start time (seconds since the epoch), to guard against pid reuse.
@@ -59,6 +65,13 @@ pub struct ShellMeta {
     pub token: Option<String>,
 }
 
+impl ShellMeta {
+    /// The recorded kind as a [`ShellKind`] (leniently: see [`ShellKind::of`]).
+    pub fn shell(&self) -> ShellKind {
+        ShellKind::of(&self.kind)
+    }
+}
+
 /// One recorded command, as `snap history --json` prints it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CommandRecord {
@@ -91,7 +104,8 @@ pub struct ShellView {
     pub pid: u32,
     pub alive: bool,
     /// `exit`, `hangup`, `exec`, or null (alive, or vanished without a word).
-    pub ended: Option<String>,
+    #[serde(default, deserialize_with = "Ended::lenient")]
+    pub ended: Option<Ended>,
     pub cwd: String,
     /// Variables exported or changed since the baseline, without connection-bound ones.
     pub env: BTreeMap<String, String>,

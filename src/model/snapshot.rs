@@ -5,8 +5,7 @@
 //! [`crate::redact::PLACEHOLDER`] where the secret was, and `Snapshot::redacted` names
 //! every place that was touched.
 
-use crate::model::CommandRecord;
-use crate::policy::Policy;
+use super::{CommandRecord, Ended, Policy, ShellKind};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -46,12 +45,13 @@ pub struct SessionSnap {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ShellSnap {
     pub id: String,
-    /// `bash`, `zsh` or `fish`.
+    /// `bash`, `zsh` or `fish` (a [`ShellKind`]; kept as written, for older data).
     pub kind: String,
     pub pid: u32,
     pub alive: bool,
     /// `exit`, `hangup`, `exec`, or null (alive, or vanished without a word).
-    pub ended: Option<String>,
+    #[serde(default, deserialize_with = "Ended::lenient")]
+    pub ended: Option<Ended>,
     /// When it ended (RFC 3339), when the hook said so.
     #[serde(default)]
     pub ended_at: Option<String>,
@@ -88,6 +88,13 @@ pub struct ShellSnap {
     pub screen: Option<String>,
     /// Its descendants, job leaders (direct children) first in pid order.
     pub processes: Vec<ProcessSnap>,
+}
+
+impl ShellSnap {
+    /// The recorded kind as a [`ShellKind`] (leniently: see [`ShellKind::of`]).
+    pub fn shell(&self) -> ShellKind {
+        ShellKind::of(&self.kind)
+    }
 }
 
 /// Where a shell sits in tmux at capture time.

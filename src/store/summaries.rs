@@ -1,0 +1,161 @@
+//! What retention needs of each snapshot (when, and which sessions had live shells),
+//! cached in the index so that a save parses only the new snapshot file.
+
+use crate::store::forgotten::Forgotten;
+use crate::store::index;
+use crate::store::paths::Paths;
+use crate::store::snapshots;
+use crate::timefmt;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::os::unix::fs::MetadataExt;
+use crate::model::snapshot::Snapshot;
+use std::path::{Path, PathBuf};
+
+/// What retention needs of a snapshot: read without the rest of the file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    pub id: String,
+    pub taken_us: i64,
+    /// Each session, and whether it had a live shell.
+    pub sessions: Vec<(String, bool)>,
+}
+
+impl Summary {
+    /// The summary of a snapshot.
+    pub fn of(s: &Snapshot) -> Summary {
+        Summary {
+            id: s.id.clone(),
+            taken_us: timefmt::parse_us(&s.taken_at).unwrap_or(0),
+            sessions: s
+                .sessions
+                .iter()
+                .map(|x| (x.name.clone(), x.shells.iter().any(|sh| sh.alive)))
+                .collect(),
+        }
+    }
+}
+
+/// The summaries of the snapshot files that are safe to read and of this schema, with
+/// forgotten sessions dropped (the rest is left to the readers, which name bad files).
+/// Cached in the index by file name, length and mtime: a snapshot file never changes
+/// once written, and `saved`, one just written (and checked) at that path, is summed up
+/// from memory: a save parses none.
+pub fn summaries(
+    paths: &Paths,
+    forgotten: &Forgotten,
+    saved: Option<(&Path, &Snapshot)>,
+) -> Vec<(PathBuf, Summary)> {
+    let mut ix = index::Index::open(paths).ok();
+    let old: BTreeMap<String, (u64, i64, Summary)> = ix
+        .as_ref()
+        .and_then(|ix| index::snapshot_summaries(ix).ok())
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|(file, len, mtime, json)| {
+            Some((file, (len, mtime, serde_json::from_str(&json).ok()?)))
+        })
+        .collect();
+    let mut cache: BTreeMap<String, (u64, i64, Summary)> = BTreeMap::new();
+    let mut out = Vec::new();
+    for path in snapshots::files(paths) {
+        let Ok(meta) = snapshots::check_private(&path) else {
+            continue;
+        };
+        let name = path
+            .file_name()
+            .map_or(String::new(), |n| n.to_string_lossy().into_owned());
+        let stamp = (meta.len(), meta.mtime() * 1_000_000_000 + meta.mtime_nsec());
+        let summary = match (old.get(&name), saved) {
+            (Some((len, mtime, s)), _) if (*len, *mtime) == stamp => Some(s.clone()),
+            (_, Some((p, snap))) if p == path => Some(Summary::of(snap)),
+            _ => read_summary(&path),
+        };
+        let Some(summary) = summary else { continue };
+        cache.insert(name, (stamp.0, stamp.1, summary.clone()));
+        out.push((path, summary));
+    }
+    if let (Some(ix), true) = (ix.as_mut(), cache != old) {
+        // A cache: a lost one is rebuilt from the files.
+        let rows: Vec<index::SummaryRow> = cache
+            .iter()
+            .filter_map(|(f, (len, mtime, s))| {
+                Some((f.clone(), *len, *mtime, serde_json::to_string(s).ok()?))
+            })
+            .collect();
+        if let Err(e) = index::store_snapshot_summaries(ix, &rows) {
+            eprintln!("snap: cannot cache snapshot summaries: {e:#}");
+        }
+    }
+    for (_, s) in &mut out {
+        let taken = s.taken_us;
+        s.sessions
+            .retain(|(n, _)| forgotten.get(n).is_none_or(|&at| taken > at));
+    }
+    out
+}
+
+/// Read a snapshot file's summary; None when it is not a valid snapshot of this schema
+/// (fully validated, as every reader does: retention never removes what it cannot read).
+fn read_summary(path: &Path) -> Option<Summary> {
+    let snap = snapshots::load(path).ok()?;
+    Some(Summary {
+        taken_us: timefmt::parse_us(&snap.taken_at)?,
+        id: snap.id,
+        sessions: snap
+            .sessions
+            .into_iter()
+            .map(|s| {
+                let alive = s.shells.iter().any(|sh| sh.alive);
+                (s.name, alive)
+            })
+            .collect(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::snapshots::tests::snap_live;
+    use std::fs;
+
+    const T: i64 = 1_764_043_200_000_000;
+    const MIN: i64 = 60_000_000;
+
+    #[test]
+    fn summaries_come_from_the_cache_and_follow_the_files() {
+        let tmp = tempfile::tempdir().unwrap();
+        let p = snapshots::tests::paths(tmp.path());
+        let a = snap_live(T + MIN, &[("a", true)]);
+        let b = snap_live(T + 2 * MIN, &[("b", false)]);
+        snapshots::save(&p, &a).unwrap();
+        let first = summaries(&p, &Forgotten::new(), None);
+        assert_eq!(first.len(), 1);
+        let ix = index::Index::open(&p).unwrap();
+        assert_eq!(index::snapshot_summaries(&ix).unwrap().len(), 1);
+        let path_b = snapshots::save(&p, &b).unwrap();
+        let second = summaries(&p, &Forgotten::new(), None);
+        assert_eq!(
+            second.iter().map(|x| x.1.clone()).collect::<Vec<_>>(),
+            [Summary::of(&a), Summary::of(&b)]
+        );
+        // Cached or not, the same answer; a file that turns bad drops out.
+        assert_eq!(summaries(&p, &Forgotten::new(), None), second);
+        fs::write(&path_b, b"{").unwrap();
+        assert_eq!(summaries(&p, &Forgotten::new(), None).len(), 1);
+        let f: Forgotten = [("a".to_string(), T + 5 * MIN)].into_iter().collect();
+        assert!(summaries(&p, &f, None)[0].1.sessions.is_empty());
+    }
+
+    #[test]
+    fn a_snapshot_just_saved_is_summed_up_without_reading_it_back() {
+        let tmp = tempfile::tempdir().unwrap();
+        let p = snapshots::tests::paths(tmp.path());
+        let a = snap_live(T + MIN, &[("a", true)]);
+        let path = snapshots::save(&p, &a).unwrap();
+        // Were the file read, it would not parse: the summary comes from memory.
+        fs::write(&path, b"{").unwrap();
+        let got = summaries(&p, &Forgotten::new(), Some((&path, &a)));
+        assert_eq!(got, [(path, Summary::of(&a))]);
+    }
+}
