@@ -4,6 +4,7 @@
 //! The entry point for everyone (daemon ticks, `snap save`, checkpoints) is
 //! [`snapshot_now`]. One capture runs at a time (a lock under the state directory).
 
+pub mod jobs;
 pub mod proc_table;
 pub mod processes;
 pub mod tmux;
@@ -139,6 +140,7 @@ fn capture_from(
             pid: s.meta.pid,
             started: s.meta.pid_started,
             env: &s.env_now,
+            runs: jobs::runs(&s.commands),
         })
         .collect();
     // tmux answers while /proc is read: neither waits on the other.
@@ -378,6 +380,7 @@ fn process_snaps(
             started_at: timefmt::rfc3339_us(i64::try_from(p.start_time).unwrap_or(0) * 1_000_000),
             job_leader: p.job_leader,
             foreground: p.foreground,
+            stopped: p.stopped,
             typed,
             policy,
             resume,
@@ -387,33 +390,55 @@ fn process_snaps(
     out
 }
 
-/// The command line that started a job. The foreground job's is the running command.
-/// Otherwise one running when the process started (started no later, ended no earlier),
-/// preferring one with a command whose words are the job's argv (or, for a script run
-/// by its shebang, the argv after the interpreter), then one holding all its words,
-/// then one naming its program, then the latest. A job that is a copy of the shell (a
-/// subshell: `(a; b) &`) is known by its first child.
+/// The command line that started a job. The foreground job's is the running command;
+/// any other's is the recorded command whose run covers its start, matched by time (a
+/// line backgrounded with `&` is the job's, not the line typed after it). Of two whose
+/// runs are that close, the one whose words are the job's argv (or, for a script run by
+/// its shebang, the argv after the interpreter), then one holding all its words, then
+/// one naming its program, then the nearest. A job that is a copy of the shell (a
+/// subshell: `(a; b) &`) is also known by its first child.
 fn typed_line(s: &ShellState, leader: &ProcInfo, procs: &[ProcInfo]) -> Option<String> {
     if leader.foreground {
         if let Some(r) = s.running() {
             return Some(r.text.clone());
         }
     }
-    let t = i64::try_from(leader.start_time).ok()?;
-    let mut argv: &[String] = &leader.cmd;
-    if argv.first().is_some_and(|a| program(a) == s.meta.kind) {
-        if let Some(child) = procs
-            .iter()
-            .filter(|p| p.ppid == leader.pid)
-            .min_by_key(|p| p.pid)
-        {
-            argv = &child.cmd;
+    let lines: Vec<&str> = leader
+        .started_by
+        .iter()
+        .filter_map(|&i| s.commands.get(i))
+        .map(|c| c.text.as_str())
+        .collect();
+    match lines.as_slice() {
+        [] => None,
+        [one] => Some(one.to_string()),
+        many => {
+            let mut argvs = vec![leader.cmd.as_slice()];
+            if leader
+                .cmd
+                .first()
+                .is_some_and(|a| program(a) == s.meta.kind)
+            {
+                let first_child = procs
+                    .iter()
+                    .filter(|p| p.ppid == leader.pid)
+                    .min_by_key(|p| p.pid);
+                argvs.extend(first_child.map(|c| c.cmd.as_slice()));
+            }
+            let score = likeness(&argvs);
+            many.iter()
+                .enumerate()
+                .max_by_key(|(nearness, line)| (score(line), std::cmp::Reverse(*nearness)))
+                .map(|(_, line)| line.to_string())
         }
     }
-    let argv: Vec<String> = match argv {
-        [one] => one.split_whitespace().map(str::to_string).collect(),
-        many => many.to_vec(),
-    };
+}
+
+/// How much a typed line looks like what runs these argvs: 3 when one of its commands
+/// is one of them (its first eight words, the program by its file name, or the same
+/// after the interpreter), 2 when it holds all the words of one, 1 when it names one's
+/// program, else 0.
+fn likeness(argvs: &[&[String]]) -> impl Fn(&str) -> u8 {
     let form = |a: &[String]| -> Vec<String> {
         a.iter()
             .take(8)
@@ -421,11 +446,15 @@ fn typed_line(s: &ShellState, leader: &ProcInfo, procs: &[ProcInfo]) -> Option<S
             .map(|(i, w)| if i == 0 { program(w) } else { w.clone() })
             .collect()
     };
-    let forms: Vec<Vec<String>> = (0..argv.len().min(2))
-        .map(|skip| form(&argv[skip..]))
-        .collect();
-    let names: Vec<&String> = forms.iter().filter_map(|f| f.first()).collect();
-    let score = |text: &str| -> u8 {
+    let mut forms: Vec<Vec<String>> = Vec::new();
+    for argv in argvs {
+        let words: Vec<String> = match argv {
+            [one] => one.split_whitespace().map(str::to_string).collect(),
+            many => many.to_vec(),
+        };
+        forms.extend((0..words.len().min(2)).map(|skip| form(&words[skip..])));
+    }
+    move |text: &str| -> u8 {
         let commands = crate::policy::commands_of(text);
         if forms
             .iter()
@@ -437,31 +466,15 @@ fn typed_line(s: &ShellState, leader: &ProcInfo, procs: &[ProcInfo]) -> Option<S
             .any(|f| f.iter().all(|w| text.contains(w.as_str())))
         {
             2
-        } else if names.iter().any(|n| text.contains(n.as_str())) {
+        } else if forms
+            .iter()
+            .filter_map(|f| f.first())
+            .any(|n| text.contains(n.as_str()))
+        {
             1
         } else {
             0
         }
-    };
-    let running: Vec<&str> = s
-        .commands
-        .iter()
-        .filter(|c| c.started_us / 1_000_000 <= t + 1)
-        .filter(|c| {
-            c.end
-                .as_ref()
-                .is_none_or(|e| e.time_us / 1_000_000 + 1 >= t)
-        })
-        .map(|c| c.text.as_str())
-        .collect();
-    match running.as_slice() {
-        [] => None,
-        [one] => Some(one.to_string()),
-        many => many
-            .iter()
-            .enumerate()
-            .max_by_key(|(i, c)| (score(c), *i))
-            .map(|(_, c)| c.to_string()),
     }
 }
 
@@ -591,7 +604,7 @@ mod tests {
         ppid: u32,
         cmd: &[&str],
         secs: i64,
-        leader: bool,
+        started_by: &[usize],
         environ: &[(&str, &str)],
     ) -> ProcInfo {
         ProcInfo {
@@ -602,8 +615,10 @@ mod tests {
             env: env(environ),
             start_time: u64::try_from(secs).unwrap(),
             start_us: secs * 1_000_000,
-            job_leader: leader,
+            job_leader: !started_by.is_empty(),
             foreground: false,
+            stopped: false,
+            started_by: started_by.to_vec(),
         }
     }
 
@@ -648,7 +663,7 @@ mod tests {
                     100,
                     &["npm run dev"],
                     t0 + 10,
-                    true,
+                    &[1],
                     &[("PORT", "3001"), ("GITHUB_TOKEN", GHP)],
                 ),
                 proc_(
@@ -656,7 +671,7 @@ mod tests {
                     201,
                     &["node", "server.js", "--token", "s3cr3tvalue"],
                     t0 + 11,
-                    false,
+                    &[],
                     &[],
                 ),
                 proc_(
@@ -664,7 +679,7 @@ mod tests {
                     100,
                     &["npm run dev"],
                     t0 + 30,
-                    true,
+                    &[5],
                     &[("HOME", "/root")],
                 ),
                 proc_(
@@ -672,10 +687,11 @@ mod tests {
                     100,
                     &["bash", "--rcfile", "/rc", "-i"],
                     t0 + 10,
-                    true,
+                    // Runs this close: the subshell's first child tells which.
+                    &[3, 2],
                     &[],
                 ),
-                proc_(402, 401, &["sleep", "999"], t0 + 10, false, &[]),
+                proc_(402, 401, &["sleep", "999"], t0 + 10, &[], &[]),
             ],
         };
         Inputs {

@@ -1,7 +1,7 @@
-//! The process trees under the tracked shells, reading only what a snapshot keeps
-//! ([`super::proc_table`]): parents, groups and start times of every process, then argv
-//! and cwd for the shells' subtrees with the environment (kept for job leaders only, as
-//! the variables where they differ from their shell).
+//! The user's jobs under the tracked shells ([`super::jobs`]), reading only what a
+//! snapshot keeps ([`super::proc_table`]): parents, groups, sessions and start times of
+//! every process, then argv and cwd for the jobs' processes, with the environment (kept
+//! for job leaders only, as the variables where they differ from their shell).
 //!
 //! Processes are told apart by (pid, start time), so a reused pid never passes for the
 //! shell or child it replaced. snap's own process, its descendants, and its ancestors
@@ -10,11 +10,13 @@
 //! another user's process took is not present, another user's process (a `sudo`
 //! command's) is not captured.
 
-use super::proc_table::{self, Stat, Want};
+use super::jobs::{self, Job, Run};
+use super::proc_table::{self, Stat, State, Want};
+use crate::timefmt;
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-/// One process under a shell, unredacted.
+/// One process of a shell's jobs, unredacted.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProcInfo {
     pub pid: u32,
@@ -29,10 +31,15 @@ pub struct ProcInfo {
     pub start_time: u64,
     /// µs since the epoch, to the kernel's clock tick.
     pub start_us: i64,
-    /// A direct child of the shell.
+    /// The top of a job: a direct child of the shell, or a process that left its tree.
     pub job_leader: bool,
     /// In the terminal's foreground process group.
     pub foreground: bool,
+    /// Stopped by job control (Ctrl-Z).
+    pub stopped: bool,
+    /// Job leaders: the shell's recorded commands whose run covers the job's start
+    /// (indices into the query's runs), the nearest first.
+    pub started_by: Vec<usize>,
 }
 
 /// What was found for one shell.
@@ -44,7 +51,7 @@ pub struct ShellProcs {
     pub runs_snap: bool,
     /// The shell process's own environment at exec time.
     pub environ: BTreeMap<String, String>,
-    /// Its descendants, job leaders first, in pid order.
+    /// The processes of its jobs, job leaders first, in pid order.
     pub procs: Vec<ProcInfo>,
 }
 
@@ -56,26 +63,34 @@ pub struct ShellQuery<'a> {
     /// Its exported environment as its journal last recorded it; when empty, the shell
     /// process's own environment is used.
     pub env: &'a BTreeMap<String, String>,
+    /// The runs of the commands it recorded, one after another, oldest first.
+    pub runs: Vec<Run>,
 }
 
-/// Capture the trees under these shells, keyed by shell pid.
+/// Capture the jobs of these shells, keyed by shell pid.
 pub fn capture(queries: &[ShellQuery]) -> HashMap<u32, ShellProcs> {
-    let table = proc_table::read_all();
+    let stats = proc_table::read_all();
     let mut children: HashMap<u32, Vec<u32>> = HashMap::new();
-    for s in table.values() {
+    for s in stats.values() {
         children.entry(s.ppid).or_default().push(s.pid);
     }
     for list in children.values_mut() {
         list.sort_unstable();
     }
     let shell_pids: HashSet<u32> = queries.iter().map(|q| q.pid).collect();
-    let mine = own_chain(std::process::id(), &table, &shell_pids);
+    let mine = own_chain(std::process::id(), &stats, &shell_pids);
+    let table = jobs::Table {
+        stats: &stats,
+        children: &children,
+        mine: &mine,
+        now_us: timefmt::now_us(),
+    };
 
     let mut out: HashMap<u32, ShellProcs> = HashMap::new();
-    let mut layout: Vec<Tree> = Vec::new();
+    let mut present: Vec<(&ShellQuery, &Stat)> = Vec::new();
     for q in queries {
-        let entry = out.entry(q.pid).or_default();
-        let Some(shell) = table.get(&q.pid) else {
+        out.entry(q.pid).or_default();
+        let Some(shell) = stats.get(&q.pid) else {
             continue;
         };
         if q.started
@@ -83,51 +98,56 @@ pub fn capture(queries: &[ShellQuery]) -> HashMap<u32, ShellProcs> {
         {
             continue; // the pid was reused
         }
+        present.push((q, shell));
+    }
+    let shells: Vec<jobs::Shell> = present
+        .iter()
+        .map(|(q, stat)| jobs::Shell {
+            stat,
+            runs: &q.runs,
+        })
+        .collect();
+    let found = jobs::find(&shells, &table);
+
+    // Each job's processes: its top and everything under it.
+    let mut layout: Vec<Tree> = Vec::new();
+    for (&(q, shell), found) in present.iter().zip(found) {
+        let entry = out.entry(q.pid).or_default();
         entry.present = true;
-        let mut found: Vec<(u32, bool)> = Vec::new();
-        let mut stack: Vec<(u32, bool)> = children
-            .get(&q.pid)
-            .map(|c| c.iter().rev().map(|&p| (p, true)).collect())
-            .unwrap_or_default();
-        while let Some((pid, leader)) = stack.pop() {
-            if mine.contains(&pid) {
-                entry.runs_snap = true;
-                continue;
-            }
-            let Some(stat) = table.get(&pid) else {
-                continue;
-            };
-            if stat.start_secs() + 1 < shell.start_secs() {
-                continue; // older than its shell: a reused pid
-            }
-            if stat.state == proc_table::State::Zombie {
-                continue; // no argv: nothing to keep
-            }
-            found.push((pid, leader));
-            if let Some(c) = children.get(&pid) {
-                stack.extend(c.iter().rev().map(|&p| (p, false)));
+        entry.runs_snap = found.runs_snap;
+        let mut procs: Vec<(u32, Option<Job>)> = Vec::new();
+        for job in found.jobs {
+            let top = job.top;
+            procs.push((top, Some(job)));
+            for pid in table.tree(top).into_iter().skip(1) {
+                let usable = stats.get(&pid).is_some_and(|s| {
+                    s.state != State::Zombie && s.start_us + 1_000_000 >= shell.start_us
+                });
+                if usable && !mine.contains(&pid) {
+                    procs.push((pid, None));
+                }
             }
         }
-        layout.push(Tree { q, shell, found });
+        layout.push(Tree { q, shell, procs });
     }
 
-    // One pass for the details, over the subtrees and the shells (their environment).
+    // One pass for the details, over the jobs and the shells (their environment).
     let wanted: Vec<Want> = layout
         .iter()
-        .flat_map(|Tree { q, found, .. }| {
+        .flat_map(|Tree { q, procs, .. }| {
             let shell = Want {
                 pid: q.pid,
                 environ: true,
             };
-            let procs = found.iter().map(|&(pid, leader)| Want {
-                pid,
-                environ: leader,
+            let procs = procs.iter().map(|(pid, job)| Want {
+                pid: *pid,
+                environ: job.is_some(),
             });
             std::iter::once(shell).chain(procs)
         })
         .collect();
     let mut details = proc_table::details(&wanted);
-    for Tree { q, shell, found } in layout {
+    for Tree { q, shell, procs } in layout {
         let entry = out.entry(q.pid).or_default();
         let Some(d) = details.remove(&q.pid) else {
             *entry = ShellProcs::default(); // not the user's shell (any more)
@@ -141,11 +161,13 @@ pub fn capture(queries: &[ShellQuery]) -> HashMap<u32, ShellProcs> {
         };
         // The terminal's foreground group, when a job (not the shell) holds it.
         let foreground = Some(shell.tpgid).filter(|&g| g > 0 && g != shell.pgrp);
-        let mut procs: Vec<ProcInfo> = found
+        let mut procs: Vec<ProcInfo> = procs
             .into_iter()
-            .filter_map(|(pid, leader)| {
-                let stat = &table[&pid];
-                let d = details.remove(&pid)?;
+            .filter_map(|(pid, job)| {
+                let stat = &stats[&pid];
+                // Another shell's job may hold the same process: each reads it once.
+                let d = details.get(&pid)?;
+                let leader = job.is_some();
                 Some(ProcInfo {
                     pid,
                     ppid: stat.ppid,
@@ -154,12 +176,14 @@ pub fn capture(queries: &[ShellQuery]) -> HashMap<u32, ShellProcs> {
                     } else {
                         BTreeMap::new()
                     },
-                    cmd: d.cmd,
-                    cwd: d.cwd,
+                    cmd: d.cmd.clone(),
+                    cwd: d.cwd.clone(),
                     start_time: stat.start_secs(),
                     start_us: stat.start_us,
                     job_leader: leader,
                     foreground: leader && foreground == Some(stat.pgrp),
+                    stopped: stat.state == State::Stopped,
+                    started_by: job.map(|j| j.started_by).unwrap_or_default(),
                 })
             })
             .collect();
@@ -169,11 +193,11 @@ pub fn capture(queries: &[ShellQuery]) -> HashMap<u32, ShellProcs> {
     out
 }
 
-/// One shell's process and the processes found under it: (pid, a job leader).
+/// One shell's process and its jobs' processes (a job's top with its job).
 struct Tree<'a> {
     q: &'a ShellQuery<'a>,
     shell: &'a Stat,
-    found: Vec<(u32, bool)>,
+    procs: Vec<(u32, Option<Job>)>,
 }
 
 /// snap's own process and its ancestors below the nearest tracked shell (they only
@@ -254,8 +278,13 @@ mod tests {
 
     #[test]
     fn captures_a_child_with_exact_argv_and_env() {
-        // This test process stands in for a shell: its child is a job leader.
+        // This test process stands in for a shell, and a command it runs for the one
+        // that started the child: the child is a job leader.
         let me = std::process::id();
+        let runs = vec![Run {
+            start_us: timefmt::now_us(),
+            end_us: None,
+        }];
         let mut child = std::process::Command::new("sh")
             .args(["-c", "sleep 30; :", "a b"])
             .env("SNAP_TEST_PORT", "3001")
@@ -276,11 +305,13 @@ mod tests {
                 pid: me,
                 started: None,
                 env: &none,
+                runs,
             },
             ShellQuery {
                 pid: u32::MAX - 1,
                 started: None,
                 env: &none,
+                runs: Vec::new(),
             },
         ]);
         let _ = child.kill();
@@ -291,6 +322,7 @@ mod tests {
         let p = mine.procs.iter().find(|p| p.pid == child.id()).unwrap();
         assert_eq!(p.cmd, ["sh", "-c", "sleep 30; :", "a b"]);
         assert!(p.job_leader);
+        assert_eq!(p.started_by, [0]);
         assert_eq!(p.ppid, me);
         assert_eq!(
             p.env.get("SNAP_TEST_PORT").map(String::as_str),

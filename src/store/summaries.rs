@@ -1,6 +1,7 @@
 //! What retention needs of each snapshot (when, and which sessions had live shells),
 //! cached in the index so that a save parses only the new snapshot file.
 
+use crate::model::snapshot::Snapshot;
 use crate::store::forgotten::Forgotten;
 use crate::store::index;
 use crate::store::paths::Paths;
@@ -9,7 +10,6 @@ use crate::timefmt;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::os::unix::fs::MetadataExt;
-use crate::model::snapshot::Snapshot;
 use std::path::{Path, PathBuf};
 
 /// What retention needs of a snapshot: read without the rest of the file.
