@@ -17,7 +17,7 @@ pub use testruns::TestRun;
 
 use super::git;
 use crate::config::Config;
-use crate::model::{CommandRecord, Ended};
+use crate::model::{CommandRecord, Ended, STOPPED_STATUSES};
 use crate::redact::Redactor;
 use crate::store::paths::Paths;
 use crate::store::shells::{self, ShellState};
@@ -552,9 +552,10 @@ fn file_entries(st: &agent_state::AgentState, status: Option<&git::Status>) -> V
         .collect()
 }
 
-/// Does this exit status count as a failure? (Ctrl-C, 130, is a stop, not a failure.)
+/// Does this exit status count as a failure? (Ctrl-C, 130, is a stop, not a failure,
+/// and so is a job stopped with Ctrl-Z.)
 fn is_failure(exit: Option<i32>) -> bool {
-    matches!(exit, Some(e) if e != 0 && e != 130)
+    matches!(exit, Some(e) if e != 0 && e != 130 && !STOPPED_STATUSES.contains(&e))
 }
 
 /// The last failing command (oldest-first list), with the tail of its output (its only
@@ -848,6 +849,10 @@ mod tests {
         assert_eq!(t.lines().count(), TAIL_LINES);
         assert!(t.ends_with("30"));
         assert!(is_failure(Some(2)) && !is_failure(Some(130)) && !is_failure(None));
+        assert!(
+            !is_failure(Some(148)),
+            "a job stopped with Ctrl-Z has not failed"
+        );
         let long = tail(&"x".repeat(10_000));
         assert_eq!(
             long.chars().count(),

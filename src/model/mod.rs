@@ -10,6 +10,15 @@ use serde::{Deserialize, Serialize};
 pub use shell::{Ended, ShellKind};
 use std::collections::BTreeMap;
 
+/// The exit statuses of a job stopped by job control, which has not failed: 128 +
+/// SIGTSTP (Ctrl-Z), SIGSTOP, SIGTTIN or SIGTTOU.
+pub const STOPPED_STATUSES: [i32; 4] = [
+    128 + libc::SIGTSTP,
+    128 + libc::SIGSTOP,
+    128 + libc::SIGTTIN,
+    128 + libc::SIGTTOU,
+];
+
 /// Current version of the per-shell `meta` file.
 pub const META_SCHEMA: u32 = 1;
 

@@ -113,6 +113,14 @@ pub struct Left {
     pub reason: String,
 }
 
+/// A background job that does not come back, and why: it gets no window.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct JobLeft {
+    /// The shell it ran under.
+    pub shell: String,
+    pub relaunch: Relaunch,
+}
+
 /// The whole plan.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Plan {
@@ -123,6 +131,8 @@ pub struct Plan {
     pub windows: Vec<WindowPlan>,
     /// Shells not coming back.
     pub left: Vec<Left>,
+    /// Background jobs not started again.
+    pub jobs_left: Vec<JobLeft>,
     /// Attach mode: shells of the live session that died while it lived.
     pub missing: Vec<String>,
     /// Variables known only redacted: to re-export by hand.
@@ -420,6 +430,7 @@ pub fn plan(
         mode,
         windows: Vec::new(),
         left,
+        jobs_left: Vec::new(),
         missing: Vec::new(),
         reexport: Vec::new(),
         notes: Vec::new(),
@@ -682,7 +693,8 @@ fn pane_plan(
     }
 }
 
-/// A window of its own for a background job (a job leader not in the foreground).
+/// A window of its own for a background job (a job leader not in the foreground) that
+/// comes back; one that does not is listed in the plan's `jobs_left` instead.
 fn job_window(
     p: &ProcessSnap,
     c: &Candidate,
@@ -695,7 +707,8 @@ fn job_window(
     if !p.job_leader || p.foreground {
         return None;
     }
-    let line = match &p.typed {
+    let typed = p.typed.as_deref().map(|t| journal_text(t, p, c));
+    let line = match &typed {
         Some(t) => t.trim_end().trim_end_matches('&').trim_end().to_string(),
         None => p
             .cmd
@@ -708,8 +721,13 @@ fn job_window(
         return None;
     }
     let (cwd, _) = existing_dir(p.cwd.as_deref().unwrap_or(&shell_pane.cwd), world);
+    // What the line sets for its command (`PORT=1 cmd &`) goes with the line, not into
+    // the window's shell.
+    let own = crate::policy::assigned_names(&line, c.kind);
+    let mut job_env = p.env.clone();
+    job_env.retain(|k, _| !own.contains(k));
     let mut env = shell_pane.env.clone();
-    env.extend(clean_env(p.env.clone(), plan));
+    env.extend(clean_env(job_env, plan));
     let all = c.snap.map(|s| s.processes.as_slice()).unwrap_or_default();
     let job = Job {
         leader: Some(p),
@@ -722,6 +740,17 @@ fn job_window(
     if p.cmd.iter().any(|a| a.contains(PLACEHOLDER)) && p.typed.is_none() {
         r.action = Action::Skip;
         r.reason = Some("its command line was redacted".into());
+    }
+    if p.stopped {
+        r.action = Action::Skip;
+        r.reason = Some("it was stopped (Ctrl-Z) when the snapshot was taken".into());
+    }
+    if r.action == Action::Skip {
+        plan.jobs_left.push(JobLeft {
+            shell: c.id.clone(),
+            relaunch: r,
+        });
+        return None;
     }
     Some(WindowPlan {
         name: p
@@ -747,6 +776,24 @@ fn job_window(
             rejoin: None,
         }],
     })
+}
+
+/// A job's typed line as the shell's journal holds it, when the snapshot has it only
+/// redacted: the journal's latest command started by the job's start (to the second)
+/// that the redacted text could be. Else the snapshot's text.
+fn journal_text(typed: &str, p: &ProcessSnap, c: &Candidate) -> String {
+    let by = timefmt::parse_us(&p.started_at).map(|t| t + 1_000_000);
+    let real = c
+        .journal
+        .filter(|_| typed.contains(PLACEHOLDER))
+        .and_then(|j| {
+            j.commands
+                .iter()
+                .rev()
+                .filter(|cmd| by.is_some_and(|by| cmd.started_us <= by))
+                .find(|cmd| crate::redact::could_be(typed, &cmd.text))
+        });
+    real.map_or_else(|| typed.to_string(), |cmd| cmd.text.clone())
 }
 
 /// The job a command ran as at capture, and where its shell looks names up.

@@ -61,11 +61,9 @@ fn matches(r: &CommandRecord, q: &HistoryQuery) -> bool {
     true
 }
 
-/// A failure: an exit status neither 0 nor unknown, and not a job stopped by a signal
-/// (128 + SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU).
+/// A failure: an exit status neither 0 nor unknown, and not a stopped job's.
 fn failed(exit: Option<i32>) -> bool {
-    let stopped = [libc::SIGSTOP, libc::SIGTSTP, libc::SIGTTIN, libc::SIGTTOU].map(|s| 128 + s);
-    exit.is_some_and(|e| e != 0 && !stopped.contains(&e))
+    exit.is_some_and(|e| e != 0 && !crate::model::STOPPED_STATUSES.contains(&e))
 }
 
 /// How long an ended shell stays in `sessions` without `all`.
