@@ -105,6 +105,13 @@ function __snap_setup
         test "$__snap_running" = 1; or return 0
         set -g __snap_running 0
         test "$SNAP_DISABLE" = 1; and return 0
+        # A job stopped (Ctrl-Z) leaves $status as it was: record what bash and zsh do,
+        # 128 + SIGTSTP. (One builtin; the substitution only while there are jobs.)
+        if jobs -q
+            set -l last (string split \t -- (jobs --last))
+            set -l job (string join \t -- $last[5..-1])
+            test "$last[4]" = stopped; and test "x$job" = "x$argv[1]"; and set s 148
+        end
         set -l d $CMD_DURATION
         test -n "$d"; or set d 0
         set -g __snap_t (math -s0 "$__snap_t0 + $d * 1000")

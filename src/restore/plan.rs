@@ -10,7 +10,7 @@ use crate::store::shells::ShellState;
 use crate::store::tmux_closed::ClosedNote;
 use crate::timefmt;
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// How restore will proceed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -707,8 +707,12 @@ fn job_window(
     if !p.job_leader || p.foreground {
         return None;
     }
-    let typed = p.typed.as_deref().map(|t| journal_text(t, p, c));
-    let line = match &typed {
+    let recorded = p.typed.as_deref().and_then(|t| typed_command(t, p, c));
+    let typed = match &recorded {
+        Some((text, _)) => Some(text.as_str()),
+        None => p.typed.as_deref(),
+    };
+    let line = match typed {
         Some(t) => t.trim_end().trim_end_matches('&').trim_end().to_string(),
         None => p
             .cmd
@@ -720,7 +724,12 @@ fn job_window(
     if line.is_empty() {
         return None;
     }
-    let (cwd, _) = existing_dir(p.cwd.as_deref().unwrap_or(&shell_pane.cwd), world);
+    // A typed line runs again where it was typed (`cd sub && …` moves the job itself).
+    let dir = match &recorded {
+        Some((_, typed_in)) => typed_in.as_str(),
+        None => p.cwd.as_deref().unwrap_or(&shell_pane.cwd),
+    };
+    let (cwd, _) = existing_dir(dir, world);
     // What the line sets for its command (`PORT=1 cmd &`) goes with the line, not into
     // the window's shell.
     let own = crate::policy::assigned_names(&line, c.kind);
@@ -778,22 +787,28 @@ fn job_window(
     })
 }
 
-/// A job's typed line as the shell's journal holds it, when the snapshot has it only
-/// redacted: the journal's latest command started by the job's start (to the second)
-/// that the redacted text could be. Else the snapshot's text.
-fn journal_text(typed: &str, p: &ProcessSnap, c: &Candidate) -> String {
-    let by = timefmt::parse_us(&p.started_at).map(|t| t + 1_000_000);
-    let real = c
-        .journal
-        .filter(|_| typed.contains(PLACEHOLDER))
-        .and_then(|j| {
-            j.commands
-                .iter()
-                .rev()
-                .filter(|cmd| by.is_some_and(|by| cmd.started_us <= by))
-                .find(|cmd| crate::redact::could_be(typed, &cmd.text))
-        });
-    real.map_or_else(|| typed.to_string(), |cmd| cmd.text.clone())
+/// The recorded command a job's typed line is: its text (real, where the snapshot has it
+/// only redacted) and the directory it was typed in. The shell's latest command started
+/// by the job's start (to the second) that the snapshot's text could be, from its
+/// journal, else from the snapshot's history.
+fn typed_command(typed: &str, p: &ProcessSnap, c: &Candidate) -> Option<(String, String)> {
+    let by = timefmt::parse_us(&p.started_at)? + 1_000_000;
+    if let Some(j) = c.journal {
+        return j
+            .commands
+            .iter()
+            .rev()
+            .filter(|cmd| cmd.started_us <= by)
+            .find(|cmd| crate::redact::could_be(typed, &cmd.text))
+            .map(|cmd| (cmd.text.clone(), cmd.cwd.clone()));
+    }
+    c.snap?
+        .history
+        .iter()
+        .rev()
+        .filter(|r| timefmt::parse_us(&r.started_at).is_some_and(|t| t <= by))
+        .find(|r| r.command == typed)
+        .map(|r| (r.command.clone(), r.cwd.clone()))
 }
 
 /// The job a command ran as at capture, and where its shell looks names up.
@@ -962,28 +977,29 @@ fn existing_dir(dir: &str, world: &World) -> (String, Option<String>) {
 
 /// Every directory the plan may ask about (for the caller to check on disk).
 pub fn dirs_to_check(snapshot: &Snapshot, journals: &[ShellState]) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut push = |d: &str| {
-        let mut p = Some(std::path::Path::new(d));
-        while let Some(x) = p {
-            out.push(x.to_string_lossy().into_owned());
-            p = x.parent();
-        }
-    };
+    // The shells', their processes', and where their commands were typed (a job's line
+    // runs again there).
+    let mut dirs: BTreeSet<&str> = BTreeSet::new();
     for s in snapshot.sessions.iter().flat_map(|s| &s.shells) {
-        push(&s.cwd);
-        for p in &s.processes {
-            if let Some(c) = &p.cwd {
-                push(c);
-            }
-        }
+        dirs.insert(&s.cwd);
+        dirs.extend(s.processes.iter().filter_map(|p| p.cwd.as_deref()));
+        dirs.extend(s.history.iter().map(|r| r.cwd.as_str()));
     }
     for j in journals {
-        push(&j.cwd);
+        dirs.insert(&j.cwd);
+        dirs.extend(j.commands.iter().map(|c| c.cwd.as_str()));
     }
-    out.sort();
-    out.dedup();
-    out
+    let mut out: BTreeSet<String> = BTreeSet::new();
+    for d in dirs {
+        let mut p = Some(std::path::Path::new(d));
+        while let Some(x) = p {
+            if !out.insert(x.to_string_lossy().into_owned()) {
+                break; // its parents are in already
+            }
+            p = x.parent();
+        }
+    }
+    out.into_iter().collect()
 }
 
 #[cfg(test)]
