@@ -3,7 +3,7 @@
 //! functions, so they can ask the index instead once it answers such queries.
 
 use crate::config::Config;
-use crate::model::{CommandRecord, SessionView};
+use crate::model::{CommandRecord, Ending, SessionView};
 use crate::redact::Redactor;
 use crate::store::paths::Paths;
 use crate::store::shells::ShellState;
@@ -61,9 +61,10 @@ fn matches(r: &CommandRecord, q: &HistoryQuery) -> bool {
     true
 }
 
-/// A failure: an exit status neither 0 nor unknown, and not a stopped job's.
+/// A failure: an exit status neither 0 nor unknown, and not a job stopped by a signal
+/// (128 + SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU).
 fn failed(exit: Option<i32>) -> bool {
-    exit.is_some_and(|e| e != 0 && !crate::model::STOPPED_STATUSES.contains(&e))
+    exit.is_some_and(|e| !matches!(Ending::of(e), Ending::Success | Ending::Stopped))
 }
 
 /// How long an ended shell stays in `sessions` without `all`.

@@ -1,7 +1,7 @@
 //! What readers ask of the index: commands matching a filter, and shells.
 
 use super::Index;
-use crate::model::{CommandRecord, Ended, ShellMeta, STOPPED_STATUSES};
+use crate::model::{CommandRecord, Ended, Ending, ShellMeta};
 use crate::store::journal::Origin;
 use crate::store::shells::{Command, ShellState};
 use crate::timefmt;
@@ -112,7 +112,7 @@ pub fn history(ix: &Index, f: &Filter) -> Result<Vec<CommandRecord>> {
         clauses.push(format!("(cwd = {a} OR cwd LIKE {b} ESCAPE '\\')"));
     }
     if f.failed {
-        let stopped = STOPPED_STATUSES.map(|s| s.to_string()).join(", ");
+        let stopped = Ending::STOPPED.map(|s| s.to_string()).join(", ");
         clauses.push(format!(
             "(exit IS NOT NULL AND exit != 0 AND exit NOT IN ({stopped}))"
         ));
