@@ -1,20 +1,29 @@
 #!/usr/bin/env bash
 # Capture cost and daemon footprint.
 #
-# 1. `snap save` with N processes (default 1,000) under one tracked bash shell in tmux,
-#    against `ps -eo pid,ppid,lstart,args` in the same run (hyperfine when installed,
-#    else a timed loop). snap reads more than ps (cwd, environment of job leaders, the
-#    journal, tmux, and writes the snapshot atomically); the figure is the ratio.
+# 1. With N processes (default 1,000) under one tracked bash shell in tmux, in the same
+#    run (hyperfine when installed, else a timed loop), each as a program of its own:
+#    `ps -eo pid,ppid,lstart,args`; the /proc pass of a save alone (benches/proc_pass.rs:
+#    the stat of every process, then status, argv, cwd and the environment of the
+#    shell's tree, through the module `snap save` uses); and the whole `snap save`. snap
+#    reads more than ps (cwd, environment of job leaders, the journal, tmux) and writes
+#    the snapshot atomically; the figures are ratios to ps.
 # 2. The daemon idle for SECONDS (default 60) on a schedule that does not fire: its
 #    resident memory and the CPU time it used.
 #
-# Usage: benches/capture.sh [N_PROCESSES] [IDLE_SECONDS]   (builds the release binary if needed)
+# Usage: benches/capture.sh [N_PROCESSES] [IDLE_SECONDS]   (builds release binaries)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-1000}
 idle=${2:-60}
 bin=$PWD/target/release/snap
 cargo build --release --quiet # a stale binary would measure old code
+pass=$(cargo bench --bench proc_pass --no-run --message-format=json 2>/dev/null | python3 -c '
+import json, sys
+for line in sys.stdin:
+    j = json.loads(line)
+    if j.get("reason") == "compiler-artifact" and j["target"]["name"] == "proc_pass" and j.get("executable"):
+        print(j["executable"])')
 work=$(mktemp -d)
 export HOME=$work/home SNAP_HOME=$work/snap TMUX_TMPDIR=$work/tmux
 mkdir -p "$HOME" "$TMUX_TMPDIR"
@@ -40,16 +49,17 @@ shell_pid=$(tmux display-message -p -t bench '#{pane_pid}')
 until (($(pgrep -c -P "$shell_pid" sleep || true) >= n)); do sleep 0.2; done
 echo "processes under the tracked shell: $(pgrep -c -P "$shell_pid")"
 "$bin" save >/dev/null # warm up, and check it works
+"$pass" "$shell_pid"
 
 runs=15
 if command -v hyperfine >/dev/null; then
     hyperfine -N --warmup 2 --runs "$runs" --export-json "$work/h.json" \
-        "ps -eo pid,ppid,lstart,args" "$bin save" >&2
+        "ps -eo pid,ppid,lstart,args" "$pass $shell_pid" "$bin save" >&2
     python3 - "$work/h.json" <<'EOF'
 import json, sys
-r = {x["command"].split()[0].rsplit("/", 1)[-1]: x for x in json.load(open(sys.argv[1]))["results"]}
-ps, snap = r["ps"]["median"], r["snap"]["median"]
-print(f"ps median {ps*1000:.1f} ms, snap save median {snap*1000:.1f} ms, ratio {snap/ps:.2f}x")
+ps, scan, save = (x["median"] for x in json.load(open(sys.argv[1]))["results"])
+print(f"ps median {ps*1000:.1f} ms; /proc pass median {scan*1000:.1f} ms, {scan/ps:.2f}x; "
+      f"snap save median {save*1000:.1f} ms, {save/ps:.2f}x")
 EOF
 else
     t() {
@@ -58,8 +68,11 @@ else
         echo $(((${EPOCHREALTIME/./} - t0) / runs))
     }
     ps_us=$(t ps -eo pid,ppid,lstart,args)
+    scan_us=$(t "$pass" "$shell_pid")
     snap_us=$(t "$bin" save)
-    echo "ps mean $((ps_us / 1000)) ms, snap save mean $((snap_us / 1000)) ms, ratio $(python3 -c "print(f'{$snap_us/$ps_us:.2f}')")x"
+    ratio() { python3 -c "print(f'{$1/$ps_us:.2f}')"; }
+    echo "ps mean $((ps_us / 1000)) ms; /proc pass mean $((scan_us / 1000)) ms, $(ratio "$scan_us")x;" \
+        "snap save mean $((snap_us / 1000)) ms, $(ratio "$snap_us")x"
 fi
 snapshot=$(ls -t "$SNAP_HOME"/snapshots/*.json | head -1)
 echo "snapshot size: $(wc -c <"$snapshot") bytes, processes in it: $(python3 -c "

@@ -18,40 +18,13 @@ trap 'rm -rf "$work"' EXIT
 export HOME=$work/home SNAP_HOME=$work/snap HISTFILE=/dev/null
 mkdir -p "$HOME/.local/share/fish/generated_completions"
 
-# Feed a file to a command in a pty; print the wall time in microseconds.
-cat >"$work/drive_pty.py" <<'EOF'
-import os, pty, select, sys, time
-data = open(sys.argv[1], "rb").read()
-argv = sys.argv[2:]
-t0 = time.perf_counter()
-pid, fd = pty.fork()
-if pid == 0:
-    os.execvp(argv[0], argv)
-while True:
-    w = [fd] if data else []
-    r, w, _ = select.select([fd], w, [], 60)
-    if not r and not w:
-        break
-    if w:
-        k = os.write(fd, data[:512])
-        data = data[k:]
-    if r:
-        try:
-            if not os.read(fd, 65536):
-                break
-        except OSError:
-            break
-os.waitpid(pid, 0)
-print(int((time.perf_counter() - t0) * 1e6))
-EOF
-
 # Median of RUNS timed runs of: python3 pty.py INPUT CMD…  (or CMD < INPUT with --pipe)
 median() {
     local mode=$1 input=$2 i
     shift 2
     for ((i = 0; i < runs; i++)); do
         if [[ $mode == pty ]]; then
-            python3 "$work/drive_pty.py" "$input" "$@"
+            python3 benches/drive_pty.py "$input" "$@"
         else
             local t0=${EPOCHREALTIME/./}
             "$@" <"$input" >/dev/null 2>&1

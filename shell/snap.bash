@@ -61,10 +61,11 @@ __snap_setup() {
     # the shell itself (a subshell, `(exit 3)`): whole seconds, since getting
     # microseconds into arithmetic costs a pattern substitution at every line.
     if [[ -n ${EPOCHSECONDS-} ]]; then
-        PS0=${PS0-}'${__snap_x[__snap_go=1,__snap_t0=EPOCHSECONDS]-}'
+        __snap_ps0='${__snap_x[__snap_go=1,__snap_t0=EPOCHSECONDS]-}'
     else
-        PS0=${PS0-}'${__snap_x[__snap_go=1]-}'
+        __snap_ps0='${__snap_x[__snap_go=1]-}'
     fi
+    PS0=${PS0-}$__snap_ps0
 
     __snap_new=1
     # How the shell ends: a hangup leaves no terminal on stdin. Never trap HUP.
@@ -104,21 +105,59 @@ __snap_hooks() {
     if [[ -n ${bash_preexec_imported-}${__bp_imported-} ]]; then
         preexec_functions+=(__snap_preexec_bp)
         precmd_functions=(__snap_precmd "${precmd_functions[@]}")
+        # bash-preexec runs its precmd functions first, then the rest of PROMPT_COMMAND.
+        __snap_settle_last
     elif [[ -n ${BLE_VERSION-} ]] && declare -F blehook >/dev/null; then
+        # ble.sh calls PREEXEC for each line it runs, and expands PS0 after it: a
+        # __snap_go set there would take the next empty line for an unseen one.
+        PS0=${PS0%"$__snap_ps0"}
         blehook PREEXEC!=__snap_preexec_ble
         blehook PRECMD!=__snap_precmd
+        # ble.sh runs PROMPT_COMMAND after PRECMD.
+        __snap_settle_last
+        # ble-attach ran before this line and drew the first prompt without us.
+        [[ -z ${BLE_ATTACHED-} ]] || __snap_ble_late
     else
         __snap_chain DEBUG __snap_debug "$1"
-        # Run first at the prompt, so $? is the command's; hand $? on unchanged.
+        # Run first at the prompt, so $? is the command's; hand $? on unchanged. The
+        # hooks already there (direnv) may export after it: __snap_settle runs last.
         if [[ -v PROMPT_COMMAND && ${PROMPT_COMMAND@a} == *a* ]]; then
-            PROMPT_COMMAND=(__snap_precmd "${PROMPT_COMMAND[@]}")
+            PROMPT_COMMAND=(__snap_precmd "${PROMPT_COMMAND[@]}" __snap_settle)
         elif [[ -n ${PROMPT_COMMAND-} ]]; then
-            PROMPT_COMMAND=__snap_precmd$'\n'$PROMPT_COMMAND
+            PROMPT_COMMAND=__snap_precmd$'\n'$PROMPT_COMMAND$'\n'__snap_settle
         else
             PROMPT_COMMAND=__snap_precmd
         fi
     fi
     return 0
+}
+
+# A PROMPT_COMMAND that runs after __snap_precmd (direnv's hook may be in it) ends with
+# __snap_settle.
+__snap_settle_last() {
+    if [[ -v PROMPT_COMMAND && ${PROMPT_COMMAND@a} == *a* ]]; then
+        PROMPT_COMMAND+=(__snap_settle)
+    elif [[ -n ${PROMPT_COMMAND-} ]]; then
+        PROMPT_COMMAND+=$'\n'__snap_settle
+    fi
+}
+
+# The first prompt's turn (baseline, restore, history mark), taken at load when ble.sh
+# drew that prompt before the hook was there. A restore's screen is printed over that
+# prompt (from its top left, as ble.sh does for a PRECMD that prints), then ble.sh is
+# told to draw it again.
+__snap_ble_late() {
+    local -a DRAW_BUFF=()
+    if [[ -n ${SNAP_RESTORE-} ]] && declare -F ble/canvas/panel#goto.draw ble/canvas/bflush.draw ble/util/buffer.flush ble/textarea#invalidate >/dev/null; then
+        ble/canvas/panel#goto.draw 0 0 0 sgr0
+        ble/canvas/bflush.draw
+        ble/util/buffer.flush
+        builtin printf '\e[J'
+        __snap_idle_prompt 0
+        ble/textarea#invalidate
+    else
+        __snap_idle_prompt 0
+    fi
 }
 
 # Set trap $1 to run $2 first, then the command `trap -p` printed for it before ($3).
@@ -135,10 +174,12 @@ __snap_chain() {
 }
 
 # The trap the user set on $1, as `trap -p` prints it, into the caller's prev: read back
-# from the hook's scratch file, since $(trap -p) would fork (start-up time).
+# from the hook's scratch file, since $(trap -p) would fork (start-up time). Read with
+# the `trap` that sets it: ble.sh wraps it, and its own handler, which `builtin trap`
+# shows, would run itself again and again at exit.
 __snap_trap() {
     prev=
-    { builtin trap -p "$1" >|"$__snap_dir/.umask" && IFS= read -r -d '' prev <"$__snap_dir/.umask"; } 2>/dev/null || :
+    { trap -p "$1" >|"$__snap_dir/.umask" && IFS= read -r -d '' prev <"$__snap_dir/.umask"; } 2>/dev/null || :
     prev=${prev%$'\n'}
 }
 
@@ -326,6 +367,14 @@ __snap_precmd() {
     return $s
 }
 
+# Last at the prompt, after the user's own prompt hooks: a watched variable one of them
+# changed (direnv exports there) is recorded now, not after the next command.
+__snap_settle() {
+    local s=$?
+    [[ ${PATH-}${VIRTUAL_ENV-}${CONDA_PREFIX-}${DIRENV_DIFF-} == "$__snap_watch" ]] || __snap_write_env
+    return $s
+}
+
 # A prompt with no start record before it: the first prompt (of the shell, or of a
 # restored one), an empty line, a private line, or a line that ran only in a subshell.
 # The environment too may have changed (another hook, a restore).
@@ -441,8 +490,8 @@ __snap_setup
 # and back, since $(trap -p) would fork).
 if [[ ${__snap_new-} == 1 ]]; then
     __snap_new=
-    { builtin trap -p DEBUG >|"$__snap_dir/.umask" && IFS= read -r -d '' __snap_new <"$__snap_dir/.umask"; } 2>/dev/null || :
+    { trap -p DEBUG >|"$__snap_dir/.umask" && IFS= read -r -d '' __snap_new <"$__snap_dir/.umask"; } 2>/dev/null || :
     __snap_hooks "$__snap_new"
 fi
 unset __snap_new
-unset -f __snap_setup __snap_hooks __snap_trap __snap_chain
+unset -f __snap_setup __snap_hooks __snap_trap __snap_chain __snap_ble_late __snap_settle_last

@@ -105,6 +105,15 @@ function __snap_setup
         test "$__snap_running" = 1; or return 0
         set -g __snap_running 0
         test "$SNAP_DISABLE" = 1; and return 0
+        # fish gives a job stopped by Ctrl-Z no status of its own (it keeps the last
+        # one): a new stopped job running this line is 128 + SIGTSTP, as in bash and zsh.
+        if jobs -q
+            set -l row (string split \t -- (jobs --last)[-1])
+            if test "$row[4]" = stopped; and test "$row[5]" = "$argv[1]"; and test "$row[2]" != "$__snap_stopped"
+                set s 148
+                set -g __snap_stopped $row[2]
+            end
+        end
         set -l d $CMD_DURATION
         test -n "$d"; or set d 0
         set -g __snap_t (math -s0 "$__snap_t0 + $d * 1000")

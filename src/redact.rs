@@ -273,6 +273,27 @@ pub fn is_redacted(s: &str) -> bool {
     s.contains(PLACEHOLDER)
 }
 
+/// Could `real` be the text `shown` was redacted from? Each placeholder in `shown` stands
+/// for any text; the rest must be there in order, from start to end.
+pub fn could_be(shown: &str, real: &str) -> bool {
+    let pieces: Vec<&str> = shown.split(PLACEHOLDER).collect();
+    let (first, last) = (pieces[0], pieces[pieces.len() - 1]);
+    if pieces.len() == 1 {
+        return shown == real;
+    }
+    if real.len() < first.len() + last.len() || !real.starts_with(first) || !real.ends_with(last) {
+        return false;
+    }
+    let mut rest = &real[first.len()..real.len() - last.len()];
+    for piece in &pieces[1..pieces.len() - 1] {
+        match rest.find(piece) {
+            Some(i) => rest = &rest[i + piece.len()..],
+            None => return false,
+        }
+    }
+    true
+}
+
 /// Replace each match with what `f` returns (None keeps the match); None when unchanged.
 fn replace(re: &Regex, s: &str, f: impl Fn(&Captures) -> Option<String>) -> Option<String> {
     let mut changed = false;
@@ -460,6 +481,19 @@ mod tests {
         assert!(!agent_in(names(&["HOME", "CLAUDE", "MY_CODEX_X"])));
     }
 
+    #[test]
+    fn a_redacted_text_could_be_its_real_one_and_no_other() {
+        let shown = format!("PGPASSWORD={PLACEHOLDER} psql -h db --password {PLACEHOLDER}");
+        assert!(could_be(&shown, "PGPASSWORD=s3 psql -h db --password x"));
+        assert!(!could_be(
+            &shown,
+            "PGPASSWORD=s3 psql -h other --password x"
+        ));
+        assert!(!could_be(&shown, "PGPASSWORD=s3 psql -h db"));
+        assert!(could_be("plain", "plain") && !could_be("plain", "plainer"));
+        assert!(!could_be(&format!("a{PLACEHOLDER}a"), "a"));
+    }
+
     proptest::proptest! {
         #[test]
         fn redaction_never_panics_and_is_stable(s in "\\PC{0,300}") {
@@ -468,6 +502,16 @@ mod tests {
                 let twice = r.text(&once).unwrap_or(once.clone());
                 proptest::prop_assert_eq!(twice, once);
             }
+        }
+
+        #[test]
+        fn a_text_could_be_what_its_redaction_came_from(
+            pre in "[a-z =]{0,20}",
+            post in "[a-z =]{0,20}",
+        ) {
+            let real = format!("{pre}GITHUB_TOKEN=ghp_a1B2c3D4e5F6g7H8i9J0k1L2 {post}");
+            let shown = r().text(&real).unwrap();
+            proptest::prop_assert!(could_be(&shown, &real), "{shown} / {real}");
         }
     }
 }

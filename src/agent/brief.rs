@@ -17,7 +17,7 @@ pub use testruns::TestRun;
 
 use super::git;
 use crate::config::Config;
-use crate::model::{CommandRecord, Ended};
+use crate::model::{CommandRecord, Ended, Ending};
 use crate::redact::Redactor;
 use crate::store::index::query::{self, Filter};
 use crate::store::paths::Paths;
@@ -590,9 +590,10 @@ fn file_entries(st: &agent_state::AgentState, status: Option<&git::Status>) -> V
         .collect()
 }
 
-/// Does this exit status count as a failure? (Ctrl-C, 130, is a stop, not a failure.)
+/// Does this exit status count as a failure? (Ctrl-C, 130, is a stop, not a failure;
+/// nor is a job stopped with Ctrl-Z, 148, which has not ended.)
 fn is_failure(exit: Option<i32>) -> bool {
-    matches!(exit, Some(e) if e != 0 && e != 130)
+    exit.is_some_and(|e| Ending::of(e) == Ending::Failed)
 }
 
 /// The last failing command (oldest-first list), with the tail of its output (its only
@@ -881,6 +882,7 @@ mod tests {
         assert_eq!(t.lines().count(), TAIL_LINES);
         assert!(t.ends_with("30"));
         assert!(is_failure(Some(2)) && !is_failure(Some(130)) && !is_failure(None));
+        assert!(!is_failure(Some(148)) && !is_failure(Some(147)) && is_failure(Some(127)));
         let long = tail(&"x".repeat(10_000));
         assert_eq!(
             long.chars().count(),

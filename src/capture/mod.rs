@@ -4,6 +4,8 @@
 //! The entry point for everyone (daemon ticks, `snap save`, checkpoints) is
 //! [`snapshot_now`]. One capture runs at a time (a lock under the state directory).
 
+pub mod jobs;
+pub mod proc_table;
 pub mod processes;
 pub mod tmux;
 
@@ -48,9 +50,10 @@ pub fn snapshot_with(
     let recorded = Recorded::open(paths);
     let all = captured_shells(paths, &recorded, session);
     let snap = capture_from(paths, cfg, &all, session, label, &|_| {})?;
-    snapshots::save(paths, &snap)?;
+    let saved = snapshots::save(paths, &snap)?;
     tmux_closed::prune_closed(&tmux_closed::closed_file(&paths.state), timefmt::now_us());
-    retention::run_with(paths, &recorded, retention::Rules::from_config(cfg), false);
+    let rules = retention::Rules::from_config(cfg);
+    retention::run_with(paths, &recorded, rules, false, Some((&saved, &snap)));
     Ok(snap)
 }
 
@@ -64,7 +67,7 @@ fn captured_shells(paths: &Paths, recorded: &Recorded, session: Option<&str>) ->
     let forgotten = forgotten::forgotten(paths);
     // A forgotten session's shells started before it was forgotten are left out anyway.
     let mut since: BTreeMap<String, i64> = forgotten.clone();
-    for (_, s) in summaries::summaries(paths, &forgotten) {
+    for (_, s) in summaries::summaries(paths, &forgotten, None) {
         let taken = snapshots::id_time_us(&s.id).map_or(s.taken_us, |t| t.max(s.taken_us));
         for (name, _) in &s.sessions {
             let at = since.entry(name.clone()).or_insert(taken);
@@ -174,10 +177,17 @@ fn capture_from(
             pid: s.meta.pid,
             started: s.meta.pid_started,
             env: &s.env_now,
+            runs: jobs::runs(&s.commands),
         })
         .collect();
-    let procs = processes::capture(&alive);
-    let (places, screens) = tmux_state(&shells, &tmux_closed::closed_file(&paths.state));
+    // tmux answers while /proc is read: neither waits on the other.
+    let notes = tmux_closed::closed_file(&paths.state);
+    let (procs, (places, screens)) = std::thread::scope(|s| {
+        let tmux = s.spawn(|| tmux_state(&shells, &notes));
+        let procs = processes::capture(&alive);
+        let tmux = tmux.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+        (procs, tmux)
+    });
     let inputs = Inputs {
         shells,
         procs,
@@ -356,6 +366,8 @@ fn process_snaps(
     let mut out = Vec::new();
     // Many processes share an argv (workers of one server): judge each argv once.
     let mut by_argv: HashMap<&[String], (Policy, Option<String>)> = HashMap::new();
+    // And the jobs one line started (`for i in …; do … & done`): judge each line once.
+    let mut by_line: HashMap<String, (Policy, Option<String>)> = HashMap::new();
     let mut ordered: Vec<&ProcInfo> = procs.iter().collect();
     ordered.sort_by_key(|p| (p.start_time, p.pid));
     for p in ordered {
@@ -376,13 +388,26 @@ fn process_snaps(
                 (policy, rules.resume_argv(&p.cmd))
             })
             .clone();
-        let policy = match (&typed, argv_policy) {
-            (_, Policy::Never) => Policy::Never,
-            (Some(t), _) => rules.judge(t, shell, exe).policy,
-            (None, p) => p,
+        let (line_policy, line_resume) = match &typed {
+            Some(t) => {
+                let (policy, resume) = by_line
+                    .entry(t.clone())
+                    .or_insert_with(|| {
+                        (
+                            rules.judge(t, shell, exe).policy,
+                            rules.resume_line(t, shell),
+                        )
+                    })
+                    .clone();
+                (Some(policy), resume)
+            }
+            None => (None, None),
         };
-        let resume =
-            argv_resume.or_else(|| typed.as_deref().and_then(|t| rules.resume_line(t, shell)));
+        let policy = match (line_policy, argv_policy) {
+            (_, Policy::Never) => Policy::Never,
+            (Some(p), _) | (None, p) => p,
+        };
+        let resume = argv_resume.or(line_resume);
         out.push(ProcessSnap {
             pid: p.pid,
             ppid: p.ppid,
@@ -392,6 +417,7 @@ fn process_snaps(
             started_at: timefmt::rfc3339_us(i64::try_from(p.start_time).unwrap_or(0) * 1_000_000),
             job_leader: p.job_leader,
             foreground: p.foreground,
+            stopped: p.stopped,
             typed,
             policy,
             resume,
@@ -401,33 +427,55 @@ fn process_snaps(
     out
 }
 
-/// The command line that started a job. The foreground job's is the running command.
-/// Otherwise one running when the process started (started no later, ended no earlier),
-/// preferring one with a command whose words are the job's argv (or, for a script run
-/// by its shebang, the argv after the interpreter), then one holding all its words,
-/// then one naming its program, then the latest. A job that is a copy of the shell (a
-/// subshell: `(a; b) &`) is known by its first child.
+/// The command line that started a job. The foreground job's is the running command;
+/// any other's is the recorded command whose run covers its start, matched by time (a
+/// line backgrounded with `&` is the job's, not the line typed after it). Of two whose
+/// runs are that close, the one whose words are the job's argv (or, for a script run by
+/// its shebang, the argv after the interpreter), then one holding all its words, then
+/// one naming its program, then the nearest. A job that is a copy of the shell (a
+/// subshell: `(a; b) &`) is also known by its first child.
 fn typed_line(s: &ShellState, leader: &ProcInfo, procs: &[ProcInfo]) -> Option<String> {
     if leader.foreground {
         if let Some(r) = s.running() {
             return Some(r.text.clone());
         }
     }
-    let t = i64::try_from(leader.start_time).ok()?;
-    let mut argv: &[String] = &leader.cmd;
-    if argv.first().is_some_and(|a| program(a) == s.meta.kind) {
-        if let Some(child) = procs
-            .iter()
-            .filter(|p| p.ppid == leader.pid)
-            .min_by_key(|p| p.pid)
-        {
-            argv = &child.cmd;
+    let lines: Vec<&str> = leader
+        .started_by
+        .iter()
+        .filter_map(|&i| s.commands.get(i))
+        .map(|c| c.text.as_str())
+        .collect();
+    match lines.as_slice() {
+        [] => None,
+        [one] => Some(one.to_string()),
+        many => {
+            let mut argvs = vec![leader.cmd.as_slice()];
+            if leader
+                .cmd
+                .first()
+                .is_some_and(|a| program(a) == s.meta.kind)
+            {
+                let first_child = procs
+                    .iter()
+                    .filter(|p| p.ppid == leader.pid)
+                    .min_by_key(|p| p.pid);
+                argvs.extend(first_child.map(|c| c.cmd.as_slice()));
+            }
+            let score = likeness(&argvs);
+            many.iter()
+                .enumerate()
+                .max_by_key(|(nearness, line)| (score(line), std::cmp::Reverse(*nearness)))
+                .map(|(_, line)| line.to_string())
         }
     }
-    let argv: Vec<String> = match argv {
-        [one] => one.split_whitespace().map(str::to_string).collect(),
-        many => many.to_vec(),
-    };
+}
+
+/// How much a typed line looks like what runs these argvs: 3 when one of its commands
+/// is one of them (its first eight words, the program by its file name, or the same
+/// after the interpreter), 2 when it holds all the words of one, 1 when it names one's
+/// program, else 0.
+fn likeness(argvs: &[&[String]]) -> impl Fn(&str) -> u8 {
     let form = |a: &[String]| -> Vec<String> {
         a.iter()
             .take(8)
@@ -435,11 +483,15 @@ fn typed_line(s: &ShellState, leader: &ProcInfo, procs: &[ProcInfo]) -> Option<S
             .map(|(i, w)| if i == 0 { program(w) } else { w.clone() })
             .collect()
     };
-    let forms: Vec<Vec<String>> = (0..argv.len().min(2))
-        .map(|skip| form(&argv[skip..]))
-        .collect();
-    let names: Vec<&String> = forms.iter().filter_map(|f| f.first()).collect();
-    let score = |text: &str| -> u8 {
+    let mut forms: Vec<Vec<String>> = Vec::new();
+    for argv in argvs {
+        let words: Vec<String> = match argv {
+            [one] => one.split_whitespace().map(str::to_string).collect(),
+            many => many.to_vec(),
+        };
+        forms.extend((0..words.len().min(2)).map(|skip| form(&words[skip..])));
+    }
+    move |text: &str| -> u8 {
         let commands = crate::policy::commands_of(text);
         if forms
             .iter()
@@ -451,23 +503,16 @@ fn typed_line(s: &ShellState, leader: &ProcInfo, procs: &[ProcInfo]) -> Option<S
             .any(|f| f.iter().all(|w| text.contains(w.as_str())))
         {
             2
-        } else if names.iter().any(|n| text.contains(n.as_str())) {
+        } else if forms
+            .iter()
+            .filter_map(|f| f.first())
+            .any(|n| text.contains(n.as_str()))
+        {
             1
         } else {
             0
         }
-    };
-    s.commands
-        .iter()
-        .filter(|c| c.started_us / 1_000_000 <= t + 1)
-        .filter(|c| {
-            c.end
-                .as_ref()
-                .is_none_or(|e| e.time_us / 1_000_000 + 1 >= t)
-        })
-        .enumerate()
-        .max_by_key(|(i, c)| (score(&c.text), *i))
-        .map(|(_, c)| c.text.clone())
+    }
 }
 
 /// A program's file name (`-bash` as a login shell is `bash`).
@@ -523,19 +568,28 @@ pub fn redact(snap: &mut Snapshot, r: &Redactor) {
             if let Some(t) = sh.tmux.as_mut() {
                 text(&mut t.window_name, "tmux", &mut touched);
             }
+            // Processes repeat their argv, typed line and cwd (a server's workers, the
+            // jobs of one loop): each distinct one is redacted once.
+            let mut argvs: HashMap<Vec<String>, Option<Vec<String>>> = HashMap::new();
+            let mut texts: HashMap<String, Option<String>> = HashMap::new();
+            let mut hide = |s: &mut String| -> bool {
+                let new = texts.entry(s.clone()).or_insert_with(|| r.text(s));
+                new.clone().map(|t| *s = t).is_some()
+            };
             for p in &mut sh.processes {
-                if let Some(cmd) = r.argv(&p.cmd) {
+                let cmd = argvs.entry(p.cmd.clone()).or_insert_with(|| r.argv(&p.cmd));
+                if let Some(cmd) = cmd.clone() {
                     p.cmd = cmd;
                     touched.push(format!("{id} process {} cmd", p.pid));
                 }
                 for name in r.env(&mut p.env) {
                     touched.push(format!("{id} process {} env {name}", p.pid));
                 }
-                if let Some(t) = p.typed.as_mut() {
-                    text(t, &format!("process {} typed", p.pid), &mut touched);
+                if p.typed.as_mut().is_some_and(&mut hide) {
+                    touched.push(format!("{id} process {} typed", p.pid));
                 }
-                if let Some(c) = p.cwd.as_mut() {
-                    text(c, &format!("process {} cwd", p.pid), &mut touched);
+                if p.cwd.as_mut().is_some_and(&mut hide) {
+                    touched.push(format!("{id} process {} cwd", p.pid));
                 }
             }
         }
@@ -588,7 +642,7 @@ mod tests {
         ppid: u32,
         cmd: &[&str],
         secs: i64,
-        leader: bool,
+        started_by: &[usize],
         environ: &[(&str, &str)],
     ) -> ProcInfo {
         ProcInfo {
@@ -598,8 +652,11 @@ mod tests {
             cwd: Some("/p/web".into()),
             env: env(environ),
             start_time: u64::try_from(secs).unwrap(),
-            job_leader: leader,
+            start_us: secs * 1_000_000,
+            job_leader: !started_by.is_empty(),
             foreground: false,
+            stopped: false,
+            started_by: started_by.to_vec(),
         }
     }
 
@@ -644,7 +701,7 @@ mod tests {
                     100,
                     &["npm run dev"],
                     t0 + 10,
-                    true,
+                    &[1],
                     &[("PORT", "3001"), ("GITHUB_TOKEN", GHP)],
                 ),
                 proc_(
@@ -652,7 +709,7 @@ mod tests {
                     201,
                     &["node", "server.js", "--token", "s3cr3tvalue"],
                     t0 + 11,
-                    false,
+                    &[],
                     &[],
                 ),
                 proc_(
@@ -660,7 +717,7 @@ mod tests {
                     100,
                     &["npm run dev"],
                     t0 + 30,
-                    true,
+                    &[5],
                     &[("HOME", "/root")],
                 ),
                 proc_(
@@ -668,10 +725,11 @@ mod tests {
                     100,
                     &["bash", "--rcfile", "/rc", "-i"],
                     t0 + 10,
-                    true,
+                    // Runs this close: the subshell's first child tells which.
+                    &[3, 2],
                     &[],
                 ),
-                proc_(402, 401, &["sleep", "999"], t0 + 10, false, &[]),
+                proc_(402, 401, &["sleep", "999"], t0 + 10, &[], &[]),
             ],
         };
         Inputs {

@@ -1,19 +1,22 @@
-//! The process trees under the tracked shells, through sysinfo, reading only what a
-//! snapshot keeps: parents and start times for every process, then argv and cwd for the
-//! shells' subtrees with the environment (kept for job leaders only, as the variables
-//! where they differ from their shell).
+//! The user's jobs under the tracked shells ([`super::jobs`]), reading only what a
+//! snapshot keeps ([`super::proc_table`]): parents, groups, sessions and start times of
+//! every process, then argv and cwd for the jobs' processes, with the environment (kept
+//! for job leaders only, as the variables where they differ from their shell).
 //!
 //! Processes are told apart by (pid, start time), so a reused pid never passes for the
 //! shell or child it replaced. snap's own process, its descendants, and its ancestors
 //! up to the shell that started it are left out, and so is every process that is not
-//! the user's own ([`crate::liveness::is_mine`]): a shell pid another user's process
-//! took is not present, another user's process (a `sudo` command's) is not captured.
+//! the user's own (real uid ours, as [`crate::liveness::is_mine`] has it): a shell pid
+//! another user's process took is not present, another user's process (a `sudo`
+//! command's) is not captured.
 
+use super::jobs::{self, Job, Run};
+use super::proc_table::{self, Stat, State, Want};
+use crate::timefmt;
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::ffi::OsString;
-use sysinfo::{Pid, ProcessRefreshKind, ProcessesToUpdate, System, UpdateKind};
 
-/// One process under a shell, unredacted.
+/// One process of a shell's jobs, unredacted.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProcInfo {
     pub pid: u32,
@@ -26,10 +29,17 @@ pub struct ProcInfo {
     pub env: BTreeMap<String, String>,
     /// Seconds since the epoch.
     pub start_time: u64,
-    /// A direct child of the shell.
+    /// µs since the epoch, to the kernel's clock tick.
+    pub start_us: i64,
+    /// The top of a job: a direct child of the shell, or a process that left its tree.
     pub job_leader: bool,
     /// In the terminal's foreground process group.
     pub foreground: bool,
+    /// Stopped by job control (Ctrl-Z).
+    pub stopped: bool,
+    /// Job leaders: the shell's recorded commands whose run covers the job's start
+    /// (indices into the query's runs), the nearest first.
+    pub started_by: Vec<usize>,
 }
 
 /// What was found for one shell.
@@ -41,7 +51,7 @@ pub struct ShellProcs {
     pub runs_snap: bool,
     /// The shell process's own environment at exec time.
     pub environ: BTreeMap<String, String>,
-    /// Its descendants, job leaders first, in pid order.
+    /// The processes of its jobs, job leaders first, in pid order.
     pub procs: Vec<ProcInfo>,
 }
 
@@ -53,130 +63,127 @@ pub struct ShellQuery<'a> {
     /// Its exported environment as its journal last recorded it; when empty, the shell
     /// process's own environment is used.
     pub env: &'a BTreeMap<String, String>,
+    /// The runs of the commands it recorded, one after another, oldest first.
+    pub runs: Vec<Run>,
 }
 
-/// Capture the trees under these shells, keyed by shell pid.
+/// Capture the jobs of these shells, keyed by shell pid.
 pub fn capture(queries: &[ShellQuery]) -> HashMap<u32, ShellProcs> {
-    let shells: Vec<(u32, Option<u64>)> = queries.iter().map(|q| (q.pid, q.started)).collect();
-    let journal_env: HashMap<u32, &BTreeMap<String, String>> =
-        queries.iter().map(|q| (q.pid, q.env)).collect();
-    let mut out: HashMap<u32, ShellProcs> = HashMap::new();
-    let Ok(mut sys) = System::new() else {
-        return out;
-    };
-    sys.refresh_processes_specifics(
-        ProcessesToUpdate::All,
-        true,
-        ProcessRefreshKind::nothing().without_tasks(),
-    );
-    let parent_of: HashMap<u32, (u32, u64)> = sys
-        .processes()
-        .iter()
-        .map(|(pid, p)| {
-            (
-                pid.as_u32(),
-                (p.parent().map_or(0, Pid::as_u32), p.start_time()),
-            )
-        })
-        .collect();
+    let stats = proc_table::read_all();
     let mut children: HashMap<u32, Vec<u32>> = HashMap::new();
-    for (&pid, &(ppid, _)) in &parent_of {
-        children.entry(ppid).or_default().push(pid);
+    for s in stats.values() {
+        children.entry(s.ppid).or_default().push(s.pid);
     }
     for list in children.values_mut() {
         list.sort_unstable();
     }
-    let me = std::process::id();
-    let shell_pids: HashSet<u32> = shells.iter().map(|s| s.0).collect();
-    let mine = own_chain(me, &parent_of, &shell_pids);
+    let shell_pids: HashSet<u32> = queries.iter().map(|q| q.pid).collect();
+    let mine = own_chain(std::process::id(), &stats, &shell_pids);
+    let table = jobs::Table {
+        stats: &stats,
+        children: &children,
+        mine: &mine,
+        now_us: timefmt::now_us(),
+    };
 
-    let mut subtree: Vec<Pid> = Vec::new();
-    let mut environ_wanted: Vec<Pid> = Vec::new(); // the shells
-    let mut layout: Vec<(u32, Vec<(u32, bool)>)> = Vec::new();
-    for &(shell, started) in &shells {
-        let entry = out.entry(shell).or_default();
-        let Some(&(_, shell_start)) = parent_of.get(&shell) else {
+    let mut out: HashMap<u32, ShellProcs> = HashMap::new();
+    let mut present: Vec<(&ShellQuery, &Stat)> = Vec::new();
+    for q in queries {
+        out.entry(q.pid).or_default();
+        let Some(shell) = stats.get(&q.pid) else {
             continue;
         };
-        if started.is_some_and(|s| s.abs_diff(shell_start) > 1) {
+        if q.started
+            .is_some_and(|s| s.abs_diff(shell.start_secs()) > 1)
+        {
             continue; // the pid was reused
         }
+        present.push((q, shell));
+    }
+    let shells: Vec<jobs::Shell> = present
+        .iter()
+        .map(|(q, stat)| jobs::Shell {
+            stat,
+            runs: &q.runs,
+        })
+        .collect();
+    let found = jobs::find(&shells, &table);
+
+    // Each job's processes: its top and everything under it.
+    let mut layout: Vec<Tree> = Vec::new();
+    for (&(q, shell), found) in present.iter().zip(found) {
+        let entry = out.entry(q.pid).or_default();
         entry.present = true;
-        environ_wanted.push(Pid::from_u32(shell));
-        let mut found: Vec<(u32, bool)> = Vec::new();
-        let mut stack: Vec<(u32, bool)> = children
-            .get(&shell)
-            .map(|c| c.iter().rev().map(|&p| (p, true)).collect())
-            .unwrap_or_default();
-        while let Some((pid, leader)) = stack.pop() {
-            if mine.contains(&pid) {
-                entry.runs_snap = true;
-                continue;
-            }
-            let start = parent_of.get(&pid).map_or(0, |x| x.1);
-            if start + 1 < shell_start {
-                continue; // older than its shell: a reused pid
-            }
-            found.push((pid, leader));
-            if let Some(c) = children.get(&pid) {
-                stack.extend(c.iter().rev().map(|&p| (p, false)));
+        entry.runs_snap = found.runs_snap;
+        let mut procs: Vec<(u32, Option<Job>)> = Vec::new();
+        for job in found.jobs {
+            let top = job.top;
+            procs.push((top, Some(job)));
+            for pid in table.tree(top).into_iter().skip(1) {
+                let usable = stats.get(&pid).is_some_and(|s| {
+                    s.state != State::Zombie && s.start_us + 1_000_000 >= shell.start_us
+                });
+                if usable && !mine.contains(&pid) {
+                    procs.push((pid, None));
+                }
             }
         }
-        subtree.extend(found.iter().map(|&(p, _)| Pid::from_u32(p)));
-        layout.push((shell, found));
+        layout.push(Tree { q, shell, procs });
     }
-    // One pass for the details, over the subtrees and the shells (their environment).
-    subtree.extend(environ_wanted.iter().copied());
-    if !subtree.is_empty() {
-        sys.refresh_processes_specifics(
-            ProcessesToUpdate::Some(&subtree),
-            false,
-            ProcessRefreshKind::nothing()
-                .without_tasks()
-                .with_cmd(UpdateKind::Always)
-                .with_cwd(UpdateKind::Always)
-                .with_environ(UpdateKind::Always)
-                .with_user(UpdateKind::Always),
-        );
-    }
-    for (shell, found) in layout {
-        let entry = out.entry(shell).or_default();
-        match sys.process(Pid::from_u32(shell)) {
-            Some(p) if crate::liveness::is_mine(p) => entry.environ = env_map(p.environ()),
-            _ => {
-                *entry = ShellProcs::default(); // not the user's shell (any more)
-                continue;
-            }
-        }
-        let base: &BTreeMap<String, String> = match journal_env.get(&shell) {
-            Some(e) if !e.is_empty() => e,
-            _ => &entry.environ,
+
+    // One pass for the details, over the jobs and the shells (their environment).
+    let wanted: Vec<Want> = layout
+        .iter()
+        .flat_map(|Tree { q, procs, .. }| {
+            let shell = Want {
+                pid: q.pid,
+                environ: true,
+            };
+            let procs = procs.iter().map(|(pid, job)| Want {
+                pid: *pid,
+                environ: job.is_some(),
+            });
+            std::iter::once(shell).chain(procs)
+        })
+        .collect();
+    let mut details = proc_table::details(&wanted);
+    for Tree { q, shell, procs } in layout {
+        let entry = out.entry(q.pid).or_default();
+        let Some(d) = details.remove(&q.pid) else {
+            *entry = ShellProcs::default(); // not the user's shell (any more)
+            continue;
         };
-        let foreground = Foreground::of(shell, &parent_of);
-        let mut procs: Vec<ProcInfo> = found
+        entry.environ = env_map(d.environ());
+        let base: &BTreeMap<String, String> = if q.env.is_empty() {
+            &entry.environ
+        } else {
+            q.env
+        };
+        // The terminal's foreground group, when a job (not the shell) holds it.
+        let foreground = Some(shell.tpgid).filter(|&g| g > 0 && g != shell.pgrp);
+        let mut procs: Vec<ProcInfo> = procs
             .into_iter()
-            .filter_map(|(pid, leader)| {
-                // No argv: a zombie (or a kernel thread); nothing to keep.
-                let p = sys
-                    .process(Pid::from_u32(pid))
-                    .filter(|p| !p.cmd().is_empty() && crate::liveness::is_mine(p))?;
+            .filter_map(|(pid, job)| {
+                let stat = &stats[&pid];
+                // Another shell's job may hold the same process: each reads it once.
+                let d = details.get(&pid)?;
+                let leader = job.is_some();
                 Some(ProcInfo {
                     pid,
-                    ppid: p.parent().map_or(0, Pid::as_u32),
-                    cmd: p
-                        .cmd()
-                        .iter()
-                        .map(|a| a.to_string_lossy().into_owned())
-                        .collect(),
-                    cwd: p.cwd().map(|c| c.to_string_lossy().into_owned()),
+                    ppid: stat.ppid,
                     env: if leader {
-                        env_diff(p.environ(), base)
+                        env_diff(d.environ(), base)
                     } else {
                         BTreeMap::new()
                     },
-                    start_time: p.start_time(),
+                    cmd: d.cmd.clone(),
+                    cwd: d.cwd.clone(),
+                    start_time: stat.start_secs(),
+                    start_us: stat.start_us,
                     job_leader: leader,
-                    foreground: leader && foreground.holds(pid, p.start_time()),
+                    foreground: leader && foreground == Some(stat.pgrp),
+                    stopped: stat.state == State::Stopped,
+                    started_by: job.map(|j| j.started_by).unwrap_or_default(),
                 })
             })
             .collect();
@@ -186,16 +193,23 @@ pub fn capture(queries: &[ShellQuery]) -> HashMap<u32, ShellProcs> {
     out
 }
 
+/// One shell's process and its jobs' processes (a job's top with its job).
+struct Tree<'a> {
+    q: &'a ShellQuery<'a>,
+    shell: &'a Stat,
+    procs: Vec<(u32, Option<Job>)>,
+}
+
 /// snap's own process and its ancestors below the nearest tracked shell (they only
 /// exist to run it, e.g. `time snap save`).
-fn own_chain(me: u32, parent_of: &HashMap<u32, (u32, u64)>, shells: &HashSet<u32>) -> HashSet<u32> {
+fn own_chain(me: u32, table: &HashMap<u32, Stat>, shells: &HashSet<u32>) -> HashSet<u32> {
     let mut chain = HashSet::from([me]);
     let mut cur = me;
     for _ in 0..64 {
-        match parent_of.get(&cur) {
-            Some(&(ppid, _)) if ppid > 1 && !shells.contains(&ppid) => {
-                chain.insert(ppid);
-                cur = ppid;
+        match table.get(&cur) {
+            Some(s) if s.ppid > 1 && !shells.contains(&s.ppid) => {
+                chain.insert(s.ppid);
+                cur = s.ppid;
             }
             _ => break,
         }
@@ -204,70 +218,23 @@ fn own_chain(me: u32, parent_of: &HashMap<u32, (u32, u64)>, shells: &HashSet<u32
 }
 
 /// `NAME=value` entries as a map.
-fn env_map(environ: &[OsString]) -> BTreeMap<String, String> {
+fn env_map<'a>(environ: impl Iterator<Item = Cow<'a, str>>) -> BTreeMap<String, String> {
     environ
-        .iter()
         .filter_map(|e| {
-            let e = e.to_string_lossy();
             let (k, v) = e.split_once('=')?;
             Some((k.to_string(), v.to_string()))
         })
         .collect()
 }
 
-/// The foreground process group of a shell's terminal, when a job holds it.
-struct Foreground {
-    /// The group's id (its leader's pid) and its leader's start time.
-    group: Option<(u32, u64)>,
-}
-
-impl Foreground {
-    /// Read the shell's terminal's foreground group (Linux: /proc stat).
-    fn of(shell: u32, parent_of: &HashMap<u32, (u32, u64)>) -> Foreground {
-        let group = stat_groups(shell)
-            .map(|(_, tpgid)| tpgid)
-            .filter(|&t| t > 0 && t != shell)
-            .and_then(|t| parent_of.get(&t).map(|&(_, start)| (t, start)));
-        Foreground { group }
-    }
-
-    /// Is this job leader in the foreground group? Only the group's leader, and jobs
-    /// started with it (the rest of a pipeline), need their own stat read.
-    fn holds(&self, pid: u32, start: u64) -> bool {
-        match self.group {
-            None => false,
-            Some((g, _)) if g == pid => true,
-            Some((g, g_start)) if start + 1 >= g_start => {
-                stat_groups(pid).is_some_and(|(pgrp, _)| pgrp == g)
-            }
-            Some(_) => false,
-        }
-    }
-}
-
-/// A process's (process group, terminal's foreground group), from /proc stat.
-fn stat_groups(pid: u32) -> Option<(u32, u32)> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // Fields after the command name (which may hold spaces and parentheses).
-    let rest = &stat[stat.rfind(')')? + 1..];
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    // state ppid pgrp session tty_nr tpgid
-    Some((
-        f.get(2)?.parse().ok()?,
-        f.get(5)?.parse::<i64>().ok()?.try_into().ok()?,
-    ))
-}
-
 /// The variables where a job leader's environment differs from its shell's, without
 /// connection-bound ones.
-pub fn env_diff(
-    environ: &[OsString],
+fn env_diff<'a>(
+    environ: impl Iterator<Item = Cow<'a, str>>,
     shell: &BTreeMap<String, String>,
 ) -> BTreeMap<String, String> {
     environ
-        .iter()
         .filter_map(|e| {
-            let e = e.to_string_lossy();
             let (k, v) = e.split_once('=')?;
             let differs = shell.get(k).is_none_or(|s| s != v);
             (differs && !crate::shellenv::is_connection_bound(k))
@@ -280,12 +247,25 @@ pub fn env_diff(
 mod tests {
     use super::*;
 
+    fn stat(pid: u32, ppid: u32) -> Stat {
+        Stat {
+            pid,
+            ppid,
+            state: proc_table::State::Live,
+            pgrp: pid,
+            session: pid,
+            tty: 0,
+            tpgid: 0,
+            start_us: 0,
+        }
+    }
+
     #[test]
     fn own_chain_stops_at_init_or_a_shell() {
-        let parents: HashMap<u32, (u32, u64)> =
-            [(10, (5, 0)), (5, (2, 0)), (2, (1, 0)), (1, (0, 0))]
-                .into_iter()
-                .collect();
+        let parents: HashMap<u32, Stat> = [(10, 5), (5, 2), (2, 1), (1, 0)]
+            .into_iter()
+            .map(|(pid, ppid)| (pid, stat(pid, ppid)))
+            .collect();
         assert_eq!(
             own_chain(10, &parents, &HashSet::new()),
             HashSet::from([10, 5, 2])
@@ -298,8 +278,13 @@ mod tests {
 
     #[test]
     fn captures_a_child_with_exact_argv_and_env() {
-        // This test process stands in for a shell: its child is a job leader.
+        // This test process stands in for a shell, and a command it runs for the one
+        // that started the child: the child is a job leader.
         let me = std::process::id();
+        let runs = vec![Run {
+            start_us: timefmt::now_us(),
+            end_us: None,
+        }];
         let mut child = std::process::Command::new("sh")
             .args(["-c", "sleep 30; :", "a b"])
             .env("SNAP_TEST_PORT", "3001")
@@ -320,11 +305,13 @@ mod tests {
                 pid: me,
                 started: None,
                 env: &none,
+                runs,
             },
             ShellQuery {
                 pid: u32::MAX - 1,
                 started: None,
                 env: &none,
+                runs: Vec::new(),
             },
         ]);
         let _ = child.kill();
@@ -335,6 +322,7 @@ mod tests {
         let p = mine.procs.iter().find(|p| p.pid == child.id()).unwrap();
         assert_eq!(p.cmd, ["sh", "-c", "sleep 30; :", "a b"]);
         assert!(p.job_leader);
+        assert_eq!(p.started_by, [0]);
         assert_eq!(p.ppid, me);
         assert_eq!(
             p.env.get("SNAP_TEST_PORT").map(String::as_str),

@@ -20,7 +20,7 @@ pub fn run(args: &ForgetArgs) -> Result<()> {
     let name = args.session.as_str();
     let recorded = Recorded::open(&paths);
     let all = recorded.shells(&Select::all().in_session(name));
-    let in_snapshots = summaries::summaries(&paths, &forgotten::forgotten(&paths))
+    let in_snapshots = summaries::summaries(&paths, &forgotten::forgotten(&paths), None)
         .iter()
         .filter(|(_, s)| s.sessions.iter().any(|(n, _)| n == name))
         .count();
@@ -36,7 +36,7 @@ pub fn run(args: &ForgetArgs) -> Result<()> {
     }
     forgotten::forget(&paths, name, timefmt::now_us())?;
     let cfg = Config::load(&paths.config_in_force())?;
-    let plan = retention::run_with(&paths, &recorded, Rules::from_config(&cfg), false);
+    let plan = retention::run_with(&paths, &recorded, Rules::from_config(&cfg), false, None);
     super::print_bytes(
         format!(
             "forgot session {name}: {in_snapshots} snapshot(s) no longer show it; removed {} snapshot(s) only it kept\n",

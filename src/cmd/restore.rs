@@ -340,6 +340,13 @@ fn redacted_plan(plan: &Plan, r: &Redactor) -> Plan {
         hide(&mut l.shell);
         hide(&mut l.reason);
     }
+    for j in &mut shown.jobs_left {
+        hide(&mut j.shell);
+        hide(&mut j.relaunch.line);
+        hide(&mut j.relaunch.shown);
+        hide(&mut j.relaunch.original);
+        j.relaunch.reason.iter_mut().for_each(hide);
+    }
     shown.missing.iter_mut().for_each(hide);
     shown.notes.iter_mut().for_each(hide);
     shown
@@ -452,6 +459,13 @@ fn print_plan(
                 }
             }
         }
+    }
+    for j in &plan.jobs_left {
+        let why = j.relaunch.reason.as_deref().unwrap_or("left out");
+        out.push_str(&format!(
+            "  job not started again: {}: {why}\n",
+            crate::text::one_line(&j.relaunch.shown, 120)
+        ));
     }
     for (reason, shells) in by_reason(&plan.left) {
         let n = shells.len();

@@ -73,9 +73,10 @@ fn shell(sh: &ShellSnap) -> String {
     }
     for p in sh.processes.iter().filter(|p| p.job_leader) {
         out.push_str(&format!(
-            "    job {} [{}]: {}\n",
+            "    job {} [{}]{}: {}\n",
             p.pid,
             format!("{:?}", p.policy).to_lowercase(),
+            if p.stopped { " stopped" } else { "" },
             crate::text::one_line(&p.cmd.join(" "), 80)
         ));
     }

@@ -10,6 +10,36 @@ use serde::{Deserialize, Serialize};
 pub use shell::{Ended, ShellKind};
 use std::collections::BTreeMap;
 
+/// How a command ended, as its exit status tells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    Success,
+    Failed,
+    /// Ctrl-C (128 + SIGINT).
+    Interrupted,
+    /// A job stopped, not ended: Ctrl-Z, or SIGSTOP, SIGTTIN, SIGTTOU (128 + the signal).
+    Stopped,
+}
+
+impl Ending {
+    /// The exit statuses of a stopped job.
+    pub const STOPPED: [i32; 4] = [
+        128 + libc::SIGTSTP,
+        128 + libc::SIGSTOP,
+        128 + libc::SIGTTIN,
+        128 + libc::SIGTTOU,
+    ];
+
+    pub fn of(status: i32) -> Ending {
+        match status {
+            0 => Ending::Success,
+            s if s == 128 + libc::SIGINT => Ending::Interrupted,
+            s if Self::STOPPED.contains(&s) => Ending::Stopped,
+            _ => Ending::Failed,
+        }
+    }
+}
+
 /// Current version of the per-shell `meta` file.
 pub const META_SCHEMA: u32 = 1;
 

@@ -125,11 +125,16 @@ pub struct ProcessSnap {
     pub env: BTreeMap<String, String>,
     /// RFC 3339; with `pid`, tells this process from a later one with the same pid.
     pub started_at: String,
-    /// A direct child of the shell (a job). Only job leaders are ever relaunched.
+    /// The top of a job the user started from the shell: a direct child, or a process
+    /// that left its tree but not its session or terminal. Only job leaders are ever
+    /// relaunched.
     pub job_leader: bool,
     /// In the terminal's foreground process group (the command at the prompt).
     #[serde(default)]
     pub foreground: bool,
+    /// Stopped by job control (Ctrl-Z) at capture: not relaunched.
+    #[serde(default)]
+    pub stopped: bool,
     /// Job leaders: the command line the shell recorded for this job, when found.
     #[serde(default)]
     pub typed: Option<String>,

@@ -165,7 +165,12 @@ fn simple(s: &SimpleCommand, piped: bool, out: &mut Vec<Found>) {
     for item in prefix {
         match item {
             // A leading assignment is not a command word, but its value may run something.
-            CommandPrefixOrSuffixItem::AssignmentWord(a, _) => assignment(a, out),
+            CommandPrefixOrSuffixItem::AssignmentWord(a, _) => {
+                if let AssignmentName::VariableName(name) = &a.name {
+                    cmd.assigns.push(name.clone());
+                }
+                assignment(a, out);
+            }
             other => item_of(other, &mut cmd, out),
         }
     }

@@ -144,6 +144,7 @@ impl Tokens {
                 words,
                 piped,
                 stdin: None,
+                assigns: Vec::new(),
             }));
         }
     }

@@ -35,6 +35,9 @@ pub struct Cmd {
     pub piped: bool,
     /// A here-string or heredoc given to it.
     pub stdin: Option<Arg>,
+    /// The variables assigned for it alone (`NAME=value cmd`), by name, when the parser
+    /// keeps them out of `words`.
+    pub assigns: Vec<String>,
 }
 
 impl Cmd {

@@ -61,6 +61,8 @@ pub struct Judge<'a> {
     pub findings: Vec<Finding>,
     /// The commands reached, in the order of the line.
     pub ran: Vec<Ran>,
+    /// The variables the line assigns for the commands it runs itself, by name.
+    pub assigned: Vec<String>,
     /// How many scripts deep the walk is.
     scripts: usize,
     dir: Dir,
@@ -74,6 +76,7 @@ impl<'a> Judge<'a> {
             exe,
             findings: Vec::new(),
             ran: Vec::new(),
+            assigned: Vec::new(),
             scripts: 0,
             dir: Dir::Start,
         }
@@ -93,6 +96,9 @@ impl<'a> Judge<'a> {
         for f in found {
             match f {
                 Found::Run(c) => {
+                    if self.scripts == 0 {
+                        self.assigned.extend(c.assigns.iter().cloned());
+                    }
                     let input = Input {
                         stdin: c.stdin.as_ref(),
                         piped: c.piped,
@@ -128,6 +134,9 @@ impl<'a> Judge<'a> {
             let name = w.text().split('=').next().unwrap_or_default();
             if changes_what_runs(name) {
                 return self.opaque(format!("the line sets {name}"), at);
+            }
+            if self.scripts == 0 {
+                self.assigned.push(name.to_string());
             }
         }
         let words = &words[start..];

@@ -189,18 +189,17 @@ pub fn commands_of(typed_line: &str) -> Vec<Vec<String>> {
         .collect()
 }
 
+/// The variables a typed line assigns for the commands it runs itself (`PORT=1 cmd`,
+/// `env PORT=1 cmd`), by name: they go with the line, not into the shell that runs it.
+pub fn assigned_names(typed_line: &str, shell: ShellKind) -> Vec<String> {
+    walk(typed_line, shell).1
+}
+
 /// The commands of [`commands_of`], each with the directory it runs in as the line's
 /// `cd`s tell.
 pub fn commands_in(typed_line: &str) -> Vec<(Vec<String>, Dir)> {
-    let rules = Rules {
-        auto: Vec::new(),
-        hold: Vec::new(),
-        never: Vec::new(),
-        agents: Vec::new(),
-    };
-    let mut j = rules.walker(&|_| true);
-    j.line(typed_line, ShellKind::Bash, &[], 0);
-    j.ran
+    walk(typed_line, ShellKind::Bash)
+        .0
         .into_iter()
         .filter(|r| !r.in_script)
         .map(|mut r| {
@@ -208,6 +207,20 @@ pub fn commands_in(typed_line: &str) -> Vec<(Vec<String>, Dir)> {
             (r.words, r.dir)
         })
         .collect()
+}
+
+/// Walk a line with no lists, every name taken for an executable: the commands it
+/// reaches and the variables it assigns for its own.
+fn walk(typed_line: &str, shell: ShellKind) -> (Vec<judge::Ran>, Vec<String>) {
+    let rules = Rules {
+        auto: Vec::new(),
+        hold: Vec::new(),
+        never: Vec::new(),
+        agents: Vec::new(),
+    };
+    let mut j = rules.walker(&|_| true);
+    j.line(typed_line, shell, &[], 0);
+    (j.ran, j.assigned)
 }
 
 /// A process's argv as [`commands_of`] gives a command: the program as its file name, a

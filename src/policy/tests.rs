@@ -438,6 +438,26 @@ fn commands_of_gives_the_real_commands() {
     );
 }
 
+#[test]
+fn a_lines_own_assignments_are_named_not_those_of_its_scripts_or_arguments() {
+    let names = |line: &str, shell| assigned_names(line, shell);
+    let b = ShellKind::Bash;
+    assert_eq!(
+        names("PORT2=5000 python3 -m http.server 5000 &", b),
+        ["PORT2"]
+    );
+    assert_eq!(
+        names("A=1 x | B=$(y) z && env C=3 D=4 w", b),
+        ["A", "B", "C", "D"]
+    );
+    assert!(names("echo X=1; bash -c 'Y=1 cmd'; export Z=1", b).is_empty());
+    assert_eq!(
+        names("PORT2=1 python3 -m http.server", ShellKind::Fish),
+        ["PORT2"]
+    );
+    assert_eq!(names("env E=1 cmd", ShellKind::Fish), ["E"]);
+}
+
 proptest::proptest! {
     #[test]
     fn judging_never_panics(s in "\\PC{0,200}") {

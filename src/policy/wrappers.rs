@@ -471,7 +471,8 @@ fn env(args: &[Arg]) -> Unwrapped {
         Some(Arg::Dynamic(r)) => {
             Unwrapped::wrapper(Inner::Opaque(format!("opaque string of env -S: {r}")), "")
         }
-        None => Unwrapped::wrapper(Inner::Words(rest.to_vec()), "env"),
+        // Its assignments too: they are the command's, as a line's leading ones are.
+        None => Unwrapped::wrapper(Inner::Words(args[p.rest..].to_vec()), "env"),
     }
 }
 

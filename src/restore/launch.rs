@@ -96,27 +96,96 @@ fn script(setup: &ShellSetup, files: &Files) -> String {
         "builtin cd -- {} 2>/dev/null{or_true}\n",
         q(&setup.cwd)
     ));
+    if setup.kind == ShellKind::Bash {
+        // direnv loads the directory before the saved variables go on, as zsh's chpwd
+        // and fish's PWD handler have it do: its bookkeeping then unloads them on leaving.
+        out.push_str("builtin declare -F _direnv_hook >/dev/null && _direnv_hook\n");
+    }
+    let venv = setup.env.get(VENV).filter(|v| !v.is_empty());
     for (k, v) in &setup.env {
-        if !crate::shellenv::is_var_name(k) {
+        if !crate::shellenv::is_var_name(k) || (venv.is_some() && VENV_SET.contains(&k.as_str())) {
             continue;
         }
-        if fish {
-            let list = if k.ends_with("PATH") { " --path" } else { "" };
-            if k.ends_with("PATH") {
-                let parts: Vec<String> = v.split(':').map(fish_quote).collect();
-                out.push_str(&format!("set -gx{list} {k} {}\n", parts.join(" ")));
-            } else {
-                out.push_str(&format!("set -gx {k} {}\n", fish_quote(v)));
-            }
-        } else {
-            out.push_str(&format!("export {k}={}\n", posix_quote(v)));
+        match venv {
+            Some(venv) if k == "PATH" => out.push_str(&export(fish, k, &without_venv(v, venv))),
+            _ => out.push_str(&export(fish, k, v)),
         }
+    }
+    if let Some(venv) = venv {
+        out.push_str(&venv_activation(setup, venv));
     }
     out
 }
 
-/// bash: load the lineage's commands (`file`, in `history -r` format) that the shell's
-/// history lacks (it may have read them from its `HISTFILE` already), through `scratch`.
+/// The variable a Python virtualenv's activation sets to its directory.
+const VENV: &str = "VIRTUAL_ENV";
+
+/// What the activation script sets itself (its `PATH` entry too, see [`without_venv`]).
+const VENV_SET: [&str; 2] = [VENV, "VIRTUAL_ENV_PROMPT"];
+
+/// One variable exported, in the shell's syntax (fish: a `PATH`-like one as a list).
+fn export(fish: bool, k: &str, v: &str) -> String {
+    if !fish {
+        return format!("export {k}={}\n", posix_quote(v));
+    }
+    if k.ends_with("PATH") {
+        let parts: Vec<String> = v.split(':').map(fish_quote).collect();
+        format!("set -gx --path {k} {}\n", parts.join(" "))
+    } else {
+        format!("set -gx {k} {}\n", fish_quote(v))
+    }
+}
+
+/// `path` without the virtualenv's `bin` entry, which its activation puts back.
+fn without_venv(path: &str, venv: &str) -> String {
+    let bin = format!("{}/bin", venv.trim_end_matches('/'));
+    path.split(':')
+        .filter(|p| *p != bin)
+        .collect::<Vec<_>>()
+        .join(":")
+}
+
+/// The virtualenv `venv` active again by its own activation script (its prompt marker
+/// and `deactivate` come back with it); when the script is gone, its variables only,
+/// and a line that says so.
+fn venv_activation(setup: &ShellSetup, venv: &str) -> String {
+    let fish = setup.kind == ShellKind::Fish;
+    let script = format!(
+        "{}/bin/activate{}",
+        venv.trim_end_matches('/'),
+        if fish { ".fish" } else { "" }
+    );
+    let q = |s: &str| quote(setup.kind, s);
+    let mut fallback = String::new();
+    for k in VENV_SET {
+        if let Some(v) = setup.env.get(k) {
+            fallback.push_str(&export(fish, k, v));
+        }
+    }
+    if let Some(path) = setup.env.get("PATH") {
+        fallback.push_str(&export(fish, "PATH", path));
+    }
+    let note = q(&format!(
+        "snap: {script} is gone: only the variables of the virtualenv came back (no prompt marker, no deactivate)"
+    ));
+    if fish {
+        format!(
+            "if test -f {s}\n    source {s}\nelse\n{fallback}    builtin printf '%s\\n' {note}\nend\n",
+            s = q(&script)
+        )
+    } else {
+        format!(
+            "if [ -f {s} ]; then\n    builtin . {s}\nelse\n{fallback}    builtin printf '%s\\n' {note}\nfi\n",
+            s = q(&script)
+        )
+    }
+}
+
+/// bash: load the lineage's commands (`file`, as [`history_text`] writes it) that the
+/// shell's history lacks (it may have read them from its `HISTFILE` already), through
+/// `scratch`: one-line ones with `history -r` (their times kept), a multi-line one (a
+/// heredoc, a `lithist` entry) as one entry with `history -s`, since `history -r` would
+/// split it into lines.
 fn bash_history_merge(file: &str, scratch: &str) -> String {
     format!(
         r#"builtin declare -A __snap_seen
@@ -125,14 +194,30 @@ HISTTIMEFORMAT= builtin history >|{scratch}
 while IFS= read -r __snap_l; do
     [[ $__snap_l =~ $__snap_re ]] && __snap_seen[${{BASH_REMATCH[1]}}]=1
 done <{scratch}
+: >|{scratch}
 while IFS= read -r __snap_t && IFS= read -r __snap_l; do
-    [[ -n ${{__snap_seen[$__snap_l]-}} ]] || builtin printf '%s\n%s\n' "$__snap_t" "$__snap_l"
-done <{file} >|{scratch}
+    if [[ $__snap_t == *' {MULTI_LINE}' ]]; then
+        builtin printf -v __snap_l '%b' "$__snap_l"
+        [[ -n ${{__snap_seen[${{__snap_l%%$'
+'*}}]-}} ]] && continue
+        builtin history -r {scratch} || :
+        : >|{scratch}
+        builtin history -s -- "$__snap_l"
+    elif [[ -z ${{__snap_seen[$__snap_l]-}} ]]; then
+        builtin printf '%s
+%s
+' "$__snap_t" "$__snap_l" >>{scratch}
+    fi
+done <{file}
 builtin history -r {scratch} || :
 builtin unset __snap_seen __snap_re __snap_l __snap_t
 "#
     )
 }
+
+/// The mark after a bash history time that says the next line is a multi-line command,
+/// its backslashes doubled and its newlines written `\n` (what `printf %b` undoes).
+const MULTI_LINE: &str = "%b";
 
 /// zsh: load the lineage's commands (`file`, in `fc -R` format) that the shell's history
 /// lacks (it may have read them from its `HISTFILE` already), through `scratch`.
@@ -160,7 +245,8 @@ fn zsh_history_merge(file: &str, scratch: &str) -> String {
 
 /// The lines that put `held` in the edit buffer: zsh's buffer stack (`print -z`, popped
 /// by the next prompt); in bash and fish a one-time binding of [`HELD_KEY`] that sets
-/// the buffer from inside the line editor, then removes itself.
+/// the buffer from inside the line editor, then removes itself (bash: `bind`, not
+/// `builtin bind`, which ble.sh wraps: it reads the keys itself).
 fn held_setup(kind: ShellKind, held: &str) -> String {
     match kind {
         ShellKind::Zsh => format!("builtin print -rz -- {}\n", posix_quote(held)),
@@ -182,12 +268,12 @@ bind -M insert \\x18\\x1d __snap_held_put
             "__snap_held_put() {{
     READLINE_LINE={text}
     READLINE_POINT=${{#READLINE_LINE}}
-    builtin bind -m emacs -r '\\C-x\\C-]' 2>/dev/null
-    builtin bind -m vi-insert -r '\\C-x\\C-]' 2>/dev/null
+    bind -m emacs -r '\\C-x\\C-]' 2>/dev/null
+    bind -m vi-insert -r '\\C-x\\C-]' 2>/dev/null
     builtin unset -f __snap_held_put
 }}
-builtin bind -m emacs -x '\"\\C-x\\C-]\": __snap_held_put' 2>/dev/null || :
-builtin bind -m vi-insert -x '\"\\C-x\\C-]\": __snap_held_put' 2>/dev/null || :
+bind -m emacs -x '\"\\C-x\\C-]\": __snap_held_put' 2>/dev/null || :
+bind -m vi-insert -x '\"\\C-x\\C-]\": __snap_held_put' 2>/dev/null || :
 ",
             text = posix_quote(held)
         ),
@@ -211,13 +297,14 @@ pub fn history_text(kind: ShellKind, history: &[(i64, String)]) -> String {
                 let escaped = cmd.replace('\n', "\\\n");
                 out.push_str(&format!(": {}:0;{escaped}\n", when_us / 1_000_000));
             }
-            ShellKind::Bash => {
+            ShellKind::Bash if cmd.contains('\n') => {
                 out.push_str(&format!(
-                    "#{}\n{}\n",
+                    "#{} {MULTI_LINE}\n{}\n",
                     when_us / 1_000_000,
-                    cmd.replace('\n', "; ")
+                    cmd.replace('\\', "\\\\").replace('\n', "\\n")
                 ));
             }
+            ShellKind::Bash => out.push_str(&format!("#{}\n{cmd}\n", when_us / 1_000_000)),
         }
     }
     out
@@ -458,14 +545,59 @@ mod tests {
     }
 
     #[test]
+    fn a_virtualenv_comes_back_by_its_activation_or_says_only_its_variables_did() {
+        for (kind, activate) in [
+            (ShellKind::Bash, "builtin . '/v/env/bin/activate'"),
+            (ShellKind::Fish, "source '/v/env/bin/activate.fish'"),
+        ] {
+            let mut s = setup(kind);
+            s.env.insert("VIRTUAL_ENV".into(), "/v/env".into());
+            s.env
+                .insert("PATH".into(), "/v/env/bin:/usr/bin:/bin".into());
+            let text = script(&s, &files());
+            assert!(text.contains(activate), "{text}");
+            // Before the activation: PATH without the virtualenv, no VIRTUAL_ENV.
+            let before = &text[..text.find(activate).unwrap()];
+            let path_line = before
+                .lines()
+                .find(|l| l.contains(" PATH ") || l.starts_with("export PATH="))
+                .unwrap();
+            assert!(!path_line.contains("/v/env/bin"), "{path_line}");
+            assert!(
+                !before.lines().any(|l| l.contains("VIRTUAL_ENV")),
+                "{before}"
+            );
+            // The fallback puts the variables back and says so.
+            let after = &text[text.find(activate).unwrap()..];
+            assert!(after.contains("VIRTUAL_ENV"), "{after}");
+            assert!(
+                after.contains("only the variables of the virtualenv came back"),
+                "{after}"
+            );
+        }
+    }
+
+    #[test]
     fn bash_script_quotes_everything_and_runs_nothing() {
         let s = script(&setup(ShellKind::Bash), &files());
         assert!(s.contains(r"builtin cd -- '/tmp/it'\''s here' 2>/dev/null || :"));
         assert!(s.contains("export PORT='3001'\n"));
         assert!(s.contains("export Q='a'\\''b\nc'\n"));
-        assert!(s.contains("done <'/s/h' >|'/s/h.add'"));
+        assert!(s.contains("done <'/s/h'\n"));
         assert!(s.contains("builtin history -r '/s/h.add'"));
         assert!(s.contains("'screen $(not run)'"));
+    }
+
+    #[test]
+    fn a_multi_line_bash_command_is_one_entry_marked_and_escaped() {
+        let h = history_text(
+            ShellKind::Bash,
+            &[
+                (1_000_000, "cat <<EOF\na\\nb\nEOF\n".into()),
+                (2_000_000, "echo x".into()),
+            ],
+        );
+        assert_eq!(h, "#1 %b\ncat <<EOF\\na\\\\nb\\nEOF\\n\n#2\necho x\n");
     }
 
     #[test]
@@ -508,8 +640,8 @@ mod tests {
         bash.held = Some(held.into());
         let s = script(&bash, &files());
         assert!(s.contains("    READLINE_LINE='sleep 300\necho '\\''ran'\\'' > F'\n"));
-        assert!(s.contains(r#"builtin bind -m emacs -x '"\C-x\C-]": __snap_held_put'"#));
-        assert!(s.contains(r"builtin bind -m emacs -r '\C-x\C-]'"));
+        assert!(s.contains(r#"bind -m emacs -x '"\C-x\C-]": __snap_held_put'"#));
+        assert!(s.contains(r"bind -m emacs -r '\C-x\C-]'"));
         let mut fish = setup(ShellKind::Fish);
         fish.held = Some(held.into());
         let s = script(&fish, &files());

@@ -11,7 +11,7 @@ use crate::store::summaries::Summary;
 use crate::store::tmux_closed::ClosedNote;
 use crate::timefmt;
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// How restore will proceed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -114,6 +114,14 @@ pub struct Left {
     pub reason: String,
 }
 
+/// A background job that does not come back, and why: it gets no window.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct JobLeft {
+    /// The shell it ran under.
+    pub shell: String,
+    pub relaunch: Relaunch,
+}
+
 /// The whole plan.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Plan {
@@ -124,6 +132,8 @@ pub struct Plan {
     pub windows: Vec<WindowPlan>,
     /// Shells not coming back.
     pub left: Vec<Left>,
+    /// Background jobs not started again.
+    pub jobs_left: Vec<JobLeft>,
     /// Attach mode: shells of the live session that died while it lived.
     pub missing: Vec<String>,
     /// Variables known only redacted: to re-export by hand.
@@ -413,6 +423,7 @@ pub fn plan(
         mode,
         windows: Vec::new(),
         left,
+        jobs_left: Vec::new(),
         missing: Vec::new(),
         reexport: Vec::new(),
         notes: Vec::new(),
@@ -675,7 +686,8 @@ fn pane_plan(
     }
 }
 
-/// A window of its own for a background job (a job leader not in the foreground).
+/// A window of its own for a background job (a job leader not in the foreground) that
+/// comes back; one that does not is listed in the plan's `jobs_left` instead.
 fn job_window(
     p: &ProcessSnap,
     c: &Candidate,
@@ -688,7 +700,12 @@ fn job_window(
     if !p.job_leader || p.foreground {
         return None;
     }
-    let line = match &p.typed {
+    let recorded = p.typed.as_deref().and_then(|t| typed_command(t, p, c));
+    let typed = match &recorded {
+        Some((text, _)) => Some(text.as_str()),
+        None => p.typed.as_deref(),
+    };
+    let line = match typed {
         Some(t) => t.trim_end().trim_end_matches('&').trim_end().to_string(),
         None => p
             .cmd
@@ -700,9 +717,19 @@ fn job_window(
     if line.is_empty() {
         return None;
     }
-    let (cwd, _) = existing_dir(p.cwd.as_deref().unwrap_or(&shell_pane.cwd), world);
+    // A typed line runs again where it was typed (`cd sub && …` moves the job itself).
+    let dir = match &recorded {
+        Some((_, typed_in)) => typed_in.as_str(),
+        None => p.cwd.as_deref().unwrap_or(&shell_pane.cwd),
+    };
+    let (cwd, _) = existing_dir(dir, world);
+    // What the line sets for its command (`PORT=1 cmd &`) goes with the line, not into
+    // the window's shell.
+    let own = crate::policy::assigned_names(&line, c.kind);
+    let mut job_env = p.env.clone();
+    job_env.retain(|k, _| !own.contains(k));
     let mut env = shell_pane.env.clone();
-    env.extend(clean_env(p.env.clone(), plan));
+    env.extend(clean_env(job_env, plan));
     let all = c.snap.map(|s| s.processes.as_slice()).unwrap_or_default();
     let job = Job {
         leader: Some(p),
@@ -715,6 +742,17 @@ fn job_window(
     if p.cmd.iter().any(|a| a.contains(PLACEHOLDER)) && p.typed.is_none() {
         r.action = Action::Skip;
         r.reason = Some("its command line was redacted".into());
+    }
+    if p.stopped {
+        r.action = Action::Skip;
+        r.reason = Some("it was stopped (Ctrl-Z) when the snapshot was taken".into());
+    }
+    if r.action == Action::Skip {
+        plan.jobs_left.push(JobLeft {
+            shell: c.id.clone(),
+            relaunch: r,
+        });
+        return None;
     }
     Some(WindowPlan {
         name: p
@@ -740,6 +778,30 @@ fn job_window(
             rejoin: None,
         }],
     })
+}
+
+/// The recorded command a job's typed line is: its text (real, where the snapshot has it
+/// only redacted) and the directory it was typed in. The shell's latest command started
+/// by the job's start (to the second) that the snapshot's text could be, from its
+/// journal, else from the snapshot's history.
+fn typed_command(typed: &str, p: &ProcessSnap, c: &Candidate) -> Option<(String, String)> {
+    let by = timefmt::parse_us(&p.started_at)? + 1_000_000;
+    if let Some(j) = c.journal {
+        return j
+            .commands
+            .iter()
+            .rev()
+            .filter(|cmd| cmd.started_us <= by)
+            .find(|cmd| crate::redact::could_be(typed, &cmd.text))
+            .map(|cmd| (cmd.text.clone(), cmd.cwd.clone()));
+    }
+    c.snap?
+        .history
+        .iter()
+        .rev()
+        .filter(|r| timefmt::parse_us(&r.started_at).is_some_and(|t| t <= by))
+        .find(|r| r.command == typed)
+        .map(|r| (r.command.clone(), r.cwd.clone()))
 }
 
 /// The job a command ran as at capture, and where its shell looks names up.
@@ -908,28 +970,29 @@ fn existing_dir(dir: &str, world: &World) -> (String, Option<String>) {
 
 /// Every directory the plan may ask about (for the caller to check on disk).
 pub fn dirs_to_check(snapshot: &Snapshot, journals: &[ShellState]) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut push = |d: &str| {
-        let mut p = Some(std::path::Path::new(d));
-        while let Some(x) = p {
-            out.push(x.to_string_lossy().into_owned());
-            p = x.parent();
-        }
-    };
+    // The shells', their processes', and where their commands were typed (a job's line
+    // runs again there).
+    let mut dirs: BTreeSet<&str> = BTreeSet::new();
     for s in snapshot.sessions.iter().flat_map(|s| &s.shells) {
-        push(&s.cwd);
-        for p in &s.processes {
-            if let Some(c) = &p.cwd {
-                push(c);
-            }
-        }
+        dirs.insert(&s.cwd);
+        dirs.extend(s.processes.iter().filter_map(|p| p.cwd.as_deref()));
+        dirs.extend(s.history.iter().map(|r| r.cwd.as_str()));
     }
     for j in journals {
-        push(&j.cwd);
+        dirs.insert(&j.cwd);
+        dirs.extend(j.commands.iter().map(|c| c.cwd.as_str()));
     }
-    out.sort();
-    out.dedup();
-    out
+    let mut out: BTreeSet<String> = BTreeSet::new();
+    for d in dirs {
+        let mut p = Some(std::path::Path::new(d));
+        while let Some(x) = p {
+            if !out.insert(x.to_string_lossy().into_owned()) {
+                break; // its parents are in already
+            }
+            p = x.parent();
+        }
+    }
+    out.into_iter().collect()
 }
 
 #[cfg(test)]

@@ -299,6 +299,7 @@ fn an_older_snapshots_private_fish_history_session_is_not_restored() {
         started_at: timefmt::rfc3339_us(T),
         job_leader: true,
         foreground: false,
+        stopped: false,
         policy: Policy::Hold,
         resume: None,
     }];

@@ -13,6 +13,7 @@
 //! snapshot holds is read from its summary (see [`super::summaries`]).
 
 use crate::config::Config;
+use crate::model::snapshot::Snapshot;
 use crate::store::forgotten::forgotten;
 use crate::store::index;
 use crate::store::paths::Paths;
@@ -23,7 +24,7 @@ use crate::timefmt;
 use anyhow::Result;
 use std::collections::BTreeSet;
 use std::fs;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// How much to keep.
@@ -146,11 +147,17 @@ pub fn apply(plan: &Plan) -> Vec<String> {
 
 /// Plan (and unless `dry_run`, apply) retention over the whole store.
 pub fn run(paths: &Paths, rules: Rules, dry_run: bool) -> Plan {
-    run_with(paths, &Recorded::open(paths), rules, dry_run)
+    run_with(paths, &Recorded::open(paths), rules, dry_run, None)
 }
 
-/// [`run`] with the recorded shells already open.
-pub fn run_with(paths: &Paths, recorded: &Recorded, rules: Rules, dry_run: bool) -> Plan {
+/// [`run`] with the recorded shells already open, after `saved` (see [`summaries`]).
+pub fn run_with(
+    paths: &Paths,
+    recorded: &Recorded,
+    rules: Rules,
+    dry_run: bool,
+    saved: Option<(&Path, &Snapshot)>,
+) -> Plan {
     let forgotten = forgotten(paths);
     let now = timefmt::now_us();
     // Only shells past the history's age can go (shells known only from snapshots
@@ -163,7 +170,7 @@ pub fn run_with(paths: &Paths, recorded: &Recorded, rules: Rules, dry_run: bool)
         }
         None => Vec::new(),
     };
-    let plan = plan(&summaries(paths, &forgotten), &aged, rules, now);
+    let plan = plan(&summaries(paths, &forgotten, saved), &aged, rules, now);
     if !dry_run {
         for e in apply(&plan) {
             eprintln!("snap: {e}");

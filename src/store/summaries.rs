@@ -82,14 +82,27 @@ pub struct Listing {
 
 /// The summaries of the snapshot files that are safe to read and of this schema, with
 /// forgotten sessions dropped (the rest is left to the readers, which name bad files).
-pub fn summaries(paths: &Paths, forgotten: &Forgotten) -> Vec<(PathBuf, Summary)> {
-    listing(paths, forgotten).good
+pub fn summaries(
+    paths: &Paths,
+    forgotten: &Forgotten,
+    saved: Option<(&Path, &Snapshot)>,
+) -> Vec<(PathBuf, Summary)> {
+    listing_after(paths, forgotten, saved).good
 }
 
 /// Every snapshot file summarised, forgotten sessions dropped from the good ones.
-/// Cached in the index by file name, length and mtime: a snapshot file never changes
-/// once written, so most calls parse only a new one.
 pub fn listing(paths: &Paths, forgotten: &Forgotten) -> Listing {
+    listing_after(paths, forgotten, None)
+}
+
+/// [`listing`], cached in the index by file name, length and mtime: a snapshot file
+/// never changes once written, and `saved`, one just written (and checked) at that path,
+/// is summed up from memory: a save parses none.
+fn listing_after(
+    paths: &Paths,
+    forgotten: &Forgotten,
+    saved: Option<(&Path, &Snapshot)>,
+) -> Listing {
     let mut ix = index::Index::open(paths).ok();
     let old: BTreeMap<String, (u64, i64, Summary)> = ix
         .as_ref()
@@ -114,10 +127,11 @@ pub fn listing(paths: &Paths, forgotten: &Forgotten) -> Listing {
             .file_name()
             .map_or(String::new(), |n| n.to_string_lossy().into_owned());
         let stamp = (meta.len(), meta.mtime() * 1_000_000_000 + meta.mtime_nsec());
-        let summary = match old.get(&name) {
-            Some((len, mtime, s)) if (*len, *mtime) == stamp && s.version == VERSION => {
+        let summary = match (old.get(&name), saved) {
+            (Some((len, mtime, s)), _) if (*len, *mtime) == stamp && s.version == VERSION => {
                 Ok(s.clone())
             }
+            (_, Some((p, snap))) if p == path => of_snapshot(&path, snap),
             _ => read_summary(&path),
         };
         match summary {
@@ -154,7 +168,12 @@ pub fn listing(paths: &Paths, forgotten: &Forgotten) -> Listing {
 /// cannot read).
 fn read_summary(path: &Path) -> Result<Summary, String> {
     let snap = snapshots::load(path).map_err(|e| format!("{e:#}"))?;
-    Summary::of(&snap).ok_or_else(|| {
+    of_snapshot(path, &snap)
+}
+
+/// The summary of `snap`, read from `path`, or why it has none.
+fn of_snapshot(path: &Path, snap: &Snapshot) -> Result<Summary, String> {
+    Summary::of(snap).ok_or_else(|| {
         format!(
             "{}: taken_at {:?} is not an RFC 3339 time",
             path.display(),
@@ -179,21 +198,33 @@ mod tests {
         let a = snap_live(T + MIN, &[("a", true)]);
         let b = snap_live(T + 2 * MIN, &[("b", false)]);
         snapshots::save(&p, &a).unwrap();
-        let first = summaries(&p, &Forgotten::new());
+        let first = summaries(&p, &Forgotten::new(), None);
         assert_eq!(first.len(), 1);
         let ix = index::Index::open(&p).unwrap();
         assert_eq!(index::snapshot_summaries(&ix).unwrap().len(), 1);
         let path_b = snapshots::save(&p, &b).unwrap();
-        let second = summaries(&p, &Forgotten::new());
+        let second = summaries(&p, &Forgotten::new(), None);
         assert_eq!(
             second.iter().map(|x| x.1.clone()).collect::<Vec<_>>(),
             [Summary::of(&a).unwrap(), Summary::of(&b).unwrap()]
         );
         // Cached or not, the same answer; a file that turns bad drops out.
-        assert_eq!(summaries(&p, &Forgotten::new()), second);
+        assert_eq!(summaries(&p, &Forgotten::new(), None), second);
         fs::write(&path_b, b"{").unwrap();
-        assert_eq!(summaries(&p, &Forgotten::new()).len(), 1);
+        assert_eq!(summaries(&p, &Forgotten::new(), None).len(), 1);
         let f: Forgotten = [("a".to_string(), T + 5 * MIN)].into_iter().collect();
-        assert!(summaries(&p, &f)[0].1.sessions.is_empty());
+        assert!(summaries(&p, &f, None)[0].1.sessions.is_empty());
+    }
+
+    #[test]
+    fn a_snapshot_just_saved_is_summed_up_without_reading_it_back() {
+        let tmp = tempfile::tempdir().unwrap();
+        let p = snapshots::tests::paths(tmp.path());
+        let a = snap_live(T + MIN, &[("a", true)]);
+        let path = snapshots::save(&p, &a).unwrap();
+        // Were the file read, it would not parse: the summary comes from memory.
+        fs::write(&path, b"{").unwrap();
+        let got = summaries(&p, &Forgotten::new(), Some((&path, &a)));
+        assert_eq!(got, [(path, Summary::of(&a).unwrap())]);
     }
 }

@@ -5,6 +5,7 @@
 use super::fit::{fit, Section};
 use super::testruns::phrase;
 use super::{Brief, Failure, GitSummary};
+use crate::model::Ending;
 use crate::timefmt;
 use std::fmt::Write as _;
 
@@ -82,7 +83,7 @@ fn text(b: &Brief) -> String {
         out.push_str("Last commands:\n");
         for l in &b.last_commands {
             let r = &l.command;
-            let exit = r.exit.map_or("…".to_string(), |e| e.to_string());
+            let exit = r.exit.map_or("…".to_string(), |e| exit_text(e, ""));
             let _ = writeln!(
                 out,
                 "  {}  {:>4}  {:<5}  {}{}",
@@ -249,7 +250,7 @@ fn markdown(b: &Brief) -> Vec<Section> {
                 let r = &l.command;
                 let exit = r
                     .exit
-                    .map_or("still running".to_string(), |e| format!("exit {e}"));
+                    .map_or("still running".to_string(), |e| exit_text(e, "exit "));
                 format!(
                     "- {} ({exit}, {}, in {}){}\n",
                     code(&one_line(&r.command)),
@@ -534,6 +535,15 @@ fn fence_for(s: &str) -> String {
         n += 1;
     }
     "`".repeat(n)
+}
+
+/// An exit status as the brief lists it (after `prefix`): `stopped` for a stopped job,
+/// which has not ended.
+fn exit_text(exit: i32, prefix: &str) -> String {
+    match Ending::of(exit) {
+        Ending::Stopped => "stopped".into(),
+        _ => format!("{prefix}{exit}"),
+    }
 }
 
 #[cfg(test)]

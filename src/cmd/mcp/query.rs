@@ -3,7 +3,7 @@
 //! functions, so they can ask the index instead once it answers such queries.
 
 use crate::config::Config;
-use crate::model::{CommandRecord, SessionView};
+use crate::model::{CommandRecord, Ending, SessionView};
 use crate::redact::Redactor;
 use crate::store::recorded::{Recorded, RECENT_US};
 use crate::store::shells::ShellState;
@@ -64,8 +64,7 @@ fn matches(r: &CommandRecord, q: &HistoryQuery) -> bool {
 /// A failure: an exit status neither 0 nor unknown, and not a job stopped by a signal
 /// (128 + SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU).
 fn failed(exit: Option<i32>) -> bool {
-    let stopped = [libc::SIGSTOP, libc::SIGTSTP, libc::SIGTTIN, libc::SIGTTOU].map(|s| 128 + s);
-    exit.is_some_and(|e| e != 0 && !stopped.contains(&e))
+    exit.is_some_and(|e| !matches!(Ending::of(e), Ending::Success | Ending::Stopped))
 }
 
 /// The sessions and their shells, redacted: live shells and those seen in the last 7

@@ -1,7 +1,7 @@
 //! What readers ask of the index: commands matching a filter, and shells.
 
 use super::Index;
-use crate::model::{CommandRecord, Ended, ShellMeta};
+use crate::model::{CommandRecord, Ended, Ending, ShellMeta};
 use crate::store::journal::Origin;
 use crate::store::shells::{Command, CommandEnd, ShellState};
 use crate::timefmt;
@@ -49,11 +49,6 @@ pub struct Filter {
     pub source: Option<Source>,
     /// The newest N (returned oldest first all the same).
     pub limit: Option<usize>,
-}
-
-/// Exit statuses of a job stopped (not failed): 128 + SIGTSTP, SIGSTOP, SIGTTIN, SIGTTOU.
-fn stopped_statuses() -> [i32; 4] {
-    [libc::SIGTSTP, libc::SIGSTOP, libc::SIGTTIN, libc::SIGTTOU].map(|s| 128 + s)
 }
 
 /// `text` as a LIKE pattern matching it anywhere, `\` escaping.
@@ -134,7 +129,7 @@ pub fn timed_history(ix: &Index, f: &Filter) -> Result<Vec<Timed>> {
         clauses.push(format!("(cwd = {a} OR cwd LIKE {b} ESCAPE '\\')"));
     }
     if f.failed {
-        let stopped = stopped_statuses().map(|s| s.to_string()).join(", ");
+        let stopped = Ending::STOPPED.map(|s| s.to_string()).join(", ");
         clauses.push(format!(
             "(exit IS NOT NULL AND exit != 0 AND exit NOT IN ({stopped}))"
         ));

@@ -1,0 +1,25 @@
+# Feed a file to a command in a pty; print the wall time in microseconds.
+# Usage: python3 benches/drive_pty.py INPUT CMD [ARG...]   (for benches/prompt_*.sh)
+import os, pty, select, sys, time
+data = open(sys.argv[1], "rb").read()
+argv = sys.argv[2:]
+t0 = time.perf_counter()
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp(argv[0], argv)
+while True:
+    w = [fd] if data else []
+    r, w, _ = select.select([fd], w, [], 60)
+    if not r and not w:
+        break
+    if w:
+        k = os.write(fd, data[:512])
+        data = data[k:]
+    if r:
+        try:
+            if not os.read(fd, 65536):
+                break
+        except OSError:
+            break
+os.waitpid(pid, 0)
+print(int((time.perf_counter() - t0) * 1e6))
