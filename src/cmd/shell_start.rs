@@ -22,6 +22,17 @@ pub fn run(args: &ShellStartArgs) -> Result<()> {
     ensure_private_dir(&paths.data)?;
     ensure_private_dir(&paths.shells())?;
     let dir = paths.shell_dir(&args.id);
+    let path = dir.join("meta");
+    let existed = path.exists();
+    // A shell started by restore or start is the answer, not the question (and a hook
+    // sourced again has been told already).
+    let notice = std::env::var_os("SNAP_RESTORE").is_none() && !existed;
+    // Never waits: a busy (or not yet built) index is left to the next reader. Before
+    // this shell's directory is made, so that the index need not list `shells/` again
+    // for it (see `index::ingest`).
+    if notice && crate::store::index::db_path(&paths).exists() {
+        crate::store::index::try_refresh(&paths);
+    }
     ensure_private_dir(&dir)?;
     touch_private(&dir.join("journal"))?;
     touch_private(&dir.join(".umask"))?;
@@ -72,8 +83,6 @@ pub fn run(args: &ShellStartArgs) -> Result<()> {
         shell_version: args.version.clone(),
         token: None,
     };
-    let path = dir.join("meta");
-    let existed = path.exists();
     let token = if existed {
         existing_token(&path, args.token)?
     } else {
@@ -89,13 +98,7 @@ pub fn run(args: &ShellStartArgs) -> Result<()> {
         println!("{token}");
     }
     println!("{}", dir.display());
-    // A shell started by restore or start is the answer, not the question (and a hook
-    // sourced again has been told already).
-    if std::env::var_os("SNAP_RESTORE").is_none() && !existed {
-        // Never waits: a busy (or not yet built) index is left to the next reader.
-        if crate::store::index::db_path(&paths).exists() {
-            crate::store::index::try_refresh(&paths);
-        }
+    if notice {
         crate::notice::maybe_show(&paths, &args.id);
     }
     Ok(())

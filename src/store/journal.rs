@@ -401,6 +401,8 @@ pub struct Chunk {
     pub carry: Carry,
     /// Damaged records among the final ones.
     pub skipped: usize,
+    /// Damaged records among the tentative ones.
+    pub tentative_skipped: usize,
 }
 
 /// Parse the bytes of a journal segment that follow what was consumed before, with the
@@ -456,6 +458,7 @@ pub fn parse_from(bytes: &[u8], carry: &Carry, finished: bool, token: Option<&st
     let tentative = parse_carried(&bytes[consumed..], &next, format);
     Chunk {
         skipped: done.skipped,
+        tentative_skipped: tentative.skipped,
         done: done.records,
         tentative: tentative.records,
         consumed,

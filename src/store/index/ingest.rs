@@ -238,7 +238,8 @@ fn ingest_shell(ix: &mut Index, paths: &Paths, id: &str) -> Result<bool> {
             };
             (serde_json::from_str::<State>(&carry).ok(), meta)
         }
-        None => match shells::read_meta_quiet(&dir) {
+        // A damaged meta is named on stderr (a missing one is a shell not started yet).
+        None => match shells::read_meta(&dir) {
             Some(m) => (None, m),
             None => return Ok(false), // not started yet (or not a shell): next time
         },
@@ -292,12 +293,15 @@ fn ingest_shell(ix: &mut Index, paths: &Paths, id: &str) -> Result<bool> {
             }
         };
         let chunk = journal::parse_from(&bytes, &state.parse, finished, token);
-        if chunk.skipped > 0 {
-            // Said once: these bytes are final, never read again.
+        // Said once: these bytes are final, never read again; so are those after an
+        // exit record (nobody writes there any more), kept as they are.
+        let ended =
+            state.ended.is_some() || chunk.done.iter().any(|r| matches!(r, Record::Exit { .. }));
+        let skipped = chunk.skipped + if ended { chunk.tentative_skipped } else { 0 };
+        if skipped > 0 {
             eprintln!(
-                "snap: {}: {} damaged record(s) skipped (the file is left as it is)",
+                "snap: {}: {skipped} damaged record(s) skipped (the file is left as it is)",
                 seg.display(),
-                chunk.skipped
             );
         }
         apply(&tx, &meta_row, &mut state, &chunk.done, true)?;
