@@ -233,23 +233,35 @@ fn a_job_that_left_the_shells_tree_is_captured_and_comes_back_after_a_reboot() {
             argvs(&snap)
         );
 
-        // As after a reboot: tmux and the server gone.
-        crash(&w, &[shell]);
-        std::mem::take(&mut reaper.0);
-        let _ = std::process::Command::new("kill")
-            .arg(pid.to_string())
-            .status();
-        wait_for("the server to die", SOON, || (!answers(port)).then_some(()));
-        let out = restore(&w);
-        wait_for(
-            &format!("{kind:?}: the server again: {out}"),
-            SERVER,
-            || answers(port).then_some(()),
-        );
-        let again = wait_for("the new server's pid", SOON, || {
-            pids_of(&sub, &argv_ref).first().copied()
-        });
-        reaper.0.push(again);
+        // As after a reboot, twice: tmux and the server gone. The job runs again in
+        // its shell's own pane, as it started (it gave the prompt back): no window of
+        // its own, however many generations.
+        let (mut shell, mut pid) = (shell, pid);
+        for round in 1..=2 {
+            if round > 1 {
+                save(&w);
+            }
+            crash(&w, &[shell]);
+            reaper.0.retain(|p| *p != pid);
+            let _ = std::process::Command::new("kill")
+                .arg(pid.to_string())
+                .status();
+            wait_for("the server to die", SOON, || (!answers(port)).then_some(()));
+            let out = restore(&w);
+            let ctx = format!("{kind:?}, round {round}: {out}");
+            wait_for(&format!("the server again: {ctx}"), SERVER, || {
+                answers(port).then_some(())
+            });
+            pid = wait_for("the new server's pid", SOON, || {
+                pids_of(&sub, &argv_ref).first().copied()
+            });
+            reaper.0.push(pid);
+            let panes = w.tmux_ok(&["list-panes", "-s", "-t", "=work", "-F", "#{pane_pid}"]);
+            assert_eq!(panes.lines().count(), 1, "{ctx}\n{panes}");
+            shell = panes.trim().parse().unwrap();
+            // The restored shell recorded the line it ran: the job is its own again.
+            wait_done(&w, &line);
+        }
     }
 }
 

@@ -596,9 +596,22 @@ fn windows(
     let mut jobs: Vec<WindowPlan> = Vec::new();
     for c in ordered {
         let place = c.snap.and_then(|s| s.tmux.as_ref());
-        let pane = pane_plan(c, world, judging, opts, plan);
+        let mut pane = pane_plan(c, world, judging, opts, plan);
+        let shell_pid = c.snap.map(|s| s.pid);
         for p in c.snap.map(|s| s.processes.as_slice()).unwrap_or_default() {
-            if let Some(w) = job_window(p, c, &pane, world, judging, opts, plan) {
+            let Some(mut w) = job_window(p, c, &pane, world, judging, opts, plan) else {
+                continue;
+            };
+            // A job that left the shell's tree gave the prompt back as it started
+            // (`(cd sub && cmd &)`): it runs again in the shell's own pane, as it was,
+            // when that pane runs nothing else, in the directory the job's line ran in.
+            // (With the pane's environment: what the job's differs by is what the
+            // programs it ran set, as a version manager's shim does.)
+            let job_pane = &mut w.panes[0];
+            let left_tree = Some(p.ppid) != shell_pid;
+            if left_tree && pane.relaunch.is_none() && job_pane.cwd == pane.cwd {
+                pane.relaunch = job_pane.relaunch.take();
+            } else {
                 jobs.push(w);
             }
         }
@@ -754,14 +767,24 @@ fn job_window(
         });
         return None;
     }
+    // A job that is a copy of the shell (a subshell) is named by what it runs.
+    let named = match job.processes.iter().find(|q| q.ppid == p.pid) {
+        Some(child)
+            if p.cmd.first().map(|a| crate::policy::basename(a)) == Some(c.kind.as_str()) =>
+        {
+            child
+        }
+        _ => p,
+    };
+    let name = named
+        .cmd
+        .iter()
+        .take(3)
+        .map(|a| crate::policy::basename(a).to_string())
+        .collect::<Vec<_>>()
+        .join(" ");
     Some(WindowPlan {
-        name: p
-            .cmd
-            .iter()
-            .take(3)
-            .map(|a| crate::policy::basename(a).to_string())
-            .collect::<Vec<_>>()
-            .join(" "),
+        name,
         layout: None,
         active: false,
         panes: vec![PanePlan {

@@ -627,9 +627,15 @@ fn finish(out: &mut Parsed, (fields, body, cut): Pending, format: Format) {
     }
     match to_record(&fields, &body, &out.records, format) {
         Some(mut r) => {
-            if let Record::Start { command, .. } = &r {
+            if let Record::Start {
+                command, origin, ..
+            } = &r
+            {
                 let form = fields.get(3).copied().unwrap_or(b"t");
-                if !out.history.counts(form, command) {
+                // A line restore entered itself ran, whatever history kept of it (it
+                // folds a repeat of the line it just loaded as the last).
+                let ran = out.history.counts(form, command) || *origin == Origin::Restore;
+                if !ran {
                     out.drop_end = true;
                     return;
                 }
@@ -1351,6 +1357,20 @@ mod tests {
         let p = parse_segment(&j, Some(TOKEN));
         let texts: Vec<&str> = starts(&p).into_iter().map(|(c, _)| c).collect();
         assert_eq!(texts, ["make", "make"]);
+    }
+
+    #[test]
+    fn a_line_restore_ran_counts_though_history_folded_it_into_the_last() {
+        // Restore loaded `(cd sub && srv &)` as history's last line, then ran it: with
+        // ignoredups history did not move, and the first simple command (`cd sub`) is
+        // not the line's.
+        let line = "(cd sub && srv &)";
+        let j = rec2(&format!(
+            "^H\t1\n    7  {line}\n^S\t2\t/\tm\trestore\t    7  {line}\n^E\t3\t0\t-\t/\n"
+        ));
+        let p = parse_segment(&j, Some(TOKEN));
+        let texts: Vec<&str> = starts(&p).into_iter().map(|(c, _)| c).collect();
+        assert_eq!(texts, [line]);
     }
 
     /// Read `bytes` as a writer appending them would leave them at each cut, carrying
