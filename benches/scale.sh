@@ -19,7 +19,7 @@
 #
 # Usage: benches/scale.sh [SIZE...]     (default: 20 1000 5000; sizes ascending)
 #        SCALE_RUNS=7 (runs per figure), BENCH_KEEP=1 (keep the store)
-# Needs: bash, tmux, script (util-linux). Builds the release binary.
+# Needs: bash, tmux, script and setsid (util-linux). Builds the release binary.
 set -euo pipefail
 [[ -z ${BENCH_TRACE-} ]] || set -x
 cd "$(dirname "$0")/.."
@@ -35,6 +35,7 @@ unset SNAP_SHELL_ID SNAP_SESSION TMUX CLAUDECODE
 mkdir -p "$HOME" "$TMUX_TMPDIR" "$work/live" "$work/scripts"
 trap 'tmux kill-server 2>/dev/null || true; [[ -n ${BENCH_KEEP-} ]] || rm -rf "$work"' EXIT
 rc=$HOME/.bashrc plain=$work/plain.bashrc
+# shellcheck disable=SC2016 # expanded by the shells that read the rc
 printf 'PS1="READY> "\neval "$(%q init bash)"\n' "$bin" >"$rc"
 printf 'PS1="READY> "\n' >"$plain"
 
@@ -66,7 +67,8 @@ grow_batch() {
         local script=$work/scripts/$n
         seq -f "echo scale-$n-%g >/dev/null" "$commands" >"$script"
         echo exit >>"$script"
-        SNAP_SESSION=grow-$((n % sessions)) bash --rcfile "$rc" -i <"$script" >/dev/null 2>&1 &
+        # No terminal of their own (setsid): the new-shell notice has none to speak on.
+        SNAP_SESSION=grow-$((n % sessions)) setsid bash --rcfile "$rc" -i <"$script" >/dev/null 2>&1 &
         pids+=($!)
     done
     wait "${pids[@]}"

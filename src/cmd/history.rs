@@ -98,24 +98,18 @@ fn redact(records: &mut Vec<CommandRecord>, (cfg, r): &(Config, Redactor)) {
     }
 }
 
-/// The commands of `session` (every session when None), shells' and agents', oldest
-/// first, filtered and redacted as for a coding agent (knowing, too, the secrets of the
-/// shells they come from).
-pub fn records(
+/// These commands filtered and redacted as for a coding agent, the redactor knowing,
+/// too, the secrets of the shells they come from.
+pub fn for_agent(
     recorded: &Recorded,
-    session: Option<&str>,
+    mut records: Vec<CommandRecord>,
     redactor: &(Config, Redactor),
-) -> Result<Vec<CommandRecord>> {
-    let filter = Filter {
-        session: session.map(str::to_string),
-        ..Filter::default()
-    };
-    let mut records = recorded.history(&filter)?;
+) -> Vec<CommandRecord> {
     let ids = records.iter().map(|r| r.shell_id.as_str());
     let (cfg, mut r) = redactor.clone();
     r.learn(&recorded.envs(ids));
     redact(&mut records, &(cfg, r));
-    Ok(records)
+    records
 }
 
 /// This directory as the shell names it (`$PWD`, symlinks kept, as the hook records

@@ -1,10 +1,10 @@
-//! What `history` and `sessions` select. Today the CLI reads every shell's journal and
-//! has no `--search`, `--cwd` or `--failed`: the narrowing is done here, behind these two
-//! functions, so they can ask the index instead once it answers such queries.
+//! What the `history` and `sessions` tools select, as for an agent: from the index,
+//! narrowed here where the agent's view (redacted) is what must match.
 
 use crate::config::Config;
 use crate::model::{CommandRecord, Ending, SessionView};
 use crate::redact::Redactor;
+use crate::store::index::query::Filter;
 use crate::store::recorded::{Recorded, RECENT_US};
 use crate::store::shells::ShellState;
 use std::path::{Path, PathBuf};
@@ -24,19 +24,37 @@ pub struct HistoryQuery {
     pub cwd: Option<PathBuf>,
 }
 
-/// The commands matching `q`, oldest first, filtered and redacted as for an agent.
+/// The commands matching `q`, oldest first, filtered and redacted as for an agent. The
+/// words and the directory are looked for in the redacted text (what the agent may
+/// see): the index narrows by session and failure, and reads back the newest few
+/// times N at first, more while too few of those match.
 pub fn history(
     recorded: &Recorded,
     redactor: &(Config, Redactor),
     q: &HistoryQuery,
 ) -> anyhow::Result<Vec<CommandRecord>> {
-    let mut records = crate::cmd::history::records(recorded, q.session.as_deref(), redactor)?;
-    records.retain(|r| matches(r, q));
-    if let Some(n) = q.limit {
-        let skip = records.len().saturating_sub(n);
-        records.drain(..skip);
+    let mut filter = Filter {
+        session: q.session.clone(),
+        failed: q.failed,
+        limit: q.limit.map(|n| n.saturating_mul(4)),
+        ..Filter::default()
+    };
+    loop {
+        let found = recorded.history(&filter)?;
+        let every = filter.limit.is_none_or(|k| found.len() < k);
+        let mut records = crate::cmd::history::for_agent(recorded, found, redactor);
+        records.retain(|r| matches(r, q));
+        match (q.limit, filter.limit) {
+            (Some(n), Some(k)) if records.len() < n && !every => {
+                filter.limit = Some(k.saturating_mul(4));
+            }
+            _ => {
+                let skip = q.limit.map_or(0, |n| records.len().saturating_sub(n));
+                records.drain(..skip);
+                return Ok(records);
+            }
+        }
     }
-    Ok(records)
 }
 
 /// Does `r` pass the filters of `q` (the session aside)?
@@ -133,5 +151,57 @@ mod tests {
         assert!(matches(&rec("ls", "/p/src/a", Some(0)), &q));
         assert!(!matches(&rec("ls", "/p/srcx", Some(0)), &q));
         assert!(!matches(&rec("ls", "/p", Some(0)), &q));
+    }
+}
+
+#[cfg(test)]
+mod index_tests {
+    use super::*;
+    use crate::store::paths::Paths;
+
+    #[test]
+    fn the_newest_n_matches_come_back_however_far_back_they_are() {
+        let tmp = tempfile::tempdir().unwrap();
+        let paths = Paths {
+            data: tmp.path().join("data"),
+            state: tmp.path().join("state"),
+            config_file: tmp.path().join("c.toml"),
+        };
+        let id = "1764000000000000-1-abcd";
+        let dir = paths.shell_dir(id);
+        std::fs::create_dir_all(&dir).unwrap();
+        let meta = crate::store::shells::test_meta(id, 999_999_999, "2026-11-25T00:00:00Z", "p");
+        std::fs::write(dir.join("meta"), serde_json::to_vec(&meta).unwrap()).unwrap();
+        // Two needles, then far more other commands than a first read takes back.
+        let mut journal = String::new();
+        for i in 0..200 {
+            let cmd = if i < 2 {
+                format!("needle {i}")
+            } else {
+                format!("hay {i}")
+            };
+            journal.push_str(&format!(
+                "\x1eS\t{i}.5\t/p\tt\n{cmd}\n\x1eE\t{i}.75\t0\t-\t/p\n"
+            ));
+        }
+        std::fs::write(dir.join("journal"), journal).unwrap();
+        let recorded = Recorded::open(&paths);
+        let cfg = Config::default();
+        let redactor = (cfg.clone(), Redactor::new(&cfg).unwrap());
+        let found = |search: &str, limit: usize| -> Vec<String> {
+            let q = HistoryQuery {
+                search: Some(search.into()),
+                limit: Some(limit),
+                ..HistoryQuery::default()
+            };
+            history(&recorded, &redactor, &q)
+                .unwrap()
+                .into_iter()
+                .map(|r| r.command)
+                .collect()
+        };
+        assert_eq!(found("needle", 1), ["needle 1"]);
+        assert_eq!(found("needle", 5), ["needle 0", "needle 1"]);
+        assert_eq!(found("hay", 2), ["hay 198", "hay 199"]);
     }
 }
