@@ -7,20 +7,9 @@ use common::{require, wait_for, Kind, World, SOON};
 
 /// The one pane of tmux session `work`.
 fn only_pane(w: &World) -> String {
-    let out = w.tmux_ok(&["list-panes", "-s", "-t", "=work", "-F", "#{pane_id}"]);
-    let panes: Vec<&str> = out.lines().collect();
-    assert_eq!(panes.len(), 1, "{out}");
-    panes[0].to_string()
-}
-
-fn snap_ok(w: &World, args: &[&str]) {
-    let out = w.snap(args);
-    assert!(
-        out.status.success(),
-        "snap {args:?}: {}\n{}",
-        String::from_utf8_lossy(&out.stderr),
-        String::from_utf8_lossy(&out.stdout)
-    );
+    let panes = w.pane_ids("work");
+    assert_eq!(panes.len(), 1, "{panes:?}");
+    panes[0].clone()
 }
 
 /// The shell's own history, one command a line, oldest first, as it lists it.
@@ -71,9 +60,9 @@ fn history_holds_every_generation_once(w: &World, kind: Kind) {
                 (unix_seconds() > now).then_some(())
             });
         }
-        snap_ok(w, &["save"]);
+        w.snap_ok(&["save"]);
         w.tmux_ok(&["kill-server"]);
-        snap_ok(w, &["restore", "work", "--no-attach"]);
+        w.snap_ok(&["restore", "work", "--no-attach"]);
         pane = wait_for("the restored pane", SOON, || {
             w.tmux(&["list-panes", "-s", "-t", "=work", "-F", "#{pane_id}"])
                 .status
@@ -300,24 +289,10 @@ fn bash_preexec_records_each_command_once_and_the_environment_only_when_it_may_c
     assert_eq!(String::from_utf8_lossy(&out.stderr).trim(), "");
 }
 
-/// Kill the tmux server, as a crash would, and wait until every shell of it has ended
-/// (a shell that outlives its terminal spins and floods its journal).
-fn crash(w: &World) {
-    let pids: Vec<u32> = w
-        .tmux_ok(&["list-panes", "-a", "-F", "#{pane_pid}"])
-        .lines()
-        .filter_map(|l| l.trim().parse().ok())
-        .collect();
-    w.tmux_ok(&["kill-server"]);
-    wait_for("the shells to end with their terminal", SOON, || {
-        pids.iter().all(|p| !common::pid_alive(*p)).then_some(())
-    });
-}
-
 /// Save, crash, restore `work`; the one restored pane, its prompt drawn and its restore
 /// script read (no key pressed).
 fn save_crash_restore(w: &World) -> String {
-    snap_ok(w, &["save"]);
+    w.snap_ok(&["save"]);
     // fish hides history entries from the second its session started in: let the
     // second of the last command pass before the shell is restored.
     let secs = || {
@@ -328,8 +303,8 @@ fn save_crash_restore(w: &World) -> String {
     };
     let done = secs();
     wait_for("the next second", SOON, || (secs() > done).then_some(()));
-    crash(w);
-    snap_ok(w, &["restore", "work", "--no-attach"]);
+    w.crash("work");
+    w.snap_ok(&["restore", "work", "--no-attach"]);
     let pane = wait_for("the restored pane", SOON, || {
         w.tmux(&["list-panes", "-s", "-t", "=work", "-F", "#{pane_id}"])
             .status
@@ -399,10 +374,10 @@ fn ble_sh_gets_its_dev_server_back_with_yes() {
     let p = w.start_session("work", Kind::Bash);
     p.run(&format!("python3 -m http.server {port} --bind 127.0.0.1"));
     wait_for("the dev server", SOON, || answers().then_some(()));
-    snap_ok(&w, &["save"]);
-    crash(&w);
+    w.snap_ok(&["save"]);
+    w.crash("work");
     wait_for("the dev server to die", SOON, || (!answers()).then_some(()));
-    snap_ok(&w, &["restore", "work", "--no-attach", "--yes"]);
+    w.snap_ok(&["restore", "work", "--no-attach", "--yes"]);
     wait_for("the dev server again", SOON, || answers().then_some(()));
 }
 

@@ -25,44 +25,6 @@ fn places(w: &World, session: &str) -> Vec<String> {
     .collect()
 }
 
-/// The pane ids of a session, in tmux order.
-fn pane_ids(w: &World, session: &str) -> Vec<String> {
-    w.tmux_ok(&[
-        "list-panes",
-        "-s",
-        "-t",
-        &format!("={session}"),
-        "-F",
-        "#{pane_id}",
-    ])
-    .lines()
-    .map(str::to_string)
-    .collect()
-}
-
-fn snap_ok(w: &World, args: &[&str]) -> String {
-    let out = w.snap(args);
-    assert!(
-        out.status.success(),
-        "snap {args:?}: {}\n{}",
-        String::from_utf8_lossy(&out.stderr),
-        String::from_utf8_lossy(&out.stdout)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// Kill the tmux server, as a crash would, and wait until no shell of it is alive.
-fn crash(w: &World) {
-    let pids: Vec<u32> = pane_ids(w, "work")
-        .iter()
-        .map(|id| w.pane(id).pid())
-        .collect();
-    w.tmux_ok(&["kill-server"]);
-    wait_for("the shells to die", SOON, || {
-        pids.iter().all(|p| !common::pid_alive(*p)).then_some(())
-    });
-}
-
 /// A directory under HOME.
 fn dir(w: &World, name: &str) -> String {
     let d = w.home.join(name);
@@ -75,8 +37,8 @@ fn dir(w: &World, name: &str) -> String {
 fn restore(w: &World, extra: &[&str]) -> String {
     let mut args = vec!["restore", "work", "--no-attach"];
     args.extend_from_slice(extra);
-    let out = snap_ok(w, &args);
-    for id in pane_ids(w, "work") {
+    let out = w.snap_ok(&args);
+    for id in w.pane_ids("work") {
         let pane = w.pane(&id);
         wait_for(&format!("a prompt or a command on pane {id}"), SOON, || {
             let s = pane.screen();
@@ -256,13 +218,13 @@ fn a_crash_right_after_a_restore_rebuilds_the_same_session_with_every_generation
             .any(|s| s["running"] == "sleep 1000")
             .then_some(())
     });
-    snap_ok(&w, &["save"]);
+    w.snap_ok(&["save"]);
     next_second();
 
     for round in 1..=3 {
         // Round 1 restores from `snap save`; rounds 2 and 3 follow a crash right after
         // the previous restore, with no snapshot taken in between by anyone else.
-        crash(&w);
+        w.crash("work");
         let out = restore(&w, &[]);
         let now = places(&w, "work");
         assert_eq!(now, before, "round {round}: places differ\n{out}");
@@ -270,7 +232,7 @@ fn a_crash_right_after_a_restore_rebuilds_the_same_session_with_every_generation
         assert!(!out.contains("not restored"), "round {round}: {out}");
         // The user never set ZDOTDIR: no note about it.
         assert!(!out.contains("ZDOTDIR"), "round {round}: {out}");
-        let ids = pane_ids(&w, "work");
+        let ids = w.pane_ids("work");
         // Each pane shows its screen from before the first crash (above the brief).
         wait_for("the saved screen", SOON, || {
             w.tmux_ok(&["capture-pane", "-p", "-J", "-S", "-", "-t", &ids[0]])
@@ -338,8 +300,8 @@ fn a_three_pane_window_keeps_its_pane_order_across_two_restores() {
     w.tmux_ok(&["select-layout", "-t", &a.id, "even-vertical"]);
     let before = places(&w, "work");
     for round in 1..=2 {
-        snap_ok(&w, &["save"]);
-        crash(&w);
+        w.snap_ok(&["save"]);
+        w.crash("work");
         restore(&w, &[]);
         assert_eq!(places(&w, "work"), before, "round {round}");
     }
@@ -366,7 +328,7 @@ fn missing_puts_a_killed_split_pane_back_into_its_window_with_the_name_kept() {
     let _c = w.split_in(&b.id, Path::new(&dir(&w, "right")), Kind::Bash);
     w.tmux_ok(&["select-layout", "-t", &a.id, "even-horizontal"]);
     let before = places(&w, "work");
-    snap_ok(&w, &["save"]);
+    w.snap_ok(&["save"]);
     let pid = b.pid();
     w.tmux_ok(&["kill-pane", "-t", &b.id]);
     wait_for("the killed pane's shell to end", SOON, || {
@@ -403,19 +365,19 @@ fn a_pane_killed_just_before_the_server_dies_stays_closed() {
     a.run("true");
     b.run("true");
     w.wait_finished(2);
-    snap_ok(&w, &["save"]);
+    w.snap_ok(&["save"]);
     let pid = b.pid();
     w.tmux_ok(&["kill-pane", "-t", &b.id]);
     wait_for("the killed pane's shell to end", SOON, || {
         (!common::pid_alive(pid)).then_some(())
     });
-    crash(&w);
+    w.crash("work");
     let out = restore(&w, &[]);
     let now = places(&w, "work");
     assert_eq!(now.len(), 1, "{now:#?}\n{out}");
     assert!(now[0].contains("/kept "), "{now:#?}");
     // The second restore agrees.
-    crash(&w);
+    w.crash("work");
     restore(&w, &[]);
     assert_eq!(places(&w, "work").len(), 1);
 }
@@ -435,10 +397,10 @@ fn a_deleted_project_directory_is_not_named_as_the_project() {
     let a = w.start_session_in("work", Path::new(&gone), &w.shell_command(Kind::Bash));
     a.run("true");
     w.wait_finished(1);
-    snap_ok(&w, &["save"]);
-    crash(&w);
+    w.snap_ok(&["save"]);
+    w.crash("work");
     std::fs::remove_dir_all(&gone).unwrap();
-    let out = snap_ok(&w, &["restore", "work", "--dry-run", "--json"]);
+    let out = w.snap_ok(&["restore", "work", "--dry-run", "--json"]);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_ne!(v["brief"]["project"], gone.as_str(), "{v:#}");
     // The shell comes back in the nearest directory that still exists.
@@ -469,9 +431,9 @@ fn a_server_a_no_tmux_restore_started_is_not_started_again_by_a_tmux_restore() {
             .any(|s| s["running"] == line.as_str())
             .then_some(())
     });
-    snap_ok(&w, &["save"]);
+    w.snap_ok(&["save"]);
     // A tmux restore first (it records the rebuilt session), then a crash.
-    crash(&w);
+    w.crash("work");
     no_server(&srv, &argv);
     restore(&w, &[]);
     serving(&srv, &argv, port);
@@ -491,14 +453,14 @@ fn a_server_a_no_tmux_restore_started_is_not_started_again_by_a_tmux_restore() {
         .collect();
     assert_eq!(sources, ["shell", "restore"], "{brief:#}");
     assert_eq!(running_list(&brief), [(line.clone(), true)], "{brief:#}");
-    crash(&w);
+    w.crash("work");
     no_server(&srv, &argv);
     assert_eq!(
         running_list(&w.snap_json(&["brief", "work", "--json"])),
         [(line.clone(), false)]
     );
     // Without tmux the server starts in the background…
-    snap_ok(&w, &["restore", "work", "--no-tmux", "--no-attach"]);
+    w.snap_ok(&["restore", "work", "--no-tmux", "--no-attach"]);
     let pids = serving(&srv, &argv, port);
     let _reap = Reap(&srv, &argv);
     assert_eq!(pids.len(), 1, "{pids:?}");
@@ -517,7 +479,7 @@ fn a_server_a_no_tmux_restore_started_is_not_started_again_by_a_tmux_restore() {
 /// The kinds of the session's live shells, in tmux's pane order.
 fn kinds(w: &World) -> Vec<String> {
     let shells = w.shells();
-    pane_ids(w, "work")
+    w.pane_ids("work")
         .iter()
         .map(|id| {
             shells
@@ -615,7 +577,7 @@ fn five_crashes_in_a_row_give_back_the_same_session_each_thing_once() {
     e.wait_prompt();
     e.run("exit");
     wait_for("the window closed by exit", SOON, || {
-        (pane_ids(&w, "work").len() == 4).then_some(())
+        (w.pane_ids("work").len() == 4).then_some(())
     });
     w.tmux_ok(&["select-window", "-t", &a.id]);
     w.tmux_ok(&["select-pane", "-t", &b.id]);
@@ -634,10 +596,10 @@ fn five_crashes_in_a_row_give_back_the_same_session_each_thing_once() {
         // Every round is saved first but the second: it follows a crash right after the
         // first restore, with no snapshot since but the one restore takes itself.
         if round != 2 {
-            snap_ok(&w, &["save"]);
+            w.snap_ok(&["save"]);
         }
         next_second();
-        crash(&w);
+        w.crash("work");
         no_server(&srv, &argv1);
         let out = restore(&w, &[]);
         let ctx = format!("round {round}:\n{out}");
@@ -687,7 +649,7 @@ fn five_crashes_in_a_row_give_back_the_same_session_each_thing_once() {
         assert_eq!(places(&w, "work"), before, "{ctx}");
         assert_eq!(kinds(&w), before_kinds, "{ctx}");
         // Each shell: every round's command once in its own history, and its variable.
-        let ids = pane_ids(&w, "work");
+        let ids = w.pane_ids("work");
         let m = round - 1;
         let pattern = "'rounds-cm[d]-[0-9][0-9]*'";
         let checks = [

@@ -34,17 +34,6 @@ fn server(port: u16) -> Vec<String> {
     .collect()
 }
 
-fn snap_ok(w: &World, args: &[&str]) -> String {
-    let out = w.snap(args);
-    assert!(
-        out.status.success(),
-        "snap {args:?}: {}\n{}",
-        String::from_utf8_lossy(&out.stderr),
-        String::from_utf8_lossy(&out.stdout)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 /// `snap save --json`: the snapshot taken.
 fn save(w: &World) -> Value {
     w.snap_json(&["save", "--json"])
@@ -95,19 +84,7 @@ fn window_relaunches(plan: &Value) -> Vec<Value> {
 
 /// `snap restore work --dry-run --yes --json`.
 fn dry_run(w: &World) -> Value {
-    serde_json::from_str(&snap_ok(
-        w,
-        &["restore", "work", "--dry-run", "--yes", "--json"],
-    ))
-    .unwrap()
-}
-
-/// Kill the tmux server and wait for these shells to die, as a crash would.
-fn crash(w: &World, shells: &[u32]) {
-    w.tmux_ok(&["kill-server"]);
-    wait_for("the shells to die", SOON, || {
-        shells.iter().all(|p| !common::pid_alive(*p)).then_some(())
-    });
+    serde_json::from_str(&w.snap_ok(&["restore", "work", "--dry-run", "--yes", "--json"])).unwrap()
 }
 
 /// Wait until the shell recorded the end of `line`.
@@ -122,7 +99,7 @@ fn wait_done(w: &World, line: &str) {
 
 /// `snap restore work` without attaching.
 fn restore(w: &World) -> String {
-    snap_ok(w, &["restore", "work", "--no-attach", "--yes"])
+    w.snap_ok(&["restore", "work", "--no-attach", "--yes"])
 }
 
 /// Kills processes when dropped (a failed assertion must not leave them running).
@@ -236,12 +213,12 @@ fn a_job_that_left_the_shells_tree_is_captured_and_comes_back_after_a_reboot() {
         // As after a reboot, twice: tmux and the server gone. The job runs again in
         // its shell's own pane, as it started (it gave the prompt back): no window of
         // its own, however many generations.
-        let (mut shell, mut pid) = (shell, pid);
+        let mut pid = pid;
         for round in 1..=2 {
             if round > 1 {
                 save(&w);
             }
-            crash(&w, &[shell]);
+            w.crash("work");
             reaper.0.retain(|p| *p != pid);
             let _ = std::process::Command::new("kill")
                 .arg(pid.to_string())
@@ -258,7 +235,6 @@ fn a_job_that_left_the_shells_tree_is_captured_and_comes_back_after_a_reboot() {
             reaper.0.push(pid);
             let panes = w.tmux_ok(&["list-panes", "-s", "-t", "=work", "-F", "#{pane_pid}"]);
             assert_eq!(panes.lines().count(), 1, "{ctx}\n{panes}");
-            shell = panes.trim().parse().unwrap();
             // The restored shell recorded the line it ran: the job is its own again.
             wait_done(&w, &line);
         }
@@ -306,7 +282,7 @@ fn a_background_script_is_the_line_that_started_it_not_the_line_after() {
         .unwrap_or_else(|| panic!("no job for the script: {leaders:#?}"));
     assert_eq!(script["typed"], started.as_str(), "{script:#}");
 
-    crash(&w, &[pane.pid()]);
+    w.crash("work");
     let plan = dry_run(&w);
     let lines: Vec<String> = window_relaunches(&plan)
         .iter()
@@ -377,7 +353,7 @@ fn what_a_shell_or_its_rc_starts_by_itself_is_no_job() {
         !argvs.iter().any(|a| a == "sleep 1004"),
         "the rc's helper is no job: {argvs:?}"
     );
-    crash(&w, &[fish_pid, bash.pid()]);
+    w.crash("work");
     let plan = dry_run(&w);
     let shown = plan["plan"].to_string();
     assert!(!shown.contains("create_manpage_completions"), "{shown}");
@@ -408,7 +384,7 @@ fn a_jobs_env_prefix_stays_the_jobs() {
     wait_for("the server", SOON, || answers(port).then_some(()));
     wait_done(&w, &line);
     save(&w);
-    crash(&w, &[pane.pid()]);
+    w.crash("work");
     wait_for("the server to die", SOON, || (!answers(port)).then_some(()));
     let out = restore(&w);
     wait_for(&format!("the server again: {out}"), SERVER, || {
@@ -469,7 +445,7 @@ fn a_stopped_job_is_stopped_not_failed_and_not_started_again() {
             "{kind:?}: a stopped job is no failure: {brief:#}"
         );
 
-        crash(&w, &[shell]);
+        w.crash("work");
         let plan = dry_run(&w);
         assert!(
             !window_relaunches(&plan)
@@ -527,7 +503,7 @@ fn a_jobs_line_known_only_redacted_comes_back_and_a_job_left_out_makes_no_window
             .any(|t| t.contains("PGPASSWORD=[redacted] python3")),
         "{typed:?}"
     );
-    crash(&w, &[shell]);
+    w.crash("work");
     wait_for("the server to die", SOON, || (!answers(port)).then_some(()));
     for pid in pids_of(&dir, &["sleep", "1006"]) {
         let _ = std::process::Command::new("kill")

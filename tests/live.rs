@@ -126,47 +126,10 @@ fn a_snapshot_holds_the_live_shells_and_those_ended_since_the_previous_one_not_e
     assert_eq!(sessions[0]["shells"][0]["alive"], true);
 }
 
-/// The pane ids of a session, in tmux order.
-fn pane_ids(w: &World, session: &str) -> Vec<String> {
-    w.tmux_ok(&[
-        "list-panes",
-        "-s",
-        "-t",
-        &format!("={session}"),
-        "-F",
-        "#{pane_id}",
-    ])
-    .lines()
-    .map(str::to_string)
-    .collect()
-}
-
-/// Kill the tmux server, as a crash would, and wait until its shells are gone.
-fn crash(w: &World) {
-    let pids: Vec<u32> = pane_ids(w, "work")
-        .iter()
-        .map(|id| w.pane(id).pid())
-        .collect();
-    w.tmux_ok(&["kill-server"]);
-    wait_for("the shells to die", SOON, || {
-        pids.iter().all(|p| !common::pid_alive(*p)).then_some(())
-    });
-}
-
-fn snap_ok(w: &World, args: &[&str]) -> String {
-    let out = w.snap(args);
-    assert!(
-        out.status.success(),
-        "snap {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 /// Restore `work`, wait for its shell's prompt, and return its pane.
 fn restore(w: &World) -> common::Pane<'_> {
-    snap_ok(w, &["restore", "work", "--no-attach"]);
-    let id = pane_ids(w, "work").remove(0);
+    w.snap_ok(&["restore", "work", "--no-attach"]);
+    let id = w.pane_ids("work").remove(0);
     let pane = w.pane(&id);
     wait_for("a prompt in the restored pane", SOON, || {
         let s = pane.screen();
@@ -192,14 +155,14 @@ fn a_restored_shell_gets_every_generations_history_once_no_snapshot_holds_the_fi
     w.wait_finished(60);
     let gen0 = w.snap_json(&["save", "--json"]);
     let gen0 = all_shells(&gen0)[0]["id"].as_str().unwrap().to_string();
-    crash(&w);
+    w.crash("work");
     let second = restore(&w);
     second.run(": gen1-0");
     w.wait_finished(61);
     // Snapshots from now on hold the second generation only; the older ones go.
-    snap_ok(&w, &["save"]);
+    w.snap_ok(&["save"]);
     let newest = w.snap_json(&["save", "--json"]);
-    snap_ok(&w, &["prune", "--keep", "1"]);
+    w.snap_ok(&["prune", "--keep", "1"]);
     let held = all_shells(&newest);
     assert_eq!(held.len(), 1, "{newest:#}");
     assert_eq!(held[0]["replaces"], gen0.as_str());
@@ -212,7 +175,7 @@ fn a_restored_shell_gets_every_generations_history_once_no_snapshot_holds_the_fi
         );
     }
 
-    crash(&w);
+    w.crash("work");
     let third = restore(&w);
     third.run("echo \"N=$(history | grep -c ': gen[0]-') M=$(history | grep -c ': gen[1]-0')\"");
     let line = wait_for("the count of each generation's commands", SOON, || {

@@ -94,17 +94,6 @@ fn panes_by_window(w: &World) -> Vec<(String, String)> {
     .collect()
 }
 
-fn snap_ok(w: &World, args: &[&str]) -> String {
-    let out = w.snap(args);
-    assert!(
-        out.status.success(),
-        "snap {args:?}: {}\n{}",
-        String::from_utf8_lossy(&out.stderr),
-        String::from_utf8_lossy(&out.stdout)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 /// The JSON document at the start of `out` (what follows it is for the user).
 fn first_json(out: &str) -> Value {
     serde_json::Deserializer::from_str(out)
@@ -150,7 +139,7 @@ fn restore_yes_runs_held_lines_but_no_line_that_once_bypassed_never() {
     let mut lines = NEVER_LINES.to_vec();
     lines.push(("held", "touch held-ran; sleep 300"));
     run_in_windows(&w, &lines);
-    snap_ok(&w, &["save"]);
+    w.snap_ok(&["save"]);
     kill_tmux(&w);
     for v in &victims {
         std::fs::create_dir_all(w.home.join(v)).unwrap();
@@ -158,7 +147,7 @@ fn restore_yes_runs_held_lines_but_no_line_that_once_bypassed_never() {
     }
     std::fs::remove_file(w.home.join("held-ran")).unwrap();
 
-    let out = snap_ok(&w, &["restore", "guard", "--yes", "--no-attach", "--json"]);
+    let out = w.snap_ok(&["restore", "guard", "--yes", "--no-attach", "--json"]);
     let v = first_json(&out);
     let relaunched: Vec<&str> = v["outcome"]["relaunched"]
         .as_array()
@@ -209,9 +198,9 @@ fn dry_run_json_gives_each_relaunch_its_policy_action_reason_and_a_redacted_line
             ("watcher", "sleep 300 | tail -f /dev/null"),
         ],
     );
-    snap_ok(&w, &["save"]);
+    w.snap_ok(&["save"]);
     kill_tmux(&w);
-    let out = snap_ok(&w, &["restore", "guard", "--dry-run", "--json"]);
+    let out = w.snap_ok(&["restore", "guard", "--dry-run", "--json"]);
     let v = first_json(&out);
     let plan = v["plan"].to_string();
     assert!(

@@ -153,6 +153,18 @@ impl World {
         })
     }
 
+    /// Run snap, panicking with its stderr and stdout unless it succeeds; its stdout.
+    pub fn snap_ok(&self, args: &[&str]) -> String {
+        let out = self.snap(args);
+        assert!(
+            out.status.success(),
+            "snap {args:?}: {}\n{}",
+            String::from_utf8_lossy(&out.stderr),
+            String::from_utf8_lossy(&out.stdout)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
     /// Run tmux against this world's server.
     pub fn tmux(&self, args: &[&str]) -> Output {
         self.command("tmux").args(args).output().unwrap()
@@ -167,6 +179,35 @@ impl World {
             String::from_utf8_lossy(&out.stderr)
         );
         String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// The pane ids of tmux session `session`, in tmux order.
+    pub fn pane_ids(&self, session: &str) -> Vec<String> {
+        self.tmux_ok(&[
+            "list-panes",
+            "-s",
+            "-t",
+            &format!("={session}"),
+            "-F",
+            "#{pane_id}",
+        ])
+        .lines()
+        .map(str::to_string)
+        .collect()
+    }
+
+    /// Kill the tmux server, as a crash would, and wait until the shells of `session`
+    /// have ended (a shell that outlives its terminal spins and floods its journal).
+    pub fn crash(&self, session: &str) {
+        let pids: Vec<u32> = self
+            .pane_ids(session)
+            .iter()
+            .map(|id| self.pane(id).pid())
+            .collect();
+        self.tmux_ok(&["kill-server"]);
+        wait_for("the shells to die", SOON, || {
+            pids.iter().all(|p| !pid_alive(*p)).then_some(())
+        });
     }
 
     /// Write the rc file for `kind` (hook loaded, test prompt, `extra` before or after).
