@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{pids_of, require, wait_for, Kind, Pane, World, SOON};
+use common::{pids_of, require, server_argv, wait_for, Kind, Pane, World, SOON};
 use serde_json::Value;
 use std::path::Path;
 
@@ -60,26 +60,15 @@ fn restore(w: &World, extra: &[&str]) -> String {
 
 /// The dev server's line, and its argv.
 fn server(port: u16) -> (String, Vec<String>) {
-    let argv: Vec<String> = [
-        "python3",
-        "-m",
-        "http.server",
-        &port.to_string(),
-        "--bind",
-        "127.0.0.1",
-    ]
-    .iter()
-    .map(|a| a.to_string())
-    .collect();
+    let argv = server_argv(port);
     (argv.join(" "), argv)
 }
 
 /// The pids of the dev server's processes in `dir`, once it answers.
 fn serving(dir: &str, argv: &[String], port: u16) -> Vec<u32> {
-    let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
     wait_for(&format!("the dev server on port {port}"), SOON, || {
         std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
-        let pids = pids_of(Path::new(dir), &argv);
+        let pids = pids_of(Path::new(dir), argv);
         (!pids.is_empty()).then_some(pids)
     })
 }
@@ -105,8 +94,7 @@ struct Reap<'a>(&'a str, &'a [String]);
 
 impl Drop for Reap<'_> {
     fn drop(&mut self) {
-        let argv: Vec<&str> = self.1.iter().map(String::as_str).collect();
-        for pid in pids_of(Path::new(self.0), &argv) {
+        for pid in pids_of(Path::new(self.0), self.1) {
             let _ = std::process::Command::new("kill")
                 .arg(pid.to_string())
                 .status();
@@ -116,9 +104,8 @@ impl Drop for Reap<'_> {
 
 /// Wait until no dev server runs in `dir`.
 fn no_server(dir: &str, argv: &[String]) {
-    let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
     wait_for("the dev server to end", SOON, || {
-        pids_of(Path::new(dir), &argv).is_empty().then_some(())
+        pids_of(Path::new(dir), argv).is_empty().then_some(())
     });
 }
 

@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{pids_of, require, wait_for, Kind, World, SOON};
+use common::{pids_of, require, server_argv, wait_for, Kind, World, SOON};
 use serde_json::Value;
 use std::path::Path;
 use std::time::Duration;
@@ -19,19 +19,18 @@ fn answers(port: u16) -> bool {
     std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
 }
 
-/// The argv of a dev server on `port`.
-fn server(port: u16) -> Vec<String> {
-    [
-        "python3",
-        "-m",
-        "http.server",
-        &port.to_string(),
-        "--bind",
-        "127.0.0.1",
-    ]
-    .iter()
-    .map(|a| a.to_string())
-    .collect()
+/// The pid of the dev server on `port` in `dir`, if it runs.
+fn server_pid(dir: &Path, port: u16) -> Option<u32> {
+    pids_of(dir, &server_argv(port)).first().copied()
+}
+
+/// Wait until the dev server on `port` answers again (`ctx`: after what) and its new
+/// process in `dir` is found; its pid.
+fn server_back(dir: &Path, port: u16, ctx: &str) -> u32 {
+    wait_for(&format!("the server again: {ctx}"), SERVER, || {
+        answers(port).then_some(())
+    });
+    wait_for("the new server's pid", SOON, || server_pid(dir, port))
 }
 
 /// `snap save --json`: the snapshot taken.
@@ -177,11 +176,7 @@ fn a_job_that_left_the_shells_tree_is_captured_and_comes_back_after_a_reboot() {
         let line = format!("(cd sub && python3 -m http.server {port} --bind 127.0.0.1 &)");
         pane.run(&line);
         wait_for("the server", SOON, || answers(port).then_some(()));
-        let argv_s = server(port);
-        let argv_ref: Vec<&str> = argv_s.iter().map(String::as_str).collect();
-        let pid = wait_for("the server's pid", SOON, || {
-            pids_of(&sub, &argv_ref).first().copied()
-        });
+        let pid = wait_for("the server's pid", SOON, || server_pid(&sub, port));
         let mut reaper = Reaper(vec![pid]);
         let shell = pane.pid();
         assert_ne!(
@@ -205,7 +200,9 @@ fn a_job_that_left_the_shells_tree_is_captured_and_comes_back_after_a_reboot() {
         assert_eq!(job["typed"], line.as_str(), "{kind:?}");
         // (A version manager may run python3 by its full path.)
         assert!(
-            argvs(&snap).iter().any(|a| a.ends_with(&argv_s.join(" "))),
+            argvs(&snap)
+                .iter()
+                .any(|a| a.ends_with(&server_argv(port).join(" "))),
             "{kind:?}: {:?}",
             argvs(&snap)
         );
@@ -226,12 +223,7 @@ fn a_job_that_left_the_shells_tree_is_captured_and_comes_back_after_a_reboot() {
             wait_for("the server to die", SOON, || (!answers(port)).then_some(()));
             let out = restore(&w);
             let ctx = format!("{kind:?}, round {round}: {out}");
-            wait_for(&format!("the server again: {ctx}"), SERVER, || {
-                answers(port).then_some(())
-            });
-            pid = wait_for("the new server's pid", SOON, || {
-                pids_of(&sub, &argv_ref).first().copied()
-            });
+            pid = server_back(&sub, port, &ctx);
             reaper.0.push(pid);
             let panes = w.tmux_ok(&["list-panes", "-s", "-t", "=work", "-F", "#{pane_pid}"]);
             assert_eq!(panes.lines().count(), 1, "{ctx}\n{panes}");
@@ -267,12 +259,7 @@ fn a_background_script_is_the_line_that_started_it_not_the_line_after() {
     pane.run(&started);
     pane.run("date > f");
     wait_for("the server", SOON, || answers(port).then_some(()));
-    wait_for("date > f to finish", SOON, || {
-        w.history()
-            .iter()
-            .any(|r| r["command"] == "date > f" && !r["exit"].is_null())
-            .then_some(())
-    });
+    wait_done(&w, "date > f");
 
     let snap = save(&w);
     let leaders = leaders(&snap);
@@ -387,14 +374,7 @@ fn a_jobs_env_prefix_stays_the_jobs() {
     w.crash("work");
     wait_for("the server to die", SOON, || (!answers(port)).then_some(()));
     let out = restore(&w);
-    wait_for(&format!("the server again: {out}"), SERVER, || {
-        answers(port).then_some(())
-    });
-    let argv = server(port);
-    let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
-    let pid = wait_for("the new server's pid", SOON, || {
-        pids_of(&dir, &argv).first().copied()
-    });
+    let pid = server_back(&dir, port, &out);
     let _reaper = Reaper(vec![pid]);
     let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap();
     let want = format!("PORT2={port}");
@@ -511,14 +491,7 @@ fn a_jobs_line_known_only_redacted_comes_back_and_a_job_left_out_makes_no_window
             .status();
     }
     let out = restore(&w);
-    wait_for(&format!("the server again: {out}"), SERVER, || {
-        answers(port).then_some(())
-    });
-    let argv = server(port);
-    let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
-    let pid = wait_for("the new server's pid", SOON, || {
-        pids_of(&dir, &argv).first().copied()
-    });
+    let pid = server_back(&dir, port, &out);
     let _reaper = Reaper(vec![pid]);
     let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap();
     assert!(

@@ -438,10 +438,24 @@ impl Pane<'_> {
     }
 }
 
+/// The argv of a dev server on `port` (python3's http.server on 127.0.0.1).
+pub fn server_argv(port: u16) -> Vec<String> {
+    [
+        "python3",
+        "-m",
+        "http.server",
+        &port.to_string(),
+        "--bind",
+        "127.0.0.1",
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
 /// Pids of processes in `dir` whose argv is exactly `argv`, the program by its file name
 /// (a version manager's shim runs `python3` as `/…/bin/python3`); other tests on the
 /// machine may run the same argv elsewhere.
-pub fn pids_of(dir: &Path, argv: &[&str]) -> Vec<u32> {
+pub fn pids_of(dir: &Path, argv: &[impl AsRef<str>]) -> Vec<u32> {
     let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
     std::fs::read_dir("/proc")
         .unwrap()
@@ -454,7 +468,11 @@ pub fn pids_of(dir: &Path, argv: &[&str]) -> Vec<u32> {
                 if let Some(first) = words.first_mut() {
                     *first = first.rsplit(|&b| b == b'/').next().unwrap_or(first);
                 }
-                words.len() == argv.len() && words.iter().zip(argv).all(|(a, b)| *a == b.as_bytes())
+                words.len() == argv.len()
+                    && words
+                        .iter()
+                        .zip(argv)
+                        .all(|(a, b)| *a == b.as_ref().as_bytes())
             }) && std::fs::read_link(format!("/proc/{pid}/cwd")).is_ok_and(|c| c == dir)
         })
         .collect()
