@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{require, wait_for, Kind, World, SOON};
+use common::{next_second, require, wait_for, Kind, World, SOON};
 
 /// The one pane of tmux session `work`.
 fn only_pane(w: &World) -> String {
@@ -12,8 +12,9 @@ fn only_pane(w: &World) -> String {
     panes[0].clone()
 }
 
-/// The shell's own history, one command a line, oldest first, as it lists it.
-fn own_history(w: &World, kind: Kind, pane: &str) -> Vec<String> {
+/// The shell's own history listing of the pane, raw, oldest first (bash's with no time
+/// format).
+fn own_listing(w: &World, kind: Kind, pane: &str) -> String {
     let file = w.home.join("own-history.txt");
     let _ = std::fs::remove_file(&file);
     let p = w.pane(pane);
@@ -22,10 +23,15 @@ fn own_history(w: &World, kind: Kind, pane: &str) -> Vec<String> {
         Kind::Zsh => "fc -ln 1 >~/own-history.txt.tmp; mv ~/own-history.txt.tmp ~/own-history.txt",
         Kind::Fish => "history --reverse >~/own-history.txt.tmp; mv ~/own-history.txt.tmp ~/own-history.txt",
     });
-    let text = wait_for("the history listing", SOON, || {
+    wait_for("the history listing", SOON, || {
         std::fs::read_to_string(&file).ok()
-    });
-    text.lines()
+    })
+}
+
+/// The shell's own history, one command a line, oldest first, as it lists it.
+fn own_history(w: &World, kind: Kind, pane: &str) -> Vec<String> {
+    own_listing(w, kind, pane)
+        .lines()
         .map(|l| match kind {
             // `%5d  line`
             Kind::Bash => l
@@ -55,28 +61,11 @@ fn history_holds_every_generation_once(w: &World, kind: Kind) {
         if kind == Kind::Fish {
             // fish hides history items from its own start second on (another session's,
             // it takes them for): let the clock pass this round's command first.
-            let now = unix_seconds();
-            wait_for("the next second", SOON, || {
-                (unix_seconds() > now).then_some(())
-            });
+            next_second();
         }
         w.snap_ok(&["save"]);
         w.tmux_ok(&["kill-server"]);
-        w.snap_ok(&["restore", "work", "--no-attach"]);
-        pane = wait_for("the restored pane", SOON, || {
-            w.tmux(&["list-panes", "-s", "-t", "=work", "-F", "#{pane_id}"])
-                .status
-                .success()
-                .then(|| only_pane(w))
-        });
-        w.pane(&pane).wait_prompt();
-        // The restore script ran (the hook records its environment after it).
-        wait_for("the restored shell in the journal", SOON, || {
-            w.shells()
-                .iter()
-                .any(|s| s["alive"] == true && s["replaces"].is_string())
-                .then_some(())
-        });
+        pane = restore_work(w);
     }
     let own = own_history(w, kind, &pane);
     let rounds_seen: Vec<&String> = own
@@ -90,13 +79,6 @@ fn history_holds_every_generation_once(w: &World, kind: Kind) {
         want.iter().collect::<Vec<_>>(),
         "{kind:?}: {own:#?} (fish's file: {fish_file:?})"
     );
-}
-
-fn unix_seconds() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
 }
 
 /// Rewrite the rc `write_rc` made without its lines starting with `drop`.
@@ -293,17 +275,14 @@ fn bash_preexec_records_each_command_once_and_the_environment_only_when_it_may_c
 /// script read (no key pressed).
 fn save_crash_restore(w: &World) -> String {
     w.snap_ok(&["save"]);
-    // fish hides history entries from the second its session started in: let the
-    // second of the last command pass before the shell is restored.
-    let secs = || {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_secs()
-    };
-    let done = secs();
-    wait_for("the next second", SOON, || (secs() > done).then_some(()));
+    next_second();
     w.crash("work");
+    restore_work(w)
+}
+
+/// Restore `work` (no attach); the one restored pane, its prompt drawn and its restore
+/// script read (the hook records its environment after it).
+fn restore_work(w: &World) -> String {
     w.snap_ok(&["restore", "work", "--no-attach"]);
     let pane = wait_for("the restored pane", SOON, || {
         w.tmux(&["list-panes", "-s", "-t", "=work", "-F", "#{pane_id}"])
@@ -668,17 +647,6 @@ fn fish_venv_comes_back_active_with_its_prompt_marker_and_deactivate() {
     );
 }
 
-/// bash's history listing of the pane, raw (`history` with no time format).
-fn bash_listing(w: &World, pane: &str) -> String {
-    let file = w.home.join("listing.txt");
-    let _ = std::fs::remove_file(&file);
-    w.pane(pane)
-        .run("HISTTIMEFORMAT= history >~/listing.txt.tmp; mv ~/listing.txt.tmp ~/listing.txt");
-    wait_for("the history listing", SOON, || {
-        std::fs::read_to_string(&file).ok()
-    })
-}
-
 /// The entry of a bash `history` listing that starts with `first`, its continuation
 /// lines included (up to the next numbered line).
 fn listed_entry(listing: &str, first: &str) -> String {
@@ -723,11 +691,11 @@ fn bash_heredoc_history(lithist: bool) {
     p.run("EOF");
     p.run("echo after-doc");
     w.wait_finished(3);
-    let before = bash_listing(&w, &p.id);
+    let before = own_listing(&w, Kind::Bash, &p.id);
     let entry = listed_entry(&before, "cat <<EOF");
     assert!(entry.contains("\nhello-doc\n"), "{before}");
     let pane = save_crash_restore(&w);
-    let after = bash_listing(&w, &pane);
+    let after = own_listing(&w, Kind::Bash, &pane);
     assert_eq!(listed_entry(&after, "cat <<EOF"), entry, "{after}");
     let order: Vec<usize> = ["echo before-doc", "cat <<EOF", "echo after-doc"]
         .iter()

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{pids_of, require, server_argv, wait_for, Kind, Pane, World, SOON};
+use common::{next_second, pids_of, require, server_argv, wait_for, Kind, Pane, World, SOON};
 use serde_json::Value;
 use std::path::Path;
 
@@ -106,22 +106,6 @@ impl Drop for Reap<'_> {
 fn no_server(dir: &str, argv: &[String]) {
     wait_for("the dev server to end", SOON, || {
         pids_of(Path::new(dir), argv).is_empty().then_some(())
-    });
-}
-
-fn unix_secs() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-}
-
-/// Let the current second pass: fish hides history entries from the second its
-/// session started in, so the shells are restored in a later one.
-fn next_second() {
-    let done = unix_secs();
-    wait_for("the next second", SOON, || {
-        (unix_secs() > done).then_some(())
     });
 }
 

@@ -68,6 +68,19 @@ pub fn wait_for<T>(what: &str, timeout: Duration, mut f: impl FnMut() -> Option<
 /// A generous bound for things that should happen at once.
 pub const SOON: Duration = Duration::from_secs(15);
 
+/// Let the current second pass: fish hides history entries from the second its session
+/// started in, so a shell restored in the same second would not show them.
+pub fn next_second() {
+    let secs = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+    };
+    let done = secs();
+    wait_for("the next second", SOON, || (secs() > done).then_some(()));
+}
+
 /// An isolated world: HOME, SNAP_HOME and TMUX_TMPDIR in a temporary directory, and a
 /// tmux server of its own (killed on drop).
 pub struct World {
