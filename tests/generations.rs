@@ -25,6 +25,29 @@ fn places(w: &World, session: &str) -> Vec<String> {
     .collect()
 }
 
+/// A window `name` of session `work`, made in the background (in `dir`, else where
+/// tmux puts it) with a bash in it; its pane, the prompt shown.
+fn background_window<'w>(w: &'w World, name: &str, dir: Option<&str>) -> Pane<'w> {
+    let shell = w.shell_command(Kind::Bash);
+    let mut args = vec!["new-window", "-d", "-t", "=work:", "-n", name];
+    if let Some(dir) = dir {
+        args.extend(["-c", dir]);
+    }
+    args.extend(["-P", "-F", "#{pane_id}", &shell]);
+    let pane = w.pane(&w.tmux_ok(&args));
+    pane.wait_prompt();
+    pane
+}
+
+/// Kill `pane` and wait until its shell has ended.
+fn kill_pane(w: &World, pane: &Pane) {
+    let pid = pane.pid();
+    w.tmux_ok(&["kill-pane", "-t", &pane.id]);
+    wait_for("the killed pane's shell to end", SOON, || {
+        (!common::pid_alive(pid)).then_some(())
+    });
+}
+
 /// A directory under HOME.
 fn dir(w: &World, name: &str) -> String {
     let d = w.home.join(name);
@@ -151,20 +174,7 @@ fn a_crash_right_after_a_restore_rebuilds_the_same_session_with_every_generation
     let b = w.split(&a.id, Kind::Zsh);
     let c = w.split(&b.id, Kind::Fish);
     w.tmux_ok(&["select-layout", "-t", &a.id, "main-vertical"]);
-    let out = w.tmux_ok(&[
-        "new-window",
-        "-d",
-        "-t",
-        "=work:",
-        "-n",
-        "second",
-        "-P",
-        "-F",
-        "#{pane_id}",
-        &w.shell_command(Kind::Bash),
-    ]);
-    let d = w.pane(&out);
-    d.wait_prompt();
+    let d = background_window(&w, "second", None);
     let e = w.split(&d.id, Kind::Bash);
     a.run(&format!("cd {pa} && echo gen0-bash"));
     b.run(&format!("cd {pb} && echo gen0-zsh"));
@@ -300,11 +310,7 @@ fn missing_puts_a_killed_split_pane_back_into_its_window_with_the_name_kept() {
     w.tmux_ok(&["select-layout", "-t", &a.id, "even-horizontal"]);
     let before = places(&w, "work");
     w.snap_ok(&["save"]);
-    let pid = b.pid();
-    w.tmux_ok(&["kill-pane", "-t", &b.id]);
-    wait_for("the killed pane's shell to end", SOON, || {
-        (!common::pid_alive(pid)).then_some(())
-    });
+    kill_pane(&w, &b);
     let out = restore(&w, &["--missing"]);
     let now = places(&w, "work");
     // Same window, same name, the shell back in the middle, the layout as it was; only
@@ -337,11 +343,7 @@ fn a_pane_killed_just_before_the_server_dies_stays_closed() {
     b.run("true");
     w.wait_finished(2);
     w.snap_ok(&["save"]);
-    let pid = b.pid();
-    w.tmux_ok(&["kill-pane", "-t", &b.id]);
-    wait_for("the killed pane's shell to end", SOON, || {
-        (!common::pid_alive(pid)).then_some(())
-    });
+    kill_pane(&w, &b);
     w.crash("work");
     let out = restore(&w, &[]);
     let now = places(&w, "work");
@@ -498,54 +500,21 @@ fn five_crashes_in_a_row_give_back_the_same_session_each_thing_once() {
     ));
     killed.run("true");
     w.wait_finished(4);
-    let pid = killed.pid();
-    w.tmux_ok(&["kill-pane", "-t", &killed.id]);
-    wait_for("the killed pane's shell to end", SOON, || {
-        (!common::pid_alive(pid)).then_some(())
-    });
+    kill_pane(&w, &killed);
     w.tmux_ok(&["select-layout", "-t", &a.id, "main-vertical"]);
     // Window "server": a job backgrounded from a subshell, then a dev server in the
     // foreground.
-    let (line1, argv1) = server(World::free_port());
-    let port1: u16 = argv1[3].parse().unwrap();
-    let (line2, argv2) = server(World::free_port());
-    let port2: u16 = argv2[3].parse().unwrap();
+    let (port1, port2) = (World::free_port(), World::free_port());
+    let (line1, argv1) = server(port1);
+    let (line2, argv2) = server(port2);
     let _reap = Reap(&sub, &argv2);
-    let out = w.tmux_ok(&[
-        "new-window",
-        "-d",
-        "-t",
-        "=work:",
-        "-n",
-        "server",
-        "-c",
-        &srv,
-        "-P",
-        "-F",
-        "#{pane_id}",
-        &w.shell_command(Kind::Bash),
-    ]);
-    let d = w.pane(&out);
-    d.wait_prompt();
+    let d = background_window(&w, "server", Some(&srv));
     d.run(&format!("(cd sub && {line2} >/dev/null 2>&1 &)"));
     let job = serving(&sub, &argv2, port2);
     d.run(&line1);
     serving(&srv, &argv1, port1);
     // Window "gone": closed by `exit`.
-    let out = w.tmux_ok(&[
-        "new-window",
-        "-d",
-        "-t",
-        "=work:",
-        "-n",
-        "gone",
-        "-P",
-        "-F",
-        "#{pane_id}",
-        &w.shell_command(Kind::Bash),
-    ]);
-    let e = w.pane(&out);
-    e.wait_prompt();
+    let e = background_window(&w, "gone", None);
     e.run("exit");
     wait_for("the window closed by exit", SOON, || {
         (w.pane_ids("work").len() == 4).then_some(())
@@ -658,11 +627,7 @@ fn five_crashes_in_a_row_give_back_the_same_session_each_thing_once() {
         if round == 3 {
             // A pane opened and killed while this generation lived.
             let extra = w.split(&ids[2], Kind::Bash);
-            let pid = extra.pid();
-            w.tmux_ok(&["kill-pane", "-t", &extra.id]);
-            wait_for("the killed pane's shell to end", SOON, || {
-                (!common::pid_alive(pid)).then_some(())
-            });
+            kill_pane(&w, &extra);
             w.tmux_ok(&["select-layout", "-t", &ids[0], "main-vertical"]);
         }
         w.tmux_ok(&["select-pane", "-t", &ids[1]]);
