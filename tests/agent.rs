@@ -81,9 +81,13 @@ fn ok(w: &World, dir: &Path, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// The JSON file at `path`, parsed.
+fn json_file(path: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
 fn state(repo: &Path) -> Value {
-    let bytes = std::fs::read(repo.join(".agent-session.json")).unwrap();
-    serde_json::from_slice(&bytes).unwrap()
+    json_file(&repo.join(".agent-session.json"))
 }
 
 fn keys(v: &Value) -> Vec<String> {
@@ -249,7 +253,7 @@ fn a_new_state_file_has_the_seed_format_and_file_override_works() {
         &repo,
         &["checkpoint", "--file", other.to_str().unwrap()],
     );
-    let o: Value = serde_json::from_slice(&std::fs::read(&other).unwrap()).unwrap();
+    let o = json_file(&other);
     assert_eq!(o["current_task"], "other");
     assert!(o["last_checkpoint"].is_string());
     assert_eq!(state(&repo)["current_task"], "first task");
@@ -459,9 +463,7 @@ fn claude_hook_records_agent_commands_checkpoints_and_session_id() {
         "{md}"
     );
     assert!(md.contains("- `auth.js` (modified)"), "{md}");
-    let ids: Value =
-        serde_json::from_slice(&std::fs::read(w.snap_home.join("agents/repo/ids.json")).unwrap())
-            .unwrap();
+    let ids = json_file(&w.snap_home.join("agents/repo/ids.json"));
     assert_eq!(ids["claude"], sid);
     let b: Value = serde_json::from_str(&ok(&w, &repo, &["brief", "--json"])).unwrap();
     assert_eq!(b["resume"][0], format!("claude --resume {sid}"));
@@ -775,6 +777,17 @@ fn hook_with_env(w: &World, dir: &Path, agent: &str, payload: &str, env: &[(&str
     );
 }
 
+/// Claude's Stop hook of session `c1` in `repo`, with the agent's last message.
+fn claude_stop(w: &World, repo: &Path, message: &str) {
+    let event = claude_event(
+        "Stop",
+        "c1",
+        repo,
+        serde_json::json!({ "last_assistant_message": message }),
+    );
+    hook_with_env(w, repo, "claude", &event, &[]);
+}
+
 #[test]
 fn checkpoint_message_is_kept_with_head_and_the_brief_shows_it() {
     let (w, repo) = repo_world();
@@ -807,18 +820,7 @@ fn checkpoint_message_is_kept_with_head_and_the_brief_shows_it() {
 
     // The next automatic checkpoint takes the agent's last message, redacted.
     let secret = "ghp_abcdefghijklmnopqrstuvwxyz0123456789";
-    hook_with_env(
-        &w,
-        &repo,
-        "claude",
-        &claude_event(
-            "Stop",
-            "c1",
-            &repo,
-            serde_json::json!({"last_assistant_message": format!("  All tests pass; token {secret}\n")}),
-        ),
-        &[],
-    );
+    claude_stop(&w, &repo, &format!("  All tests pass; token {secret}\n"));
     let s = state(&repo);
     let cps = s["checkpoints"].as_array().unwrap();
     assert_eq!(cps[0]["message"], "wrote the parser");
@@ -916,9 +918,7 @@ fn agent_ids_are_kept_per_shell_and_pane() {
     };
     start("conv-a", "shellA", "%1");
     start("conv-b", "shellB", "%2");
-    let ids: Value =
-        serde_json::from_slice(&std::fs::read(w.snap_home.join("agents/repo/ids.json")).unwrap())
-            .unwrap();
+    let ids = json_file(&w.snap_home.join("agents/repo/ids.json"));
     assert_eq!(ids["shells"]["shellA"]["claude"], "conv-a");
     assert_eq!(ids["shells"]["shellA"]["tmux_pane"], "%1");
     assert_eq!(ids["shells"]["shellB"]["claude"], "conv-b");
@@ -1003,7 +1003,7 @@ fn init_claude_write_merges_hooks_beside_the_users_once_and_refuses_a_broken_fil
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let s: Value = serde_json::from_slice(&std::fs::read(&settings).unwrap()).unwrap();
+    let s = json_file(&settings);
     assert_eq!(keys(&s), ["permissions", "hooks", "enabledMcpjsonServers"]);
     assert_eq!(s["permissions"], user["permissions"]);
     let post = s["hooks"]["PostToolUse"].as_array().unwrap();
@@ -1019,8 +1019,7 @@ fn init_claude_write_merges_hooks_beside_the_users_once_and_refuses_a_broken_fil
         assert_eq!(s["hooks"][event][0]["hooks"][0]["command"], want.as_str());
     }
     assert_eq!(s["enabledMcpjsonServers"], serde_json::json!(["snap"]));
-    let mcp: Value =
-        serde_json::from_slice(&std::fs::read(repo.join(".mcp.json")).unwrap()).unwrap();
+    let mcp = json_file(&repo.join(".mcp.json"));
     assert_eq!(
         mcp["mcpServers"]["snap"]["command"],
         w.bin.display().to_string()
@@ -1056,7 +1055,7 @@ fn init_claude_write_merges_hooks_beside_the_users_once_and_refuses_a_broken_fil
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let s: Value = serde_json::from_slice(&std::fs::read(&settings).unwrap()).unwrap();
+    let s = json_file(&settings);
     assert_eq!(
         s["hooks"]["PostToolUse"].as_array().unwrap().len(),
         2,
@@ -1075,7 +1074,7 @@ fn init_claude_write_merges_hooks_beside_the_users_once_and_refuses_a_broken_fil
     std::fs::set_permissions(snapd.join("snap"), std::fs::Permissions::from_mode(0o755)).unwrap();
     let out = init_write(&w, &repo, &[], Some(&snapd));
     assert!(out.status.success());
-    let s: Value = serde_json::from_slice(&std::fs::read(&settings).unwrap()).unwrap();
+    let s = json_file(&settings);
     assert_eq!(s["hooks"]["Stop"][0]["hooks"][0]["command"], want.as_str());
     let out = w
         .command(&w.bin)
@@ -1123,15 +1122,12 @@ fn init_claude_write_merges_hooks_beside_the_users_once_and_refuses_a_broken_fil
     );
     let out = init_write(&w, &repo, &["--shared"], Some(&bin_dir));
     assert!(out.status.success());
-    let shared: Value =
-        serde_json::from_slice(&std::fs::read(repo.join(".claude/settings.json")).unwrap())
-            .unwrap();
+    let shared = json_file(&repo.join(".claude/settings.json"));
     assert_eq!(
         shared["hooks"]["Stop"][0]["hooks"][0]["command"],
         "snap hook claude"
     );
-    let mcp: Value =
-        serde_json::from_slice(&std::fs::read(repo.join(".mcp.json")).unwrap()).unwrap();
+    let mcp = json_file(&repo.join(".mcp.json"));
     assert_eq!(mcp["mcpServers"]["db"]["command"], "pg");
     assert_eq!(mcp["mcpServers"]["snap"]["command"], "snap");
 
@@ -1324,17 +1320,10 @@ fn an_agents_brief_has_one_copy_of_each_error_what_changed_and_fits_session_star
     .unwrap();
     failing["error"] = Value::String(format!("Exit code 101\n{error}"));
     hook_with_env(&w, &repo, "claude", &failing.to_string(), &[]);
-    hook_with_env(
+    claude_stop(
         &w,
         &repo,
-        "claude",
-        &claude_event(
-            "Stop",
-            "c1",
-            &repo,
-            serde_json::json!({"last_assistant_message": "The build fails in the parser; I was about to fix the lexer."}),
-        ),
-        &[],
+        "The build fails in the parser; I was about to fix the lexer.",
     );
     let json = ok(&w, &repo, &["brief", "--json"]);
     assert_eq!(json.matches("LAST-ERROR-LINE-MARK").count(), 1, "{json}");
