@@ -62,9 +62,10 @@ fn listed(all: &[ShellState]) -> Vec<(String, String, bool)> {
 
 const SERVER: &str = "python3 -m http.server 8000";
 
-#[test]
-fn a_server_restore_ran_again_in_every_generation_is_listed_once_as_running_now() {
-    let all = vec![
+/// Shell 0 ran the server, shell 1 (replacing it) ran it again from a restore; both
+/// went away with their terminal.
+fn server_then_a_restore_both_gone() -> Vec<ShellState> {
+    vec![
         shell(
             "0",
             0,
@@ -79,35 +80,25 @@ fn a_server_restore_ran_again_in_every_generation_is_listed_once_as_running_now(
             false,
             vec![start(4, SERVER, Origin::Restore), gone(5, Ended::Hangup)],
         ),
-        shell(
-            "2",
-            6,
-            Some("1"),
-            true,
-            vec![start(7, SERVER, Origin::Restore)],
-        ),
-    ];
+    ]
+}
+
+#[test]
+fn a_server_restore_ran_again_in_every_generation_is_listed_once_as_running_now() {
+    let mut all = server_then_a_restore_both_gone();
+    all.push(shell(
+        "2",
+        6,
+        Some("1"),
+        true,
+        vec![start(7, SERVER, Origin::Restore)],
+    ));
     assert_eq!(listed(&all), [("2".into(), SERVER.into(), true)]);
 }
 
 #[test]
 fn after_the_crash_the_last_generation_is_listed_once_as_gone() {
-    let all = vec![
-        shell(
-            "0",
-            0,
-            None,
-            false,
-            vec![start(1, SERVER, Origin::Shell), gone(2, Ended::Hangup)],
-        ),
-        shell(
-            "1",
-            3,
-            Some("0"),
-            false,
-            vec![start(4, SERVER, Origin::Restore), gone(5, Ended::Hangup)],
-        ),
-    ];
+    let all = server_then_a_restore_both_gone();
     assert_eq!(listed(&all), [("1".into(), SERVER.into(), false)]);
 }
 
