@@ -44,7 +44,7 @@ fn ran(at: i64, command: &str) -> Vec<Record> {
 fn hangup(at: i64) -> Record {
     Record::Exit {
         time_us: at,
-        how: crate::model::Ended::Hangup,
+        how: Ended::Hangup,
     }
 }
 
@@ -375,15 +375,19 @@ fn left_ids(p: &Plan) -> Vec<(&str, &str)> {
         .collect()
 }
 
+/// A shell of the snapshot, started at `T`, that had ended `how` when it was taken.
+fn ended_snap(id: &str, pane: &str, index: u32, how: Ended) -> ShellSnap {
+    let mut sh = shell_snap(id, T, pane, index);
+    sh.alive = false;
+    sh.ended = Some(how);
+    sh
+}
+
 #[test]
 fn only_this_generations_closed_shells_are_reported() {
     // Generation 0: `x` exited; `0` went away with the server and came back as `1`.
-    let mut x = shell_snap("x", T, "%9", 1);
-    x.alive = false;
-    x.ended = Some(crate::model::Ended::Exit);
-    let mut old = shell_snap("0", T, "%0", 0);
-    old.alive = false;
-    old.ended = Some(crate::model::Ended::Hangup);
+    let x = ended_snap("x", "%9", 1, Ended::Exit);
+    let old = ended_snap("0", "%0", 0, Ended::Hangup);
     // Generation 1, as restore snapshotted it: `1` and `k`; `k` exits afterwards.
     let mut one = shell_snap("1", T + 4 * S, "%1", 0);
     one.replaces = Some("0".into());
@@ -393,7 +397,7 @@ fn only_this_generations_closed_shells_are_reported() {
     let mut k_records = ran(T + 6 * S, "true");
     k_records.push(Record::Exit {
         time_us: T + 7 * S,
-        how: crate::model::Ended::Exit,
+        how: Ended::Exit,
     });
     let journals = vec![
         journal("1", T + 4 * S, Some("0"), vec![hangup(T + 9 * S)]),
@@ -402,9 +406,7 @@ fn only_this_generations_closed_shells_are_reported() {
     let p = plan_of(&snap, &journals, &world(false), false);
     assert_eq!(left_ids(&p), [("k", "ended with exit")], "{p:#?}");
     // Before any restore every closed shell is this generation's.
-    let mut x = shell_snap("x", T, "%9", 1);
-    x.alive = false;
-    x.ended = Some(crate::model::Ended::Exit);
+    let x = ended_snap("x", "%9", 1, Ended::Exit);
     let snap = snapshot(vec![x, shell_snap("0", T, "%0", 0)], T + S);
     let journals = vec![journal("0", T, None, vec![hangup(T + 2 * S)])];
     let p = plan_of(&snap, &journals, &world(false), false);
