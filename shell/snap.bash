@@ -119,12 +119,13 @@ __snap_hooks() {
         [[ -z ${BLE_ATTACHED-} ]] || __snap_ble_late
     else
         __snap_chain DEBUG __snap_debug "$1"
-        # Run first at the prompt, so $? is the command's; hand $? on unchanged. The
-        # hooks already there (direnv) may export after it: __snap_settle runs last.
+        # The hooks already there (direnv) may export after __snap_precmd.
+        __snap_settle_last
+        # Run first at the prompt, so $? is the command's; hand $? on unchanged.
         if [[ -v PROMPT_COMMAND && ${PROMPT_COMMAND@a} == *a* ]]; then
-            PROMPT_COMMAND=(__snap_precmd "${PROMPT_COMMAND[@]}" __snap_settle)
+            PROMPT_COMMAND=(__snap_precmd "${PROMPT_COMMAND[@]}")
         elif [[ -n ${PROMPT_COMMAND-} ]]; then
-            PROMPT_COMMAND=__snap_precmd$'\n'$PROMPT_COMMAND$'\n'__snap_settle
+            PROMPT_COMMAND=__snap_precmd$'\n'$PROMPT_COMMAND
         else
             PROMPT_COMMAND=__snap_precmd
         fi
