@@ -323,9 +323,7 @@ impl Recorded {
                 let alive = crate::liveness::alive_now(&shells::pids(&out));
                 shells::settle(&mut out, &alive);
                 out.retain(aged);
-                for id in query::ended_before(ix, before_us)? {
-                    out.extend(query::shell(ix, &root, &id)?);
-                }
+                out.extend(query::ended_before(ix, &root, before_us)?);
                 shells::sort(&mut out);
                 Ok(out)
             },
