@@ -120,10 +120,7 @@ pub fn capture(queries: &[ShellQuery]) -> HashMap<u32, ShellProcs> {
             let top = job.top;
             procs.push((top, Some(job)));
             for pid in table.tree(top).into_iter().skip(1) {
-                let usable = stats.get(&pid).is_some_and(|s| {
-                    s.state != State::Zombie && s.start_us + 1_000_000 >= shell.start_us
-                });
-                if usable && !mine.contains(&pid) {
+                if table.usable(pid, shell).is_some() && !mine.contains(&pid) {
                     procs.push((pid, None));
                 }
             }
