@@ -312,21 +312,22 @@ pub fn on_hook(paths: &Paths, agent: Agent, payload: &str) -> Result<Option<Stri
                 error,
             };
             agent_journal::append(paths, &session, &cmd)?;
-            remember_id(paths, &recorded, agent, &p.session_id, &dir, &ctx);
+            remember_id(paths, &session, agent, &p.session_id, &dir, &ctx);
             Ok(None)
         }
         HookEvent::Stop { last_message } => {
             let cwd = dir_or_current(p.cwd);
             let recorded = Recorded::open(paths);
-            remember_id(paths, &recorded, agent, &p.session_id, &cwd, &ctx);
+            let session = super::session_for_dir(&recorded, &cwd);
+            remember_id(paths, &session, agent, &p.session_id, &cwd, &ctx);
             turn_done(paths, &recorded, agent, &cwd, last_message.as_deref())?;
             Ok(None)
         }
         HookEvent::SessionStart => {
             let cwd = dir_or_current(p.cwd);
             let recorded = Recorded::open(paths);
-            remember_id(paths, &recorded, agent, &p.session_id, &cwd, &ctx);
             let session = super::session_for_dir(&recorded, &cwd);
+            remember_id(paths, &session, agent, &p.session_id, &cwd, &ctx);
             let brief = super::brief::build(paths, &recorded, &session, Some(&cwd));
             Ok(Some(super::brief::render_markdown_within(
                 &brief,
@@ -349,7 +350,7 @@ pub fn codex_notify(paths: &Paths, payload: &str) -> Result<()> {
     if let Some(thread) = v.get("thread-id").and_then(Value::as_str) {
         remember_id(
             paths,
-            &recorded,
+            &super::session_for_dir(&recorded, &cwd),
             Agent::Codex,
             thread,
             &cwd,
@@ -360,18 +361,10 @@ pub fn codex_notify(paths: &Paths, payload: &str) -> Result<()> {
     turn_done(paths, &recorded, Agent::Codex, &cwd, last)
 }
 
-/// Record the agent's conversation id for the session of `cwd` (per shell and pane
-/// too); problems go to stderr.
-fn remember_id(
-    paths: &Paths,
-    recorded: &Recorded,
-    agent: Agent,
-    id: &str,
-    cwd: &Path,
-    ctx: &IdContext,
-) {
-    let session = super::session_for_dir(recorded, cwd);
-    if let Err(e) = journal::record_id(paths, &session, agent, id, &project(cwd), ctx) {
+/// Record the agent's conversation id for `session`, the session of `cwd` (per shell
+/// and pane too); problems go to stderr.
+fn remember_id(paths: &Paths, session: &str, agent: Agent, id: &str, cwd: &Path, ctx: &IdContext) {
+    if let Err(e) = journal::record_id(paths, session, agent, id, &project(cwd), ctx) {
         eprintln!("snap: {e:#}");
     }
 }
