@@ -55,18 +55,6 @@ __snap_setup() {
     # Write errors (store read-only or full) go here: opened once, so no write opens it.
     exec {__snap_null}>/dev/null
 
-    # A line was read: PS0 is expanded for every command line (never for an empty one).
-    # The arithmetic subscript assigns and expands to nothing, without a fork. bash 5
-    # also notes the second the line started, for a line that fires no DEBUG trap in
-    # the shell itself (a subshell, `(exit 3)`): whole seconds, since getting
-    # microseconds into arithmetic costs a pattern substitution at every line.
-    if [[ -n ${EPOCHSECONDS-} ]]; then
-        __snap_ps0='${__snap_x[__snap_go=1,__snap_t0=EPOCHSECONDS]-}'
-    else
-        __snap_ps0='${__snap_x[__snap_go=1]-}'
-    fi
-    PS0=${PS0-}$__snap_ps0
-
     __snap_new=1
     # How the shell ends: a hangup leaves no terminal on stdin. Never trap HUP.
     local prev
@@ -102,15 +90,22 @@ __snap_from_restore() {
 # Start records come from the DEBUG trap; keep the trap the user already set ($1, as
 # `trap -p DEBUG` printed it at the top level: inside a function bash shows none).
 __snap_hooks() {
+    # A line was read: PS0 is expanded for every command line (never for an empty one).
+    # The arithmetic subscript assigns and expands to nothing, without a fork. bash 5
+    # also notes the second the line started, for a line that fires no DEBUG trap in
+    # the shell itself (a subshell, `(exit 3)`): whole seconds, since getting
+    # microseconds into arithmetic costs a pattern substitution at every line.
+    local __snap_ps0='${__snap_x[__snap_go=1]-}'
+    [[ -z ${EPOCHSECONDS-} ]] || __snap_ps0='${__snap_x[__snap_go=1,__snap_t0=EPOCHSECONDS]-}'
     if [[ -n ${bash_preexec_imported-}${__bp_imported-} ]]; then
+        PS0=${PS0-}$__snap_ps0
         preexec_functions+=(__snap_preexec_bp)
         precmd_functions=(__snap_precmd "${precmd_functions[@]}")
         # bash-preexec runs its precmd functions first, then the rest of PROMPT_COMMAND.
         __snap_settle_last
     elif [[ -n ${BLE_VERSION-} ]] && declare -F blehook >/dev/null; then
-        # ble.sh calls PREEXEC for each line it runs, and expands PS0 after it: a
-        # __snap_go set there would take the next empty line for an unseen one.
-        PS0=${PS0%"$__snap_ps0"}
+        # No PS0: ble.sh calls PREEXEC for each line it runs, and expands PS0 after
+        # it: a __snap_go set there would take the next empty line for an unseen one.
         blehook PREEXEC!=__snap_preexec_ble
         blehook PRECMD!=__snap_precmd
         # ble.sh runs PROMPT_COMMAND after PRECMD.
@@ -118,13 +113,15 @@ __snap_hooks() {
         # ble-attach ran before this line and drew the first prompt without us.
         [[ -z ${BLE_ATTACHED-} ]] || __snap_ble_late
     else
+        PS0=${PS0-}$__snap_ps0
         __snap_chain DEBUG __snap_debug "$1"
-        # Run first at the prompt, so $? is the command's; hand $? on unchanged. The
-        # hooks already there (direnv) may export after it: __snap_settle runs last.
+        # The hooks already there (direnv) may export after __snap_precmd.
+        __snap_settle_last
+        # Run first at the prompt, so $? is the command's; hand $? on unchanged.
         if [[ -v PROMPT_COMMAND && ${PROMPT_COMMAND@a} == *a* ]]; then
-            PROMPT_COMMAND=(__snap_precmd "${PROMPT_COMMAND[@]}" __snap_settle)
+            PROMPT_COMMAND=(__snap_precmd "${PROMPT_COMMAND[@]}")
         elif [[ -n ${PROMPT_COMMAND-} ]]; then
-            PROMPT_COMMAND=__snap_precmd$'\n'$PROMPT_COMMAND$'\n'__snap_settle
+            PROMPT_COMMAND=__snap_precmd$'\n'$PROMPT_COMMAND
         else
             PROMPT_COMMAND=__snap_precmd
         fi

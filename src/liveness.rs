@@ -52,34 +52,3 @@ pub fn alive_now(pairs: &[(u32, Option<u64>)]) -> HashSet<(u32, Option<u64>)> {
     }
     alive
 }
-
-/// Every process of the user's running now, as (pid, argv, cwd), to tell what need not
-/// start twice.
-pub fn running_argv() -> Vec<(u32, Vec<String>, Option<String>)> {
-    let Ok(mut sys) = System::new() else {
-        return Vec::new();
-    };
-    sys.refresh_processes_specifics(
-        ProcessesToUpdate::All,
-        true,
-        ProcessRefreshKind::nothing()
-            .without_tasks()
-            .with_cmd(UpdateKind::Always)
-            .with_cwd(UpdateKind::Always)
-            .with_user(UpdateKind::Always),
-    );
-    sys.processes()
-        .iter()
-        .filter(|(_, p)| is_mine(p))
-        .map(|(pid, p)| {
-            (
-                pid.as_u32(),
-                p.cmd()
-                    .iter()
-                    .map(|a| a.to_string_lossy().into_owned())
-                    .collect(),
-                p.cwd().map(|c| c.to_string_lossy().into_owned()),
-            )
-        })
-        .collect()
-}

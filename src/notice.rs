@@ -60,8 +60,9 @@ fn recent(meta: &ShellMeta, now_us: i64) -> bool {
     timefmt::parse_us(&meta.started_at).is_some_and(|t| now_us - t < MAX_AGE_US)
 }
 
-/// Say so on the terminal, once per session and boot. Never fails loudly.
-pub fn maybe_show(paths: &Paths, me: &str) {
+/// Say so on the terminal, once per session and boot, asking `index` (the one the new
+/// shell's start brought up to date; without it, the journals). Never fails loudly.
+pub fn maybe_show(paths: &Paths, me: &str, index: Option<index::Index>) {
     let Ok(cfg) = Config::load(&paths.config_in_force()) else {
         return;
     };
@@ -73,7 +74,8 @@ pub fn maybe_show(paths: &Paths, me: &str) {
     };
     let now = timefmt::now_us();
     let forgotten = forgotten::forgotten(paths);
-    let mut names = from_index(paths, me, now, &forgotten)
+    let mut names = index
+        .and_then(|ix| from_index(&ix, paths, me, now, &forgotten))
         .unwrap_or_else(|| from_journals(paths, me, now, &forgotten));
     if names.is_empty() {
         return;
@@ -136,31 +138,33 @@ fn decide(all: &[Brief], me: &str, now_us: i64, remembered: impl Fn(&str) -> boo
     names
 }
 
-/// The waiting sessions as the index knows them, when it opens without waiting: the
+/// The waiting sessions as the index knows them: the
 /// shells not known to have ended, and per session the newest one that may be lost
 /// (what decides), however many shells the store holds.
-fn from_index(paths: &Paths, me: &str, now_us: i64, forgotten: &Forgotten) -> Option<Vec<String>> {
-    if !index::db_path(paths).exists() {
-        return None;
-    }
-    let ix = index::Index::try_open(paths)?;
+fn from_index(
+    ix: &index::Index,
+    paths: &Paths,
+    me: &str,
+    now_us: i64,
+    forgotten: &Forgotten,
+) -> Option<Vec<String>> {
     let root = paths.shells();
     let brief = |s: ShellState| Brief {
         exited: s.ended == Some(Ended::Exit),
         ended: s.ended.is_some(),
         meta: s.meta,
     };
-    let mut all: Vec<Brief> = query::open_shells(&ix, &root, None)
+    let mut all: Vec<Brief> = query::open_shells(ix, &root, None)
         .ok()?
         .into_iter()
         .map(brief)
         .collect();
-    let unexited = query::unexited(&ix, &root, now_us - MAX_AGE_US, me).ok()?;
+    let unexited = query::unexited(ix, &root, now_us - MAX_AGE_US, me).ok()?;
     all.extend(unexited.into_iter().map(brief));
     let remembered = |n: &str| {
         forgotten
             .get(n)
-            .is_none_or(|&at| query::started_after(&ix, n, at).unwrap_or(true))
+            .is_none_or(|&at| query::started_after(ix, n, at).unwrap_or(true))
     };
     Some(decide(&all, me, now_us, remembered))
 }

@@ -188,10 +188,12 @@ fn exit_in_response(resp: &Value) -> Option<i32> {
 
 /// A Codex tool call's exit status and duration, from its transcript (the session
 /// file's `item_completed` event for the call). Codex may still be writing it when the
-/// hook runs: a few short waits before giving up (then the status stays unknown).
+/// hook runs: a few short waits before giving up (then the status stays unknown), each
+/// reading only what was appended since.
 fn codex_call_end(transcript: &Path, call_id: &str) -> Option<(i32, Option<i64>)> {
+    let mut read = 0;
     for _ in 0..20 {
-        if let Some(found) = codex_call_end_now(transcript, call_id) {
+        if let Some(found) = codex_call_end_after(transcript, call_id, &mut read) {
             return Some(found);
         }
         std::thread::sleep(std::time::Duration::from_millis(50));
@@ -199,8 +201,31 @@ fn codex_call_end(transcript: &Path, call_id: &str) -> Option<(i32, Option<i64>)
     None
 }
 
-fn codex_call_end_now(transcript: &Path, call_id: &str) -> Option<(i32, Option<i64>)> {
-    let text = std::fs::read_to_string(transcript).ok()?;
+/// The call's end in the transcript's lines from byte `from` on (the newest first);
+/// `from` moves past the last whole line read.
+fn codex_call_end_after(
+    transcript: &Path,
+    call_id: &str,
+    from: &mut u64,
+) -> Option<(i32, Option<i64>)> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut file = std::fs::File::open(transcript).ok()?;
+    if file.metadata().ok()?.len() < *from {
+        *from = 0; // rewritten: read it all again
+    }
+    file.seek(SeekFrom::Start(*from)).ok()?;
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes).ok()?;
+    let text = std::str::from_utf8(&bytes).ok()?;
+    let found = codex_call_end_in(text, call_id);
+    if let Some(end) = text.rfind('\n') {
+        *from += end as u64 + 1;
+    }
+    found
+}
+
+/// The call's end in these transcript lines, the newest first (pure).
+fn codex_call_end_in(text: &str, call_id: &str) -> Option<(i32, Option<i64>)> {
     let quoted = format!("\"{call_id}\"");
     text.lines()
         .rev()
@@ -287,21 +312,22 @@ pub fn on_hook(paths: &Paths, agent: Agent, payload: &str) -> Result<Option<Stri
                 error,
             };
             agent_journal::append(paths, &session, &cmd)?;
-            remember_id(paths, &recorded, agent, &p.session_id, &dir, &ctx);
+            remember_id(paths, &session, agent, &p.session_id, &dir, &ctx);
             Ok(None)
         }
         HookEvent::Stop { last_message } => {
             let cwd = dir_or_current(p.cwd);
             let recorded = Recorded::open(paths);
-            remember_id(paths, &recorded, agent, &p.session_id, &cwd, &ctx);
+            let session = super::session_for_dir(&recorded, &cwd);
+            remember_id(paths, &session, agent, &p.session_id, &cwd, &ctx);
             turn_done(paths, &recorded, agent, &cwd, last_message.as_deref())?;
             Ok(None)
         }
         HookEvent::SessionStart => {
             let cwd = dir_or_current(p.cwd);
             let recorded = Recorded::open(paths);
-            remember_id(paths, &recorded, agent, &p.session_id, &cwd, &ctx);
             let session = super::session_for_dir(&recorded, &cwd);
+            remember_id(paths, &session, agent, &p.session_id, &cwd, &ctx);
             let brief = super::brief::build(paths, &recorded, &session, Some(&cwd));
             Ok(Some(super::brief::render_markdown_within(
                 &brief,
@@ -324,7 +350,7 @@ pub fn codex_notify(paths: &Paths, payload: &str) -> Result<()> {
     if let Some(thread) = v.get("thread-id").and_then(Value::as_str) {
         remember_id(
             paths,
-            &recorded,
+            &super::session_for_dir(&recorded, &cwd),
             Agent::Codex,
             thread,
             &cwd,
@@ -335,18 +361,10 @@ pub fn codex_notify(paths: &Paths, payload: &str) -> Result<()> {
     turn_done(paths, &recorded, Agent::Codex, &cwd, last)
 }
 
-/// Record the agent's conversation id for the session of `cwd` (per shell and pane
-/// too); problems go to stderr.
-fn remember_id(
-    paths: &Paths,
-    recorded: &Recorded,
-    agent: Agent,
-    id: &str,
-    cwd: &Path,
-    ctx: &IdContext,
-) {
-    let session = super::session_for_dir(recorded, cwd);
-    if let Err(e) = journal::record_id(paths, &session, agent, id, &project(cwd), ctx) {
+/// Record the agent's conversation id for `session`, the session of `cwd` (per shell
+/// and pane too); problems go to stderr.
+fn remember_id(paths: &Paths, session: &str, agent: Agent, id: &str, cwd: &Path, ctx: &IdContext) {
+    if let Err(e) = journal::record_id(paths, session, agent, id, &project(cwd), ctx) {
         eprintln!("snap: {e:#}");
     }
 }
@@ -497,8 +515,30 @@ mod tests {
         let t = tmp.path().join("rollout.jsonl");
         let line = r#"{"type":"event_msg","payload":{"type":"item_completed","item":{"type":"CommandExecution","id":"call_1","exit_code":2,"duration":{"secs":1,"nanos":500000000}}}}"#;
         std::fs::write(&t, format!("{{}}\n{line}\n")).unwrap();
-        assert_eq!(codex_call_end_now(&t, "call_1"), Some((2, Some(1500))));
-        assert_eq!(codex_call_end_now(&t, "call_2"), None);
+        assert_eq!(
+            codex_call_end_after(&t, "call_1", &mut 0),
+            Some((2, Some(1500)))
+        );
+        assert_eq!(codex_call_end_after(&t, "call_2", &mut 0), None);
+    }
+
+    #[test]
+    fn codex_status_written_later_is_found_reading_only_what_was_appended() {
+        let tmp = tempfile::tempdir().unwrap();
+        let t = tmp.path().join("rollout.jsonl");
+        let line = r#"{"type":"event_msg","payload":{"type":"item_completed","item":{"type":"CommandExecution","id":"call_1","exit_code":2}}}"#;
+        let (head, tail) = line.split_at(40);
+        std::fs::write(&t, format!("{{}}\n{head}")).unwrap();
+        let mut read = 0;
+        assert_eq!(codex_call_end_after(&t, "call_1", &mut read), None);
+        assert_eq!(read, 3, "past the last whole line only");
+        let mut f = std::fs::OpenOptions::new().append(true).open(&t).unwrap();
+        std::io::Write::write_all(&mut f, format!("{tail}\n").as_bytes()).unwrap();
+        assert_eq!(
+            codex_call_end_after(&t, "call_1", &mut read),
+            Some((2, None))
+        );
+        assert_eq!(read, 4 + line.len() as u64);
     }
 
     #[test]

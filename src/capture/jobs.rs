@@ -115,7 +115,7 @@ impl Table<'_> {
 
     /// A process that can belong to a job of `shell`: alive (not a zombie) and not older
     /// than the shell (an older one has a reused pid).
-    fn usable(&self, pid: u32, shell: &Stat) -> Option<&Stat> {
+    pub fn usable(&self, pid: u32, shell: &Stat) -> Option<&Stat> {
         self.stats
             .get(&pid)
             .filter(|s| s.state != State::Zombie && s.start_us + 1_000_000 >= shell.start_us)

@@ -1,7 +1,8 @@
 //! The user's jobs under the tracked shells ([`super::jobs`]), reading only what a
 //! snapshot keeps ([`super::proc_table`]): parents, groups, sessions and start times of
 //! every process, then argv and cwd for the jobs' processes, with the environment (kept
-//! for job leaders only, as the variables where they differ from their shell).
+//! for job leaders only, as the variables where they differ from their shell). And, for
+//! restore, every process of the user's with its argv and cwd ([`running`]).
 //!
 //! Processes are told apart by (pid, start time), so a reused pid never passes for the
 //! shell or child it replaced. snap's own process, its descendants, and its ancestors
@@ -120,10 +121,7 @@ pub fn capture(queries: &[ShellQuery]) -> HashMap<u32, ShellProcs> {
             let top = job.top;
             procs.push((top, Some(job)));
             for pid in table.tree(top).into_iter().skip(1) {
-                let usable = stats.get(&pid).is_some_and(|s| {
-                    s.state != State::Zombie && s.start_us + 1_000_000 >= shell.start_us
-                });
-                if usable && !mine.contains(&pid) {
+                if table.usable(pid, shell).is_some() && !mine.contains(&pid) {
                     procs.push((pid, None));
                 }
             }
@@ -191,6 +189,22 @@ pub fn capture(queries: &[ShellQuery]) -> HashMap<u32, ShellProcs> {
         entry.procs = procs;
     }
     out
+}
+
+/// Every process of the user's running now (with an argv), as (pid, argv, cwd), to tell
+/// what need not start twice: the same reader as a capture's, over every process.
+pub fn running() -> Vec<(u32, Vec<String>, Option<String>)> {
+    let wanted: Vec<Want> = proc_table::read_all()
+        .into_keys()
+        .map(|pid| Want {
+            pid,
+            environ: false,
+        })
+        .collect();
+    proc_table::details(&wanted)
+        .into_iter()
+        .map(|(pid, d)| (pid, d.cmd, d.cwd))
+        .collect()
 }
 
 /// One shell's process and its jobs' processes (a job's top with its job).
@@ -274,6 +288,15 @@ mod tests {
             own_chain(10, &parents, &HashSet::from([5])),
             HashSet::from([10])
         );
+    }
+
+    #[test]
+    fn running_lists_this_process_with_its_exact_argv() {
+        let me = std::process::id();
+        let all = running();
+        let (_, argv, cwd) = all.iter().find(|(pid, _, _)| *pid == me).unwrap();
+        assert_eq!(argv, &std::env::args().collect::<Vec<_>>());
+        assert!(cwd.is_some());
     }
 
     #[test]

@@ -29,13 +29,19 @@ pub fn run(args: &InitArgs) -> Result<()> {
     }
     let exe = std::env::current_exe().context("cannot find snap's own path")?;
     let exe = exe.to_string_lossy();
-    let program = crate::exe::for_config();
+    // PATH is searched for an agent only: a shell's rc file runs `snap init` at each start.
     let script = match args.shell {
         InitTarget::Bash => BASH.replace("@SNAP_BIN@", &posix_quote(&exe)),
         InitTarget::Zsh => ZSH.replace("@SNAP_BIN@", &posix_quote(&exe)),
         InitTarget::Fish => FISH.replace("@SNAP_BIN@", &fish_quote(&exe)),
-        InitTarget::Claude => claude_settings(&program)? + "\n" + &claude_mcp(&program)?,
-        InitTarget::Codex => codex_notify(&program)? + "\n" + &codex_mcp(&program),
+        InitTarget::Claude => {
+            let program = crate::exe::for_config();
+            claude_settings(&program)? + "\n" + &claude_mcp(&program)?
+        }
+        InitTarget::Codex => {
+            let program = crate::exe::for_config();
+            codex_notify(&program)? + "\n" + &codex_mcp(&program)
+        }
     };
     print!("{script}");
     Ok(())

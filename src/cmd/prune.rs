@@ -6,6 +6,7 @@ use crate::cli::PruneArgs;
 use crate::config::{parse_duration, Config};
 use crate::store::index;
 use crate::store::paths::Paths;
+use crate::store::recorded::Recorded;
 use crate::store::retention::{self, Rules};
 use anyhow::{bail, Context, Result};
 
@@ -27,10 +28,12 @@ pub fn run(args: &PruneArgs) -> Result<()> {
         rules.history_max_age = Some(parse_duration(d).context("--history-older-than")?);
     }
     // The index holds every journal's commands before any journal can go.
-    if rules.history_max_age.is_some() {
-        index::open_ingested(&paths)?;
-    }
-    let plan = retention::run(&paths, rules, args.dry_run);
+    let recorded = if rules.history_max_age.is_some() {
+        Recorded::with_index(&paths, index::open_ingested(&paths)?)
+    } else {
+        Recorded::open(&paths)
+    };
+    let plan = retention::run_with(&paths, &recorded, rules, args.dry_run, None);
     let verb = if args.dry_run {
         "would remove"
     } else {

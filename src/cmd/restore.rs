@@ -285,7 +285,7 @@ fn world_now(paths: &Paths, source: &Snapshot, journals: &[ShellState], name: &s
     World {
         tmux_session_alive: tmux_available && tmux::has_session(name),
         tmux_available,
-        processes: crate::liveness::running_argv(),
+        processes: capture::processes::running(),
         existing_dirs,
         agent_resume,
         closed_panes: tmux_closed::read_closed(&tmux_closed::closed_file(&paths.state)),

@@ -30,9 +30,9 @@ pub fn run(args: &ShellStartArgs) -> Result<()> {
     // Never waits: a busy (or not yet built) index is left to the next reader. Before
     // this shell's directory is made, so that the index need not list `shells/` again
     // for it (see `index::ingest`).
-    if notice && crate::store::index::db_path(&paths).exists() {
-        crate::store::index::try_refresh(&paths);
-    }
+    let index = (notice && crate::store::index::db_path(&paths).exists())
+        .then(|| crate::store::index::try_refresh(&paths))
+        .flatten();
     ensure_private_dir(&dir)?;
     touch_private(&dir.join("journal"))?;
     touch_private(&dir.join(".umask"))?;
@@ -99,7 +99,7 @@ pub fn run(args: &ShellStartArgs) -> Result<()> {
     }
     println!("{}", dir.display());
     if notice {
-        crate::notice::maybe_show(&paths, &args.id);
+        crate::notice::maybe_show(&paths, &args.id, index);
     }
     Ok(())
 }

@@ -18,7 +18,8 @@
 //! state directory ([`update`]), so parallel edits never lose each other.
 
 use crate::store::atomic::write_atomic;
-use crate::store::paths::{ensure_private_dir, Paths};
+use crate::store::lock::{self, Lock};
+use crate::store::paths::Paths;
 use anyhow::{bail, Context, Result};
 use serde_json::{Map, Value};
 use std::fs;
@@ -242,7 +243,7 @@ pub fn update<T>(
     root: &Path,
     change: impl FnOnce(&mut AgentState) -> Result<T>,
 ) -> Result<(AgentState, T)> {
-    let _held = lock(paths, path)?;
+    let _held = edit_lock(paths, path)?;
     let mut st = AgentState::load(path, root)?;
     let out = change(&mut st)?;
     st.save()?;
@@ -251,33 +252,16 @@ pub fn update<T>(
 
 /// Take the edit lock of the state file at `path`: `state/locks/<hash>` under the
 /// state directory (not beside the file, where git would see it and a rename would
-/// lose it), keyed by the file's canonical path. Held until the returned file closes.
-fn lock(paths: &Paths, path: &Path) -> Result<fs::File> {
-    let dir = paths.state.join("locks");
-    ensure_private_dir(&dir)?;
+/// lose it), keyed by the file's canonical path. Held until the returned lock drops.
+fn edit_lock(paths: &Paths, path: &Path) -> Result<Lock> {
     // The directory resolved, the name as it is (whether the file exists yet or not).
     let parent = path.parent().unwrap_or(Path::new("/"));
     let canonical = fs::canonicalize(parent)
         .unwrap_or_else(|_| parent.to_path_buf())
         .join(path.file_name().unwrap_or_default());
     let name = format!("{:016x}", fnv1a(canonical.as_os_str().as_encoded_bytes()));
-    let lock_path = dir.join(name);
-    let file = fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .mode(0o600)
-        .open(&lock_path)
-        .with_context(|| format!("cannot open the lock {}", lock_path.display()))?;
-    file.lock().with_context(|| {
-        format!(
-            "cannot lock {} (the lock of {})",
-            lock_path.display(),
-            path.display()
-        )
-    })?;
-    Ok(file)
+    lock::wait(paths, &format!("locks/{name}"))
+        .with_context(|| format!("the lock of {}", path.display()))
 }
 
 /// FNV-1a, 64 bits: a hash that stays the same across builds (for lock names).

@@ -4,6 +4,7 @@
 //!
 //! - `daemon.lock`: one snapshot daemon per `SNAP_HOME`; holds the daemon's pid.
 //! - `capture.lock`: one capture at a time (the daemon's ticks and `snap save` alike).
+//! - `locks/<key>`: one edit at a time of a file outside the store (the agent state).
 
 use crate::store::paths::{ensure_private_dir, Paths};
 use anyhow::{Context, Result};
@@ -18,9 +19,11 @@ pub struct Lock {
     file: File,
 }
 
+/// Open (creating it 0600, and its directories 0700) the lock file `name` under the
+/// state directory.
 fn open(paths: &Paths, name: &str) -> Result<(File, PathBuf)> {
-    ensure_private_dir(&paths.state)?;
     let path = paths.state.join(name);
+    ensure_private_dir(path.parent().unwrap_or(&paths.state))?;
     let file = OpenOptions::new()
         .read(true)
         .write(true)
@@ -106,7 +109,13 @@ fn holder_from_proc_locks(file: &File) -> Option<u32> {
 
 /// Wait for the capture lock (captures are short).
 pub fn capture(paths: &Paths) -> Result<Lock> {
-    let (file, path) = open(paths, "capture.lock")?;
+    wait(paths, "capture.lock")
+}
+
+/// Wait for the lock file `name` (a path under the state directory, such as
+/// `locks/<key>`).
+pub fn wait(paths: &Paths, name: &str) -> Result<Lock> {
+    let (file, path) = open(paths, name)?;
     file.lock()
         .with_context(|| format!("cannot lock {}", path.display()))?;
     Ok(Lock { file })

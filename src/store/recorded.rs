@@ -13,6 +13,7 @@ use crate::store::shells::{self, ShellState};
 use anyhow::Result;
 use std::cell::OnceCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::convert::Infallible;
 use std::path::{Component, Path};
 
 /// Ended shells stay recent this long (or since their session's last restore).
@@ -207,25 +208,17 @@ impl Recorded {
         self.answer(
             |ix| self.indexed(ix, select),
             |all| {
-                let by_id: HashMap<&str, &ShellState> =
-                    all.iter().map(|s| (s.meta.id.as_str(), s)).collect();
-                let mut keep: HashSet<&str> = HashSet::new();
-                for s in all.iter().filter(|s| select.wants(s)) {
-                    let mut next = Some(s);
-                    while let Some(s) = next.filter(|s| keep.insert(&s.meta.id)) {
-                        next = s
-                            .meta
-                            .replaces
-                            .as_deref()
-                            .and_then(|r| by_id.get(r))
-                            .copied();
-                        next = next.filter(|_| select.lineage);
-                    }
+                let mut out: Vec<ShellState> =
+                    all.iter().filter(|s| select.wants(s)).cloned().collect();
+                if select.lineage {
+                    let by_id: HashMap<&str, &ShellState> =
+                        all.iter().map(|s| (s.meta.id.as_str(), s)).collect();
+                    let found = |id: &str| Ok::<_, Infallible>(by_id.get(id).map(|&s| s.clone()));
+                    let Ok(more) = lineage(out.iter(), found);
+                    out.extend(more);
+                    shells::sort(&mut out);
                 }
-                all.iter()
-                    .filter(|s| keep.contains(s.meta.id.as_str()))
-                    .cloned()
-                    .collect()
+                out
             },
         )
     }
@@ -254,7 +247,9 @@ impl Recorded {
             }
         }
         let selected = from_index.len();
-        let lineage = lineage(ix, &root, from_journal.iter().chain(&from_index))?;
+        let lineage = lineage(from_journal.iter().chain(&from_index), |id| {
+            query::shell(ix, &root, id)
+        })?;
         from_index.extend(lineage);
         // The lineages came for their baselines (see `shells::settle`), and stay when
         // asked for.
@@ -323,9 +318,7 @@ impl Recorded {
                 let alive = crate::liveness::alive_now(&shells::pids(&out));
                 shells::settle(&mut out, &alive);
                 out.retain(aged);
-                for id in query::ended_before(ix, before_us)? {
-                    out.extend(query::shell(ix, &root, &id)?);
-                }
+                out.extend(query::ended_before(ix, &root, before_us)?);
                 shells::sort(&mut out);
                 Ok(out)
             },
@@ -464,12 +457,12 @@ impl Recorded {
     }
 }
 
-/// The shells these replace, generation after generation, that are not among them.
-fn lineage<'a>(
-    ix: &Index,
-    root: &Path,
+/// The shells these replace, generation after generation, that are not among them, as
+/// `find` finds each by its id.
+fn lineage<'a, E>(
     shells: impl Iterator<Item = &'a ShellState>,
-) -> Result<Vec<ShellState>> {
+    mut find: impl FnMut(&str) -> Result<Option<ShellState>, E>,
+) -> Result<Vec<ShellState>, E> {
     let mut have: HashSet<String> = HashSet::new();
     let mut wanted: Vec<String> = Vec::new();
     for s in shells {
@@ -481,7 +474,7 @@ fn lineage<'a>(
         if !have.insert(id.clone()) {
             continue;
         }
-        if let Some(s) = query::shell(ix, root, &id)? {
+        if let Some(s) = find(&id)? {
             wanted.extend(s.meta.replaces.clone());
             out.push(s);
         }

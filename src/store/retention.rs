@@ -145,12 +145,8 @@ pub fn apply(plan: &Plan) -> Vec<String> {
     errors
 }
 
-/// Plan (and unless `dry_run`, apply) retention over the whole store.
-pub fn run(paths: &Paths, rules: Rules, dry_run: bool) -> Plan {
-    run_with(paths, &Recorded::open(paths), rules, dry_run, None)
-}
-
-/// [`run`] with the recorded shells already open, after `saved` (see [`summaries`]).
+/// Plan (and unless `dry_run`, apply) retention over the whole store, as `recorded`
+/// reads it, after `saved` (see [`summaries`]).
 pub fn run_with(
     paths: &Paths,
     recorded: &Recorded,

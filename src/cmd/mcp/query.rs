@@ -2,7 +2,7 @@
 //! narrowed here where the agent's view (redacted) is what must match.
 
 use crate::config::Config;
-use crate::model::{CommandRecord, Ending, SessionView};
+use crate::model::{CommandRecord, SessionView};
 use crate::redact::Redactor;
 use crate::store::index::query::Filter;
 use crate::store::recorded::{Recorded, RECENT_US};
@@ -57,11 +57,9 @@ pub fn history(
     }
 }
 
-/// Does `r` pass the filters of `q` (the session aside)?
+/// Does `r` pass the filters of `q` that the index leaves to the redacted text (words
+/// and directory)?
 fn matches(r: &CommandRecord, q: &HistoryQuery) -> bool {
-    if q.failed && !failed(r.exit) {
-        return false;
-    }
     if let Some(text) = &q.search {
         let command = r.command.to_lowercase();
         if !text
@@ -77,12 +75,6 @@ fn matches(r: &CommandRecord, q: &HistoryQuery) -> bool {
         }
     }
     true
-}
-
-/// A failure: an exit status neither 0 nor unknown, and not a job stopped by a signal
-/// (128 + SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU).
-fn failed(exit: Option<i32>) -> bool {
-    exit.is_some_and(|e| !matches!(Ending::of(e), Ending::Success | Ending::Stopped))
 }
 
 /// The sessions and their shells, redacted: live shells and those seen in the last 7
@@ -114,16 +106,6 @@ mod tests {
             error: None,
             agent: None,
         }
-    }
-
-    #[test]
-    fn failed_means_a_nonzero_known_exit_that_is_no_stopped_job() {
-        assert!(failed(Some(1)));
-        assert!(failed(Some(130)));
-        assert!(!failed(Some(0)));
-        assert!(!failed(None));
-        assert!(!failed(Some(128 + libc::SIGTSTP)));
-        assert!(!failed(Some(128 + libc::SIGSTOP)));
     }
 
     #[test]
@@ -159,8 +141,8 @@ mod index_tests {
     use super::*;
     use crate::store::paths::Paths;
 
-    #[test]
-    fn the_newest_n_matches_come_back_however_far_back_they_are() {
+    /// A store with one shell whose journal is `journal`, and what it records.
+    fn recorded(journal: &str) -> (tempfile::TempDir, Recorded) {
         let tmp = tempfile::tempdir().unwrap();
         let paths = Paths {
             data: tmp.path().join("data"),
@@ -172,6 +154,50 @@ mod index_tests {
         std::fs::create_dir_all(&dir).unwrap();
         let meta = crate::store::shells::test_meta(id, 999_999_999, "2026-11-25T00:00:00Z", "p");
         std::fs::write(dir.join("meta"), serde_json::to_vec(&meta).unwrap()).unwrap();
+        std::fs::write(dir.join("journal"), journal).unwrap();
+        let recorded = Recorded::open(&paths);
+        (tmp, recorded)
+    }
+
+    /// The commands `q` finds, as an agent sees them.
+    fn found(recorded: &Recorded, q: &HistoryQuery) -> Vec<String> {
+        let cfg = Config::default();
+        let redactor = (cfg.clone(), Redactor::new(&cfg).unwrap());
+        history(recorded, &redactor, q)
+            .unwrap()
+            .into_iter()
+            .map(|r| r.command)
+            .collect()
+    }
+
+    #[test]
+    fn failed_means_a_nonzero_known_exit_that_is_no_stopped_job() {
+        let mut journal = String::new();
+        for (i, (cmd, exit)) in [
+            ("one", "1"),
+            ("interrupted", "130"),
+            ("ok", "0"),
+            ("tstp", &(128 + libc::SIGTSTP).to_string()),
+            ("stop", &(128 + libc::SIGSTOP).to_string()),
+        ]
+        .iter()
+        .enumerate()
+        {
+            journal.push_str(&format!(
+                "\x1eS\t{i}.5\t/p\tt\n{cmd}\n\x1eE\t{i}.75\t{exit}\t-\t/p\n"
+            ));
+        }
+        journal.push_str("\x1eS\t9.5\t/p\tt\nrunning\n");
+        let (_tmp, recorded) = recorded(&journal);
+        let q = HistoryQuery {
+            failed: true,
+            ..HistoryQuery::default()
+        };
+        assert_eq!(found(&recorded, &q), ["one", "interrupted"]);
+    }
+
+    #[test]
+    fn the_newest_n_matches_come_back_however_far_back_they_are() {
         // Two needles, then far more other commands than a first read takes back.
         let mut journal = String::new();
         for i in 0..200 {
@@ -184,21 +210,14 @@ mod index_tests {
                 "\x1eS\t{i}.5\t/p\tt\n{cmd}\n\x1eE\t{i}.75\t0\t-\t/p\n"
             ));
         }
-        std::fs::write(dir.join("journal"), journal).unwrap();
-        let recorded = Recorded::open(&paths);
-        let cfg = Config::default();
-        let redactor = (cfg.clone(), Redactor::new(&cfg).unwrap());
+        let (_tmp, recorded) = recorded(&journal);
         let found = |search: &str, limit: usize| -> Vec<String> {
             let q = HistoryQuery {
                 search: Some(search.into()),
                 limit: Some(limit),
                 ..HistoryQuery::default()
             };
-            history(&recorded, &redactor, &q)
-                .unwrap()
-                .into_iter()
-                .map(|r| r.command)
-                .collect()
+            found(&recorded, &q)
         };
         assert_eq!(found("needle", 1), ["needle 1"]);
         assert_eq!(found("needle", 5), ["needle 0", "needle 1"]);

@@ -295,10 +295,15 @@ pub fn is_busy(e: &anyhow::Error) -> bool {
 
 /// Bring the index up to date for what runs at a new shell's start: never waits,
 /// skipped when another snap holds the index (readers open it with [`open_ingested`]).
-pub fn try_refresh(paths: &Paths) {
+pub fn try_refresh(paths: &Paths) -> Option<Index> {
     match ingested_as(paths, Wait::Never) {
-        Ok(_) | Err(Failure::Busy) => {}
-        Err(f) => eprintln!("snap: {:#}", f.into_error(&db_path(paths))),
+        Ok(ix) => Some(ix),
+        // Another snap is writing: what it holds so far can still be read.
+        Err(Failure::Busy) => Index::try_open(paths),
+        Err(f) => {
+            eprintln!("snap: {:#}", f.into_error(&db_path(paths)));
+            None
+        }
     }
 }
 

@@ -276,15 +276,18 @@ pub fn shell(ix: &Index, root: &Path, id: &str) -> Result<Option<ShellState>> {
     .pop())
 }
 
-/// The ids of the shells that ended and were last seen before `before_us`.
-pub fn ended_before(ix: &Index, before_us: i64) -> Result<Vec<String>> {
-    let mut stmt = ix.conn.prepare_cached(
-        "SELECT s.id FROM (SELECT DISTINCT session FROM shells) n
-         JOIN shells s ON s.session = n.session AND s.last_seen_us < ?1
-         WHERE s.ended IS NOT NULL",
-    )?;
-    let rows = stmt.query_map([before_us], |r| r.get(0))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+/// The shells that ended and were last seen before `before_us`.
+pub fn ended_before(ix: &Index, root: &Path, before_us: i64) -> Result<Vec<ShellState>> {
+    shell_rows(
+        ix,
+        root,
+        &format!(
+            "SELECT {COLUMNS} FROM (SELECT DISTINCT session FROM shells) n
+             JOIN shells s ON s.session = n.session AND s.last_seen_us < ?1
+             WHERE s.ended IS NOT NULL"
+        ),
+        [before_us],
+    )
 }
 
 /// Per session, its newest shell started at or after `since_us`, other than `me`, that
