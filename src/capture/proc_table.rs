@@ -244,7 +244,7 @@ mod linux {
     /// The details of one process whose real uid is `me`.
     fn read_details(w: Want, me: u32) -> Option<Details> {
         let pid = w.pid;
-        if real_uid(&read(pid, "status")?) != Some(me) {
+        if !owned_by(pid, me) {
             return None;
         }
         let cmd = split_nul(&read(pid, "cmdline")?);
@@ -260,6 +260,15 @@ mod linux {
             Vec::new()
         };
         Some(Details { cmd, cwd, environ })
+    }
+
+    /// Is the process's real uid `me`? `/proc/PID` belongs to its effective uid, one
+    /// `stat` away; only where that is not `me` (setuid, or not dumpable) is the real
+    /// uid read from `status`, which costs a file the kernel formats.
+    fn owned_by(pid: u32, me: u32) -> bool {
+        use std::os::unix::fs::MetadataExt;
+        fs::metadata(format!("/proc/{pid}")).is_ok_and(|m| m.uid() == me)
+            || read(pid, "status").is_some_and(|s| real_uid(&s) == Some(me))
     }
 
     /// The real uid from `/proc/PID/status` (`Uid:` real, effective, saved, fs).

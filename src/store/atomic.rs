@@ -1,7 +1,7 @@
 //! Atomic, private file writes, the one way snap writes a whole file: temp file in the
 //! same directory, fsync, rename, fsync the directory.
 
-use anyhow::{bail, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use std::fs::{self, File};
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
@@ -34,7 +34,7 @@ pub fn write_atomic_unsynced(path: &Path, bytes: &[u8]) -> Result<()> {
 pub fn write_new_verified(
     path: &Path,
     bytes: &[u8],
-    check: &dyn Fn(&[u8]) -> Result<()>,
+    check: &(dyn Fn(&[u8]) -> Result<()> + Sync),
 ) -> Result<()> {
     write_via_rename(path, bytes, How::NewVerified(check), 0o600)
 }
@@ -55,14 +55,53 @@ enum How<'a> {
     /// Replace, file and directory fsynced.
     Synced,
     /// Fsynced, read back and checked, never replacing a file.
-    NewVerified(&'a dyn Fn(&[u8]) -> Result<()>),
+    NewVerified(&'a (dyn Fn(&[u8]) -> Result<()> + Sync)),
 }
 
 fn write_via_rename(path: &Path, bytes: &[u8], how: How, mode: u32) -> Result<()> {
-    let sync = !matches!(how, How::Unsynced);
     let dir = path
         .parent()
         .with_context(|| format!("{} has no parent directory", path.display()))?;
+    let landed = match how {
+        How::NewVerified(check) => std::thread::scope(|s| {
+            // The check reads the bytes the disk must give back: it runs beside the
+            // write and its fsync, not after them.
+            let checked = s.spawn(|| check(bytes));
+            let tmp = write_temp(dir, path, bytes, mode, true)?;
+            let back = fs::read(tmp.path())
+                .with_context(|| format!("cannot read back {}", tmp.path().display()))?;
+            if back != bytes {
+                bail!(
+                    "{} did not read back as written (disk trouble?)",
+                    path.display()
+                );
+            }
+            checked
+                .join()
+                .map_err(|_| anyhow!("checking {} failed", path.display()))??;
+            Ok(tmp.persist_noclobber(path))
+        })?,
+        How::Unsynced | How::Synced => {
+            write_temp(dir, path, bytes, mode, matches!(how, How::Synced))?.persist(path)
+        }
+    };
+    landed
+        .map_err(|e| e.error)
+        .with_context(|| format!("cannot rename into {}", path.display()))?;
+    if !matches!(how, How::Unsynced) {
+        sync_dir(dir)?;
+    }
+    Ok(())
+}
+
+/// `bytes` in a new temp file of `mode` in `dir` (fsynced when `sync`), for `path`.
+fn write_temp(
+    dir: &Path,
+    path: &Path,
+    bytes: &[u8],
+    mode: u32,
+    sync: bool,
+) -> Result<tempfile::NamedTempFile> {
     let mut tmp = tempfile::Builder::new()
         .prefix(TEMP_PREFIX)
         .suffix(TEMP_SUFFIX)
@@ -80,28 +119,7 @@ fn write_via_rename(path: &Path, bytes: &[u8], how: How, mode: u32) -> Result<()
             }
         })
         .with_context(|| format!("cannot write {} (disk full?)", path.display()))?;
-    let landed = match how {
-        How::NewVerified(check) => {
-            let back = fs::read(tmp.path())
-                .with_context(|| format!("cannot read back {}", tmp.path().display()))?;
-            if back != bytes {
-                bail!(
-                    "{} did not read back as written (disk trouble?)",
-                    path.display()
-                );
-            }
-            check(&back)?;
-            tmp.persist_noclobber(path)
-        }
-        How::Unsynced | How::Synced => tmp.persist(path),
-    };
-    landed
-        .map_err(|e| e.error)
-        .with_context(|| format!("cannot rename into {}", path.display()))?;
-    if sync {
-        sync_dir(dir)?;
-    }
-    Ok(())
+    Ok(tmp)
 }
 
 /// fsync a directory so a rename in it survives a crash.
