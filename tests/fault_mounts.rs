@@ -352,3 +352,73 @@ fn the_daemon_survives_a_full_disk_and_snapshots_again_once_there_is_room() {
     assert!(list.stderr.is_empty(), "{}", stderr(&list));
     assert_eq!(temp_files(&view), 0);
 }
+
+/// The commands `snap history --all --json` prints, in order.
+fn commands(out: &std::process::Output) -> Vec<String> {
+    json(out)
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["command"].as_str().map(str::to_string))
+        .collect()
+}
+
+/// Issue 14 item 6: a disk that fills during ingestion leaves the index as it was,
+/// which answers, and says so once; once there is room, every command is there once.
+#[test]
+fn ingestion_on_a_full_disk_keeps_the_index_and_says_so_once() {
+    let test = "ingest_on_full_store";
+    if !require(test, &["unshare", "nsenter"]) {
+        return;
+    }
+    let w = World::new();
+    let Some(ns) = Ns::new(test, &w) else {
+        return;
+    };
+    mount_store(&ns, &w, "2m");
+    shell_once(&ns, &w, "echo ingest-one\necho ingest-two\n");
+    let first = ns.snap(&w, &["history", "--all", "--json"]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    let held = commands(&first);
+    assert!(held.contains(&"echo ingest-two".to_string()), "{held:?}");
+    // Another shell's commands reach its journal; then the disk fills before the index
+    // reads them (enough of them that the index needs room for them).
+    let many: String = (0..300)
+        .map(|i| format!("echo ingest-later-{i}-{}\n", "x".repeat(200)))
+        .collect();
+    shell_once(&ns, &w, &many);
+    fill(&ns, &w);
+    let out = ns.snap(&w, &["history", "--all", "--json"]);
+    let err = stderr(&out);
+    assert!(out.status.success(), "{err}");
+    assert_eq!(
+        err.matches("cannot bring the index").count(),
+        1,
+        "said once: {err}"
+    );
+    assert!(err.contains("index.db"), "names the file: {err}");
+    figure("ingest_full_disk_note", err.trim().replace('\n', " / "));
+    // It answers with what it held: nothing lost, nothing doubled.
+    let during = commands(&out);
+    for c in &held {
+        assert_eq!(
+            during.iter().filter(|d| *d == c).count(),
+            1,
+            "{c}: {during:?}"
+        );
+    }
+    unfill(&ns, &w);
+    let after = ns.snap(&w, &["history", "--all", "--json"]);
+    assert!(after.stderr.is_empty(), "{}", stderr(&after));
+    let all = commands(&after);
+    for i in [0, 150, 299] {
+        let c = format!("echo ingest-later-{i}-{}", "x".repeat(200));
+        assert_eq!(all.iter().filter(|d| **d == c).count(), 1, "{i}: {all:?}");
+    }
+    for c in &held {
+        assert_eq!(all.iter().filter(|d| *d == c).count(), 1, "{c}");
+    }
+    let doctor = ns.snap(&w, &["doctor", "--json"]);
+    let report = String::from_utf8_lossy(&doctor.stdout);
+    assert!(!report.contains("corrupt"), "{report}");
+}

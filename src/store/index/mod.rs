@@ -48,7 +48,9 @@ enum Failure {
     Busy,
     /// Not a database, damaged, or of another schema: set it aside and rebuild.
     Damaged(String),
-    /// Anything else (permissions, a full disk): say so.
+    /// No room to write (a full disk): the file as it is can still be read.
+    NoRoom(anyhow::Error),
+    /// Anything else (permissions): say so.
     Other(anyhow::Error),
 }
 
@@ -62,7 +64,7 @@ impl Failure {
                 BUSY_WAIT.as_secs()
             ),
             Failure::Damaged(why) => anyhow::anyhow!("{} is damaged ({why})", path.display()),
-            Failure::Other(e) => e,
+            Failure::NoRoom(e) | Failure::Other(e) => e,
         }
     }
 
@@ -82,6 +84,8 @@ fn classify(e: rusqlite::Error) -> Failure {
         Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => {
             Failure::Damaged(e.to_string())
         }
+        // SQLITE_FULL, or an -shm or -wal that cannot grow (SQLITE_IOERR_SHMSIZE…).
+        Some(ErrorCode::DiskFull | ErrorCode::SystemIoFailure) => Failure::NoRoom(e.into()),
         _ => Failure::Other(e.into()),
     }
 }
@@ -120,6 +124,37 @@ impl Index {
             }
             other => other,
         }
+    }
+
+    /// The database file as it is, read-only, without the -wal and -shm a full disk
+    /// has no room for: what the last checkpoint wrote (a clean close checkpoints all).
+    fn open_frozen(path: &Path) -> Result<Index> {
+        use rusqlite::OpenFlags;
+        let mut uri = String::from("file:");
+        for c in path.to_string_lossy().chars() {
+            match c {
+                '%' => uri.push_str("%25"),
+                '?' => uri.push_str("%3f"),
+                '#' => uri.push_str("%23"),
+                c => uri.push(c),
+            }
+        }
+        uri.push_str("?immutable=1");
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_URI
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(&uri, flags)?;
+        let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        anyhow::ensure!(
+            version == schema::VERSION,
+            "{}: schema version {version}, this snap reads {}",
+            path.display(),
+            schema::VERSION
+        );
+        Ok(Index {
+            conn,
+            path: path.to_path_buf(),
+        })
     }
 
     fn connect(path: &Path, wait: Wait) -> Result<Index, Failure> {
@@ -260,7 +295,21 @@ pub fn open_ingested(paths: &Paths) -> Result<Index> {
 }
 
 fn ingested_as(paths: &Paths, wait: Wait) -> Result<Index, Failure> {
-    let mut ix = Index::open_as(paths, wait)?;
+    let mut ix = match Index::open_as(paths, wait) {
+        // A full disk, say: the file answers with what it held, read as it is.
+        Err(Failure::NoRoom(e)) => {
+            let path = db_path(paths);
+            let Ok(ix) = Index::open_frozen(&path) else {
+                return Err(Failure::NoRoom(e));
+            };
+            eprintln!(
+                "snap: cannot bring the index {} up to date: no room to write on its disk ({e:#}); it answers with what it held until there is room",
+                path.display()
+            );
+            return Ok(ix);
+        }
+        other => other?,
+    };
     match ingest::ingest(&mut ix, paths) {
         Ok(()) => Ok(ix),
         Err(e) if is_damage(&e) => {
