@@ -422,3 +422,31 @@ fn ingestion_on_a_full_disk_keeps_the_index_and_says_so_once() {
     let report = String::from_utf8_lossy(&doctor.stdout);
     assert!(!report.contains("corrupt"), "{report}");
 }
+
+/// A store remounted read-only: `snap history` answers from the index as it is and
+/// says once why it is not brought up to date.
+#[test]
+fn history_on_a_read_only_store_answers_from_the_index_as_it_is() {
+    let test = "history_on_read_only_store";
+    if !require(test, &["unshare", "nsenter"]) {
+        return;
+    }
+    let w = World::new();
+    let Some(ns) = Ns::new(test, &w) else {
+        return;
+    };
+    mount_store(&ns, &w, "2m");
+    shell_once(&ns, &w, "echo ro-one\necho ro-two\n");
+    let first = ns.snap(&w, &["history", "--all", "--json"]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    let held = commands(&first);
+    assert!(held.contains(&"echo ro-two".to_string()), "{held:?}");
+    remount(&ns, &w, "ro");
+    let out = ns.snap(&w, &["history", "--all", "--json"]);
+    let err = stderr(&out);
+    remount(&ns, &w, "rw");
+    assert!(out.status.success(), "{err}");
+    assert_eq!(err.matches("cannot bring the index").count(), 1, "{err}");
+    figure("history_read_only_note", err.trim().replace('\n', " / "));
+    assert_eq!(commands(&out), held);
+}

@@ -48,8 +48,8 @@ enum Failure {
     Busy,
     /// Not a database, damaged, or of another schema: set it aside and rebuild.
     Damaged(String),
-    /// No room to write (a full disk): the file as it is can still be read.
-    NoRoom(anyhow::Error),
+    /// No writing (a full or read-only disk): the file as it is can still be read.
+    NoWrite(anyhow::Error),
     /// Anything else (permissions): say so.
     Other(anyhow::Error),
 }
@@ -64,7 +64,7 @@ impl Failure {
                 BUSY_WAIT.as_secs()
             ),
             Failure::Damaged(why) => anyhow::anyhow!("{} is damaged ({why})", path.display()),
-            Failure::NoRoom(e) | Failure::Other(e) => e,
+            Failure::NoWrite(e) | Failure::Other(e) => e,
         }
     }
 
@@ -84,8 +84,14 @@ fn classify(e: rusqlite::Error) -> Failure {
         Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => {
             Failure::Damaged(e.to_string())
         }
-        // SQLITE_FULL, or an -shm or -wal that cannot grow (SQLITE_IOERR_SHMSIZE…).
-        Some(ErrorCode::DiskFull | ErrorCode::SystemIoFailure) => Failure::NoRoom(e.into()),
+        // SQLITE_FULL, an -shm or -wal that cannot grow (SQLITE_IOERR_SHMSIZE…), a
+        // read-only file system.
+        Some(
+            ErrorCode::DiskFull
+            | ErrorCode::SystemIoFailure
+            | ErrorCode::ReadOnly
+            | ErrorCode::CannotOpen,
+        ) => Failure::NoWrite(e.into()),
         _ => Failure::Other(e.into()),
     }
 }
@@ -159,13 +165,19 @@ impl Index {
 
     fn connect(path: &Path, wait: Wait) -> Result<Index, Failure> {
         // Created 0600 before SQLite sees it: its -wal and -shm take the same mode.
-        fs::OpenOptions::new()
+        if let Err(e) = fs::OpenOptions::new()
             .create(true)
             .append(true)
             .mode(0o600)
             .open(path)
-            .with_context(|| format!("cannot create {}", path.display()))
-            .map_err(Failure::Other)?;
+        {
+            let e = anyhow::Error::from(e).context(format!("cannot create {}", path.display()));
+            return Err(if path.is_file() {
+                Failure::NoWrite(e)
+            } else {
+                Failure::Other(e)
+            });
+        }
         let conn = Connection::open(path).map_err(classify)?;
         conn.busy_timeout(match wait {
             Wait::Block => BUSY_WAIT,
@@ -296,14 +308,14 @@ pub fn open_ingested(paths: &Paths) -> Result<Index> {
 
 fn ingested_as(paths: &Paths, wait: Wait) -> Result<Index, Failure> {
     let mut ix = match Index::open_as(paths, wait) {
-        // A full disk, say: the file answers with what it held, read as it is.
-        Err(Failure::NoRoom(e)) => {
+        // A full or read-only disk: the file answers with what it held, read as it is.
+        Err(Failure::NoWrite(e)) => {
             let path = db_path(paths);
             let Ok(ix) = Index::open_frozen(&path) else {
-                return Err(Failure::NoRoom(e));
+                return Err(Failure::NoWrite(e));
             };
             eprintln!(
-                "snap: cannot bring the index {} up to date: no room to write on its disk ({e:#}); it answers with what it held until there is room",
+                "snap: cannot bring the index {} up to date: its disk takes no writes, full or read-only ({e:#}); it answers with what it held until it does",
                 path.display()
             );
             return Ok(ix);
