@@ -355,6 +355,46 @@ fn a_pane_killed_just_before_the_server_dies_stays_closed() {
     assert_eq!(places(&w, "work").len(), 1);
 }
 
+/// A pane killed before snap ever captured its tmux server (no snapshot, no daemon
+/// tick yet) stays closed too: the shell's start set the hook.
+#[test]
+fn a_pane_killed_before_any_capture_stays_closed() {
+    if !require(
+        "a_pane_killed_before_any_capture_stays_closed",
+        &["bash", "tmux"],
+    ) {
+        return;
+    }
+    let w = World::new();
+    w.write_rc(Kind::Bash, "", "");
+    let a = w.start_session_in(
+        "work",
+        Path::new(&dir(&w, "kept")),
+        &w.shell_command(Kind::Bash),
+    );
+    let b = w.split_in(&a.id, Path::new(&dir(&w, "closed")), Kind::Bash);
+    a.run("true");
+    b.run("true");
+    w.wait_finished(2);
+    assert!(
+        snapshots_in(&w).is_empty(),
+        "no snapshot may exist before the kill"
+    );
+    kill_pane(&w, &b);
+    w.crash("work");
+    let out = restore(&w, &[]);
+    let now = places(&w, "work");
+    assert_eq!(now.len(), 1, "{now:#?}\n{out}");
+    assert!(now[0].contains("/kept "), "{now:#?}");
+}
+
+/// The snapshot files in the world's store.
+fn snapshots_in(w: &World) -> Vec<std::path::PathBuf> {
+    std::fs::read_dir(w.snap_home.join("snapshots"))
+        .map(|d| d.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default()
+}
+
 #[test]
 fn a_deleted_project_directory_is_not_named_as_the_project() {
     if !require(

@@ -105,14 +105,25 @@ const HOOK_INDEX: u32 = 7311;
 /// global hooks of that name for the session. False when it cannot (the path cannot be
 /// put in a hook, the file cannot be made, tmux refused).
 pub fn note_closed_panes(socket: &str, file: &Path) -> bool {
-    let Some(command) = hook_command(file) else {
+    let Some(args) = close_hook_args(file) else {
         return false;
     };
-    if !private_file(file) {
-        return false;
-    }
-    let name = format!("{CLOSE_HOOK}[{HOOK_INDEX}]");
-    tmux(socket, &["set-hook", "-g", &name, &command]).is_some()
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    tmux(socket, &args).is_some()
+}
+
+/// The tmux command (`set-hook …`) of [`note_closed_panes`], to run on its own or
+/// after another in the same tmux call (a new shell's start); `file` is made 0600.
+pub fn close_hook_args(file: &Path) -> Option<[String; 4]> {
+    let command = hook_command(file)?;
+    private_file(file).then(|| {
+        [
+            "set-hook".into(),
+            "-g".into(),
+            format!("{CLOSE_HOOK}[{HOOK_INDEX}]"),
+            command,
+        ]
+    })
 }
 
 /// Create `file` (0600) when missing.

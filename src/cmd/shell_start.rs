@@ -39,7 +39,7 @@ pub fn run(args: &ShellStartArgs) -> Result<()> {
 
     let start_dir = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
     let project = session::project_dir(&start_dir);
-    let tmux = tmux_ref();
+    let tmux = tmux_ref(&paths);
     let name = session::session_name(
         tmux.as_ref().map(|t| t.session.as_str()),
         std::env::var("SNAP_SESSION").ok().as_deref(),
@@ -54,6 +54,7 @@ pub fn run(args: &ShellStartArgs) -> Result<()> {
         Some(id) if id != args.id => (Some(id), None),
         _ => (None, None),
     };
+    let started_us = timefmt::now_us();
     let meta = ShellMeta {
         schema: META_SCHEMA,
         id: args.id.clone(),
@@ -61,7 +62,8 @@ pub fn run(args: &ShellStartArgs) -> Result<()> {
         pid: args.pid,
         pid_started: liveness::start_time(args.pid),
         tty: tty_name(),
-        started_at: timefmt::now_rfc3339(),
+        started_at: timefmt::rfc3339_us(started_us),
+        started_us: Some(started_us),
         session: name,
         start_dir: start_dir.to_string_lossy().into_owned(),
         project_dir: project.to_string_lossy().into_owned(),
@@ -136,23 +138,30 @@ fn new_token() -> Result<String> {
 }
 
 /// Where this shell sits in tmux, when inside tmux.
-fn tmux_ref() -> Option<TmuxRef> {
+fn tmux_ref(paths: &Paths) -> Option<TmuxRef> {
     let tmux = std::env::var("TMUX").ok().filter(|t| !t.is_empty())?;
     let pane_id = std::env::var("TMUX_PANE").ok().filter(|t| !t.is_empty())?;
     let socket = tmux.split(',').next().unwrap_or_default().to_string();
-    let out = std::process::Command::new("tmux")
-        .args([
-            "-S",
-            &socket,
-            "display-message",
-            "-p",
-            "-t",
-            &pane_id,
-            "#{session_name}",
-        ])
-        .stderr(std::process::Stdio::null())
-        .output()
-        .ok()?;
+    let mut command = std::process::Command::new("tmux");
+    command.args([
+        "-S",
+        &socket,
+        "display-message",
+        "-p",
+        "-t",
+        &pane_id,
+        "#{session_name}",
+    ]);
+    // In the same call: the server notes panes killed from now on, before snap's first
+    // capture of it, so that a pane killed before that stays closed after a crash.
+    let notes = crate::store::tmux_closed::closed_file(&paths.state);
+    let hook = ensure_private_dir(&paths.state)
+        .ok()
+        .and_then(|()| crate::capture::tmux::close_hook_args(&notes));
+    if let Some(hook) = hook {
+        command.arg(";").args(hook);
+    }
+    let out = command.stderr(std::process::Stdio::null()).output().ok()?;
     let session = String::from_utf8_lossy(&out.stdout).trim().to_string();
     Some(TmuxRef {
         socket,

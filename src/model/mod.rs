@@ -93,6 +93,10 @@ pub struct ShellMeta {
     /// that writes format 1. Never printed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
+    /// `started_at` to the microsecond (absent in metas of older versions): what tells
+    /// a shell started just after tmux noted a pane closed from one started before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_us: Option<i64>,
 }
 
 impl ShellMeta {

@@ -329,7 +329,7 @@ pub fn plan(
                 shell: sh.id.clone(),
                 reason: format!("ended ({how}) before this snapshot"),
             };
-            closed.push((timefmt::parse_us(&sh.started_at).unwrap_or(0), left));
+            closed.push((started_us(sh, by_id.get(sh.id.as_str()).copied()), left));
             continue;
         }
         let journal = by_id.get(sh.id.as_str()).copied();
@@ -338,7 +338,7 @@ pub fn plan(
             journal,
             id: sh.id.clone(),
             kind: sh.shell(),
-            started_us: timefmt::parse_us(&sh.started_at).unwrap_or(0),
+            started_us: started_us(sh, journal),
             before: lineage_history(
                 journal
                     .and_then(|j| j.meta.replaces.as_deref())
@@ -357,7 +357,7 @@ pub fn plan(
                 journal: Some(j),
                 id: j.meta.id.clone(),
                 kind: j.meta.shell(),
-                started_us: started,
+                started_us: j.meta.started_us.unwrap_or(started),
                 before: lineage_history(j.meta.replaces.as_deref(), &by_id, snapshot),
             });
         }
@@ -570,6 +570,15 @@ fn closed_by_tmux(c: &Candidate, world: &World) -> bool {
             .iter()
             .any(|n| n.closes(socket, pane, c.started_us))
     })
+}
+
+/// When a captured shell started: to the microsecond from its journal's meta where that
+/// tells it, else the snapshot's whole second.
+fn started_us(sh: &ShellSnap, journal: Option<&ShellState>) -> i64 {
+    journal
+        .and_then(|j| j.meta.started_us)
+        .or_else(|| timefmt::parse_us(&sh.started_at))
+        .unwrap_or(0)
 }
 
 /// Group the shells into windows, in their tmux order; shells outside tmux (or started

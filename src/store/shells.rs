@@ -310,6 +310,7 @@ pub fn test_meta(id: &str, pid: u32, started_at: &str, session: &str) -> ShellMe
         keep_env: vec![],
         shell_version: String::new(),
         token: None,
+        started_us: None,
     }
 }
 

@@ -662,6 +662,7 @@ fn migrate_snapshots(ix: &mut Index, paths: &Paths) -> Result<()> {
                     keep_env: vec![],
                     shell_version: String::new(),
                     token: None,
+                    started_us: None,
                 };
                 let mut state = fresh_state(&meta);
                 state.cwd = sh.cwd.clone();
