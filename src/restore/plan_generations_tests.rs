@@ -434,3 +434,32 @@ fn with_no_snapshot_since_a_restore_the_shells_it_replaced_are_not_reported() {
         .collect();
     assert_eq!(back, ["1"]);
 }
+
+#[test]
+fn a_shell_started_just_after_a_closed_pane_note_in_the_same_second_comes_back() {
+    // tmux noted a pane closed at T + 0.2 s (open: %1); shell c started at T + 0.3 s,
+    // in a pane that note could not list. Its meta's started_at says only T (whole
+    // seconds); its started_us tells.
+    let snap = snapshot(
+        vec![shell_snap("a", T, "%1", 0), shell_snap("c", T, "%c", 1)],
+        T + 2 * S,
+    );
+    let mut c = journal("c", T, None, vec![hangup(T + 3 * S)]);
+    c.meta.started_us = Some(T + 300_000);
+    let journals = vec![journal("a", T, None, vec![hangup(T + 3 * S)]), c];
+    let note = crate::store::tmux_closed::ClosedNote {
+        socket: SOCKET.into(),
+        time_us: T + 200_000,
+        server_started_us: T - S,
+        open: ["%1".to_string()].into_iter().collect(),
+    };
+    let mut w = world(false);
+    w.closed_panes = vec![note];
+    let p = plan_of(&snap, &journals, &w, false);
+    let back: Vec<&str> = p.windows[0]
+        .panes
+        .iter()
+        .map(|p| p.replaces.as_str())
+        .collect();
+    assert_eq!(back, ["a", "c"], "{:?}", p.left);
+}
