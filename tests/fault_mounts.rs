@@ -363,24 +363,30 @@ fn commands(out: &std::process::Output) -> Vec<String> {
         .collect()
 }
 
+/// A store on a small tmpfs with one shell's two commands (`echo WORD-one`, `-two`),
+/// indexed: the world, its namespace and the commands `snap history` printed.
+fn store_with_history(test: &str, word: &str) -> Option<(World, Ns, Vec<String>)> {
+    if !require(test, &["unshare", "nsenter"]) {
+        return None;
+    }
+    let w = World::new();
+    let ns = Ns::new(test, &w)?;
+    mount_store(&ns, &w, "2m");
+    shell_once(&ns, &w, &format!("echo {word}-one\necho {word}-two\n"));
+    let first = ns.snap(&w, &["history", "--all", "--json"]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    let held = commands(&first);
+    assert!(held.contains(&format!("echo {word}-two")), "{held:?}");
+    Some((w, ns, held))
+}
+
 /// Issue 14 item 6: a disk that fills during ingestion leaves the index as it was,
 /// which answers, and says so once; once there is room, every command is there once.
 #[test]
 fn ingestion_on_a_full_disk_keeps_the_index_and_says_so_once() {
-    let test = "ingest_on_full_store";
-    if !require(test, &["unshare", "nsenter"]) {
-        return;
-    }
-    let w = World::new();
-    let Some(ns) = Ns::new(test, &w) else {
+    let Some((w, ns, held)) = store_with_history("ingest_on_full_store", "ingest") else {
         return;
     };
-    mount_store(&ns, &w, "2m");
-    shell_once(&ns, &w, "echo ingest-one\necho ingest-two\n");
-    let first = ns.snap(&w, &["history", "--all", "--json"]);
-    assert!(first.status.success(), "{}", stderr(&first));
-    let held = commands(&first);
-    assert!(held.contains(&"echo ingest-two".to_string()), "{held:?}");
     // Another shell's commands reach its journal; then the disk fills before the index
     // reads them (enough of them that the index needs room for them).
     let many: String = (0..300)
@@ -427,20 +433,9 @@ fn ingestion_on_a_full_disk_keeps_the_index_and_says_so_once() {
 /// says once why it is not brought up to date.
 #[test]
 fn history_on_a_read_only_store_answers_from_the_index_as_it_is() {
-    let test = "history_on_read_only_store";
-    if !require(test, &["unshare", "nsenter"]) {
-        return;
-    }
-    let w = World::new();
-    let Some(ns) = Ns::new(test, &w) else {
+    let Some((w, ns, held)) = store_with_history("history_on_read_only_store", "ro") else {
         return;
     };
-    mount_store(&ns, &w, "2m");
-    shell_once(&ns, &w, "echo ro-one\necho ro-two\n");
-    let first = ns.snap(&w, &["history", "--all", "--json"]);
-    assert!(first.status.success(), "{}", stderr(&first));
-    let held = commands(&first);
-    assert!(held.contains(&"echo ro-two".to_string()), "{held:?}");
     remount(&ns, &w, "ro");
     let out = ns.snap(&w, &["history", "--all", "--json"]);
     let err = stderr(&out);

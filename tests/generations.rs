@@ -323,13 +323,12 @@ fn missing_puts_a_killed_split_pane_back_into_its_window_with_the_name_kept() {
     assert_eq!(strip(&now), strip(&before), "{out}");
 }
 
-#[test]
-fn a_pane_killed_just_before_the_server_dies_stays_closed() {
-    if !require(
-        "a_pane_killed_just_before_the_server_dies_stays_closed",
-        &["bash", "tmux"],
-    ) {
-        return;
+/// A session of two panes (in `kept` and `closed`); `closed` is killed, after a
+/// `snap save` when `saved`, else before snap ever captured the server; then a crash
+/// and a restore: only `kept` comes back. Returns the world, for more rounds.
+fn kill_one_pane_then_crash(test: &str, saved: bool) -> Option<World> {
+    if !require(test, &["bash", "tmux"]) {
+        return None;
     }
     let w = World::new();
     w.write_rc(Kind::Bash, "", "");
@@ -342,13 +341,29 @@ fn a_pane_killed_just_before_the_server_dies_stays_closed() {
     a.run("true");
     b.run("true");
     w.wait_finished(2);
-    w.snap_ok(&["save"]);
+    if saved {
+        w.snap_ok(&["save"]);
+    } else {
+        assert!(
+            snapshots_in(&w).is_empty(),
+            "no snapshot may exist before the kill"
+        );
+    }
     kill_pane(&w, &b);
     w.crash("work");
     let out = restore(&w, &[]);
     let now = places(&w, "work");
     assert_eq!(now.len(), 1, "{now:#?}\n{out}");
     assert!(now[0].contains("/kept "), "{now:#?}");
+    Some(w)
+}
+
+#[test]
+fn a_pane_killed_just_before_the_server_dies_stays_closed() {
+    let test = "a_pane_killed_just_before_the_server_dies_stays_closed";
+    let Some(w) = kill_one_pane_then_crash(test, true) else {
+        return;
+    };
     // The second restore agrees.
     w.crash("work");
     restore(&w, &[]);
@@ -359,33 +374,7 @@ fn a_pane_killed_just_before_the_server_dies_stays_closed() {
 /// tick yet) stays closed too: the shell's start set the hook.
 #[test]
 fn a_pane_killed_before_any_capture_stays_closed() {
-    if !require(
-        "a_pane_killed_before_any_capture_stays_closed",
-        &["bash", "tmux"],
-    ) {
-        return;
-    }
-    let w = World::new();
-    w.write_rc(Kind::Bash, "", "");
-    let a = w.start_session_in(
-        "work",
-        Path::new(&dir(&w, "kept")),
-        &w.shell_command(Kind::Bash),
-    );
-    let b = w.split_in(&a.id, Path::new(&dir(&w, "closed")), Kind::Bash);
-    a.run("true");
-    b.run("true");
-    w.wait_finished(2);
-    assert!(
-        snapshots_in(&w).is_empty(),
-        "no snapshot may exist before the kill"
-    );
-    kill_pane(&w, &b);
-    w.crash("work");
-    let out = restore(&w, &[]);
-    let now = places(&w, "work");
-    assert_eq!(now.len(), 1, "{now:#?}\n{out}");
-    assert!(now[0].contains("/kept "), "{now:#?}");
+    kill_one_pane_then_crash("a_pane_killed_before_any_capture_stays_closed", false);
 }
 
 /// The snapshot files in the world's store.

@@ -111,6 +111,28 @@ fn world(alive: bool) -> World {
     }
 }
 
+/// A world without a live session, where tmux noted at `time_us` that of the panes
+/// only %1 was open.
+fn world_with_note(time_us: i64) -> World {
+    let mut w = world(false);
+    w.closed_panes = vec![crate::store::tmux_closed::ClosedNote {
+        socket: SOCKET.into(),
+        time_us,
+        server_started_us: T - S,
+        open: ["%1".to_string()].into_iter().collect(),
+    }];
+    w
+}
+
+/// The shells the plan's first window brings back, in order.
+fn first_window(p: &Plan) -> Vec<&str> {
+    p.windows[0]
+        .panes
+        .iter()
+        .map(|p| p.replaces.as_str())
+        .collect()
+}
+
 fn plan_of(snap: &Snapshot, journals: &[ShellState], world: &World, missing: bool) -> Plan {
     let cfg = Config::default();
     let rules = Rules::new(&cfg);
@@ -251,20 +273,9 @@ fn a_pane_tmux_noted_closed_stays_closed_in_a_rebuild_and_is_missing_while_the_s
         journal("a", T, None, vec![hangup(T + 3 * S)]),
         journal("b", T, None, vec![hangup(T + 3 * S - 100_000)]),
     ];
-    let note = crate::store::tmux_closed::ClosedNote {
-        socket: SOCKET.into(),
-        time_us: T + 3 * S - 90_000,
-        server_started_us: T - S,
-        open: ["%1".to_string()].into_iter().collect(),
-    };
-    let mut w = world(false);
-    w.closed_panes = vec![note];
+    let mut w = world_with_note(T + 3 * S - 90_000);
     let p = plan_of(&snap, &journals, &w, false);
-    let back: Vec<&str> = p.windows[0]
-        .panes
-        .iter()
-        .map(|p| p.replaces.as_str())
-        .collect();
+    let back = first_window(&p);
     assert_eq!(back, ["a"]);
     assert!(
         p.left
@@ -447,19 +458,8 @@ fn a_shell_started_just_after_a_closed_pane_note_in_the_same_second_comes_back()
     let mut c = journal("c", T, None, vec![hangup(T + 3 * S)]);
     c.meta.started_us = Some(T + 300_000);
     let journals = vec![journal("a", T, None, vec![hangup(T + 3 * S)]), c];
-    let note = crate::store::tmux_closed::ClosedNote {
-        socket: SOCKET.into(),
-        time_us: T + 200_000,
-        server_started_us: T - S,
-        open: ["%1".to_string()].into_iter().collect(),
-    };
-    let mut w = world(false);
-    w.closed_panes = vec![note];
+    let w = world_with_note(T + 200_000);
     let p = plan_of(&snap, &journals, &w, false);
-    let back: Vec<&str> = p.windows[0]
-        .panes
-        .iter()
-        .map(|p| p.replaces.as_str())
-        .collect();
+    let back = first_window(&p);
     assert_eq!(back, ["a", "c"], "{:?}", p.left);
 }
