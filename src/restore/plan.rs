@@ -817,7 +817,9 @@ fn job_window(
 /// by the job's start (to the second) that the snapshot's text could be, from its
 /// journal, else from the snapshot's history.
 fn typed_command(typed: &str, p: &ProcessSnap, c: &Candidate) -> Option<(String, String)> {
-    let by = timefmt::parse_us(&p.started_at)? + 1_000_000;
+    // The job's start is whole seconds, from clock ticks against an estimated boot
+    // time: it may fall in the second before its line's own start, so look two on.
+    let by = timefmt::parse_us(&p.started_at)? + 2_000_000;
     if let Some(j) = c.journal {
         return j
             .commands

@@ -463,3 +463,40 @@ fn a_shell_started_just_after_a_closed_pane_note_in_the_same_second_comes_back()
     let back = first_window(&p);
     assert_eq!(back, ["a", "c"], "{:?}", p.left);
 }
+
+#[test]
+fn a_jobs_redacted_line_is_found_when_its_start_rounds_into_the_second_before() {
+    // The line started just after a second's turn; the job's start, read in whole
+    // seconds from clock ticks, fell in the second before it.
+    let line = "PGPASSWORD=hunter2 sleep 100 &";
+    let mut sh = shell_snap("a", T, "%a", 0);
+    sh.processes = vec![ProcessSnap {
+        pid: 101,
+        ppid: 100,
+        cmd: vec!["sleep".into(), "100".into()],
+        typed: Some("PGPASSWORD=[redacted] sleep 100 &".into()),
+        cwd: Some("/p".into()),
+        env: BTreeMap::new(),
+        started_at: timefmt::rfc3339_us(T + S),
+        job_leader: true,
+        foreground: false,
+        stopped: false,
+        policy: Policy::Hold,
+        resume: None,
+    }];
+    let journals = vec![journal("a", T, None, ran(T + 2 * S + 1_000, line))];
+    let p = plan_of(
+        &snapshot(vec![sh], T + 3 * S),
+        &journals,
+        &world(false),
+        false,
+    );
+    let lines: Vec<&str> = p
+        .windows
+        .iter()
+        .flat_map(|w| &w.panes)
+        .filter_map(|pane| pane.relaunch.as_ref())
+        .map(|r| r.line.as_str())
+        .collect();
+    assert_eq!(lines, ["PGPASSWORD=hunter2 sleep 100"], "{p:#?}");
+}
