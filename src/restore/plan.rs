@@ -323,16 +323,16 @@ pub fn plan(
             // An earlier generation, brought back already: not this one's to report.
             continue;
         }
+        let journal = by_id.get(sh.id.as_str()).copied();
         if !sh.alive {
             let how = sh.ended.map_or("vanished", Ended::as_str);
             let left = Left {
                 shell: sh.id.clone(),
                 reason: format!("ended ({how}) before this snapshot"),
             };
-            closed.push((started_us(sh, by_id.get(sh.id.as_str()).copied()), left));
+            closed.push((started_us(sh, journal), left));
             continue;
         }
-        let journal = by_id.get(sh.id.as_str()).copied();
         candidates.push(Candidate {
             snap: Some(sh),
             journal,

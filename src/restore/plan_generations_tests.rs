@@ -124,6 +124,25 @@ fn world_with_note(time_us: i64) -> World {
     w
 }
 
+/// A background `sleep 100` of the shell with pid 100, typed as `typed`, started at
+/// `started` µs.
+fn sleep_job(typed: &str, env: BTreeMap<String, String>, started: i64) -> ProcessSnap {
+    ProcessSnap {
+        pid: 101,
+        ppid: 100,
+        cmd: vec!["sleep".into(), "100".into()],
+        typed: Some(typed.into()),
+        cwd: Some("/p".into()),
+        env,
+        started_at: timefmt::rfc3339_us(started),
+        job_leader: true,
+        foreground: false,
+        stopped: false,
+        policy: Policy::Hold,
+        resume: None,
+    }
+}
+
 /// The shells the plan's first window brings back, in order.
 fn first_window(p: &Plan) -> Vec<&str> {
     p.windows[0]
@@ -300,20 +319,7 @@ fn an_older_snapshots_private_fish_history_session_is_not_restored() {
         ("EDITOR".to_string(), "vim".to_string()),
     ]);
     sh.env = private.clone();
-    sh.processes = vec![ProcessSnap {
-        pid: 101,
-        ppid: 100,
-        cmd: vec!["sleep".into(), "100".into()],
-        typed: Some("sleep 100 &".into()),
-        cwd: Some("/p".into()),
-        env: private,
-        started_at: timefmt::rfc3339_us(T),
-        job_leader: true,
-        foreground: false,
-        stopped: false,
-        policy: Policy::Hold,
-        resume: None,
-    }];
+    sh.processes = vec![sleep_job("sleep 100 &", private, T)];
     let p = plan_of(&snapshot(vec![sh], T + S), &[], &world(false), false);
     let envs: Vec<&BTreeMap<String, String>> = p
         .windows
@@ -470,20 +476,11 @@ fn a_jobs_redacted_line_is_found_when_its_start_rounds_into_the_second_before() 
     // seconds from clock ticks, fell in the second before it.
     let line = "PGPASSWORD=hunter2 sleep 100 &";
     let mut sh = shell_snap("a", T, "%a", 0);
-    sh.processes = vec![ProcessSnap {
-        pid: 101,
-        ppid: 100,
-        cmd: vec!["sleep".into(), "100".into()],
-        typed: Some("PGPASSWORD=[redacted] sleep 100 &".into()),
-        cwd: Some("/p".into()),
-        env: BTreeMap::new(),
-        started_at: timefmt::rfc3339_us(T + S),
-        job_leader: true,
-        foreground: false,
-        stopped: false,
-        policy: Policy::Hold,
-        resume: None,
-    }];
+    sh.processes = vec![sleep_job(
+        "PGPASSWORD=[redacted] sleep 100 &",
+        BTreeMap::new(),
+        T + S,
+    )];
     let journals = vec![journal("a", T, None, ran(T + 2 * S + 1_000, line))];
     let p = plan_of(
         &snapshot(vec![sh], T + 3 * S),
