@@ -24,6 +24,12 @@ pub fn is_connection_bound(name: &str) -> bool {
         "_",
         "SNAP_SHELL_ID",
         "SNAP_SHELL_PID",
+        // What snap hands a shell it starts, read once there: a job forked off that
+        // shell (a subshell) still shows them in its environment.
+        "SNAP_RESTORE",
+        "SNAP_REPLACES",
+        "SNAP_KEEP_ENV",
+        "SNAP_SESSION",
         // The shell's own bookkeeping (ble.sh exports them).
         "BASH_COMMAND",
         "LINENO",

@@ -353,4 +353,21 @@ mod tests {
         );
         assert!(!p.env.contains_key("PATH"), "{:?}", p.env);
     }
+
+    #[test]
+    fn a_subshell_job_carries_none_of_what_snap_handed_its_shell() {
+        // A job forked off a restored shell, caught before it ran anything else, shows
+        // the environment the shell was started with.
+        let shell: BTreeMap<String, String> = [("PATH".to_string(), "/bin".to_string())].into();
+        let environ = [
+            "PATH=/bin",
+            "SNAP_RESTORE=/s/state/restore/x.bash",
+            "SNAP_REPLACES=123-4-abcd",
+            "SNAP_KEEP_ENV=A",
+            "SNAP_SESSION=work",
+            "PORT=8001",
+        ];
+        let diff = env_diff(environ.iter().map(|e| Cow::Borrowed(*e)), &shell);
+        assert_eq!(diff, [("PORT".to_string(), "8001".to_string())].into());
+    }
 }

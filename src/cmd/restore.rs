@@ -328,7 +328,7 @@ fn redacted_plan(plan: &Plan, r: &Redactor) -> Plan {
             for (_, h) in &mut p.history {
                 hide(h);
             }
-            if let Some(rl) = p.relaunch.as_mut() {
+            for rl in p.jobs.iter_mut().chain(p.relaunch.as_mut()) {
                 hide(&mut rl.line);
                 hide(&mut rl.shown);
                 hide(&mut rl.original);
@@ -435,7 +435,7 @@ fn print_plan(
             if let Some(note) = &p.cwd_note {
                 out.push_str(&format!("      {note}\n"));
             }
-            if let Some(r) = &p.relaunch {
+            for r in p.jobs.iter().chain(&p.relaunch) {
                 let what = match r.action {
                     Action::Run => "run",
                     Action::Type => "typed, press Enter to run",

@@ -187,6 +187,7 @@ fn pane_command(
         env: pane.env.clone(),
         history: pane.history.clone(),
         banner: text,
+        before: pane.jobs.iter().filter_map(held_text).collect(),
         held: pane.relaunch.as_ref().and_then(held_text),
         from_restore: pane
             .relaunch
@@ -222,39 +223,113 @@ fn layout_size(window: &WindowPlan) -> (String, String) {
         .unwrap_or_else(|| ("200".into(), "50".into()))
 }
 
-/// Once a pane's shell has read its script: give bash and fish the key that puts the
-/// command in the edit buffer (zsh has it already), and press Enter for one to run.
+/// The lines a pane's edit buffer gets, in order, each at its own prompt: its jobs
+/// (restore enters each), then its own line. The same ones `pane_command` gave the
+/// shell's script.
+fn buffer_lines(pane: &PanePlan) -> Vec<&Relaunch> {
+    let own = pane.relaunch.iter().filter(|r| held_text(r).is_some());
+    pane.jobs
+        .iter()
+        .filter(|r| held_text(r).is_some())
+        .chain(own)
+        .collect()
+}
+
+/// Once a pane's shell has read its script: for each of its lines, give bash and fish
+/// (and zsh after its first line) the key that puts it in the edit buffer, and press
+/// Enter for one to run; a line after one entered waits for the prompt it gives back.
 fn enter_command(pane_id: &str, script: &Path, pane: &PanePlan, outcome: &mut Outcome) {
-    let Some(r) = &pane.relaunch else { return };
-    if held_text(r).is_none() {
+    if let Some(r) = pane.relaunch.as_ref().filter(|r| held_text(r).is_none()) {
         outcome.left_out.push(format!(
             "{} ({})",
             r.original,
             r.reason.as_deref().unwrap_or("left out")
         ));
-        return;
     }
-    let run = r.action == Action::Run;
-    if (run || launch::needs_held_key(pane.kind)) && !wait_ready(pane_id, script) {
-        outcome
-            .failed
-            .push(format!("{}: its shell did not reach a prompt", r.shown));
-        return;
+    let mut entered_at = None;
+    for (k, r) in buffer_lines(pane).into_iter().enumerate() {
+        let run = r.action == Action::Run;
+        let key = launch::needs_held_key(pane.kind, k);
+        let ready = match entered_at {
+            Some(row) => wait_next_prompt(pane_id, row),
+            None => !(run || key) || wait_ready(pane_id, script),
+        };
+        if !ready {
+            outcome
+                .failed
+                .push(format!("{}: its shell did not reach a prompt", r.shown));
+            return;
+        }
+        let mut sent = Ok(String::new());
+        if key {
+            let mut args = vec!["send-keys", "-t", pane_id, "-H"];
+            args.extend(launch::HELD_KEY);
+            sent = tmux::run(&args);
+        }
+        if run {
+            entered_at = cursor(pane_id).map(|c| c.row);
+            sent = sent.and_then(|_| tmux::run(&["send-keys", "-t", pane_id, "Enter"]));
+        }
+        match (sent, run) {
+            (Err(e), _) => {
+                outcome.failed.push(format!("{}: {e:#}", r.shown));
+                return;
+            }
+            (Ok(_), true) => outcome.relaunched.push(r.shown.clone()),
+            (Ok(_), false) => outcome.held.push(r.shown.clone()),
+        }
     }
-    let mut sent = Ok(String::new());
-    if launch::needs_held_key(pane.kind) {
-        let mut args = vec!["send-keys", "-t", pane_id, "-H"];
-        args.extend(launch::HELD_KEY);
-        sent = tmux::run(&args);
+}
+
+/// Where a pane's cursor is, and its terminal.
+struct Cursor {
+    /// Its row counted from the top of the scrollback, so it grows as lines scroll off.
+    row: u64,
+    column: u64,
+    tty: PathBuf,
+}
+
+fn cursor(pane_id: &str) -> Option<Cursor> {
+    let f = "#{history_size} #{cursor_y} #{cursor_x} #{pane_tty}";
+    let out = tmux::run(&["display-message", "-p", "-t", pane_id, f]).ok()?;
+    let mut it = out.trim_end_matches('\n').splitn(4, ' ');
+    let mut num = || it.next()?.parse::<u64>().ok();
+    let (history, y, x) = (num()?, num()?, num()?);
+    Some(Cursor {
+        row: history + y,
+        column: x,
+        tty: PathBuf::from(it.next()?),
+    })
+}
+
+/// Has the shell taken the line entered with its cursor on `row`, and is its line
+/// editor reading again? The cursor is on a later row, the terminal in the editor's
+/// mode, twice in a row (a fast command may go by between two looks), and the prompt
+/// drawn (the cursor off the first column; an empty prompt is waited for a moment).
+fn wait_next_prompt(pane_id: &str, row: u64) -> bool {
+    let deadline = Instant::now() + READY_TIMEOUT;
+    let mut seen = 0;
+    let mut first_column_since = None;
+    while Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+        let Some(c) = cursor(pane_id) else {
+            return false;
+        };
+        if c.row <= row || !super::terminal::line_editor_reading(&c.tty) {
+            seen = 0;
+            continue;
+        }
+        seen += 1;
+        let drawn = c.column != 0
+            || first_column_since
+                .get_or_insert_with(Instant::now)
+                .elapsed()
+                > PROMPT_WAIT;
+        if seen >= 2 && drawn {
+            return true;
+        }
     }
-    if run {
-        sent = sent.and_then(|_| tmux::run(&["send-keys", "-t", pane_id, "Enter"]));
-    }
-    match (sent, run) {
-        (Err(e), _) => outcome.failed.push(format!("{}: {e:#}", r.shown)),
-        (Ok(_), true) => outcome.relaunched.push(r.shown.clone()),
-        (Ok(_), false) => outcome.held.push(r.shown.clone()),
-    }
+    false
 }
 
 /// Has the shell in this pane read its script (which removes itself) and drawn its
@@ -302,34 +377,35 @@ pub fn plain_background(paths: &Paths, plan: &Plan) -> Result<Outcome> {
     crate::store::paths::ensure_private_dir(&logs)?;
     let panes = plan.windows.iter().flat_map(|w| &w.panes).enumerate();
     for (i, pane) in panes {
-        let Some(r) = &pane.relaunch else { continue };
-        if r.action != Action::Run {
-            let what = if r.action == Action::Type {
-                "held"
-            } else {
-                "left out"
-            };
-            outcome.left_out.push(format!(
-                "{} ({what}: {})",
-                r.original,
-                r.reason.as_deref().unwrap_or("waits for you to run it")
+        for (j, r) in pane.jobs.iter().chain(&pane.relaunch).enumerate() {
+            if r.action != Action::Run {
+                let what = if r.action == Action::Type {
+                    "held"
+                } else {
+                    "left out"
+                };
+                outcome.left_out.push(format!(
+                    "{} ({what}: {})",
+                    r.original,
+                    r.reason.as_deref().unwrap_or("waits for you to run it")
+                ));
+                if r.action == Action::Type {
+                    outcome.held.push(r.shown.clone());
+                }
+                continue;
+            }
+            let log = logs.join(format!(
+                "{}.log",
+                launch::token(&plan.session, &format!("{i}-{j}"))
             ));
-            if r.action == Action::Type {
-                outcome.held.push(r.shown.clone());
+            match spawn_logged(pane.kind, &r.line, &pane.cwd, pane, &log) {
+                Ok(pid) => outcome.background.push(format!(
+                    "{} (pid {pid}, log {})",
+                    r.shown,
+                    log.display()
+                )),
+                Err(e) => outcome.failed.push(format!("{}: {e:#}", r.shown)),
             }
-            continue;
-        }
-        let log = logs.join(format!(
-            "{}.log",
-            launch::token(&plan.session, &i.to_string())
-        ));
-        match spawn_logged(pane.kind, &r.line, &pane.cwd, pane, &log) {
-            Ok(pid) => {
-                outcome
-                    .background
-                    .push(format!("{} (pid {pid}, log {})", r.shown, log.display()))
-            }
-            Err(e) => outcome.failed.push(format!("{}: {e:#}", r.shown)),
         }
     }
     Ok(outcome)
@@ -381,6 +457,7 @@ pub fn plain_shell(paths: &Paths, plan: &Plan, banner: &str) -> Result<()> {
         env: pane.env.clone(),
         history: pane.history.clone(),
         banner: banner.to_string(),
+        before: Vec::new(),
         held: None,
         from_restore: false,
         replaces: Some(pane.replaces.clone()),

@@ -25,6 +25,9 @@ pub struct ShellSetup {
     pub history: Vec<(i64, String)>,
     /// Text shown above the first prompt (saved screen, brief).
     pub banner: String,
+    /// Commands restore enters itself before `held`, each at its own prompt (jobs that
+    /// gave the prompt back): they reach the edit buffer the way `held` does, in order.
+    pub before: Vec<String>,
     /// A command for the edit buffer, one line or many: it runs only on Enter. zsh gets
     /// it at once; bash and fish when [`HELD_KEY`] is typed at their prompt.
     pub held: Option<String>,
@@ -44,9 +47,10 @@ pub struct ShellSetup {
 /// needs none (`print -z`).
 pub const HELD_KEY: [&str; 2] = ["18", "1d"];
 
-/// Does a shell of `kind` need [`HELD_KEY`] typed to receive its held command?
-pub fn needs_held_key(kind: ShellKind) -> bool {
-    kind != ShellKind::Zsh
+/// Does a shell of `kind` need [`HELD_KEY`] typed to receive the `index`th line for its
+/// edit buffer (zsh has its first at once)?
+pub fn needs_held_key(kind: ShellKind, index: usize) -> bool {
+    kind != ShellKind::Zsh || index > 0
 }
 
 /// The files one new shell reads, removed by its script once read.
@@ -72,9 +76,14 @@ fn script(setup: &ShellSetup, files: &Files) -> String {
             ShellKind::Fish => {}
         }
     }
-    if let Some(held) = &setup.held {
-        out.push_str(&held_setup(setup.kind, held));
-        if setup.from_restore {
+    let mut lines: Vec<(&str, bool)> = setup.before.iter().map(|l| (l.as_str(), true)).collect();
+    lines.extend(setup.held.as_deref().map(|h| (h, setup.from_restore)));
+    if let Some(&(first, from_restore)) = lines.first() {
+        match lines.len() {
+            1 => out.push_str(&held_setup(setup.kind, first)),
+            _ => out.push_str(&queue_setup(setup.kind, &lines)),
+        }
+        if from_restore {
             out.push_str(match setup.kind {
                 ShellKind::Fish => "functions -q __snap_from_restore; and __snap_from_restore\n",
                 ShellKind::Zsh => "(( $+functions[__snap_from_restore] )) && __snap_from_restore\n",
@@ -277,6 +286,92 @@ bind -m vi-insert -x '\"\\C-x\\C-]\": __snap_held_put' 2>/dev/null || :
 ",
             text = posix_quote(held)
         ),
+    }
+}
+
+/// The lines that put several commands in the edit buffer, one at each [`HELD_KEY`]
+/// (zsh: its first by `print -z`), marking each one restore enters as from restore (the
+/// script marks the first), then remove themselves. (pure)
+fn queue_setup(kind: ShellKind, lines: &[(&str, bool)]) -> String {
+    // The flags, the first's left to the script.
+    let flags: Vec<&str> = lines
+        .iter()
+        .enumerate()
+        .map(|(k, (_, f))| if k > 0 && *f { "1" } else { "0" })
+        .collect();
+    let from = flags.join(" ");
+    match kind {
+        ShellKind::Zsh => {
+            let rest: Vec<String> = lines[1..].iter().map(|(l, _)| posix_quote(l)).collect();
+            let from = flags[1..].join(" ");
+            format!(
+                "builtin print -rz -- {first}
+typeset -ga __snap_held=({rest}) __snap_held_from=({from})
+__snap_held_put() {{
+    BUFFER=$__snap_held[1]
+    CURSOR=$#BUFFER
+    (( __snap_held_from[1] && $+functions[__snap_from_restore] )) && __snap_from_restore
+    shift __snap_held
+    shift __snap_held_from
+    (( $#__snap_held )) && return 0
+    builtin bindkey -M emacs -r '^X^]'
+    builtin bindkey -M viins -r '^X^]'
+    builtin unset __snap_held __snap_held_from
+}}
+builtin zle -N __snap_held_put
+builtin bindkey -M emacs '^X^]' __snap_held_put
+builtin bindkey -M viins '^X^]' __snap_held_put
+",
+                first = posix_quote(lines[0].0),
+                rest = rest.join(" ")
+            )
+        }
+        ShellKind::Fish => {
+            let all: Vec<String> = lines.iter().map(|(l, _)| fish_quote(l)).collect();
+            format!(
+                "set -g __snap_held {all}
+set -g __snap_held_from {from}
+function __snap_held_put
+    commandline -r -- $__snap_held[1]
+    if test $__snap_held_from[1] = 1; and functions -q __snap_from_restore
+        __snap_from_restore
+    end
+    set -e __snap_held[1]
+    set -e __snap_held_from[1]
+    test (count $__snap_held) -gt 0; and return
+    set -e __snap_held
+    set -e __snap_held_from
+    bind -e \\x18\\x1d
+    bind -M insert -e \\x18\\x1d
+    functions -e __snap_held_put
+end
+bind \\x18\\x1d __snap_held_put
+bind -M insert \\x18\\x1d __snap_held_put
+",
+                all = all.join(" ")
+            )
+        }
+        ShellKind::Bash => {
+            let all: Vec<String> = lines.iter().map(|(l, _)| posix_quote(l)).collect();
+            format!(
+                "__snap_held=({all}) __snap_held_from=({from})
+__snap_held_put() {{
+    READLINE_LINE=${{__snap_held[0]}}
+    READLINE_POINT=${{#READLINE_LINE}}
+    [[ ${{__snap_held_from[0]}} != 1 ]] || ! builtin declare -F __snap_from_restore >/dev/null || __snap_from_restore
+    __snap_held=(\"${{__snap_held[@]:1}}\") __snap_held_from=(\"${{__snap_held_from[@]:1}}\")
+    ((${{#__snap_held[@]}} == 0)) || return 0
+    bind -m emacs -r '\\C-x\\C-]' 2>/dev/null
+    bind -m vi-insert -r '\\C-x\\C-]' 2>/dev/null
+    builtin unset -f __snap_held_put
+    builtin unset __snap_held __snap_held_from
+}}
+bind -m emacs -x '\"\\C-x\\C-]\": __snap_held_put' 2>/dev/null || :
+bind -m vi-insert -x '\"\\C-x\\C-]\": __snap_held_put' 2>/dev/null || :
+",
+                all = all.join(" ")
+            )
+        }
     }
 }
 
@@ -520,6 +615,37 @@ pub fn shell_command(paths: &Paths, kind: ShellKind, snap_bin: &Path) -> Result<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn jobs_before_a_held_command_reach_the_edit_buffer_one_per_key_each_marked_from_restore() {
+        for kind in [ShellKind::Bash, ShellKind::Zsh, ShellKind::Fish] {
+            let mut s = setup(kind);
+            s.before = vec!["(cd sub && srv 1 &)".into(), "(srv 2 &)".into()];
+            s.held = Some("npm run dev".into());
+            let text = script(&s, &files());
+            // Each line once, in order; the first marked by the script itself, the
+            // second by the key's function (the third waits for Enter: not marked).
+            let at: Vec<usize> = ["srv 1", "srv 2", "npm run dev"]
+                .iter()
+                .map(|l| {
+                    text.find(l)
+                        .unwrap_or_else(|| panic!("{kind}: {l}\n{text}"))
+                })
+                .collect();
+            assert!(at.windows(2).all(|w| w[0] < w[1]), "{kind}\n{text}");
+            for l in ["srv 1", "srv 2", "npm run dev"] {
+                assert_eq!(text.matches(l).count(), 1, "{kind}: {l}\n{text}");
+            }
+            let flags = match kind {
+                ShellKind::Zsh => "__snap_held_from=(1 0)",
+                ShellKind::Fish => "set -g __snap_held_from 0 1 0\n",
+                ShellKind::Bash => "__snap_held_from=(0 1 0)",
+            };
+            assert!(text.contains(flags), "{kind}\n{text}");
+            assert!(text.contains("__snap_from_restore\n"), "{kind}\n{text}");
+            assert!(needs_held_key(kind, 1));
+        }
+    }
 
     fn setup(kind: ShellKind) -> ShellSetup {
         ShellSetup {

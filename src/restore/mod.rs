@@ -3,4 +3,5 @@
 pub mod execute;
 pub mod launch;
 pub mod plan;
+mod terminal;
 pub mod tmux;

@@ -80,6 +80,9 @@ pub struct PanePlan {
     pub history_len: usize,
     pub screen: Option<String>,
     pub active: bool,
+    /// Jobs that gave the prompt back as they started (`(cd sub && cmd &)`), each `run`:
+    /// restore enters them in this pane, in order, before its own line.
+    pub jobs: Vec<Relaunch>,
     pub relaunch: Option<Relaunch>,
     /// Attach mode (`--missing`): the live pane this one goes back beside, in its window.
     pub rejoin: Option<Rejoin>,
@@ -613,15 +616,21 @@ fn windows(
             };
             // A job that left the shell's tree gave the prompt back as it started
             // (`(cd sub && cmd &)`): it runs again in the shell's own pane, as it was,
-            // when that pane runs nothing else, in the directory the job's line ran in.
-            // (With the pane's environment: what the job's differs by is what the
-            // programs it ran set, as a version manager's shim does.)
+            // in the directory the job's line ran in: as the pane's line when it has
+            // none, else before that line when restore enters it itself (a line held
+            // for Enter would keep the ones after it from their prompt). (With the
+            // pane's environment: what the job's differs by is what the programs it
+            // ran set, as a version manager's shim does.)
             let job_pane = &mut w.panes[0];
             let left_tree = Some(p.ppid) != shell_pid;
-            if left_tree && pane.relaunch.is_none() && job_pane.cwd == pane.cwd {
-                pane.relaunch = job_pane.relaunch.take();
-            } else {
-                jobs.push(w);
+            let here = left_tree && job_pane.cwd == pane.cwd;
+            match job_pane.relaunch.take() {
+                Some(r) if here && pane.relaunch.is_none() => pane.relaunch = Some(r),
+                Some(r) if here && r.action == Action::Run => pane.jobs.push(r),
+                r => {
+                    job_pane.relaunch = r;
+                    jobs.push(w);
+                }
             }
         }
         match place {
@@ -703,6 +712,7 @@ fn pane_plan(
         history,
         screen: c.snap.and_then(|s| s.screen.clone()),
         active: false,
+        jobs: Vec::new(),
         relaunch,
         rejoin: None,
     }
@@ -806,6 +816,7 @@ fn job_window(
             history_len: 0,
             screen: None,
             active: true,
+            jobs: Vec::new(),
             relaunch: Some(r),
             rejoin: None,
         }],

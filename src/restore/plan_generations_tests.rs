@@ -497,3 +497,60 @@ fn a_jobs_redacted_line_is_found_when_its_start_rounds_into_the_second_before() 
         .collect();
     assert_eq!(lines, ["PGPASSWORD=hunter2 sleep 100"], "{p:#?}");
 }
+
+/// A shell running `sleep 200` in the foreground, after `(sleep 100 &)` left its tree
+/// (reparented to init); planned with `--yes` or without.
+fn plan_pane_with_a_job_that_left(yes: bool) -> Plan {
+    let mut sh = shell_snap("a", T, "%a", 0);
+    let mut job = sleep_job("(sleep 100 &)", BTreeMap::new(), T + S);
+    job.ppid = 1;
+    sh.processes = vec![job];
+    let mut records = ran(T + S, "(sleep 100 &)");
+    records.push(Record::Start {
+        time_us: T + 2 * S,
+        cwd: "/p".into(),
+        command: "sleep 200".into(),
+        origin: crate::store::journal::Origin::Shell,
+    });
+    let journals = vec![journal("a", T, None, records)];
+    let cfg = Config::default();
+    let rules = Rules::new(&cfg);
+    let redactor = Redactor::new(&cfg).unwrap();
+    let judging = Judging {
+        rules: &rules,
+        executable: &|_: &str, _: Option<&str>, _: &str| true,
+        redactor: &redactor,
+    };
+    let opts = Options {
+        yes,
+        ..Default::default()
+    };
+    let snap = snapshot(vec![sh], T + 3 * S);
+    plan(&snap, "work", &journals, &world(false), &judging, opts)
+}
+
+#[test]
+fn a_job_that_gave_the_prompt_back_runs_in_its_pane_before_the_panes_own_line() {
+    let p = plan_pane_with_a_job_that_left(true);
+    assert_eq!(p.windows.len(), 1, "{p:#?}");
+    let pane = &p.windows[0].panes[0];
+    let jobs: Vec<&str> = pane.jobs.iter().map(|r| r.line.as_str()).collect();
+    assert_eq!(jobs, ["(sleep 100 &)"], "{p:#?}");
+    assert_eq!(
+        pane.relaunch.as_ref().map(|r| r.line.as_str()),
+        Some("sleep 200")
+    );
+}
+
+#[test]
+fn a_held_job_beside_a_panes_own_line_gets_a_window_of_its_own() {
+    // Held for Enter, it would keep the pane's own line from its prompt.
+    let p = plan_pane_with_a_job_that_left(false);
+    assert_eq!(p.windows.len(), 2, "{p:#?}");
+    assert!(p.windows[0].panes[0].jobs.is_empty(), "{p:#?}");
+    let job = p.windows[1].panes[0].relaunch.as_ref().unwrap();
+    assert_eq!(
+        (job.line.as_str(), job.action),
+        ("(sleep 100 &)", Action::Type)
+    );
+}
