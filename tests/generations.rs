@@ -673,3 +673,85 @@ fn five_crashes_in_a_row_give_back_the_same_session_each_thing_once() {
         );
     }
 }
+
+#[test]
+fn in_bash_zsh_and_fish_a_job_that_left_the_shell_comes_back_in_its_pane_before_its_server() {
+    let test =
+        "in_bash_zsh_and_fish_a_job_that_left_the_shell_comes_back_in_its_pane_before_its_server";
+    if !require(test, &["bash", "zsh", "fish", "tmux", "python3"]) {
+        return;
+    }
+    let w = World::new();
+    w.write_rc(Kind::Bash, "HISTFILE=/dev/null", "");
+    w.write_rc(Kind::Zsh, "unset HISTFILE", "");
+    w.write_rc(Kind::Fish, "", "");
+    let srv = dir(&w, "srv");
+    let sub = dir(&w, "srv/sub");
+    let zsh = w.start_session_in("work", Path::new(&srv), &w.shell_command(Kind::Zsh));
+    let fish = w.split_in(&zsh.id, Path::new(&srv), Kind::Fish);
+    let bash = w.split_in(&fish.id, Path::new(&srv), Kind::Bash);
+    // In each pane: a job that left the shell's tree at once (its `sh` ends, the server
+    // goes to init), then a server in the foreground.
+    let mut servers = Vec::new();
+    for pane in [&zsh, &fish, &bash] {
+        let (job_port, own_port) = (World::free_port(), World::free_port());
+        let (job_line, job_argv) = server(job_port);
+        let (own_line, own_argv) = server(own_port);
+        let job = format!("sh -c 'cd sub && exec {job_line} >/dev/null 2>&1 &'");
+        pane.run(&job);
+        serving(&sub, &job_argv, job_port);
+        pane.run(&own_line);
+        serving(&srv, &own_argv, own_port);
+        servers.push((job, job_argv, job_port, own_line, own_argv, own_port));
+    }
+    let _reap: Vec<Reap> = servers.iter().map(|s| Reap(&sub, &s.1)).collect();
+    wait_for("every server recorded as running", SOON, || {
+        let shells = w.shells();
+        servers
+            .iter()
+            .all(|s| shells.iter().any(|sh| sh["running"] == s.3.as_str()))
+            .then_some(())
+    });
+    let before = places(&w, "work");
+    w.snap_ok(&["save"]);
+    next_second();
+    w.crash("work");
+    // As a reboot would: every server gone, the jobs that outlived tmux too.
+    for (_, job_argv, _, _, own_argv, _) in &servers {
+        for pid in pids_of(Path::new(&sub), job_argv) {
+            let _ = std::process::Command::new("kill")
+                .arg(pid.to_string())
+                .status();
+        }
+        no_server(&sub, job_argv);
+        no_server(&srv, own_argv);
+    }
+    let out = restore(&w, &["--yes"]);
+    // Each server back once; one window, its three panes as they were.
+    for (_, job_argv, job_port, _, own_argv, own_port) in &servers {
+        assert_eq!(serving(&sub, job_argv, *job_port).len(), 1, "{out}");
+        assert_eq!(serving(&srv, own_argv, *own_port).len(), 1, "{out}");
+    }
+    assert_eq!(places(&w, "work"), before, "{out}");
+    // Both lines of each pane recorded once more, as restore's.
+    wait_for(
+        "the lines restore entered recorded as its own",
+        SOON,
+        || {
+            let h = w.history();
+            servers
+                .iter()
+                .all(|s| {
+                    [&s.0, &s.3].iter().all(|line| {
+                        let of = |src: &str| {
+                            h.iter()
+                                .filter(|r| r["command"] == line.as_str() && r["source"] == src)
+                                .count()
+                        };
+                        of("restore") == 1 && of("shell") == 1
+                    })
+                })
+                .then_some(())
+        },
+    );
+}
