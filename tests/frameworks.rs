@@ -360,6 +360,52 @@ fn ble_sh_gets_its_dev_server_back_with_yes() {
     wait_for("the dev server again", SOON, || answers().then_some(()));
 }
 
+#[test]
+fn ble_sh_gets_a_job_that_left_the_shell_back_in_its_pane_before_its_server() {
+    let test = "ble_sh_gets_a_job_that_left_the_shell_back_in_its_pane_before_its_server";
+    if !require(test, &["bash", "tmux", "python3"]) {
+        return;
+    }
+    let w = World::new();
+    if !ble_rc(&w, true) {
+        return;
+    }
+    let (job_port, port) = (World::free_port(), World::free_port());
+    let answers = |port: u16| std::net::TcpStream::connect(("127.0.0.1", port)).is_ok();
+    let job_argv = common::server_argv(job_port);
+    let p = w.start_session("work", Kind::Bash);
+    p.run(&format!(
+        "sh -c 'exec {} >/dev/null 2>&1 &'",
+        job_argv.join(" ")
+    ));
+    wait_for("the job's server", SOON, || answers(job_port).then_some(()));
+    p.run(&format!("python3 -m http.server {port} --bind 127.0.0.1"));
+    wait_for("the dev server", SOON, || answers(port).then_some(()));
+    w.snap_ok(&["save"]);
+    w.crash("work");
+    // The job outlived tmux (it went to init): end it as a reboot would.
+    for pid in common::pids_of(&w.home, &job_argv) {
+        let _ = std::process::Command::new("kill")
+            .arg(pid.to_string())
+            .status();
+    }
+    wait_for("both servers to die", SOON, || {
+        (!answers(port) && !answers(job_port)).then_some(())
+    });
+    w.snap_ok(&["restore", "work", "--no-attach", "--yes"]);
+    wait_for("both servers again", SOON, || {
+        (answers(port) && answers(job_port)).then_some(())
+    });
+    // In the one pane, as before: no window of its own for the job.
+    let panes = w.tmux_ok(&["list-panes", "-s", "-t", "=work", "-F", "#{pane_id}"]);
+    assert_eq!(panes.lines().count(), 1, "{panes}");
+    for pid in common::pids_of(&w.home, &job_argv) {
+        let _ = std::process::Command::new("kill")
+            .arg(pid.to_string())
+            .status();
+    }
+}
+
 /// ble.sh around the hook, in the order `rc` gives (ble.sh sourced, `ble-attach`,
 /// snap's line): the first prompt is recorded (a whole environment before any
 /// command), each line once (not again after an empty Enter, a Ctrl-C or a private
