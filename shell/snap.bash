@@ -311,7 +311,7 @@ __snap_preexec_bp() {
     [[ $read != 1 || ${1-} == ' '* || ${SNAP_DISABLE-} == 1 ]] && return 0
     case ${1-} in
     *[\;\&\|\(\`]* | *$'\n'*) __snap_envdirty=1 ;;
-    *) __snap_env_named "${1-}" ;;
+    *=* | [edtsur.]*) __snap_env_named "${1-}" ;;
     esac
     __snap_write_start "${EPOCHREALTIME-}"
 }
@@ -491,4 +491,6 @@ if [[ ${__snap_new-} == 1 ]]; then
     __snap_hooks "$__snap_new"
 fi
 unset __snap_new
-unset -f __snap_setup __snap_hooks __snap_trap __snap_chain __snap_ble_late __snap_settle_last
+# The set-up functions stay defined: freeing them would leave holes all over bash's
+# heap, and under a framework that forks at every command (bash-preexec) each hole's
+# page is copied again after every fork (BENCHMARKS.md).
