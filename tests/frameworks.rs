@@ -384,11 +384,7 @@ fn ble_sh_gets_a_job_that_left_the_shell_back_in_its_pane_before_its_server() {
     w.snap_ok(&["save"]);
     w.crash("work");
     // The job outlived tmux (it went to init): end it as a reboot would.
-    for pid in common::pids_of(&w.home, &job_argv) {
-        let _ = std::process::Command::new("kill")
-            .arg(pid.to_string())
-            .status();
-    }
+    common::kill_all(&w.home, &job_argv);
     wait_for("both servers to die", SOON, || {
         (!answers(port) && !answers(job_port)).then_some(())
     });
@@ -399,11 +395,7 @@ fn ble_sh_gets_a_job_that_left_the_shell_back_in_its_pane_before_its_server() {
     // In the one pane, as before: no window of its own for the job.
     let panes = w.tmux_ok(&["list-panes", "-s", "-t", "=work", "-F", "#{pane_id}"]);
     assert_eq!(panes.lines().count(), 1, "{panes}");
-    for pid in common::pids_of(&w.home, &job_argv) {
-        let _ = std::process::Command::new("kill")
-            .arg(pid.to_string())
-            .status();
-    }
+    common::kill_all(&w.home, &job_argv);
 }
 
 /// ble.sh around the hook, in the order `rc` gives (ble.sh sourced, `ble-attach`,

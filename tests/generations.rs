@@ -48,6 +48,21 @@ fn kill_pane(w: &World, pane: &Pane) {
     });
 }
 
+/// rc files for bash, zsh and fish, bash and zsh with no history file: what their history
+/// holds after a restore is what snap gave them.
+fn no_history_files(w: &World) {
+    w.write_rc(Kind::Bash, "HISTFILE=/dev/null", "");
+    w.write_rc(Kind::Zsh, "unset HISTFILE", "");
+    w.write_rc(Kind::Fish, "", "");
+}
+
+/// End every process with this argv in `dir` (a server that outlived tmux, as a reboot
+/// would end it) and wait until none is left.
+fn end_all(dir: &str, argv: &[String]) {
+    common::kill_all(Path::new(dir), argv);
+    no_server(dir, argv);
+}
+
 /// A directory under HOME.
 fn dir(w: &World, name: &str) -> String {
     let d = w.home.join(name);
@@ -117,11 +132,7 @@ struct Reap<'a>(&'a str, &'a [String]);
 
 impl Drop for Reap<'_> {
     fn drop(&mut self) {
-        for pid in pids_of(Path::new(self.0), self.1) {
-            let _ = std::process::Command::new("kill")
-                .arg(pid.to_string())
-                .status();
-        }
+        common::kill_all(Path::new(self.0), self.1);
     }
 }
 
@@ -164,10 +175,7 @@ fn a_crash_right_after_a_restore_rebuilds_the_same_session_with_every_generation
         return;
     }
     let w = World::new();
-    // No history files: what the shells hold after a restore is what snap gave them.
-    w.write_rc(Kind::Bash, "HISTFILE=/dev/null", "");
-    w.write_rc(Kind::Zsh, "unset HISTFILE", "");
-    w.write_rc(Kind::Fish, "", "");
+    no_history_files(&w);
     let (pa, pb, pc, pd) = (dir(&w, "pa"), dir(&w, "pb"), dir(&w, "pc"), dir(&w, "pd"));
     let a = w.start_session("work", Kind::Bash);
     w.tmux_ok(&["rename-window", "-t", &a.id, "three panes"]);
@@ -506,10 +514,7 @@ fn five_crashes_in_a_row_give_back_the_same_session_each_thing_once() {
         return;
     }
     let w = World::new();
-    // No history files in bash and zsh: their history after a restore is snap's.
-    w.write_rc(Kind::Bash, "HISTFILE=/dev/null", "");
-    w.write_rc(Kind::Zsh, "unset HISTFILE", "");
-    w.write_rc(Kind::Fish, "", "");
+    no_history_files(&w);
     let (pa, pb, pc, srv) = (dir(&w, "pa"), dir(&w, "pb"), dir(&w, "pc"), dir(&w, "srv"));
     let sub = dir(&w, "srv/sub");
     // Window "shells": bash, zsh and fish, and a fourth pane killed while the session lived.
@@ -572,12 +577,7 @@ fn five_crashes_in_a_row_give_back_the_same_session_each_thing_once() {
         no_server(&srv, &argv1);
         // The job from the subshell outlives kill-server (reparented to init, off the
         // closed terminal): end it as a reboot would.
-        for pid in pids_of(Path::new(&sub), &argv2) {
-            let _ = std::process::Command::new("kill")
-                .arg(pid.to_string())
-                .status();
-        }
-        no_server(&sub, &argv2);
+        end_all(&sub, &argv2);
         let out = restore(&w, &[]);
         let ctx = format!("round {round}:\n{out}");
         // Only this generation's closed shells are reported, one line per reason; the
@@ -682,9 +682,7 @@ fn in_bash_zsh_and_fish_a_job_that_left_the_shell_comes_back_in_its_pane_before_
         return;
     }
     let w = World::new();
-    w.write_rc(Kind::Bash, "HISTFILE=/dev/null", "");
-    w.write_rc(Kind::Zsh, "unset HISTFILE", "");
-    w.write_rc(Kind::Fish, "", "");
+    no_history_files(&w);
     let srv = dir(&w, "srv");
     let sub = dir(&w, "srv/sub");
     let zsh = w.start_session_in("work", Path::new(&srv), &w.shell_command(Kind::Zsh));
@@ -718,12 +716,7 @@ fn in_bash_zsh_and_fish_a_job_that_left_the_shell_comes_back_in_its_pane_before_
     w.crash("work");
     // As a reboot would: every server gone, the jobs that outlived tmux too.
     for (_, job_argv, _, _, own_argv, _) in &servers {
-        for pid in pids_of(Path::new(&sub), job_argv) {
-            let _ = std::process::Command::new("kill")
-                .arg(pid.to_string())
-                .status();
-        }
-        no_server(&sub, job_argv);
+        end_all(&sub, job_argv);
         no_server(&srv, own_argv);
     }
     let out = restore(&w, &["--yes"]);

@@ -78,11 +78,8 @@ fn script(setup: &ShellSetup, files: &Files) -> String {
     }
     let mut lines: Vec<(&str, bool)> = setup.before.iter().map(|l| (l.as_str(), true)).collect();
     lines.extend(setup.held.as_deref().map(|h| (h, setup.from_restore)));
-    if let Some(&(first, from_restore)) = lines.first() {
-        match lines.len() {
-            1 => out.push_str(&held_setup(setup.kind, first)),
-            _ => out.push_str(&queue_setup(setup.kind, &lines)),
-        }
+    if let Some(&(_, from_restore)) = lines.first() {
+        out.push_str(&held_setup(setup.kind, &lines));
         if from_restore {
             out.push_str(match setup.kind {
                 ShellKind::Fish => "functions -q __snap_from_restore; and __snap_from_restore\n",
@@ -252,47 +249,13 @@ fn zsh_history_merge(file: &str, scratch: &str) -> String {
     )
 }
 
-/// The lines that put `held` in the edit buffer: zsh's buffer stack (`print -z`, popped
-/// by the next prompt); in bash and fish a one-time binding of [`HELD_KEY`] that sets
-/// the buffer from inside the line editor, then removes itself (bash: `bind`, not
-/// `builtin bind`, which ble.sh wraps: it reads the keys itself).
-fn held_setup(kind: ShellKind, held: &str) -> String {
-    match kind {
-        ShellKind::Zsh => format!("builtin print -rz -- {}\n", posix_quote(held)),
-        ShellKind::Fish => format!(
-            "set -g __snap_held {text}
-function __snap_held_put
-    commandline -r -- $__snap_held
-    set -e __snap_held
-    bind -e \\x18\\x1d
-    bind -M insert -e \\x18\\x1d
-    functions -e __snap_held_put
-end
-bind \\x18\\x1d __snap_held_put
-bind -M insert \\x18\\x1d __snap_held_put
-",
-            text = fish_quote(held)
-        ),
-        ShellKind::Bash => format!(
-            "__snap_held_put() {{
-    READLINE_LINE={text}
-    READLINE_POINT=${{#READLINE_LINE}}
-    bind -m emacs -r '\\C-x\\C-]' 2>/dev/null
-    bind -m vi-insert -r '\\C-x\\C-]' 2>/dev/null
-    builtin unset -f __snap_held_put
-}}
-bind -m emacs -x '\"\\C-x\\C-]\": __snap_held_put' 2>/dev/null || :
-bind -m vi-insert -x '\"\\C-x\\C-]\": __snap_held_put' 2>/dev/null || :
-",
-            text = posix_quote(held)
-        ),
-    }
-}
-
-/// The lines that put several commands in the edit buffer, one at each [`HELD_KEY`]
-/// (zsh: its first by `print -z`), marking each one restore enters as from restore (the
-/// script marks the first), then remove themselves. (pure)
-fn queue_setup(kind: ShellKind, lines: &[(&str, bool)]) -> String {
+/// The lines that put commands in the edit buffer, one at each [`HELD_KEY`] typed at a
+/// prompt: a binding that sets the buffer from inside the line editor, marks each one
+/// restore enters as from restore (the script marks the first), and removes itself after
+/// the last (bash: `bind`, not `builtin bind`, which ble.sh wraps: it reads the keys
+/// itself). zsh takes its first from its buffer stack (`print -z`, popped by the next
+/// prompt), and needs the binding only for more. (pure)
+fn held_setup(kind: ShellKind, lines: &[(&str, bool)]) -> String {
     // The flags, the first's left to the script.
     let flags: Vec<&str> = lines
         .iter()
@@ -300,7 +263,19 @@ fn queue_setup(kind: ShellKind, lines: &[(&str, bool)]) -> String {
         .map(|(k, (_, f))| if k > 0 && *f { "1" } else { "0" })
         .collect();
     let from = flags.join(" ");
+    // The marking line, only where a line after the first is restore's.
+    let marks = flags[1..].contains(&"1");
+    let mark = |line: &str| {
+        if marks {
+            line.to_string()
+        } else {
+            String::new()
+        }
+    };
     match kind {
+        ShellKind::Zsh if lines.len() == 1 => {
+            format!("builtin print -rz -- {}\n", posix_quote(lines[0].0))
+        }
         ShellKind::Zsh => {
             let rest: Vec<String> = lines[1..].iter().map(|(l, _)| posix_quote(l)).collect();
             let from = flags[1..].join(" ");
@@ -310,8 +285,7 @@ typeset -ga __snap_held=({rest}) __snap_held_from=({from})
 __snap_held_put() {{
     BUFFER=$__snap_held[1]
     CURSOR=$#BUFFER
-    (( __snap_held_from[1] && $+functions[__snap_from_restore] )) && __snap_from_restore
-    shift __snap_held
+{mark}    shift __snap_held
     shift __snap_held_from
     (( $#__snap_held )) && return 0
     builtin bindkey -M emacs -r '^X^]'
@@ -323,7 +297,10 @@ builtin bindkey -M emacs '^X^]' __snap_held_put
 builtin bindkey -M viins '^X^]' __snap_held_put
 ",
                 first = posix_quote(lines[0].0),
-                rest = rest.join(" ")
+                rest = rest.join(" "),
+                mark = mark(
+                    "    (( __snap_held_from[1] && $+functions[__snap_from_restore] )) && __snap_from_restore\n"
+                ),
             )
         }
         ShellKind::Fish => {
@@ -333,10 +310,7 @@ builtin bindkey -M viins '^X^]' __snap_held_put
 set -g __snap_held_from {from}
 function __snap_held_put
     commandline -r -- $__snap_held[1]
-    if test $__snap_held_from[1] = 1; and functions -q __snap_from_restore
-        __snap_from_restore
-    end
-    set -e __snap_held[1]
+{mark}    set -e __snap_held[1]
     set -e __snap_held_from[1]
     test (count $__snap_held) -gt 0; and return
     set -e __snap_held
@@ -348,7 +322,10 @@ end
 bind \\x18\\x1d __snap_held_put
 bind -M insert \\x18\\x1d __snap_held_put
 ",
-                all = all.join(" ")
+                all = all.join(" "),
+                mark = mark(
+                    "    if test $__snap_held_from[1] = 1; and functions -q __snap_from_restore\n        __snap_from_restore\n    end\n"
+                ),
             )
         }
         ShellKind::Bash => {
@@ -358,8 +335,7 @@ bind -M insert \\x18\\x1d __snap_held_put
 __snap_held_put() {{
     READLINE_LINE=${{__snap_held[0]}}
     READLINE_POINT=${{#READLINE_LINE}}
-    [[ ${{__snap_held_from[0]}} != 1 ]] || ! builtin declare -F __snap_from_restore >/dev/null || __snap_from_restore
-    __snap_held=(\"${{__snap_held[@]:1}}\") __snap_held_from=(\"${{__snap_held_from[@]:1}}\")
+{mark}    __snap_held=(\"${{__snap_held[@]:1}}\") __snap_held_from=(\"${{__snap_held_from[@]:1}}\")
     ((${{#__snap_held[@]}} == 0)) || return 0
     bind -m emacs -r '\\C-x\\C-]' 2>/dev/null
     bind -m vi-insert -r '\\C-x\\C-]' 2>/dev/null
@@ -369,7 +345,10 @@ __snap_held_put() {{
 bind -m emacs -x '\"\\C-x\\C-]\": __snap_held_put' 2>/dev/null || :
 bind -m vi-insert -x '\"\\C-x\\C-]\": __snap_held_put' 2>/dev/null || :
 ",
-                all = all.join(" ")
+                all = all.join(" "),
+                mark = mark(
+                    "    [[ ${__snap_held_from[0]} != 1 ]] || ! builtin declare -F __snap_from_restore >/dev/null || __snap_from_restore\n"
+                ),
             )
         }
     }
@@ -623,6 +602,7 @@ mod tests {
             s.before = vec!["(cd sub && srv 1 &)".into(), "(srv 2 &)".into()];
             s.held = Some("npm run dev".into());
             let text = script(&s, &files());
+            s.before.clear();
             // Each line once, in order; the first marked by the script itself, the
             // second by the key's function (the third waits for Enter: not marked).
             let at: Vec<usize> = ["srv 1", "srv 2", "npm run dev"]
@@ -765,7 +745,7 @@ mod tests {
         let mut bash = setup(ShellKind::Bash);
         bash.held = Some(held.into());
         let s = script(&bash, &files());
-        assert!(s.contains("    READLINE_LINE='sleep 300\necho '\\''ran'\\'' > F'\n"));
+        assert!(s.contains("__snap_held=('sleep 300\necho '\\''ran'\\'' > F')"));
         assert!(s.contains(r#"bind -m emacs -x '"\C-x\C-]": __snap_held_put'"#));
         assert!(s.contains(r"bind -m emacs -r '\C-x\C-]'"));
         let mut fish = setup(ShellKind::Fish);

@@ -153,6 +153,14 @@ fn first_window(p: &Plan) -> Vec<&str> {
 }
 
 fn plan_of(snap: &Snapshot, journals: &[ShellState], world: &World, missing: bool) -> Plan {
+    let opts = Options {
+        missing,
+        ..Default::default()
+    };
+    plan_with(snap, journals, world, opts)
+}
+
+fn plan_with(snap: &Snapshot, journals: &[ShellState], world: &World, opts: Options) -> Plan {
     let cfg = Config::default();
     let rules = Rules::new(&cfg);
     let redactor = Redactor::new(&cfg).unwrap();
@@ -160,10 +168,6 @@ fn plan_of(snap: &Snapshot, journals: &[ShellState], world: &World, missing: boo
         rules: &rules,
         executable: &|_: &str, _: Option<&str>, _: &str| true,
         redactor: &redactor,
-    };
-    let opts = Options {
-        missing,
-        ..Default::default()
     };
     plan(snap, "work", journals, world, &judging, opts)
 }
@@ -513,20 +517,16 @@ fn plan_pane_with_a_job_that_left(yes: bool) -> Plan {
         origin: crate::store::journal::Origin::Shell,
     });
     let journals = vec![journal("a", T, None, records)];
-    let cfg = Config::default();
-    let rules = Rules::new(&cfg);
-    let redactor = Redactor::new(&cfg).unwrap();
-    let judging = Judging {
-        rules: &rules,
-        executable: &|_: &str, _: Option<&str>, _: &str| true,
-        redactor: &redactor,
-    };
     let opts = Options {
         yes,
         ..Default::default()
     };
-    let snap = snapshot(vec![sh], T + 3 * S);
-    plan(&snap, "work", &journals, &world(false), &judging, opts)
+    plan_with(
+        &snapshot(vec![sh], T + 3 * S),
+        &journals,
+        &world(false),
+        opts,
+    )
 }
 
 #[test]

@@ -465,6 +465,15 @@ pub fn server_argv(port: u16) -> Vec<String> {
     .to_vec()
 }
 
+/// Send SIGTERM to every process `pids_of` finds (servers that outlive their tmux).
+pub fn kill_all(dir: &Path, argv: &[impl AsRef<str>]) {
+    for pid in pids_of(dir, argv) {
+        let _ = std::process::Command::new("kill")
+            .arg(pid.to_string())
+            .status();
+    }
+}
+
 /// Pids of processes in `dir` whose argv is exactly `argv`, the program by its file name
 /// (a version manager's shim runs `python3` as `/…/bin/python3`); other tests on the
 /// machine may run the same argv elsewhere.
