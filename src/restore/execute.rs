@@ -267,7 +267,8 @@ fn enter_command(pane_id: &str, script: &Path, pane: &PanePlan, outcome: &mut Ou
             sent = tmux::run(&args);
         }
         if run {
-            entered_at = cursor(pane_id).map(|c| c.row);
+            // (Not found: any row counts as later, the editor's mode still waited for.)
+            entered_at = Some(cursor(pane_id).map_or(0, |c| c.row));
             sent = sent.and_then(|_| tmux::run(&["send-keys", "-t", pane_id, "Enter"]));
         }
         match (sent, run) {
