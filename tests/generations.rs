@@ -39,12 +39,16 @@ fn background_window<'w>(w: &'w World, name: &str, dir: Option<&str>) -> Pane<'w
     pane
 }
 
-/// Kill `pane` and wait until its shell has ended.
+/// Kill `pane` and wait until its shell has ended and tmux's hook has noted the panes
+/// still open (in the background: a crash a moment later may come first).
 fn kill_pane(w: &World, pane: &Pane) {
+    let notes = w.snap_home.join("state").join("tmux-closed");
+    let count = || std::fs::read_to_string(&notes).map_or(0, |t| t.lines().count());
+    let before = count();
     let pid = pane.pid();
     w.tmux_ok(&["kill-pane", "-t", &pane.id]);
-    wait_for("the killed pane's shell to end", SOON, || {
-        (!common::pid_alive(pid)).then_some(())
+    wait_for("the killed pane's shell to end, its note written", SOON, || {
+        (!common::pid_alive(pid) && count() > before).then_some(())
     });
 }
 

@@ -137,10 +137,11 @@ fn private_file(file: &Path) -> bool {
         .is_ok()
 }
 
-/// The tmux command of the hooks (pure): `run-shell` appending one note to `file` (in
-/// the format of `store::tmux_closed::closed_file`), in
-/// the foreground, so a `kill-pane` returns once its note is written. None
-/// when the path holds a character that cannot be put there safely.
+/// The tmux command of the hooks (pure): `run-shell -b` appending one note to `file` (in
+/// the format of `store::tmux_closed::closed_file`; the open panes are expanded when the
+/// hook fires). In the background: tmux 3.3a may lose the SIGCHLD of a hook's job, and a
+/// job in the foreground then holds the `kill-pane` (and every tmux command after it)
+/// for good. None when the path holds a character that cannot be put there safely.
 fn hook_command(file: &Path) -> Option<String> {
     let path = file.to_str()?;
     if path.contains(['\'', '\n', '\r']) {
@@ -159,7 +160,7 @@ fn hook_command(file: &Path) -> Option<String> {
         }
     }
     Some(format!(
-        "run-shell 'printf \"%s\\t%s\\t%s\\t%s\\n\" \"$(date +%s%N)\" #{{q:socket_path}} \"#{{start_time}}\" \"#{{S:#{{W:#{{P:#{{pane_id}} }}}}}}\" >> \"{quoted}\"'"
+        "run-shell -b 'printf \"%s\\t%s\\t%s\\t%s\\n\" \"$(date +%s%N)\" #{{q:socket_path}} \"#{{start_time}}\" \"#{{S:#{{W:#{{P:#{{pane_id}} }}}}}}\" >> \"{quoted}\"'"
     ))
 }
 
@@ -170,6 +171,8 @@ mod tests {
     #[test]
     fn the_hook_command_quotes_the_path_for_sh_and_tmux() {
         let c = hook_command(Path::new("/h/a \"b\" $x #y/tmux-closed")).unwrap();
+        // In the background: a job tmux never sees end must not hold `kill-pane`.
+        assert!(c.starts_with("run-shell -b '"), "{c}");
         assert!(
             c.ends_with(r#">> "/h/a \"b\" \$x ##y/tmux-closed"'"#),
             "{c}"
