@@ -47,9 +47,11 @@ fn kill_pane(w: &World, pane: &Pane) {
     let before = count();
     let pid = pane.pid();
     w.tmux_ok(&["kill-pane", "-t", &pane.id]);
-    wait_for("the killed pane's shell to end, its note written", SOON, || {
-        (!common::pid_alive(pid) && count() > before).then_some(())
-    });
+    wait_for(
+        "the killed pane's shell to end, its note written",
+        SOON,
+        || (!common::pid_alive(pid) && count() > before).then_some(()),
+    );
 }
 
 /// rc files for bash, zsh and fish, bash and zsh with no history file: what their history
