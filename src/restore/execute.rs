@@ -5,7 +5,7 @@
 
 use crate::model::ShellKind;
 use crate::redact::PLACEHOLDER;
-use crate::restore::launch::{self, ShellSetup};
+use crate::restore::launch::{self, Held, ShellSetup};
 use crate::restore::plan::{Action, PanePlan, Plan, Relaunch, WindowPlan};
 use crate::restore::tmux;
 use crate::store::paths::Paths;
@@ -187,12 +187,13 @@ fn pane_command(
         env: pane.env.clone(),
         history: pane.history.clone(),
         banner: text,
-        before: pane.jobs.iter().filter_map(held_text).collect(),
-        held: pane.relaunch.as_ref().and_then(held_text),
-        from_restore: pane
-            .relaunch
-            .as_ref()
-            .is_some_and(|r| r.action == Action::Run),
+        held: buffer_lines(pane)
+            .into_iter()
+            .map(|r| Held {
+                text: r.line.clone(),
+                entered: r.action == Action::Run,
+            })
+            .collect(),
         replaces: Some(pane.replaces.clone()),
         session: None,
         keep_env: Vec::new(),
@@ -224,8 +225,7 @@ fn layout_size(window: &WindowPlan) -> (String, String) {
 }
 
 /// The lines a pane's edit buffer gets, in order, each at its own prompt: its jobs
-/// (restore enters each), then its own line. The same ones `pane_command` gave the
-/// shell's script.
+/// (restore enters each), then its own line; each one's text is `held_text`'s.
 fn buffer_lines(pane: &PanePlan) -> Vec<&Relaunch> {
     let own = pane.relaunch.iter().filter(|r| held_text(r).is_some());
     pane.jobs
@@ -458,9 +458,7 @@ pub fn plain_shell(paths: &Paths, plan: &Plan, banner: &str) -> Result<()> {
         env: pane.env.clone(),
         history: pane.history.clone(),
         banner: banner.to_string(),
-        before: Vec::new(),
-        held: None,
-        from_restore: false,
+        held: Vec::new(),
         replaces: Some(pane.replaces.clone()),
         session: Some(plan.session.clone()),
         keep_env: Vec::new(),

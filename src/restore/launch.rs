@@ -25,21 +25,26 @@ pub struct ShellSetup {
     pub history: Vec<(i64, String)>,
     /// Text shown above the first prompt (saved screen, brief).
     pub banner: String,
-    /// Commands restore enters itself before `held`, each at its own prompt (jobs that
-    /// gave the prompt back): they reach the edit buffer the way `held` does, in order.
-    pub before: Vec<String>,
-    /// A command for the edit buffer, one line or many: it runs only on Enter. zsh gets
-    /// it at once; bash and fish when [`HELD_KEY`] is typed at their prompt.
-    pub held: Option<String>,
-    /// Restore enters the held command itself (`auto`, or `--yes`): its start record
-    /// says origin `restore` (the hook's `__snap_from_restore`).
-    pub from_restore: bool,
+    /// Commands for the edit buffer, in order, each at its own prompt (jobs that gave the
+    /// prompt back, then the pane's own line): each runs only on Enter. zsh gets the first
+    /// at once; bash and fish each when [`HELD_KEY`] is typed at their prompt, and zsh the
+    /// ones after its first.
+    pub held: Vec<Held>,
     /// The shell this one replaces (`SNAP_REPLACES`).
     pub replaces: Option<String>,
     /// The session name, for shells outside tmux (`SNAP_SESSION`).
     pub session: Option<String>,
     /// Variables that always count as changed (`SNAP_KEEP_ENV`).
     pub keep_env: Vec<String>,
+}
+
+/// One command for the edit buffer, one line or many.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Held {
+    pub text: String,
+    /// Restore enters it itself (`auto`, or `--yes`): its start record says origin
+    /// `restore` (the hook's `__snap_from_restore`).
+    pub entered: bool,
 }
 
 /// The key sequence (Ctrl-X Ctrl-], as hex bytes for `tmux send-keys -H`) that a bash or
@@ -76,11 +81,9 @@ fn script(setup: &ShellSetup, files: &Files) -> String {
             ShellKind::Fish => {}
         }
     }
-    let mut lines: Vec<(&str, bool)> = setup.before.iter().map(|l| (l.as_str(), true)).collect();
-    lines.extend(setup.held.as_deref().map(|h| (h, setup.from_restore)));
-    if let Some(&(_, from_restore)) = lines.first() {
-        out.push_str(&held_setup(setup.kind, &lines));
-        if from_restore {
+    if let Some(first) = setup.held.first() {
+        out.push_str(&held_setup(setup.kind, &setup.held));
+        if first.entered {
             out.push_str(match setup.kind {
                 ShellKind::Fish => "functions -q __snap_from_restore; and __snap_from_restore\n",
                 ShellKind::Zsh => "(( $+functions[__snap_from_restore] )) && __snap_from_restore\n",
@@ -255,12 +258,12 @@ fn zsh_history_merge(file: &str, scratch: &str) -> String {
 /// the last (bash: `bind`, not `builtin bind`, which ble.sh wraps: it reads the keys
 /// itself). zsh takes its first from its buffer stack (`print -z`, popped by the next
 /// prompt), and needs the binding only for more. (pure)
-fn held_setup(kind: ShellKind, lines: &[(&str, bool)]) -> String {
+fn held_setup(kind: ShellKind, lines: &[Held]) -> String {
     // The flags, the first's left to the script.
     let flags: Vec<&str> = lines
         .iter()
         .enumerate()
-        .map(|(k, (_, f))| if k > 0 && *f { "1" } else { "0" })
+        .map(|(k, h)| if k > 0 && h.entered { "1" } else { "0" })
         .collect();
     let from = flags.join(" ");
     // The marking line, only where a line after the first is restore's.
@@ -274,10 +277,10 @@ fn held_setup(kind: ShellKind, lines: &[(&str, bool)]) -> String {
     };
     match kind {
         ShellKind::Zsh if lines.len() == 1 => {
-            format!("builtin print -rz -- {}\n", posix_quote(lines[0].0))
+            format!("builtin print -rz -- {}\n", posix_quote(&lines[0].text))
         }
         ShellKind::Zsh => {
-            let rest: Vec<String> = lines[1..].iter().map(|(l, _)| posix_quote(l)).collect();
+            let rest: Vec<String> = lines[1..].iter().map(|h| posix_quote(&h.text)).collect();
             let from = flags[1..].join(" ");
             format!(
                 "builtin print -rz -- {first}
@@ -296,7 +299,7 @@ builtin zle -N __snap_held_put
 builtin bindkey -M emacs '^X^]' __snap_held_put
 builtin bindkey -M viins '^X^]' __snap_held_put
 ",
-                first = posix_quote(lines[0].0),
+                first = posix_quote(&lines[0].text),
                 rest = rest.join(" "),
                 mark = mark(
                     "    (( __snap_held_from[1] && $+functions[__snap_from_restore] )) && __snap_from_restore\n"
@@ -304,7 +307,7 @@ builtin bindkey -M viins '^X^]' __snap_held_put
             )
         }
         ShellKind::Fish => {
-            let all: Vec<String> = lines.iter().map(|(l, _)| fish_quote(l)).collect();
+            let all: Vec<String> = lines.iter().map(|h| fish_quote(&h.text)).collect();
             format!(
                 "set -g __snap_held {all}
 set -g __snap_held_from {from}
@@ -329,7 +332,7 @@ bind -M insert \\x18\\x1d __snap_held_put
             )
         }
         ShellKind::Bash => {
-            let all: Vec<String> = lines.iter().map(|(l, _)| posix_quote(l)).collect();
+            let all: Vec<String> = lines.iter().map(|h| posix_quote(&h.text)).collect();
             format!(
                 "__snap_held=({all}) __snap_held_from=({from})
 __snap_held_put() {{
@@ -599,10 +602,16 @@ mod tests {
     fn jobs_before_a_held_command_reach_the_edit_buffer_one_per_key_each_marked_from_restore() {
         for kind in [ShellKind::Bash, ShellKind::Zsh, ShellKind::Fish] {
             let mut s = setup(kind);
-            s.before = vec!["(cd sub && srv 1 &)".into(), "(srv 2 &)".into()];
-            s.held = Some("npm run dev".into());
+            let held = |text: &str, entered| Held {
+                text: text.into(),
+                entered,
+            };
+            s.held = vec![
+                held("(cd sub && srv 1 &)", true),
+                held("(srv 2 &)", true),
+                held("npm run dev", false),
+            ];
             let text = script(&s, &files());
-            s.before.clear();
             // Each line once, in order; the first marked by the script itself, the
             // second by the key's function (the third waits for Enter: not marked).
             let at: Vec<usize> = ["srv 1", "srv 2", "npm run dev"]
@@ -722,12 +731,15 @@ mod tests {
     fn a_command_restore_enters_itself_is_marked_as_from_restore_and_a_held_one_is_not() {
         for kind in ShellKind::ALL {
             let mut s = setup(kind);
-            s.held = Some("npm run dev".into());
+            s.held = vec![Held {
+                text: "npm run dev".into(),
+                entered: false,
+            }];
             assert!(
                 !script(&s, &files()).contains("__snap_from_restore"),
                 "{kind}"
             );
-            s.from_restore = true;
+            s.held[0].entered = true;
             assert!(
                 script(&s, &files()).contains("__snap_from_restore\n"),
                 "{kind}"
@@ -739,17 +751,26 @@ mod tests {
     fn a_held_command_goes_to_the_edit_buffer_never_to_the_prompt_as_keys() {
         let held = "sleep 300\necho 'ran' > F";
         let mut zsh = setup(ShellKind::Zsh);
-        zsh.held = Some(held.into());
+        zsh.held = vec![Held {
+            text: held.into(),
+            entered: false,
+        }];
         let s = script(&zsh, &files());
         assert!(s.contains("builtin print -rz -- 'sleep 300\necho '\\''ran'\\'' > F'\n"));
         let mut bash = setup(ShellKind::Bash);
-        bash.held = Some(held.into());
+        bash.held = vec![Held {
+            text: held.into(),
+            entered: false,
+        }];
         let s = script(&bash, &files());
         assert!(s.contains("__snap_held=('sleep 300\necho '\\''ran'\\'' > F')"));
         assert!(s.contains(r#"bind -m emacs -x '"\C-x\C-]": __snap_held_put'"#));
         assert!(s.contains(r"bind -m emacs -r '\C-x\C-]'"));
         let mut fish = setup(ShellKind::Fish);
-        fish.held = Some(held.into());
+        fish.held = vec![Held {
+            text: held.into(),
+            entered: false,
+        }];
         let s = script(&fish, &files());
         assert!(s.contains("set -g __snap_held 'sleep 300\necho \\'ran\\' > F'\n"));
         assert!(s.contains("bind \\x18\\x1d __snap_held_put\n"));
