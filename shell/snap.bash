@@ -100,9 +100,15 @@ __snap_hooks() {
     if [[ -n ${bash_preexec_imported-}${__bp_imported-} ]]; then
         PS0=${PS0-}$__snap_ps0
         preexec_functions+=(__snap_preexec_bp)
-        precmd_functions=(__snap_precmd "${precmd_functions[@]}")
-        # bash-preexec runs its precmd functions first, then the rest of PROMPT_COMMAND.
-        __snap_settle_last
+        # bash-preexec runs its precmd functions in order, then the rest of
+        # PROMPT_COMMAND: settle after them only when there are other hooks (it forks at
+        # every command, so each entry costs; see BENCHMARKS.md).
+        if ((${#precmd_functions[@]})) || __snap_other_prompt_hooks; then
+            precmd_functions=(__snap_precmd "${precmd_functions[@]}")
+            __snap_settle_last
+        else
+            precmd_functions=(__snap_precmd)
+        fi
     elif [[ -n ${BLE_VERSION-} ]] && declare -F blehook >/dev/null; then
         # No PS0: ble.sh calls PREEXEC for each line it runs, and expands PS0 after
         # it: a __snap_go set there would take the next empty line for an unseen one.
@@ -137,6 +143,21 @@ __snap_settle_last() {
     elif [[ -n ${PROMPT_COMMAND-} ]]; then
         PROMPT_COMMAND+=$'\n'__snap_settle
     fi
+}
+
+# Does PROMPT_COMMAND hold a hook besides bash-preexec's own entries (direnv's)?
+__snap_other_prompt_hooks() {
+    local -a cmds
+    local c
+    IFS=$'\n;' read -r -d '' -a cmds <<<"${PROMPT_COMMAND[*]-}"
+    for c in "${cmds[@]}"; do
+        c=${c#"${c%%[![:space:]]*}"}
+        case $c in
+        '' | __bp_* | 'trap - DEBUG'*) ;;
+        *) return 0 ;;
+        esac
+    done
+    return 1
 }
 
 # The first prompt's turn (baseline, restore, history mark), taken at load when ble.sh

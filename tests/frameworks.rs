@@ -250,8 +250,14 @@ fn bash_preexec_records_each_command_once_and_the_environment_only_when_it_may_c
         whole_env_records(&w) <= 1,
         "the whole environment written after plain commands"
     );
-    p.run("export SNAPFW=1");
+    // No other prompt hook: snap adds nothing to PROMPT_COMMAND, where each entry costs
+    // a pass of bash-preexec's at every command.
+    p.run("echo \"[pc:${PROMPT_COMMAND[*]}]\"");
     w.wait_finished(typed.len() + 1);
+    let screen = p.wait_text("__bp_interactive_mode]");
+    assert!(!screen.contains("__snap"), "{screen}");
+    p.run("export SNAPFW=1");
+    w.wait_finished(typed.len() + 2);
     p.keys(&["C-d"]);
     wait_for("the shell to end", SOON, || {
         w.shells()
@@ -265,6 +271,7 @@ fn bash_preexec_records_each_command_once_and_the_environment_only_when_it_may_c
         .map(|r| r["command"].as_str().unwrap_or_default().to_string())
         .collect();
     let mut want: Vec<String> = typed.iter().map(|s| s.to_string()).collect();
+    want.push("echo \"[pc:${PROMPT_COMMAND[*]}]\"".into());
     want.push("export SNAPFW=1".into());
     assert_eq!(got, want);
     let out = w.snap(&["history", "--all", "--json"]);
