@@ -1,4 +1,5 @@
-# Feed a file to a command in a pty; print the wall time in microseconds.
+# Feed a file to a command in a pty; print the wall time and the CPU time (user + system
+# of the command and every process it waited for) in microseconds.
 # Usage: python3 benches/drive_pty.py INPUT CMD [ARG...]   (for benches/prompt_*.sh)
 import os, pty, select, sys, time
 data = open(sys.argv[1], "rb").read()
@@ -21,5 +22,6 @@ while True:
                 break
         except OSError:
             break
-os.waitpid(pid, 0)
-print(int((time.perf_counter() - t0) * 1e6))
+_, _, usage = os.wait4(pid, 0)
+wall = time.perf_counter() - t0
+print(int(wall * 1e6), int((usage.ru_utime + usage.ru_stime) * 1e6))

@@ -5,9 +5,13 @@
 # Each shell runs in a pty (bash-preexec hooks in only when stdout is a terminal), fed
 # N commands (nine in ten `:`, one in ten an export), then `exit`; start-up (the same
 # shell fed only `exit`) is measured separately and subtracted. Four rc files per
-# shell: plain, plain + snap, framework, framework + snap (snap's line last).
+# shell: plain, plain + snap, framework, framework + snap (snap's line last), run in
+# turn in each of RUNS rounds; medians. Two clocks: wall time, and CPU time (user +
+# system of the shell and all it waited for, which a busy second core or a slow wake-up
+# after each fork sways far less).
 #
-# Usage: benches/prompt_frameworks.sh [N_COMMANDS] [RUNS]   (builds target/release/snap)
+# Usage: [BENCH_SHELLS="bash zsh"] benches/prompt_frameworks.sh [N_COMMANDS] [RUNS]
+# (builds target/release/snap)
 # shellcheck disable=SC2016
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,15 +35,6 @@ done >"$work/cmds"
 echo exit >>"$work/cmds"
 echo exit >"$work/none"
 
-# Median of RUNS timed runs of CMD… fed INPUT in a pty.
-median() {
-    local input=$1 i
-    shift
-    for ((i = 0; i < runs; i++)); do
-        python3 "$OLDPWD/benches/drive_pty.py" "$input" "$@"
-    done | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'
-}
-
 # The rc of SHELL for SETUP (plain, framework) with or without snap's line.
 rc() {
     local sh=$1 setup=$2 snap=$3
@@ -55,32 +50,70 @@ rc() {
     [[ $snap == no ]] || printf 'eval "$(%q init %s)"\n' "$bin" "$sh"
 }
 
-printf '%-5s %-10s %-5s %12s %14s\n' shell setup snap "start-up µs" "per-prompt µs"
-for sh in bash zsh; do
+# One run of CMD… fed INPUT in a pty: "wall cpu" in µs.
+run() {
+    python3 "$OLDPWD/benches/drive_pty.py" "$@"
+}
+
+# The median of the numbers on stdin.
+median() {
+    sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'
+}
+
+printf '%-5s %-10s %-5s %14s %14s %14s\n' shell setup snap "start-up µs" "wall µs/prompt" "CPU µs/prompt"
+for sh in ${BENCH_SHELLS:-bash zsh}; do
     command -v "$sh" >/dev/null || { echo "$sh not installed: skipped"; continue; }
-    declare -A per
-    for setup in plain framework; do
-        for snap in no yes; do
-            dir=$work/$sh.$setup.$snap
-            mkdir -p "$dir"
-            rc "$sh" "$setup" "$snap" >"$dir/rc"
-            cp "$dir/rc" "$dir/.zshrc"
-            if [[ $sh == bash ]]; then
-                cmd=(bash --rcfile "$dir/rc" -i)
-            else
-                cmd=(env ZDOTDIR="$dir" zsh -i)
-            fi
-            s=$(median "$work/none" "${cmd[@]}")
-            f=$(median "$work/cmds" "${cmd[@]}")
-            per[$setup.$snap]=$(awk -v f="$f" -v s="$s" -v n="$n" 'BEGIN {printf "%.2f", (f - s) / n}')
-            printf '%-5s %-10s %-5s %12s %14s\n' "$sh" "$setup" "$snap" "$s" "${per[$setup.$snap]}"
+    configs=(plain.no plain.yes framework.no framework.yes)
+    declare -A cmd
+    for c in "${configs[@]}"; do
+        dir=$work/$sh.$c
+        mkdir -p "$dir"
+        rc "$sh" "${c%.*}" "${c#*.}" >"$dir/rc"
+        cp "$dir/rc" "$dir/.zshrc"
+        if [[ $sh == bash ]]; then
+            cmd[$c]="bash --rcfile $dir/rc -i"
+        else
+            cmd[$c]="env ZDOTDIR=$dir zsh -i"
+        fi
+        : >"$dir/start"
+        : >"$dir/wall"
+        : >"$dir/cpu"
+    done
+    # Rounds, each running every configuration once (start-up, then N commands), so
+    # that the machine's drift reaches all four alike.
+    for ((r = 0; r < runs; r++)); do
+        for c in "${configs[@]}"; do
+            dir=$work/$sh.$c
+            # shellcheck disable=SC2086
+            read -r sw sc < <(run "$work/none" ${cmd[$c]})
+            # shellcheck disable=SC2086
+            read -r fw fc < <(run "$work/cmds" ${cmd[$c]})
+            echo "$sw" >>"$dir/start"
+            awk -v f="$fw" -v s="$sw" -v n="$n" 'BEGIN {printf "%.2f\n", (f - s) / n}' >>"$dir/wall"
+            awk -v f="$fc" -v s="$sc" -v n="$n" 'BEGIN {printf "%.2f\n", (f - s) / n}' >>"$dir/cpu"
         done
     done
+    declare -A wall cpu
+    for c in "${configs[@]}"; do
+        dir=$work/$sh.$c
+        wall[$c]=$(median <"$dir/wall")
+        cpu[$c]=$(median <"$dir/cpu")
+        printf '%-5s %-10s %-5s %14s %14s %14s\n' "$sh" "${c%.*}" "${c#*.}" "$(median <"$dir/start")" "${wall[$c]}" "${cpu[$c]}"
+    done
     name=$([[ $sh == bash ]] && echo bash-preexec || echo oh-my-zsh)
-    awk -v pn="${per[plain.no]}" -v py="${per[plain.yes]}" -v fn="${per[framework.no]}" -v fy="${per[framework.yes]}" \
-        -v sh="$sh" -v fw="$name" 'BEGIN {
-        plain = py - pn; fw_added = fy - fn
-        printf "%s: snap adds %.2f µs per prompt plain, %.2f µs under %s: %.2fx (target <= 2)\n",
-            sh, plain, fw_added, fw, (plain > 0 ? fw_added / plain : 0) }'
-    unset per
+    for clock in wall cpu; do
+        declare -n per=$clock
+        awk -v pn="${per[plain.no]}" -v py="${per[plain.yes]}" -v fn="${per[framework.no]}" -v fy="${per[framework.yes]}" \
+            -v sh="$sh" -v fw="$name" -v clock="$clock" 'BEGIN {
+            plain = py - pn; fw_added = fy - fn
+            printf "%s (%s): snap adds %.2f µs per prompt plain, %.2f µs under %s: %.2fx (target <= 2)\n",
+                sh, clock, plain, fw_added, fw, (plain > 0 ? fw_added / plain : 0) }'
+        # The same ratio round by round: how far the machine moved it.
+        d=$work/$sh
+        paste "$d.plain.no/$clock" "$d.plain.yes/$clock" "$d.framework.no/$clock" "$d.framework.yes/$clock" |
+            awk '$2 > $1 {print ($4 - $3) / ($2 - $1)}' | sort -n |
+            awk -v clock="$clock" '{a[NR]=$1} END {if (NR) printf "  (%s) round by round: %.2fx to %.2fx, median %.2fx\n", clock, a[1], a[NR], a[int((NR+1)/2)]}'
+        unset -n per
+    done
+    unset cmd wall cpu
 done
