@@ -278,6 +278,37 @@ fn bash_preexec_records_each_command_once_and_the_environment_only_when_it_may_c
     assert_eq!(String::from_utf8_lossy(&out.stderr).trim(), "");
 }
 
+/// Under bash-preexec, a precmd function registered before snap's line runs after snap's
+/// own precmd: when it changes PATH (as a version manager's does), what it exports is
+/// recorded at that prompt, not after the next command.
+#[test]
+fn bash_preexec_records_what_an_earlier_precmd_function_exports_at_once() {
+    let test = "bash_preexec_records_what_an_earlier_precmd_function_exports_at_once";
+    if !require(test, &["bash", "tmux"]) {
+        return;
+    }
+    let w = World::new();
+    let Some(bp) = fixture(&w, "bash-preexec") else {
+        return;
+    };
+    w.write_rc(
+        Kind::Bash,
+        &format!(
+            "source '{}/bash-preexec.sh'\nsnappre() {{ [[ $PWD != / || $PATH == /snappre:* ]] || export PATH=/snappre:$PATH SNAPPRE=at:/; }}\nprecmd_functions+=(snappre)",
+            bp.display()
+        ),
+        "",
+    );
+    let p = w.start_session("work", Kind::Bash);
+    p.run("cd /");
+    w.wait_finished(1);
+    wait_for(
+        "the precmd function's export in the session's env",
+        SOON,
+        || (live_env(&w)["SNAPPRE"] == "at:/").then_some(()),
+    );
+}
+
 /// Save, crash, restore `work`; the one restored pane, its prompt drawn and its restore
 /// script read (no key pressed).
 fn save_crash_restore(w: &World) -> String {
