@@ -216,23 +216,30 @@ fn whole_env_records(w: &World) -> usize {
     n
 }
 
+/// A world whose bash rc sources bash-preexec, then `extra`, then snap's line (None: a
+/// tool or the fixture is missing).
+fn bash_preexec_world(test: &str, extra: &str) -> Option<World> {
+    if !require(test, &["bash", "tmux"]) {
+        return None;
+    }
+    let w = World::new();
+    let bp = fixture(&w, "bash-preexec")?;
+    w.write_rc(
+        Kind::Bash,
+        &format!("source '{}/bash-preexec.sh'\n{extra}", bp.display()),
+        "",
+    );
+    Some(w)
+}
+
 /// Under bash-preexec: each command recorded once (Ctrl-D does not record the last one
 /// again), `$?` right, and the whole environment written only when it may have changed.
 #[test]
 fn bash_preexec_records_each_command_once_and_the_environment_only_when_it_may_change() {
     let test = "bash_preexec_records_each_command_once_and_the_environment_only_when_it_may_change";
-    if !require(test, &["bash", "tmux"]) {
-        return;
-    }
-    let w = World::new();
-    let Some(bp) = fixture(&w, "bash-preexec") else {
+    let Some(w) = bash_preexec_world(test, "") else {
         return;
     };
-    w.write_rc(
-        Kind::Bash,
-        &format!("source '{}/bash-preexec.sh'", bp.display()),
-        "",
-    );
     let p = w.start_session("work", Kind::Bash);
     let typed = [
         "echo one",
@@ -284,21 +291,10 @@ fn bash_preexec_records_each_command_once_and_the_environment_only_when_it_may_c
 #[test]
 fn bash_preexec_records_what_an_earlier_precmd_function_exports_at_once() {
     let test = "bash_preexec_records_what_an_earlier_precmd_function_exports_at_once";
-    if !require(test, &["bash", "tmux"]) {
-        return;
-    }
-    let w = World::new();
-    let Some(bp) = fixture(&w, "bash-preexec") else {
+    let hook = "snappre() { [[ $PWD != / || $PATH == /snappre:* ]] || export PATH=/snappre:$PATH SNAPPRE=at:/; }\nprecmd_functions+=(snappre)";
+    let Some(w) = bash_preexec_world(test, hook) else {
         return;
     };
-    w.write_rc(
-        Kind::Bash,
-        &format!(
-            "source '{}/bash-preexec.sh'\nsnappre() {{ [[ $PWD != / || $PATH == /snappre:* ]] || export PATH=/snappre:$PATH SNAPPRE=at:/; }}\nprecmd_functions+=(snappre)",
-            bp.display()
-        ),
-        "",
-    );
     let p = w.start_session("work", Kind::Bash);
     p.run("cd /");
     w.wait_finished(1);
