@@ -8,7 +8,22 @@ use common::{next_second, require, wait_for, Kind, World, SOON};
 /// The one pane of tmux session `work`.
 fn only_pane(w: &World) -> String {
     let panes = w.pane_ids("work");
-    assert_eq!(panes.len(), 1, "{panes:?}");
+    if panes.len() != 1 {
+        // Say what came back, and what snap knows of the shells, before failing.
+        let what = w.tmux_ok(&[
+            "list-panes",
+            "-s",
+            "-t",
+            "=work",
+            "-F",
+            "#{pane_id} #{window_name} #{pane_current_command} #{pane_start_command}",
+        ]);
+        panic!(
+            "{} panes, one wanted:\n{what}\nshells: {:#?}",
+            panes.len(),
+            w.shells()
+        );
+    }
     panes[0].clone()
 }
 
