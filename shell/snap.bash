@@ -104,11 +104,9 @@ __snap_hooks() {
         # PROMPT_COMMAND: settle after them only when there are other hooks (it forks at
         # every command, so each entry costs; see BENCHMARKS.md).
         if ((${#precmd_functions[@]})) || __snap_other_prompt_hooks; then
-            precmd_functions=(__snap_precmd "${precmd_functions[@]}")
             __snap_settle_last
-        else
-            precmd_functions=(__snap_precmd)
         fi
+        precmd_functions=(__snap_precmd "${precmd_functions[@]}")
     elif [[ -n ${BLE_VERSION-} ]] && declare -F blehook >/dev/null; then
         # No PS0: ble.sh calls PREEXEC for each line it runs, and expands PS0 after
         # it: a __snap_go set there would take the next empty line for an unseen one.
