@@ -80,9 +80,12 @@ for sh in ${BENCH_SHELLS:-bash zsh}; do
         : >"$dir/cpu"
     done
     # Rounds, each running every configuration once (start-up, then N commands), so
-    # that the machine's drift reaches all four alike.
+    # that the machine's drift reaches all four alike; every other round in reverse
+    # order, so that a drift within a round favours neither side of a pair.
     for ((r = 0; r < runs; r++)); do
-        for c in "${configs[@]}"; do
+        order=("${configs[@]}")
+        ((r % 2 == 0)) || order=(framework.yes framework.no plain.yes plain.no)
+        for c in "${order[@]}"; do
             dir=$work/$sh.$c
             # shellcheck disable=SC2086
             read -r sw sc < <(run "$work/none" ${cmd[$c]})
@@ -113,6 +116,20 @@ for sh in ${BENCH_SHELLS:-bash zsh}; do
         paste "$d.plain.no/$clock" "$d.plain.yes/$clock" "$d.framework.no/$clock" "$d.framework.yes/$clock" |
             awk '$2 > $1 {print ($4 - $3) / ($2 - $1)}' | sort -n |
             awk -v clock="$clock" '{a[NR]=$1} END {if (NR) printf "  (%s) round by round: %.2fx to %.2fx, median %.2fx\n", clock, a[1], a[NR], a[int((NR+1)/2)]}'
+        # Paired: what snap adds within each round (both runs of a pair a few seconds
+        # apart), as a mean with its standard error; the ratio of the two means with an
+        # approximate 95% interval (the errors combined to first order).
+        paste "$d.plain.no/$clock" "$d.plain.yes/$clock" "$d.framework.no/$clock" "$d.framework.yes/$clock" |
+            awk -v clock="$clock" -v fw="$name" '{p = $2 - $1; f = $4 - $3; sp += p; spp += p * p; sf += f; sff += f * f; n++}
+            END {
+                if (n < 2) exit
+                mp = sp / n; mf = sf / n
+                ep = sqrt((spp / n - mp * mp) * n / (n - 1) / n); ef = sqrt((sff / n - mf * mf) * n / (n - 1) / n)
+                if (mp <= 0) { printf "  (%s) paired, %d rounds: plain %.1f ± %.1f µs: no ratio\n", clock, n, mp, ep; exit }
+                r = mf / mp; er = (mf > 0 ? r * sqrt((ef / mf) ^ 2 + (ep / mp) ^ 2) : ef / mp)
+                printf "  (%s) paired, %d rounds: snap adds %.1f ± %.1f µs plain, %.1f ± %.1f µs under %s: %.2fx (95%%: %.2fx to %.2fx)\n",
+                    clock, n, mp, ep, mf, ef, fw, r, r - 1.96 * er, r + 1.96 * er
+            }'
         unset -n per
     done
     unset cmd wall cpu
