@@ -6,7 +6,9 @@
 # N commands (nine in ten `:`, one in ten an export), then `exit`; start-up (the same
 # shell fed only `exit`) is measured separately and subtracted. Four rc files per
 # shell: plain, plain + snap, framework, framework + snap (snap's line last), run in
-# turn in each of RUNS rounds; medians. Two clocks: wall time, and CPU time (user +
+# turn in each of RUNS rounds (every other one in reverse); medians, and the mean of
+# what snap adds within each round with its standard error (the figure to quote: use
+# 30 rounds or more). Two clocks: wall time, and CPU time (user +
 # system of the shell and all it waited for, which a busy second core or a slow wake-up
 # after each fork sways far less).
 #
