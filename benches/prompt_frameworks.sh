@@ -86,7 +86,10 @@ for sh in ${BENCH_SHELLS:-bash zsh}; do
     # order, so that a drift within a round favours neither side of a pair.
     for ((r = 0; r < runs; r++)); do
         order=("${configs[@]}")
-        ((r % 2 == 0)) || order=(framework.yes framework.no plain.yes plain.no)
+        if ((r % 2)); then
+            order=()
+            for ((i = ${#configs[@]} - 1; i >= 0; i--)); do order+=("${configs[i]}"); done
+        fi
         for c in "${order[@]}"; do
             dir=$work/$sh.$c
             # shellcheck disable=SC2086
@@ -113,25 +116,27 @@ for sh in ${BENCH_SHELLS:-bash zsh}; do
             plain = py - pn; fw_added = fy - fn
             printf "%s (%s): snap adds %.2f µs per prompt plain, %.2f µs under %s: %.2fx (target <= 2)\n",
                 sh, clock, plain, fw_added, fw, (plain > 0 ? fw_added / plain : 0) }'
-        # The same ratio round by round: how far the machine moved it.
+        # Each round's four figures on a line; first the same ratio round by round: how
+        # far the machine moved it.
         d=$work/$sh
-        paste "$d.plain.no/$clock" "$d.plain.yes/$clock" "$d.framework.no/$clock" "$d.framework.yes/$clock" |
-            awk '$2 > $1 {print ($4 - $3) / ($2 - $1)}' | sort -n |
+        paste "$d.plain.no/$clock" "$d.plain.yes/$clock" "$d.framework.no/$clock" "$d.framework.yes/$clock" >"$d.$clock"
+        awk '$2 > $1 {print ($4 - $3) / ($2 - $1)}' "$d.$clock" | sort -n |
             awk -v clock="$clock" '{a[NR]=$1} END {if (NR) printf "  (%s) round by round: %.2fx to %.2fx, median %.2fx\n", clock, a[1], a[NR], a[int((NR+1)/2)]}'
         # Paired: what snap adds within each round (both runs of a pair a few seconds
         # apart), as a mean with its standard error; the ratio of the two means with an
         # approximate 95% interval (the errors combined to first order).
-        paste "$d.plain.no/$clock" "$d.plain.yes/$clock" "$d.framework.no/$clock" "$d.framework.yes/$clock" |
-            awk -v clock="$clock" -v fw="$name" '{p = $2 - $1; f = $4 - $3; sp += p; spp += p * p; sf += f; sff += f * f; n++}
+        awk -v clock="$clock" -v fw="$name" '
+            # The standard error of a mean, from the sum and the sum of squares.
+            function se(s, ss) { return sqrt((ss - s * s / n) / (n - 1) / n) }
+            {p = $2 - $1; f = $4 - $3; sp += p; spp += p * p; sf += f; sff += f * f; n++}
             END {
                 if (n < 2) exit
-                mp = sp / n; mf = sf / n
-                ep = sqrt((spp / n - mp * mp) * n / (n - 1) / n); ef = sqrt((sff / n - mf * mf) * n / (n - 1) / n)
+                mp = sp / n; mf = sf / n; ep = se(sp, spp); ef = se(sf, sff)
                 if (mp <= 0) { printf "  (%s) paired, %d rounds: plain %.1f ± %.1f µs: no ratio\n", clock, n, mp, ep; exit }
                 r = mf / mp; er = (mf > 0 ? r * sqrt((ef / mf) ^ 2 + (ep / mp) ^ 2) : ef / mp)
                 printf "  (%s) paired, %d rounds: snap adds %.1f ± %.1f µs plain, %.1f ± %.1f µs under %s: %.2fx (95%%: %.2fx to %.2fx)\n",
                     clock, n, mp, ep, mf, ef, fw, r, r - 1.96 * er, r + 1.96 * er
-            }'
+            }' "$d.$clock"
         unset -n per
     done
     unset cmd wall cpu
