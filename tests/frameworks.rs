@@ -943,6 +943,41 @@ fn framework_checks(w: &World, s: &Setup) {
     );
 }
 
+/// A framework's worker that a `fish_preexec` handler puts in the background starts
+/// within each command's run, in fish's own process group: it is no job, and restore
+/// makes no window for it.
+#[test]
+fn fish_with_a_worker_its_preexec_handler_starts() {
+    let test = "fish_with_a_worker_its_preexec_handler_starts";
+    if !require(test, &["fish", "tmux"]) {
+        return;
+    }
+    let w = World::new();
+    let dir = w.home.join(".config/fish");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("config.fish"),
+        format!(
+            "'{}' init fish | source\n\
+             function __fw_worker --on-event fish_preexec; sleep 60 >/dev/null 2>&1 &; end\n\
+             function fish_prompt; printf '%s READY> ' (basename $PWD); end\n",
+            w.bin.display()
+        ),
+    )
+    .unwrap();
+    framework_checks(
+        &w,
+        &Setup {
+            test,
+            kind: Kind::Fish,
+            needs: &[],
+            before: String::new(),
+            after: String::new(),
+            shows: "proj READY>",
+        },
+    );
+}
+
 /// `READY> ` after a bash prompt a framework sets at every prompt.
 const BASH_MARK: &str = "PROMPT_COMMAND+=$'\\n''PS1+=\"READY> \"'";
 

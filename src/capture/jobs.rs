@@ -7,7 +7,11 @@
 //! subreaper once the subshell that started them exited: `(cd sub && npm run dev &)`).
 //! What the shell or its prompt framework starts by itself (fish's completion generator
 //! at the first prompt, gitstatusd, async prompt workers) starts outside every run: it
-//! is no job. Pure: the process table is read by the caller.
+//! is no job. Nor is a process in the shell's own process group: job control gives every
+//! job started from the command line a group of its own, and fish starts what its event
+//! handlers put in the background (the completion generator, a worker a `fish_preexec`
+//! handler starts, even within a command's run) in its own group. Pure: the process
+//! table is read by the caller.
 
 use super::proc_table::{Stat, State};
 use crate::store::shells::Command;
@@ -148,7 +152,10 @@ pub fn find(shells: &[Shell], table: &Table) -> Vec<Found> {
                 out[i].runs_snap = true;
                 continue;
             }
-            let Some(stat) = table.usable(child, sh.stat) else {
+            let Some(stat) = table
+                .usable(child, sh.stat)
+                .filter(|s| s.pgrp != sh.stat.pgrp)
+            else {
                 continue;
             };
             let started_by = covering(sh.runs, stat.start_us, table.now_us);
@@ -176,7 +183,10 @@ pub fn find(shells: &[Shell], table: &Table) -> Vec<Found> {
         // whose covering run started last (a shell run from the other).
         let mut best: Option<(i64, i64, usize, Vec<usize>)> = None;
         for (i, sh) in shells.iter().enumerate() {
-            if !near(p, sh.stat) || parent.is_some_and(|q| near(q, sh.stat)) {
+            if !near(p, sh.stat)
+                || parent.is_some_and(|q| near(q, sh.stat))
+                || p.pgrp == sh.stat.pgrp
+            {
                 continue;
             }
             if table.usable(p.pid, sh.stat).is_none() {
@@ -349,6 +359,22 @@ mod tests {
         let w = World::new(vec![shell, srv, daemonized]);
         let found = w.find(&[(100, &runs)]);
         assert_eq!(tops(&found[0]), [(200, vec![0]), (201, vec![0])]);
+    }
+
+    #[test]
+    fn what_the_shell_starts_in_its_own_process_group_is_no_job_even_within_a_run() {
+        let mut shell = stat(100, 1, T - 1000 * MS);
+        (shell.session, shell.tty) = (100, 34816);
+        let mut worker = stat(101, 100, T + 2 * MS); // a `fish_preexec` handler's `cmd &`
+        (worker.session, worker.tty, worker.pgrp) = (100, 34816, 100);
+        let mut orphan = stat(300, 1, T + 3 * MS); // its `sh -c '(cmd) &'`, reparented
+        (orphan.session, orphan.tty, orphan.pgrp) = (100, 34816, 100);
+        let mut job = stat(102, 100, T + 4 * MS); // the command's own
+        (job.session, job.tty) = (100, 34816);
+        let runs = [run(0, Some(10))];
+        let w = World::new(vec![shell, worker, orphan, job]);
+        let found = w.find(&[(100, &runs)]);
+        assert_eq!(tops(&found[0]), [(102, vec![0])], "{found:?}");
     }
 
     #[test]
