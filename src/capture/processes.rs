@@ -302,7 +302,9 @@ mod tests {
     #[test]
     fn captures_a_child_with_exact_argv_and_env() {
         // This test process stands in for a shell, and a command it runs for the one
-        // that started the child: the child is a job leader.
+        // that started the child: the child, in a process group of its own as job
+        // control puts it, is a job leader.
+        use std::os::unix::process::CommandExt;
         let me = std::process::id();
         let runs = vec![Run {
             start_us: timefmt::now_us(),
@@ -311,6 +313,7 @@ mod tests {
         let mut child = std::process::Command::new("sh")
             .args(["-c", "sleep 30; :", "a b"])
             .env("SNAP_TEST_PORT", "3001")
+            .process_group(0)
             .spawn()
             .unwrap();
         let cmdline = format!("/proc/{}/cmdline", child.id());
