@@ -948,23 +948,25 @@ fn framework_checks(w: &World, s: &Setup) {
 /// makes no window for it.
 #[test]
 fn fish_with_a_worker_its_preexec_handler_starts() {
-    let test = "fish_with_a_worker_its_preexec_handler_starts";
+    fish_with_config(
+        "fish_with_a_worker_its_preexec_handler_starts",
+        "function __fw_worker --on-event fish_preexec; sleep 60 >/dev/null 2>&1 &; end\n\
+         function fish_prompt; printf '%s READY> ' (basename $PWD); end\n",
+        "proj READY>",
+    );
+}
+
+/// fish in a fresh `HOME` with snap's line and then `rest` as its `config.fish`, through
+/// `framework_checks`; its prompt shows `shows` in the project directory.
+fn fish_with_config(test: &str, rest: &str, shows: &str) {
     if !require(test, &["fish", "tmux"]) {
         return;
     }
     let w = World::new();
     let dir = w.home.join(".config/fish");
     std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(
-        dir.join("config.fish"),
-        format!(
-            "'{}' init fish | source\n\
-             function __fw_worker --on-event fish_preexec; sleep 60 >/dev/null 2>&1 &; end\n\
-             function fish_prompt; printf '%s READY> ' (basename $PWD); end\n",
-            w.bin.display()
-        ),
-    )
-    .unwrap();
+    let config = format!("'{}' init fish | source\n{rest}", w.bin.display());
+    std::fs::write(dir.join("config.fish"), config).unwrap();
     framework_checks(
         &w,
         &Setup {
@@ -973,7 +975,7 @@ fn fish_with_a_worker_its_preexec_handler_starts() {
             needs: &[],
             before: String::new(),
             after: String::new(),
-            shows: "proj READY>",
+            shows,
         },
     );
 }
@@ -1066,33 +1068,11 @@ fn zsh_with_autosuggestions_syntax_highlighting_fzf_and_zoxide() {
 /// window.
 #[test]
 fn fish_with_its_default_config_in_a_fresh_home() {
-    let test = "fish_with_its_default_config_in_a_fresh_home";
-    if !require(test, &["fish", "tmux"]) {
-        return;
-    }
-    let w = World::new();
-    let dir = w.home.join(".config/fish");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(
-        dir.join("config.fish"),
-        format!(
-            "'{}' init fish | source\n\
-             functions -q fish_prompt; and functions -c fish_prompt __fw_prompt\n\
-             function fish_prompt; __fw_prompt; printf 'READY> '; end\n",
-            w.bin.display()
-        ),
-    )
-    .unwrap();
-    framework_checks(
-        &w,
-        &Setup {
-            test,
-            kind: Kind::Fish,
-            needs: &[],
-            before: String::new(),
-            after: String::new(),
-            // The default prompt's directory.
-            shows: "proj",
-        },
+    fish_with_config(
+        "fish_with_its_default_config_in_a_fresh_home",
+        "functions -q fish_prompt; and functions -c fish_prompt __fw_prompt\n\
+         function fish_prompt; __fw_prompt; printf 'READY> '; end\n",
+        // The default prompt's directory.
+        "proj",
     );
 }
