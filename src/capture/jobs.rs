@@ -160,9 +160,7 @@ pub fn find(shells: &[Shell], table: &Table) -> Vec<Found> {
             };
             let started_by = covering(sh.runs, stat.start_us, table.now_us);
             if !started_by.is_empty() {
-                if stat.pgrp != sh.stat.pgrp {
-                    groups[i].insert(stat.pgrp, started_by.clone());
-                }
+                groups[i].insert(stat.pgrp, started_by.clone());
                 out[i].jobs.push(Job {
                     top: child,
                     started_by,
@@ -209,11 +207,9 @@ pub fn find(shells: &[Shell], table: &Table) -> Vec<Found> {
             }
         }
         if let Some((_, _, i, started_by)) = best {
-            if p.pgrp != shells[i].stat.pgrp {
-                groups[i]
-                    .entry(p.pgrp)
-                    .or_insert_with(|| started_by.clone());
-            }
+            groups[i]
+                .entry(p.pgrp)
+                .or_insert_with(|| started_by.clone());
             out[i].jobs.push(Job {
                 top: p.pid,
                 started_by,
